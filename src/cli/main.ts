@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { BerthError } from '../errors.ts';
+import { EXIT, processIO, type CliIO, type ExitCode } from './io.ts';
+import type { CommandContext, RegisterCommand } from './command.ts';
+import { registerSchema } from './commands/schema.ts';
+import { registerRender } from './commands/render.ts';
+import { registerLint } from './commands/lint.ts';
+import { registerSandbox } from './commands/sandbox.ts';
+import { registerUp } from './commands/up.ts';
+
+const COMMANDS: readonly RegisterCommand[] = [registerSchema, registerRender, registerLint, registerSandbox, registerUp];
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<ExitCode> {
+  let exit: ExitCode = EXIT.OK;
+  const ctx: CommandContext = {
+    io,
+    setExit(code) {
+      exit = code;
+    },
+  };
+  const program = new Command('berth')
+    .description('Ship container images to Kubernetes safely.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  for (const register of COMMANDS) register(program, ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with exitCode 0.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (e instanceof BerthError) {
+      io.stderr.write(`error ${e.code}: ${e.message}\n  hint: ${e.hint}\n`);
+      for (const p of e.problems) io.stderr.write(`  - ${p.path || '(document)'}: ${p.message} [${p.code}]\n`);
+      return e.status >= 500 ? EXIT.FAILED : EXIT.USAGE;
+    }
+    io.stderr.write(`error BERTH_INTERNAL: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.FAILED;
+  }
+  return exit;
+}

@@ -1,0 +1,120 @@
+/**
+ * Every error berth can return, in one place. Codes are stable API: clients and CI scripts match on
+ * them, so a code is never renamed or reused; retire it in docs/errors.md instead.
+ * docs/errors.md must list every code here (test/errors-doc.test.ts enforces it).
+ */
+
+export interface ErrorDef {
+  /** HTTP status the API answers with when this is the top-level error. */
+  readonly status: number;
+  /** One-line generic message; concrete problems carry their own message. */
+  readonly message: string;
+  /** How to fix it, in the user's words. */
+  readonly hint: string;
+}
+
+function def(status: number, message: string, hint: string): ErrorDef {
+  return { status, message, hint };
+}
+
+export const ERRORS = {
+  // --- spec: the App file / request body -------------------------------------------------------
+  BERTH_SPEC_INVALID: def(422, 'The App spec is invalid.', 'Fix every problem listed in "problems" and try again.'),
+  BERTH_SPEC_MALFORMED: def(400, 'The document is not valid YAML or JSON.', 'Check indentation, quotes and colons near the reported line.'),
+  BERTH_SPEC_EMPTY: def(400, 'The document is empty.', 'Provide at least one App document.'),
+  BERTH_SPEC_NOT_OBJECT: def(422, 'The document must be a mapping (an object).', 'Start the document with "apiVersion: berth.dev/v1alpha1" and "kind: App".'),
+  BERTH_SPEC_API_VERSION: def(422, 'Unsupported apiVersion.', 'Use "apiVersion: berth.dev/v1alpha1".'),
+  BERTH_SPEC_KIND: def(422, 'Unsupported kind.', 'Use "kind: App".'),
+  BERTH_SPEC_UNKNOWN_FIELD: def(422, 'Unknown field.', 'Remove the field or fix its spelling; run "berth schema" to see every allowed field.'),
+  BERTH_SPEC_REQUIRED: def(422, 'A required field is missing.', 'Add the field.'),
+  BERTH_SPEC_TYPE: def(422, 'A field has the wrong type.', 'Use the type shown in "berth schema".'),
+  BERTH_SPEC_RANGE: def(422, 'A number is out of range.', 'Use a value inside the allowed range.'),
+  BERTH_SPEC_ENUM: def(422, 'A value is not one of the allowed choices.', 'Use one of the allowed values.'),
+  BERTH_SPEC_NAME: def(422, 'Not a valid Kubernetes name.', 'Use lower-case letters, digits and "-", starting and ending with a letter or digit.'),
+  BERTH_SPEC_IMAGE: def(422, 'Not a valid container image reference.', 'Use [registry[:port]/]path[:tag][@sha256:<64 hex>], e.g. ghcr.io/acme/api:1.4.2.'),
+  BERTH_SPEC_QUANTITY: def(422, 'Not a valid Kubernetes quantity.', 'Use e.g. "100m" or "0.5" for CPU and "128Mi" or "1Gi" for memory.'),
+  BERTH_SPEC_DURATION: def(422, 'Not a valid duration.', 'Use e.g. "500ms", "10s", "5m" or "1h".'),
+  BERTH_SPEC_HOSTNAME: def(422, 'Not a valid DNS host name.', 'Use a lower-case DNS name such as app.example.com (a leading "*." wildcard is allowed).'),
+  BERTH_SPEC_CIDR: def(422, 'Not a valid CIDR block.', 'Use e.g. 10.0.0.0/8 or 2001:db8::/32.'),
+  BERTH_SPEC_PATH: def(422, 'Not a valid HTTP path.', 'Start the path with "/".'),
+  BERTH_SPEC_ENV_NAME: def(422, 'Not a valid environment variable name.', 'Use letters, digits and "_", not starting with a digit.'),
+  BERTH_SPEC_CONFLICT: def(422, 'Two fields contradict each other.', 'Change one of the named fields so they agree.'),
+  BERTH_SPEC_PATTERN: def(422, 'A value does not match the required format.', 'Follow the format described in the message.'),
+  BERTH_SPEC_TOO_LONG: def(422, 'A value is too long.', 'Shorten the value.'),
+  // warnings (never fail validation; shown by render, lint and deploy)
+  BERTH_SPEC_IMAGE_MUTABLE_TAG: def(200, 'The image tag is missing or "latest".', 'Pin a version tag or a digest so every replica runs the same code and rollbacks are real.'),
+  BERTH_SPEC_DANGEROUS: def(200, 'A dangerously* override weakens the hardened defaults.', 'Remove the override unless the workload truly needs it.'),
+
+  // --- CLI and files -------------------------------------------------------------------------------
+  BERTH_CLI_USAGE: def(400, 'The command line is invalid.', 'Run "berth --help" for usage.'),
+  BERTH_FILE_NOT_FOUND: def(400, 'The file could not be read.', 'Check the path passed with -f.'),
+
+  // --- lint ----------------------------------------------------------------------------------------
+  BERTH_LINT_INPUT: def(400, 'The input is not Kubernetes YAML or JSON.', 'Pass a file of Kubernetes objects, each with apiVersion, kind and metadata.name.'),
+  BERTH_LINT_FAILED: def(422, 'Lint found errors.', 'Fix the findings with severity "error".'),
+
+  // --- generic -------------------------------------------------------------------------------------
+  BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type Severity = 'error' | 'warning';
+
+/** One concrete problem, e.g. one bad field. */
+export interface Problem {
+  readonly code: ErrorCode;
+  /** JSON Pointer-like path of the offending field, e.g. "/spec/resources/cpu"; "" for the document. */
+  readonly path: string;
+  readonly message: string;
+  readonly hint: string;
+  readonly value?: unknown;
+  readonly severity: Severity;
+  /** Index of the document in a multi-document file, when relevant. */
+  readonly document?: number;
+}
+
+export function problem(
+  code: ErrorCode,
+  path: string,
+  message?: string,
+  extra: { value?: unknown; hint?: string; severity?: Severity; document?: number } = {},
+): Problem {
+  const d = ERRORS[code];
+  const p: Problem = {
+    code,
+    path,
+    message: message ?? d.message,
+    hint: extra.hint ?? d.hint,
+    severity: extra.severity ?? 'error',
+    ...(extra.value !== undefined ? { value: extra.value } : {}),
+    ...(extra.document !== undefined ? { document: extra.document } : {}),
+  };
+  return p;
+}
+
+/** The one error type berth throws on purpose; the API error handler maps it to a response. */
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string;
+  readonly problems: readonly Problem[];
+
+  constructor(code: ErrorCode, message?: string, opts: { hint?: string; problems?: readonly Problem[]; cause?: unknown } = {}) {
+    const d = ERRORS[code];
+    super(message ?? d.message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'BerthError';
+    this.code = code;
+    this.status = d.status;
+    this.hint = opts.hint ?? d.hint;
+    this.problems = opts.problems ?? [];
+  }
+
+  toJSON(): { code: ErrorCode; status: number; message: string; hint: string; problems: readonly Problem[] } {
+    return { code: this.code, status: this.status, message: this.message, hint: this.hint, problems: this.problems };
+  }
+}
+
+export function isBerthError(e: unknown): e is BerthError {
+  return e instanceof BerthError;
+}
