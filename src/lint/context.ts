@@ -1,0 +1,221 @@
+import {
+  evaluatePodSecurityDetailed,
+  podTemplateOf,
+  type ContainerList,
+  type DetailedPodSecurityViolation,
+  type PodTemplateRef,
+  withPodDefaults,
+} from '../podsecurity/evaluate.ts';
+import type { KubeObject, LintInput, LintLocation, LintObjectRef, LintSeverity } from './types.ts';
+
+export type Rec = Readonly<Record<string, unknown>>;
+
+export function rec(v: unknown): Rec | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
+}
+export function list(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+export function at(v: unknown, ...keys: string[]): unknown {
+  let cur: unknown = v;
+  for (const k of keys) {
+    const r = rec(cur);
+    if (!r) return undefined;
+    cur = r[k];
+  }
+  return cur;
+}
+export function labelsOf(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(rec(v) ?? {})) out[k] = String(val);
+  return out;
+}
+
+export interface ContainerRef {
+  readonly list: ContainerList;
+  readonly index: number;
+  readonly name: string;
+  readonly raw: Rec;
+  /** e.g. "spec.template.spec.containers[0]". */
+  readonly path: string;
+}
+
+export interface LintEntry {
+  /** Position in the input, used to keep findings in input order. */
+  readonly index: number;
+  readonly object: KubeObject;
+  readonly ref: LintObjectRef;
+  readonly location?: LintLocation;
+  /** The pod template, for Pods and workload kinds. */
+  readonly template?: PodTemplateRef;
+}
+
+export interface RuleFinding {
+  readonly entry: LintEntry;
+  readonly path: string;
+  readonly message: string;
+  /** Overrides the rule's generic fix when the finding knows better. */
+  readonly hint?: string;
+}
+
+export interface LintRule {
+  /** Stable id, "berth/<name>"; never renamed (CI configs and docs refer to it). */
+  readonly id: string;
+  readonly severity: LintSeverity;
+  readonly title: string;
+  /** Why it matters, one or two sentences. */
+  readonly why: string;
+  /** How to fix it. */
+  readonly fix: string;
+  check(ctx: LintContext): Iterable<RuleFinding>;
+}
+
+/** Workloads that run until stopped, as opposed to Jobs and CronJobs. */
+const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod']);
+/** Kinds whose replica count is spec.replicas. */
+const REPLICATED = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+
+export interface PodSecurityResult {
+  readonly baseline: readonly DetailedPodSecurityViolation[];
+  readonly restricted: readonly DetailedPodSecurityViolation[];
+}
+
+/** The set of objects being linted, with the cross-object lookups rules need. */
+export class LintContext {
+  readonly entries: readonly LintEntry[];
+  private readonly psa = new Map<LintEntry, PodSecurityResult>();
+
+  constructor(inputs: readonly LintInput[]) {
+    this.entries = inputs.map((input, index) => {
+      const o = input.object;
+      const template = podTemplateOf(o);
+      return {
+        index,
+        object: o,
+        ref: { kind: o.kind, namespace: str(o.metadata.namespace) ?? '', name: o.metadata.name },
+        ...(input.location ? { location: input.location } : {}),
+        ...(template ? { template } : {}),
+      };
+    });
+  }
+
+  ofKind(...kinds: string[]): LintEntry[] {
+    return this.entries.filter((e) => kinds.includes(e.ref.kind));
+  }
+
+  /** Entries with a pod template. */
+  workloads(): LintEntry[] {
+    return this.entries.filter((e) => e.template !== undefined);
+  }
+
+  longRunning(): LintEntry[] {
+    return this.workloads().filter((e) => LONG_RUNNING.has(e.ref.kind));
+  }
+
+  /**
+   * Objects without metadata.namespace land wherever `kubectl apply -n` puts them, so they are
+   * treated as being in every namespace rather than producing false "not found" findings.
+   */
+  sameNamespace(a: LintEntry, b: LintEntry): boolean {
+    return a.ref.namespace === '' || b.ref.namespace === '' || a.ref.namespace === b.ref.namespace;
+  }
+
+  podLabels(e: LintEntry): Record<string, string> {
+    return labelsOf(e.template?.metadata.labels);
+  }
+
+  containers(e: LintEntry, lists: readonly ContainerList[] = ['initContainers', 'containers']): ContainerRef[] {
+    const t = e.template;
+    if (!t) return [];
+    const out: ContainerRef[] = [];
+    for (const l of lists) {
+      list((t.spec as Rec)[l]).forEach((c, index) => {
+        const raw = rec(c) ?? {};
+        out.push({ list: l, index, name: str(raw['name']) ?? '', raw, path: `${t.specPath}.${l}[${index}]` });
+      });
+    }
+    return out;
+  }
+
+  /** HPAs in the set whose scaleTargetRef names this object. */
+  autoscalersOf(e: LintEntry): LintEntry[] {
+    return this.ofKind('HorizontalPodAutoscaler').filter(
+      (h) => this.sameNamespace(h, e) && at(h.object, 'spec', 'scaleTargetRef', 'kind') === e.ref.kind && at(h.object, 'spec', 'scaleTargetRef', 'name') === e.ref.name,
+    );
+  }
+
+  /** Replicas the workload runs with at the least: spec.replicas (default 1), raised by an HPA's minReplicas. */
+  minReplicas(e: LintEntry): number | undefined {
+    if (!REPLICATED.has(e.ref.kind)) return undefined;
+    const r = at(e.object, 'spec', 'replicas');
+    let n = typeof r === 'number' ? r : 1;
+    const hpas = this.autoscalersOf(e);
+    if (hpas.length > 0) {
+      n = Math.max(...hpas.map((h) => {
+        const m = at(h.object, 'spec', 'minReplicas');
+        return typeof m === 'number' ? m : 1;
+      }));
+    }
+    return n;
+  }
+
+  podSecurity(e: LintEntry): PodSecurityResult {
+    let r = this.psa.get(e);
+    if (!r && e.template) {
+      // Pods are judged as the API server sees them after defaulting; templates are not defaulted.
+      const pod = e.ref.kind === 'Pod' ? withPodDefaults(e.template) : e.template;
+      r = { baseline: evaluatePodSecurityDetailed('baseline', pod), restricted: evaluatePodSecurityDetailed('restricted', pod) };
+      this.psa.set(e, r);
+    }
+    return r ?? { baseline: [], restricted: [] };
+  }
+}
+
+/** metav1.LabelSelector semantics: matchLabels AND matchExpressions; an empty selector matches everything. */
+export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+  const s = rec(selector);
+  if (!s) return false;
+  for (const [k, v] of Object.entries(rec(s['matchLabels']) ?? {})) if (labels[k] !== String(v)) return false;
+  for (const expr of list(s['matchExpressions'])) {
+    const key = str(at(expr, 'key')) ?? '';
+    const values = list(at(expr, 'values')).map(String);
+    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    switch (at(expr, 'operator')) {
+      case 'In':
+        if (!has || !values.includes(labels[key]!)) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(labels[key]!)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** Service-style map selector; an empty map selects nothing (no endpoints are managed). */
+export function mapSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+  const entries = Object.entries(rec(selector) ?? {});
+  return entries.length > 0 && entries.every(([k, v]) => labels[k] === String(v));
+}
+
+/** Splits an image reference into its tag and digest (either may be absent). */
+export function parseImage(image: string): { tag?: string; digest?: string } {
+  const at_ = image.indexOf('@');
+  const digest = at_ >= 0 ? image.slice(at_ + 1) : undefined;
+  const name = at_ >= 0 ? image.slice(0, at_) : image;
+  const lastSlash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const tag = colon > lastSlash ? name.slice(colon + 1) : undefined;
+  return { ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
