@@ -1,0 +1,66 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
+const KUBECTL = '/usr/bin/kubectl';
+
+async function runUntil(args: string[], cwd: string, marker: string): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes(marker) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return {
+    out: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+describe('berth up', () => {
+  it.skipIf(!existsSync(KUBECTL))('deploys the bundled example into the sandbox, which kubectl then sees rolled out and hardened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-up-'));
+    try {
+      const run = await runUntil(['up', '--port', '0', '--nodes', '2'], dir, 'Press Ctrl-C');
+      expect(run.out()).toContain('rollout complete: 4/4 replicas available');
+      const kubeconfig = join(dir, '.berth', 'sandbox.kubeconfig');
+      const kubectl = (...args: string[]): string => execFileSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+      const deploy = JSON.parse(kubectl('get', 'deployment', 'hello', '-o', 'json')) as {
+        status: { readyReplicas: number };
+        spec: { template: { spec: { automountServiceAccountToken: boolean; containers: { securityContext: Record<string, unknown> }[] } } };
+      };
+      expect(deploy.status.readyReplicas).toBe(4);
+      expect(deploy.spec.template.spec.automountServiceAccountToken).toBe(false);
+      expect(deploy.spec.template.spec.containers[0]?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      expect(kubectl('get', 'hpa', 'hello', '-o', 'jsonpath={.spec.minReplicas}/{.spec.maxReplicas}')).toBe('4/10');
+      expect(kubectl('get', 'configmap', 'hello-env', '-o', 'jsonpath={.data.MESSAGES}')).toBe('Hello from berth|Bonjour|Hola');
+      expect(await run.stop()).toBe(0);
+      expect(run.out()).toContain('stopping sandbox');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an invalid App before starting anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-up-bad-'));
+    try {
+      writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata: { name: Bad_Name }\nspec: { image: nginx:1.27 }\n');
+      // No marker: this waits for the process to exit by itself.
+      const run = await runUntil(['up', '--port', '0', '-f', 'bad.yaml'], dir, '\0');
+      expect(await run.stop()).toBe(2);
+      expect(run.out()).toMatch(/error BERTH_SPEC_INVALID/);
+      expect(run.out()).toContain('/metadata/name: name "Bad_Name" is not valid');
+      expect(existsSync(join(dir, '.berth'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
