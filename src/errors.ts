@@ -53,6 +53,31 @@ export const ERRORS = {
   BERTH_LINT_INPUT: def(400, 'The input is not Kubernetes YAML or JSON.', 'Pass a file of Kubernetes objects, each with apiVersion, kind and metadata.name.'),
   BERTH_LINT_FAILED: def(422, 'Lint found errors.', 'Fix the findings with severity "error".'),
 
+  // --- API requests ------------------------------------------------------------------------------
+  BERTH_REQUEST_INVALID: def(400, 'The request is invalid.', 'Check the query parameters and path shown in "problems".'),
+  BERTH_UNSUPPORTED_MEDIA_TYPE: def(415, 'The body must be YAML or JSON.', 'Send Content-Type application/json, application/yaml or text/yaml.'),
+  BERTH_BODY_TOO_LARGE: def(413, 'The request body is too large.', 'Split the request or send a smaller spec.'),
+  BERTH_ROUTE_NOT_FOUND: def(404, 'No such API route.', 'See /openapi.json or /docs for the routes.'),
+  BERTH_NAMESPACE_MISMATCH: def(400, 'The namespace or name in the body differs from the URL.', 'Make metadata.namespace and metadata.name match the URL, or leave them out.'),
+  BERTH_PRECONDITION_INVALID: def(400, 'If-Match must be a revision number.', 'Send If-Match: <revision>, e.g. If-Match: 3 (0 for "must not exist yet").'),
+
+  // --- apps and revisions --------------------------------------------------------------------------
+  BERTH_APP_NOT_FOUND: def(404, 'No such app.', 'Check the namespace and name; "berth apps" lists them.'),
+  BERTH_REVISION_NOT_FOUND: def(404, 'No such revision.', 'Run "berth history NAME" to see the revisions.'),
+  BERTH_REVISION_CONFLICT: def(409, 'The app changed since the revision you based this on.', 'Fetch the app again, re-apply your change and send If-Match with the new revision.'),
+  BERTH_ROLLOUT_FAILED: def(409, 'The rollout failed.', 'Read the reason and message; "berth status NAME" shows the pods and events.'),
+  BERTH_ROLLOUT_TIMEOUT: def(504, 'The rollout did not finish in time.', 'Raise the timeout or check "berth status NAME"; the rollout goes on in the cluster.'),
+
+  // --- cluster -------------------------------------------------------------------------------------
+  BERTH_CLUSTER_UNREACHABLE: def(503, 'The Kubernetes API server could not be reached.', 'Check the kubeconfig, the context and that the cluster is up.'),
+  BERTH_CLUSTER_REJECTED: def(422, 'The cluster rejected the rendered objects.', 'Read the cluster\'s message; it usually names the field or the admission policy.'),
+  BERTH_CLUSTER_FORBIDDEN: def(403, 'berth is not allowed to do this in the cluster.', 'Grant berth\'s ServiceAccount the missing rights ("berth rbac check" lists them).'),
+
+  // --- store and server ----------------------------------------------------------------------------
+  BERTH_STORE_UNAVAILABLE: def(503, 'The database could not be reached.', 'Check BERTH_DATABASE_URL and that the database is up.'),
+  BERTH_CONFIG_INVALID: def(500, 'The configuration is invalid.', 'Fix the configuration value named in "problems"; unknown keys are rejected.'),
+  BERTH_SERVER_UNREACHABLE: def(503, 'The berth server could not be reached.', 'Start it with "berth up" or "berth server", or pass --server / BERTH_URL.'),
+
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),
 } as const satisfies Record<string, ErrorDef>;

@@ -1,0 +1,121 @@
+/**
+ * The wire shapes of berth's HTTP API (v1). The server (src/api) produces them and the CLI
+ * (src/cli/apiClient.ts) consumes them; both import these types so they cannot drift apart.
+ * Errors are always `ApiErrorBody` with the HTTP status of the error code (src/errors.ts).
+ */
+import type { Problem, ErrorCode } from '../errors.ts';
+import type { KubeObject } from '../manifests/kubeObject.ts';
+import type { AppStatus, StatusEvent } from '../status/types.ts';
+import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
+
+export interface ApiErrorBody {
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly status: number;
+    readonly message: string;
+    readonly hint: string;
+    readonly problems: readonly Problem[];
+    readonly requestId: string;
+  };
+}
+
+/** One object of a change plan: what applying a revision does to the cluster. */
+export interface ObjectChange {
+  readonly ref: ObjectRef;
+  readonly action: 'create' | 'update' | 'unchanged' | 'prune';
+  /** Top-level paths that differ, e.g. ["spec.template.spec.containers[0].image"]; empty for create/prune. */
+  readonly changedPaths: readonly string[];
+}
+
+/** PUT /v1/namespaces/{ns}/apps/{name} → 202 (or 200 with ?wait=true / ?dryRun=true). */
+export interface DeployResponse {
+  readonly namespace: string;
+  readonly name: string;
+  /** null for a dry run. */
+  readonly revision: number | null;
+  readonly dryRun: boolean;
+  readonly changes: readonly ObjectChange[];
+  readonly warnings: readonly Problem[];
+  /** Present with ?wait=true: the status that ended the wait. */
+  readonly status?: AppStatus;
+  /** Links the client follows. */
+  readonly links: { readonly self: string; readonly status: string; readonly stream: string };
+}
+
+export interface AppSummary {
+  readonly namespace: string;
+  readonly name: string;
+  readonly revision: number;
+  readonly image: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+  /** Live rollout state; null when the status engine has not seen the app yet. */
+  readonly status: AppStatus | null;
+}
+
+/** GET /v1/apps, GET /v1/namespaces/{ns}/apps */
+export interface AppList {
+  readonly items: readonly AppSummary[];
+}
+
+/** GET /v1/namespaces/{ns}/apps/{name} */
+export interface AppDetail extends AppSummary {
+  /** The App document of the newest revision, as submitted. */
+  readonly spec: unknown;
+  readonly inventory: readonly ObjectRef[];
+}
+
+export interface RevisionSummary {
+  readonly revision: number;
+  readonly action: RevisionAction;
+  readonly rollbackOf: number | null;
+  readonly actor: string;
+  readonly createdAt: string;
+  readonly diffSummary: string;
+  readonly outcome: RevisionOutcome;
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly finishedAt: string | null;
+  readonly spec: unknown;
+}
+
+/** GET .../apps/{name}/revisions (newest first) */
+export interface RevisionList {
+  readonly items: readonly RevisionSummary[];
+}
+
+/** POST .../apps/{name}/rollback body */
+export interface RollbackRequest {
+  readonly revision: number;
+}
+
+/** POST /v1/render → rendered objects; POST .../apps/{name}/diff → live vs rendered. */
+export interface RenderResponse {
+  readonly objects: readonly KubeObject[];
+  readonly warnings: readonly Problem[];
+}
+export interface DiffResponse {
+  readonly changes: readonly ObjectChange[];
+  /** Unified diff text of live vs rendered YAML, per object. */
+  readonly diff: string;
+}
+
+/** DELETE .../apps/{name} → 200 */
+export interface DeleteResponse {
+  readonly namespace: string;
+  readonly name: string;
+  readonly deleted: readonly ObjectRef[];
+}
+
+/** One line of GET .../apps/{name}/logs?format=ndjson */
+export interface LogLineDto {
+  readonly pod: string;
+  readonly container: string;
+  /** RFC 3339 when known. */
+  readonly time: string | null;
+  readonly line: string;
+}
+
+/** SSE `data:` payload of the status streams; the SSE `id:` is `event.id`, the SSE `event:` is `event.type`. */
+export type StatusStreamEvent = StatusEvent;
