@@ -79,7 +79,8 @@ export interface RevisionFinish {
 }
 
 export interface AppStore {
-  readonly engine: 'sqlite' | 'postgres';
+  /** `memory` is the in-process engine used by unit tests (src/store/memoryAppStore.ts). */
+  readonly engine: 'sqlite' | 'postgres' | 'memory';
   /** Runs pending versioned migrations; idempotent. */
   migrate(): Promise<void>;
   /** Throws when the database cannot answer (used by /readyz). */
@@ -88,6 +89,8 @@ export interface AppStore {
   /**
    * Runs `fn` in one database transaction: everything it writes commits together or not at all.
    * Later work (audit log) writes its rows through the same transaction as the change they record.
+   * Inside `fn` use only `tx`: calling the store itself waits for this transaction to end (SQLite and
+   * memory hold the store's only lock; PostgreSQL may wait on a row lock `tx` holds), i.e. deadlocks.
    */
   transaction<T>(fn: (tx: AppStoreTx) => Promise<T>): Promise<T>;
 
@@ -99,9 +102,15 @@ export interface AppStore {
   getRevision(namespace: string, name: string, revision: number): Promise<RevisionRow | undefined>;
   /** Newest first. */
   listRevisions(namespace: string, name: string): Promise<RevisionRow[]>;
-  /** Records what a revision applied and moves it to `applied`. */
+  /**
+   * Records what a revision applied and moves it to `applied` (a finished revision keeps its outcome;
+   * the inventory is still recorded). Throws BERTH_REVISION_NOT_FOUND for an unknown revision.
+   */
   setApplied(namespace: string, name: string, revision: number, inventory: readonly ObjectRef[]): Promise<void>;
-  /** Sets the final outcome; a finished revision is never reopened (later calls are ignored). */
+  /**
+   * Sets the final outcome; a finished revision is never reopened (later calls are ignored).
+   * `applied` is not final (no finishedAt). Throws BERTH_REVISION_NOT_FOUND for an unknown revision.
+   */
   finishRevision(namespace: string, name: string, revision: number, finish: RevisionFinish): Promise<void>;
   /** Revisions still `accepted` or `applied` whose app still exists, oldest first: resumed at start. */
   unfinishedRevisions(): Promise<RevisionRow[]>;

@@ -1,0 +1,46 @@
+/**
+ * Kysely table interfaces: the database as the SQL engines see it. Column names are snake_case in the
+ * database and mapped to the camelCase rows of types.ts in sqlAppStore.ts. JSON members are text and
+ * timestamps ISO-8601 UTC text on both engines (see docs/adr/0003-store-kysely-sqlite-postgres.md).
+ *
+ * A later feature adds its table here (e.g. `audit_events: AuditEventTable`) together with a new
+ * migration in migrations.ts.
+ */
+import type { RevisionAction, RevisionOutcome } from './types.ts';
+
+export interface AppsTable {
+  namespace: string;
+  name: string;
+  /** Newest revision number; also the per-app counter that createRevision locks and bumps. */
+  revision: number;
+  /** JSON text of the newest revision's App document. */
+  spec: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+}
+
+export interface RevisionsTable {
+  namespace: string;
+  name: string;
+  revision: number;
+  action: RevisionAction;
+  rollback_of: number | null;
+  /** JSON text. */
+  spec: string;
+  diff_summary: string;
+  actor: string;
+  created_at: string;
+  outcome: RevisionOutcome;
+  reason: string | null;
+  message: string | null;
+  finished_at: string | null;
+  /** JSON text of ObjectRef[]. */
+  inventory: string;
+}
+
+export interface Database {
+  apps: AppsTable;
+  revisions: RevisionsTable;
+}
