@@ -1,0 +1,240 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InformerTransport, RawObject, RawWatchEvent, TransportQuery } from '../cluster/informer.ts';
+import { createStatusEngine, type BerthStatusEngine } from './statusEngine.ts';
+import type { StatusEvent } from './types.ts';
+
+/** An in-memory cluster per collection path; tests push watch events by hand. */
+class FakeCluster implements InformerTransport {
+  readonly objects = new Map<string, Map<string, RawObject>>();
+  readonly watchers = new Map<string, ((e: RawWatchEvent) => void)[]>();
+  readonly queries: { path: string; query: TransportQuery }[] = [];
+  watchCalls = 0;
+  private rv = 100;
+
+  async list(path: string, query: TransportQuery) {
+    this.queries.push({ path, query });
+    return { items: [...(this.objects.get(path)?.values() ?? [])], resourceVersion: String(this.rv) };
+  }
+
+  async watch(path: string, _q: TransportQuery, onEvent: (e: RawWatchEvent) => void) {
+    this.watchCalls++;
+    const list = this.watchers.get(path) ?? [];
+    list.push(onEvent);
+    this.watchers.set(path, list);
+    return { abort: () => this.watchers.set(path, (this.watchers.get(path) ?? []).filter((w) => w !== onEvent)) };
+  }
+
+  put(path: string, o: RawObject, type: 'ADDED' | 'MODIFIED' | 'DELETED' = 'ADDED'): void {
+    const m = this.objects.get(path) ?? new Map();
+    const key = `${o.metadata?.namespace}/${o.metadata?.name}`;
+    const obj = { ...o, metadata: { ...o.metadata, resourceVersion: String(++this.rv) } };
+    if (type === 'DELETED') m.delete(key);
+    else m.set(key, obj);
+    this.objects.set(path, m);
+    for (const w of this.watchers.get(path) ?? []) w({ type, object: obj });
+  }
+}
+
+const D = '/apis/apps/v1/deployments';
+const RS = '/apis/apps/v1/replicasets';
+const P = '/api/v1/pods';
+const E = '/api/v1/events';
+const labels = (app: string) => ({ 'app.kubernetes.io/managed-by': 'berth', 'app.kubernetes.io/instance': app, 'app.kubernetes.io/name': app });
+
+function deployment(name: string, ns = 'default', ready = 1, gen = 1): RawObject {
+  return {
+    kind: 'Deployment',
+    metadata: { name, namespace: ns, uid: `${ns}-${name}`, generation: gen, labels: labels(name), annotations: { 'deployment.kubernetes.io/revision': '1', 'berth.dev/revision': String(gen) } },
+    spec: { replicas: 1 },
+    status: { observedGeneration: gen, replicas: 1, updatedReplicas: 1, readyReplicas: ready, availableReplicas: ready },
+  };
+}
+function replicaSet(app: string, ns = 'default'): RawObject {
+  return {
+    kind: 'ReplicaSet',
+    metadata: { name: `${app}-abc`, namespace: ns, uid: `${ns}-${app}-rs`, labels: labels(app), annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [{ kind: 'Deployment', name: app, uid: `${ns}-${app}` }] },
+    spec: { replicas: 1 },
+    status: { replicas: 1 },
+  };
+}
+function pod(app: string, ready: boolean, ns = 'default', extra: Record<string, unknown> = {}): RawObject {
+  return {
+    kind: 'Pod',
+    metadata: { name: `${app}-abc-x1`, namespace: ns, uid: `${ns}-${app}-pod`, labels: labels(app), ownerReferences: [{ kind: 'ReplicaSet', name: `${app}-abc`, uid: `${ns}-${app}-rs` }] },
+    spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'x' }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: [{ name: 'app', ready, restartCount: 0, state: { running: {} } }], ...extra },
+  };
+}
+
+let engine: BerthStatusEngine | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+});
+
+async function startWith(cluster: FakeCluster, opts: { bufferSize?: number } = {}): Promise<BerthStatusEngine> {
+  engine = createStatusEngine({ kubeConfig: new KubeConfig(), transport: cluster, now: () => new Date('2025-01-01T00:00:00Z'), debounceMs: 5, ...opts });
+  await engine.start();
+  return engine;
+}
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+function seed(cluster: FakeCluster, app: string, ns = 'default', ready = true): void {
+  cluster.put(D, deployment(app, ns, ready ? 1 : 0));
+  cluster.put(RS, replicaSet(app, ns));
+  cluster.put(P, pod(app, ready, ns));
+}
+
+describe('createStatusEngine (fake transport)', () => {
+  it('runs one informer per kind with berth\'s label selector and Warning-only events', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster);
+    expect(e.synced()).toBe(true);
+    expect(cluster.queries).toEqual([
+      { path: D, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
+      { path: RS, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
+      { path: P, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
+      { path: E, query: { labelSelector: undefined, fieldSelector: 'type=Warning' } },
+    ]);
+    await tick();
+    expect(e.stats()).toEqual({ watchConnections: 4, reconnects: 0, subscribers: 0 });
+  });
+
+  it('has statuses of already existing apps right after start', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'a');
+    seed(cluster, 'b', 'team');
+    const e = await startWith(cluster);
+    expect(e.get('default', 'a')?.state).toBe('Available');
+    expect(e.list().map((s) => `${s.namespace}/${s.name}`)).toEqual(['default/a', 'team/b']);
+    expect(e.list({ namespaces: new Set(['team']) }).map((s) => s.name)).toEqual(['b']);
+  });
+
+  it('coalesces a burst into one recomputation and emits only real changes', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster);
+    const seen: StatusEvent[] = [];
+    e.subscribe({}, (ev) => seen.push(ev));
+    seed(cluster, 'a', 'default', false);
+    await tick();
+    expect(seen.map((s) => `${s.type}:${s.status?.state}`)).toEqual(['status:Progressing']);
+    // Same content again (a resync-like MODIFIED) → no event.
+    cluster.put(P, pod('a', false), 'MODIFIED');
+    await tick();
+    expect(seen).toHaveLength(1);
+    cluster.put(P, pod('a', true), 'MODIFIED');
+    cluster.put(D, deployment('a', 'default', 1), 'MODIFIED');
+    await tick();
+    expect(seen.map((s) => s.status?.state)).toEqual(['Progressing', 'Available']);
+    expect(seen[1]?.id).toBeGreaterThan(seen[0]?.id ?? Infinity);
+  });
+
+  it('maps Warning events to the app through the involved object and recomputes only that app', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'a', 'default', false);
+    seed(cluster, 'b');
+    const e = await startWith(cluster);
+    const seen: StatusEvent[] = [];
+    e.subscribe({}, (ev) => seen.push(ev));
+    cluster.put(E, {
+      kind: 'Event',
+      metadata: { name: 'a-abc-x1.1', namespace: 'default' },
+      involvedObject: { kind: 'Pod', name: 'a-abc-x1', namespace: 'default' },
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container',
+      count: 1,
+    });
+    await tick();
+    expect(seen.map((s) => s.name)).toEqual(['a']);
+    expect(e.get('default', 'a')?.warnings[0]?.reason).toBe('BackOff');
+  });
+
+  it('emits deleted when the Deployment goes away', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'a');
+    const e = await startWith(cluster);
+    const seen: StatusEvent[] = [];
+    e.subscribe({ name: 'a' }, (ev) => seen.push(ev));
+    cluster.put(D, deployment('a'), 'DELETED');
+    await tick();
+    expect(seen.map((s) => s.type)).toEqual(['deleted']);
+    expect(e.get('default', 'a')).toBeUndefined();
+  });
+
+  it('filters subscriptions and replays the ring buffer after an id', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster, { bufferSize: 3 });
+    const team: StatusEvent[] = [];
+    e.subscribe({ namespaces: new Set(['team']) }, (ev) => team.push(ev));
+    for (const [i, app] of ['a', 'b', 'c', 'd'].entries()) {
+      seed(cluster, app, i % 2 ? 'team' : 'default');
+      await tick();
+    }
+    expect(team.map((s) => s.name)).toEqual(['b', 'd']);
+    const replay: StatusEvent[] = [];
+    e.subscribe({}, (ev) => replay.push(ev), { afterId: 0 })();
+    // Only the last 3 are buffered.
+    expect(replay.map((s) => s.name)).toEqual(['b', 'c', 'd']);
+    const after: StatusEvent[] = [];
+    const firstId = replay[0]?.id ?? 0;
+    e.subscribe({ namespace: 'default' }, (ev) => after.push(ev), { afterId: firstId })();
+    expect(after.map((s) => s.name)).toEqual(['c']);
+  });
+
+  it('waitFor resolves on the current or a future status, times out with BERTH_ROLLOUT_TIMEOUT and honours abort', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'a');
+    const e = await startWith(cluster);
+    await expect(e.waitFor('default', 'a', (s) => s.state === 'Available', { timeoutMs: 1000 })).resolves.toMatchObject({ name: 'a', state: 'Available' });
+
+    const future = e.waitFor('default', 'b', (s) => s.state === 'Available', { timeoutMs: 2000 });
+    seed(cluster, 'b');
+    await expect(future).resolves.toMatchObject({ name: 'b' });
+
+    await expect(e.waitFor('default', 'a', (s) => s.state === 'Failed', { timeoutMs: 30 })).rejects.toMatchObject({
+      code: 'BERTH_ROLLOUT_TIMEOUT',
+      message: expect.stringContaining('last status: Available/Ready'),
+    });
+
+    const ac = new AbortController();
+    const aborted = e.waitFor('default', 'a', () => false, { timeoutMs: 5000, signal: ac.signal });
+    ac.abort(new Error('client went away'));
+    await expect(aborted).rejects.toThrow('client went away');
+    const pre = new AbortController();
+    pre.abort(new Error('already'));
+    await expect(e.waitFor('default', 'a', () => true, { timeoutMs: 5000, signal: pre.signal })).rejects.toThrow('already');
+    expect(e.stats().subscribers).toBe(0);
+  });
+
+  it('50 subscribers do not open a single extra watch', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster);
+    await tick();
+    const before = cluster.watchCalls;
+    const got: number[] = [];
+    const offs = Array.from({ length: 50 }, (_, i) => e.subscribe({}, () => got.push(i)));
+    seed(cluster, 'a');
+    await tick();
+    expect(got).toHaveLength(50);
+    expect(cluster.watchCalls).toBe(before);
+    expect(e.stats()).toMatchObject({ watchConnections: 4, subscribers: 50 });
+    for (const off of offs) off();
+    expect(e.stats().subscribers).toBe(0);
+  });
+
+  it('a throwing subscriber does not starve the others', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster);
+    const ok: string[] = [];
+    e.subscribe({}, () => {
+      throw new Error('socket closed');
+    });
+    e.subscribe({}, (ev) => ok.push(ev.name));
+    seed(cluster, 'a');
+    await tick();
+    expect(ok).toEqual(['a']);
+  });
+});

@@ -1,0 +1,370 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { BerthError } from '../errors.ts';
+import { Informer, type InformerClock, type InformerEvent, type InformerStats, type InformerTransport, type RawObject } from '../cluster/informer.ts';
+import { createClientNodeTransport } from '../cluster/informerTransport.ts';
+import { computeAppStatus, statusChanged } from './computeAppStatus.ts';
+import type { DeploymentJson, EventJson, PodJson, ReplicaSetJson } from './kubeShapes.ts';
+import type { AppStatus, StatusEngine, StatusEvent, StatusFilter } from './types.ts';
+
+export { statusChanged } from './computeAppStatus.ts';
+
+export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=berth';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+/** The sandbox and kube-apiserver both serve this field selector on core/v1 events. */
+export const WARNING_EVENTS_SELECTOR = 'type=Warning';
+
+export interface StatusEngineOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Defaults to client-node over the kubeconfig. */
+  readonly transport?: InformerTransport;
+  readonly now?: () => Date;
+  /** Status events kept for `afterId` replay (default 1000). */
+  readonly bufferSize?: number;
+  /** How long changes to one app are gathered before it is recomputed (default 10 ms). */
+  readonly debounceMs?: number;
+  /** Timers and back-off of the informers (tests). */
+  readonly clock?: InformerClock;
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface NamedInformerStats extends InformerStats {
+  readonly resource: string;
+}
+
+/** The engine plus what tests, /metrics and the benchmark look at. */
+export interface BerthStatusEngine extends StatusEngine {
+  informerStats(): NamedInformerStats[];
+}
+
+interface Subscriber {
+  readonly filter: StatusFilter;
+  readonly listener: (event: StatusEvent) => void;
+}
+
+const RESOURCES = {
+  deployments: { path: '/apis/apps/v1/deployments', labelSelector: MANAGED_BY_SELECTOR },
+  replicasets: { path: '/apis/apps/v1/replicasets', labelSelector: MANAGED_BY_SELECTOR },
+  pods: { path: '/api/v1/pods', labelSelector: MANAGED_BY_SELECTOR },
+  events: { path: '/api/v1/events', fieldSelector: WARNING_EVENTS_SELECTOR },
+} as const;
+
+function appKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/**
+ * Which app a berth-labelled object belongs to; Deployments without the label are their own app. The
+ * kind is passed in because list items (unlike watch objects) usually carry no `kind`.
+ */
+function appOf(o: RawObject, kind: string): string | undefined {
+  const ns = o.metadata?.namespace;
+  const labels = (o.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+  const instance = labels?.[INSTANCE_LABEL] ?? (kind === 'Deployment' ? o.metadata?.name : undefined);
+  return ns && instance ? appKey(ns, instance) : undefined;
+}
+
+function matches(filter: StatusFilter, namespace: string, name: string): boolean {
+  if (filter.namespace !== undefined && filter.namespace !== namespace) return false;
+  if (filter.name !== undefined && filter.name !== name) return false;
+  if (filter.namespaces !== undefined && !filter.namespaces.has(namespace)) return false;
+  return true;
+}
+
+/**
+ * The status engine: one shared informer each for berth's Deployments, ReplicaSets and Pods and for
+ * Warning events, whatever the number of subscribers. Each change marks only the affected app dirty;
+ * dirty apps are recomputed after a short debounce (a burst of pod updates becomes one computation)
+ * and a StatusEvent goes out only when the status really changed.
+ */
+export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine {
+  const transport = opts.transport ?? createClientNodeTransport(opts.kubeConfig);
+  const now = opts.now ?? (() => new Date());
+  const bufferSize = Math.max(1, opts.bufferSize ?? 1000);
+  const debounceMs = opts.debounceMs ?? 10;
+  const informerOpts = {
+    transport,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.onError ? { onError: opts.onError } : {}),
+  };
+  const deployments = new Informer<DeploymentJson & RawObject>({ ...informerOpts, ...RESOURCES.deployments });
+  const replicaSets = new Informer<ReplicaSetJson & RawObject>({ ...informerOpts, ...RESOURCES.replicasets });
+  const pods = new Informer<PodJson & RawObject>({ ...informerOpts, ...RESOURCES.pods });
+  const events = new Informer<EventJson & RawObject>({ ...informerOpts, ...RESOURCES.events });
+  const informers = { deployments, replicasets: replicaSets, pods, events } as const;
+
+  // Indexes from app to its objects' cache keys, and from an involved object to the events about it.
+  const deploymentOf = new Map<string, string>();
+  const rsOf = new Map<string, Set<string>>();
+  const podsOf = new Map<string, Set<string>>();
+  /** "ns/Kind/name" of a Deployment, ReplicaSet or Pod → app key. */
+  const ownerApp = new Map<string, string>();
+  /** "ns/Kind/name" of the involved object → event cache keys. */
+  const eventsAbout = new Map<string, Set<string>>();
+  /**
+   * "ns/ReplicaSet/name" → keys of events about its pods, found by name (pods are "<rs>-<suffix>"), so
+   * events of pods that are already gone (a replaced crash-looping pod) still explain the app.
+   */
+  const podEventsByRs = new Map<string, Set<string>>();
+
+  const statuses = new Map<string, AppStatus>();
+  const subscribers = new Set<Subscriber>();
+  const buffer: StatusEvent[] = [];
+  let nextId = 1;
+  const dirty = new Set<string>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let started = false;
+  const unsubscribes: (() => void)[] = [];
+  const waiters = new Set<(err: unknown) => void>();
+
+  const addTo = (index: Map<string, Set<string>>, key: string, value: string): void => {
+    let s = index.get(key);
+    if (!s) index.set(key, (s = new Set()));
+    s.add(value);
+  };
+  const removeFrom = (index: Map<string, Set<string>>, key: string, value: string): void => {
+    const s = index.get(key);
+    if (!s) return;
+    s.delete(value);
+    if (s.size === 0) index.delete(key);
+  };
+  const cacheKey = (o: RawObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const objectRef = (ns: string | undefined, kind: string, name: string | undefined): string => `${ns ?? ''}/${kind}/${name ?? ''}`;
+
+  const markDirty = (key: string | undefined): void => {
+    if (key === undefined) return;
+    dirty.add(key);
+    if (!started || flushTimer) return;
+    flushTimer = setTimeout(flush, debounceMs);
+  };
+
+  /** Keeps the app indexes of one owned kind up to date and marks old and new apps dirty. */
+  const trackOwned = (kind: 'Deployment' | 'ReplicaSet' | 'Pod', index: Map<string, Set<string>> | undefined) => (ev: InformerEvent<RawObject>): void => {
+    const obj = ev.object;
+    const key = cacheKey(obj);
+    const ref = objectRef(obj.metadata?.namespace, kind, obj.metadata?.name);
+    const before = ev.type === 'update' ? appOf(ev.old, kind) : undefined;
+    const after = appOf(obj, kind);
+    if (before !== undefined && before !== after) {
+      if (index) removeFrom(index, before, key);
+      else if (deploymentOf.get(before) === key) deploymentOf.delete(before);
+      markDirty(before);
+    }
+    if (ev.type === 'delete') {
+      if (after !== undefined) {
+        if (index) removeFrom(index, after, key);
+        else if (deploymentOf.get(after) === key) deploymentOf.delete(after);
+      }
+      ownerApp.delete(ref);
+    } else if (after !== undefined) {
+      if (index) addTo(index, after, key);
+      else deploymentOf.set(after, key);
+      ownerApp.set(ref, after);
+    }
+    markDirty(after);
+  };
+
+  const involvedRef = (e: EventJson): string | undefined => {
+    const io = e.involvedObject;
+    if (!io?.kind || !io.name) return undefined;
+    return objectRef(io.namespace ?? e.metadata?.namespace, io.kind, io.name);
+  };
+
+  /** The app an event is about: by the involved object, or for a vanished pod by its ReplicaSet's name. */
+  const appOfEvent = (e: EventJson): string | undefined => {
+    const ref = involvedRef(e);
+    if (!ref) return undefined;
+    const direct = ownerApp.get(ref);
+    if (direct) return direct;
+    const rsRef = rsRefOfPodEvent(e);
+    return rsRef ? ownerApp.get(rsRef) : undefined;
+  };
+
+  const rsRefOfPodEvent = (e: EventJson): string | undefined => {
+    const io = e.involvedObject;
+    if (io?.kind !== 'Pod' || !io.name) return undefined;
+    return objectRef(io.namespace ?? e.metadata?.namespace, 'ReplicaSet', io.name.replace(/-[^-]+$/, ''));
+  };
+
+  const onEvent = (ev: InformerEvent<EventJson & RawObject>): void => {
+    const key = cacheKey(ev.object);
+    const refs = [involvedRef(ev.object), rsRefOfPodEvent(ev.object)];
+    const indexes = [eventsAbout, podEventsByRs];
+    refs.forEach((ref, i) => {
+      const index = indexes[i];
+      if (!ref || !index) return;
+      if (ev.type === 'delete') removeFrom(index, ref, key);
+      else addTo(index, ref, key);
+    });
+    markDirty(appOfEvent(ev.object));
+  };
+
+  const eventsFor = (ref: string, index = eventsAbout): EventJson[] => {
+    const keys = index.get(ref);
+    if (!keys) return [];
+    const out: EventJson[] = [];
+    for (const k of keys) {
+      const { namespace, name } = splitKey(k);
+      const e = events.get(namespace, name);
+      if (e) out.push(e);
+    }
+    return out;
+  };
+
+  const compute = (key: string): AppStatus | undefined => {
+    const { namespace, name } = splitKey(key);
+    const dKey = deploymentOf.get(key);
+    const deployment = dKey ? deployments.get(namespace, splitKey(dKey).name) : undefined;
+    if (!deployment) return undefined;
+    const rsList = [...(rsOf.get(key) ?? [])].map((k) => replicaSets.get(namespace, splitKey(k).name)).filter((x) => x !== undefined);
+    const podList = [...(podsOf.get(key) ?? [])].map((k) => pods.get(namespace, splitKey(k).name)).filter((x) => x !== undefined);
+    const refs = [
+      objectRef(namespace, 'Deployment', deployment.metadata?.name),
+      ...rsList.map((rs) => objectRef(namespace, 'ReplicaSet', rs.metadata?.name)),
+      ...podList.map((p) => objectRef(namespace, 'Pod', p.metadata?.name)),
+    ];
+    const evs = new Set<EventJson>(refs.flatMap((ref) => eventsFor(ref)));
+    for (const rs of rsList) for (const e of eventsFor(objectRef(namespace, 'ReplicaSet', rs.metadata?.name), podEventsByRs)) evs.add(e);
+    return computeAppStatus({ namespace, name, deployment, replicaSets: rsList, pods: podList, events: [...evs], now: now() });
+  };
+
+  const publish = (event: Omit<StatusEvent, 'id'>): void => {
+    const full: StatusEvent = { id: nextId++, ...event };
+    buffer.push(full);
+    if (buffer.length > bufferSize) buffer.splice(0, buffer.length - bufferSize);
+    for (const s of [...subscribers]) {
+      if (!matches(s.filter, full.namespace, full.name)) continue;
+      try {
+        s.listener(full);
+      } catch (err) {
+        // One subscriber's failure (a closed SSE socket) must not starve the others.
+        opts.onError?.(err);
+      }
+    }
+  };
+
+  function subscribe(filter: StatusFilter, listener: (event: StatusEvent) => void, subOpts?: { readonly afterId?: number }): () => void {
+    const sub: Subscriber = { filter, listener };
+    const afterId = subOpts?.afterId;
+    if (afterId !== undefined) {
+      for (const e of buffer) if (e.id > afterId && matches(filter, e.namespace, e.name)) listener(e);
+    }
+    subscribers.add(sub);
+    return () => {
+      subscribers.delete(sub);
+    };
+  }
+
+  function flush(): void {
+    flushTimer = undefined;
+    const keys = [...dirty];
+    dirty.clear();
+    for (const key of keys) {
+      const { namespace, name } = splitKey(key);
+      const previous = statuses.get(key);
+      const next = compute(key);
+      if (!next) {
+        if (previous) {
+          statuses.delete(key);
+          publish({ type: 'deleted', namespace, name });
+        }
+        continue;
+      }
+      if (!statusChanged(previous, next)) continue;
+      statuses.set(key, next);
+      publish({ type: 'status', namespace, name, status: next });
+    }
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      unsubscribes.push(
+        deployments.on(trackOwned('Deployment', undefined)),
+        replicaSets.on(trackOwned('ReplicaSet', rsOf)),
+        pods.on(trackOwned('Pod', podsOf)),
+        events.on(onEvent),
+      );
+      try {
+        await Promise.all(Object.values(informers).map((i) => i.start()));
+      } catch (err) {
+        for (const i of Object.values(informers)) i.stop();
+        throw err;
+      }
+      started = true;
+      // Everything listed so far becomes visible at once, so get() works right after start().
+      flush();
+    },
+    async stop() {
+      started = false;
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      for (const i of Object.values(informers)) i.stop();
+      for (const u of unsubscribes.splice(0)) u();
+      for (const reject of [...waiters]) reject(new BerthError('BERTH_INTERNAL', 'the status engine stopped while waiting for a rollout'));
+    },
+    synced() {
+      return Object.values(informers).every((i) => i.synced());
+    },
+    get(namespace, name) {
+      return statuses.get(appKey(namespace, name));
+    },
+    list(filter = {}) {
+      return [...statuses.values()]
+        .filter((s) => matches(filter, s.namespace, s.name))
+        .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    },
+    subscribe,
+    waitFor(namespace, name, done, waitOpts) {
+      return new Promise<AppStatus>((resolve, reject) => {
+        const signal = waitOpts.signal;
+        if (signal?.aborted) return reject(signal.reason);
+        const current = statuses.get(appKey(namespace, name));
+        if (current && done(current)) return resolve(current);
+        let last = current;
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          unsubscribe();
+          signal?.removeEventListener('abort', onAbort);
+          waiters.delete(fail);
+        };
+        const fail = (err: unknown): void => {
+          cleanup();
+          reject(err);
+        };
+        const onAbort = (): void => fail(signal?.reason);
+        const timer = setTimeout(() => {
+          const where = last ? `; last status: ${last.state}/${last.reason}: ${last.message}` : '; the app has no status yet';
+          fail(new BerthError('BERTH_ROLLOUT_TIMEOUT', `${namespace}/${name} did not reach the wanted state within ${waitOpts.timeoutMs} ms${where}`));
+        }, waitOpts.timeoutMs);
+        const unsubscribe = subscribe({ namespace, name }, (ev) => {
+          if (ev.type !== 'status' || !ev.status) return;
+          last = ev.status;
+          if (done(ev.status)) {
+            cleanup();
+            resolve(ev.status);
+          }
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.add(fail);
+      });
+    },
+    stats() {
+      const all = Object.values(informers).map((i) => i.stats());
+      return {
+        watchConnections: all.reduce((n, s) => n + s.watchConnections, 0),
+        reconnects: all.reduce((n, s) => n + s.reconnects, 0),
+        subscribers: subscribers.size,
+      };
+    },
+    informerStats() {
+      return Object.entries(informers).map(([resource, i]) => ({ resource, ...i.stats() }));
+    },
+  };
+}
