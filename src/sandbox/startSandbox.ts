@@ -1,16 +1,24 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ApiServer } from './apiserver/apiServer.ts';
 import { HttpFrontend } from './apiserver/httpFrontend.ts';
 import type { SandboxFaults } from './apiserver/httpFrontend.ts';
 import { createInProcessClient } from './apiserver/inProcessClient.ts';
 import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
+import { realClock } from './controllers/clock.ts';
 import { createControllers } from './controllers/index.ts';
+import { SimulatedRuntime } from './kubelet/runtime.ts';
+import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './local/localImageRegistry.ts';
+import type { LocalImageSpec } from './local/localImageRegistry.ts';
+import { ProcessRuntime } from './local/processRuntime.ts';
+import { IngressController } from './network/ingressController.ts';
+import { ServiceProxy } from './network/serviceProxy.ts';
 import { kubeconfigYaml } from './kubeconfigYaml.ts';
 import type { ClusterClient, Controller, PodMetricsSource } from './types.ts';
 
 export type { SandboxFaults } from './apiserver/httpFrontend.ts';
+export type { LocalImageSpec } from './local/localImageRegistry.ts';
 
 export interface SandboxOptions {
   /** 0 picks a free port. */
@@ -34,6 +42,26 @@ export interface SandboxOptions {
   controllers?: boolean;
   /** Interval of BOOKMARK events on HTTP watches with allowWatchBookmarks (default 10 s). */
   watchBookmarkIntervalMs?: number;
+  /**
+   * Run `berth.local/*` images known to the local image registry as real processes (default true).
+   * `false` simulates every image, as part 1 did: faster and lighter for tests that only need
+   * Kubernetes-visible behaviour.
+   */
+  processes?: boolean;
+  /** The local image registry file (default `.berth/images.yaml` in the current directory). */
+  imagesFile?: string;
+  /** More local images, by name (`hello`, or `name:tag` for one tag); they win over the file. */
+  images?: Record<string, LocalImageSpec>;
+  /**
+   * The ingress front door on `host`: HTTPS on `port` (default 8443) and plain HTTP on `httpPort`
+   * (default 8080); a default port that is taken falls back to a free one, 0 always picks one.
+   * `false` turns the ingress controller off.
+   */
+  ingress?: false | { port?: number; httpPort?: number };
+  /** Scale-down stabilisation for HPAs without their own (default 300 s, scaled by timeScale). */
+  hpaDownscaleStabilizationSeconds?: number;
+  /** /proc sampling of real processes: interval (default 1000 ms) and CPU averaging window (10,000 ms). */
+  processMetrics?: { sampleIntervalMs?: number; cpuWindowMs?: number };
 }
 
 export interface Sandbox {
@@ -44,13 +72,22 @@ export interface Sandbox {
   /** In-process client running through the same admission and storage as HTTP. */
   readonly client: ClusterClient;
   readonly faults: SandboxFaults;
+  /** The ingress front door, unless turned off. */
+  readonly ingress: { httpUrl: string; httpsUrl: string } | undefined;
   stop(): Promise<void>;
 }
 
 /** Starts an embedded Kubernetes-compatible cluster: API server, controllers and simulated kubelets. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
-  const api = new ApiServer({ metrics: options.metrics, historySize: options.historySize });
+  const processes = options.processes !== false && options.controllers !== false;
+  // The process runtime needs the in-process client, which needs the API server, which needs the
+  // metrics source up front: resolve the runtime lazily.
+  let runtime: ProcessRuntime | undefined;
+  const metrics: PodMetricsSource | undefined = processes
+    ? { podUsage: (ns, name) => options.metrics?.podUsage(ns, name) ?? runtime?.podUsage(ns, name) }
+    : options.metrics;
+  const api = new ApiServer({ metrics, historySize: options.historySize });
   let persistence: SnapshotPersistence | undefined;
   if (options.dataDir) {
     persistence = new SnapshotPersistence(api.store, options.dataDir);
@@ -78,18 +115,56 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const client = createInProcessClient(api);
   let controllers: readonly Controller[] = [];
+  let ingress: IngressController | undefined;
   if (options.controllers !== false) {
+    if (processes) {
+      runtime = new ProcessRuntime({
+        registry: new LocalImageRegistry({ file: options.imagesFile ?? resolve(DEFAULT_IMAGES_FILE), ...(options.images ? { images: options.images } : {}) }),
+        fallback: new SimulatedRuntime({ clock: realClock, timeScale: options.timeScale ?? 1 }),
+        client,
+        ...options.processMetrics,
+      });
+    }
+    const ingressOpts = options.ingress;
     const set = createControllers(client, {
       nodes: options.nodes ?? 3,
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(metrics ? { metrics } : {}),
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+      ...(runtime ? { runtime } : {}),
+      ...(options.hpaDownscaleStabilizationSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds } : {}),
       // The API server creates each namespace's default ServiceAccount synchronously.
       serviceAccounts: false,
+      addons: (ctx) => {
+        const list: Controller[] = [new ServiceProxy(ctx)];
+        if (ingressOpts !== false) {
+          ingress = new IngressController(ctx, {
+            host,
+            port: ingressOpts?.port ?? 8443,
+            httpPort: ingressOpts?.httpPort ?? 8080,
+            // Only the documented defaults move aside; an explicit port that is taken is an error.
+            portFallback: { https: ingressOpts?.port === undefined, http: ingressOpts?.httpPort === undefined },
+          });
+          list.push(ingress);
+        }
+        return list;
+      },
     });
     http.logs = set.logs;
     controllers = set.controllers;
-    await Promise.all(controllers.map((c) => c.start()));
+    try {
+      await Promise.all(controllers.map((c) => c.start()));
+    } catch (err) {
+      await Promise.allSettled(controllers.map((c) => c.stop()));
+      await runtime?.close();
+      await http.close();
+      api.stop();
+      persistence?.detach();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+      throw err;
+    }
   }
+  const ports = ingress?.boundPorts;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
 
   let stopped = false;
   return {
@@ -98,10 +173,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubeconfigYaml: yaml,
     client,
     faults: http.faults,
+    ingress: ports ? { httpUrl: `http://${urlHost}:${ports.http}`, httpsUrl: `https://${urlHost}:${ports.https}` } : undefined,
     async stop() {
       if (stopped) return;
       stopped = true;
       await Promise.allSettled(controllers.map((c) => c.stop()));
+      await runtime?.close();
       await http.close();
       api.stop();
       persistence?.detach();

@@ -461,7 +461,10 @@ export class ApiServer {
     if (spec['clusterIP'] === undefined || spec['clusterIP'] === '') {
       const used = new Set<string>();
       for (const s of this.store.scan('/services')) used.add(String(obj(s['spec'])['clusterIP']));
-      for (let i = 2; i < 65534; i++) {
+      // A random starting point keeps the real proxies of sandboxes running side by side apart.
+      const base = randomInt(0, 65_000);
+      for (let k = 0; k < 65534; k++) {
+        const i = ((base + k) % 65532) + 2;
         const ip = `127.96.${i >> 8}.${i & 255}`;
         if ((i & 255) === 0 || (i & 255) === 255 || used.has(ip)) continue;
         spec['clusterIP'] = ip;

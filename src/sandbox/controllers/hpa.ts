@@ -28,6 +28,7 @@ export class HPAController extends QueueController {
   constructor(
     ctx: ControllerContext,
     private readonly metrics: PodMetricsSource | undefined,
+    private readonly downscaleStabilizationSeconds?: number,
   ) {
     super(ctx, 2);
     this.hpaInf = ctx.informers.for(RES.hpas);
@@ -211,6 +212,8 @@ export class HPAController extends QueueController {
     const h = this.history.get(key) ?? { recs: [], events: [] };
     this.history.set(key, h);
     const behavior = behaviorFrom(s['behavior']);
+    const ownDown = asRecord(asRecord(s['behavior'])['scaleDown'])['stabilizationWindowSeconds'];
+    if (this.downscaleStabilizationSeconds !== undefined && typeof ownDown !== 'number') behavior.scaleDown.stabilizationWindowSeconds = this.downscaleStabilizationSeconds;
     const msPerSecond = 1000 * this.ctx.timeScale;
     const norm = normalizeWithBehavior({ now: nowMs, current, recommended: best.replicas, min: minR, max: maxR, behavior, history: h.recs, events: h.events, msPerSecond });
     h.recs.push({ at: nowMs, replicas: best.replicas });

@@ -28,6 +28,7 @@ export { ImagePullError, SimulatedRuntime } from '../kubelet/runtime.ts';
 export type { ImageRef } from '../kubelet/imageCatalog.ts';
 export type { NodeCapacity } from '../kubelet/nodes.ts';
 export type { Clock } from './clock.ts';
+export type { ControllerContext } from './context.ts';
 
 export interface ControllerOptions {
   /** Number of simulated nodes. */
@@ -47,6 +48,14 @@ export interface ControllerOptions {
    * the API server already creates it with each namespace.
    */
   serviceAccounts?: boolean;
+  /**
+   * kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization (default 300 s):
+   * the scale-down window of HPAs that do not set `behavior.scaleDown.stabilizationWindowSeconds`.
+   * Scaled by `timeScale` like every controller duration.
+   */
+  hpaDownscaleStabilizationSeconds?: number;
+  /** More controllers sharing this sandbox's informers (the sandbox's kube-proxy and ingress controller). */
+  addons?: (ctx: ControllerContext) => Controller[];
 }
 
 export interface ControllerSet {
@@ -79,10 +88,11 @@ export function createControllers(client: ClusterClient, options: ControllerOpti
     new EndpointsController(ctx),
     new JobController(ctx),
     new CronJobController(ctx),
-    new HPAController(ctx, options.metrics),
+    new HPAController(ctx, options.metrics, options.hpaDownscaleStabilizationSeconds),
     new DisruptionController(ctx),
   ];
   if (options.serviceAccounts === true) list.push(new ServiceAccountController(ctx));
+  if (options.addons) list.push(...options.addons(ctx));
   let running = list.length;
   // Informers are shared, so they stop with the last controller.
   const controllers = list.map(

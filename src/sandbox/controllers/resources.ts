@@ -21,6 +21,8 @@ export const RES = {
   jobs: rk('batch', 'v1', 'jobs'),
   cronjobs: rk('batch', 'v1', 'cronjobs'),
   hpas: rk('autoscaling', 'v2', 'horizontalpodautoscalers'),
+  ingresses: rk('networking.k8s.io', 'v1', 'ingresses'),
+  ingressclasses: rk('networking.k8s.io', 'v1', 'ingressclasses'),
 } as const;
 
 /** Maps a scale target's `kind` (as in HPA scaleTargetRef) to its resource. */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { ClusterClient, Controller, KObject } from '../types.ts';
 import type { Clock } from '../controllers/clock.ts';
 import { rfc3339, sleep, untilAborted } from '../controllers/clock.ts';
@@ -168,7 +169,7 @@ export class Kubelet implements Controller {
   readonly name = 'kubelet';
   private readonly podInf: Informer;
   private readonly workers = new Map<string, PodWorker>();
-  readonly ips = new PodIPAllocator();
+  readonly ips = new PodIPAllocator(randomInt(0, 60_000));
   private readonly nodeNames: Map<string, number>;
   readonly images = new Map<string, Set<string>>();
   private started = false;

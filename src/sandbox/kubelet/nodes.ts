@@ -89,7 +89,16 @@ export function nodeObject(i: number, capacity: NodeCapacity, now: number): KObj
 /** Pod IPs from 127.10.0.0/16, unique while the pod exists. */
 export class PodIPAllocator {
   private readonly used = new Set<number>();
-  private next = 0;
+  private next: number;
+
+  /**
+   * `start` offsets the first address. Sandboxes running side by side on one machine (parallel test
+   * workers) share the loopback range, so the kubelet starts at a random offset to keep their pods'
+   * real listeners apart.
+   */
+  constructor(start = 0) {
+    this.next = start;
+  }
 
   allocate(): string {
     for (let tries = 0; tries < 65536; tries++) {

@@ -1,0 +1,347 @@
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ClusterClient, KObject, PodMetricsSource } from '../types.ts';
+import { asArray, asRecord, memoryBytes, spec, str } from '../controllers/objects.ts';
+import { RES } from '../controllers/resources.ts';
+import type { ImageRef } from '../kubelet/imageCatalog.ts';
+import type { ContainerExit, ContainerRuntime, ImageInfo, ProbeResult, PullResult, RunningContainer, StartRequest } from '../kubelet/runtime.ts';
+import type { LocalImageRegistry, LocalImageSpec } from './localImageRegistry.ts';
+import { runProbe } from './probes.ts';
+import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
+import { serviceEnv } from './serviceEnv.ts';
+import { spawnSupervisor } from './supervisor.ts';
+
+export interface ProcessRuntimeOptions {
+  /** Knows which `berth.local/*` images run as processes. */
+  registry: LocalImageRegistry;
+  /** Runs every other image (the catalog-driven SimulatedRuntime). */
+  fallback: ContainerRuntime;
+  /** For the pod spec (enableServiceLinks) and the Services of the pod's namespace. */
+  client: ClusterClient;
+  /** Where per-pod directories (TMPDIR for a /tmp mount) live; default a fresh temp directory. */
+  runDir?: string;
+  /** How often CPU and memory are sampled from /proc (default 1000 ms). */
+  sampleIntervalMs?: number;
+  /** CPU usage is averaged over this window, like metrics-server's (default 10,000 ms). */
+  cpuWindowMs?: number;
+}
+
+interface Tracked {
+  namespace: string;
+  pod: string;
+  container: string;
+  pgid: number;
+  memoryLimit: number;
+  samples: { t: number; ticks: number }[];
+  rssBytes: number;
+  oomKill(): void;
+}
+
+/** Every argv after `-e <source>` identifies the container: `berth-sandbox-supervisor <marker>`. */
+export function containerMarker(req: Pick<StartRequest, 'pod' | 'container'>): string {
+  return `berth-pod=${req.pod.namespace}/${req.pod.name}/${str(req.container['name']) ?? ''}`;
+}
+
+/** The argv a container runs: its `command` replaces the image's, its `args` are appended (or replace the image's args). */
+export function containerArgv(image: LocalImageSpec, container: Record<string, unknown>): string[] {
+  const command = asArray(container['command']).map(String);
+  const args = asArray(container['args']).map(String);
+  if (command.length) return [...command, ...args];
+  if (image.argv?.length) return [...image.argv, ...args];
+  // "$@" passes the container's args to the image's shell command.
+  return ['/bin/sh', '-c', args.length ? `${image.command ?? ''} "$@"` : (image.command ?? ''), 'sh', ...args];
+}
+
+function firstPort(container: Record<string, unknown>): number | undefined {
+  for (const p of asArray(container['ports'])) {
+    const n = asRecord(p)['containerPort'];
+    if (typeof n === 'number') return n;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `berth.local/*` images known to the local image registry as real child processes (one
+ * supervisor + process group per container, bound to the pod IP) and delegates everything else
+ * to `fallback`. Also the sandbox's metrics source: CPU and memory per container from /proc, with
+ * the memory limit enforced by an OOM kill.
+ */
+export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
+  readonly name = 'containerd';
+  private readonly tracked = new Set<Tracked>();
+  private readonly supervisors = new Set<ChildProcess>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly runDir: string;
+  private readonly ownRunDir: boolean;
+  private closed = false;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.ownRunDir = !opts.runDir;
+    this.runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'berth-sandbox-run-'));
+  }
+
+  private local(ref: ImageRef): LocalImageSpec | undefined {
+    if (ref.registry !== 'berth.local') return undefined;
+    return this.opts.registry.lookup(ref.path, ref.tag);
+  }
+
+  async pull(ref: ImageRef, signal: AbortSignal): Promise<PullResult> {
+    const img = this.local(ref);
+    if (!img) return this.opts.fallback.pull(ref, signal);
+    // Nothing to download: the "image" is a command on this machine.
+    const id = createHash('sha256').update(JSON.stringify(img)).digest('hex');
+    return { imageId: `sha256:${id}`, sizeBytes: 0, seconds: 0 };
+  }
+
+  inspect(ref: ImageRef): ImageInfo | undefined {
+    if (this.local(ref)) return { runsAsRoot: false };
+    return this.opts.fallback.inspect(ref);
+  }
+
+  async start(req: StartRequest): Promise<RunningContainer> {
+    const img = this.local(req.image);
+    if (!img) return this.opts.fallback.start(req);
+    if (this.closed) throw new Error('the sandbox is stopping');
+    const env = await this.environment(req, img);
+    return this.spawn(req, img, env);
+  }
+
+  private async environment(req: StartRequest, img: LocalImageSpec): Promise<Record<string, string>> {
+    const { namespace, name } = req.pod;
+    const pod = await this.opts.client.get(RES.pods, namespace, name);
+    const links = spec(pod ?? ({} as KObject))['enableServiceLinks'] !== false;
+    const services: KObject[] = [];
+    const kube = await this.opts.client.get(RES.services, 'default', 'kubernetes');
+    if (links) services.push(...(await this.opts.client.list(RES.services, { namespace })).items);
+    const env: Record<string, string> = {
+      PATH: [dirname(process.execPath), process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter),
+      HOSTNAME: name,
+      HOME: img.cwd,
+      ...(img.env ?? {}),
+    };
+    // Every container learns where the API server's Service is; the rest only with service links.
+    for (const e of serviceEnv(kube ? [kube] : [])) env[e.name] = e.value;
+    for (const e of serviceEnv(services.filter((s) => s.metadata.namespace === namespace))) env[e.name] = e.value;
+    const port = firstPort(req.container);
+    if (port !== undefined) env['PORT'] = String(port);
+    env['HOST'] = req.podIP;
+    env['BIND_ADDRESS'] = req.podIP;
+    env['POD_NAME'] = name;
+    env['POD_NAMESPACE'] = namespace;
+    env['POD_IP'] = req.podIP;
+    // A volume mounted at /tmp (berth's emptyDir) becomes a per-pod directory that survives restarts.
+    if (asArray(req.container['volumeMounts']).some((m) => asRecord(m)['mountPath'] === '/tmp')) {
+      const dir = join(this.runDir, req.pod.uid || name, 'tmp');
+      mkdirSync(dir, { recursive: true });
+      env['TMPDIR'] = dir;
+    }
+    for (const e of req.env) env[e.name] = e.value;
+    return env;
+  }
+
+  private spawn(req: StartRequest, img: LocalImageSpec, env: Record<string, string>): Promise<RunningContainer> {
+    const argv = containerArgv(img, req.container);
+    const cwd = str(req.container['workingDir']) ?? img.cwd;
+    const sup = spawnSupervisor(containerMarker(req));
+    this.supervisors.add(sup);
+    // Neither the supervisor nor its pipes may keep a CLI or test worker alive on their own.
+    sup.unref();
+    const channel = (sup as unknown as { channel?: { unref(): void } }).channel;
+    channel?.unref();
+    const outputsDone = Promise.all([lines(sup.stdout, (l) => req.output(l, 'stdout')), lines(sup.stderr, (l) => req.output(l, 'stderr'))]);
+    let pgid = 0;
+    let oom = false;
+    let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settleExit!: (e: ContainerExit) => void;
+    const exited = new Promise<ContainerExit>((r) => (settleExit = r));
+    let tracked: Tracked | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const finish = (): void => {
+      this.supervisors.delete(sup);
+      if (tracked) this.tracked.delete(tracked);
+      if (killTimer) clearTimeout(killTimer);
+      const info = exitInfo ?? { code: null, signal: 'SIGKILL' as NodeJS.Signals };
+      const exitCode = info.code ?? 128 + (info.signal ? (constants.signals[info.signal] ?? 9) : 9);
+      const reason = oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+      // Deliver the last output lines before the kubelet closes the log.
+      void Promise.race([outputsDone, new Promise((r) => setTimeout(r, 500))]).then(() => settleExit({ exitCode: oom ? 137 : exitCode, reason }));
+    };
+
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      if (exitInfo) return;
+      if (sup.connected) sup.send({ type: 'signal', signal });
+      else if (pgid) {
+        try {
+          process.kill(-pgid, signal);
+        } catch {
+          // already gone
+        }
+      }
+    };
+
+    return new Promise<RunningContainer>((resolve, reject) => {
+      let started = false;
+      sup.on('message', (m: { type?: string; pid?: number; message?: string; code?: number | null; signal?: NodeJS.Signals | null }) => {
+        if (m.type === 'started' && typeof m.pid === 'number') {
+          started = true;
+          pgid = m.pid;
+          const limit = memoryBytes(asRecord(asRecord(req.container['resources'])['limits'])['memory']);
+          tracked = {
+            namespace: req.pod.namespace,
+            pod: req.pod.name,
+            container: str(req.container['name']) ?? '',
+            pgid,
+            memoryLimit: limit,
+            samples: [],
+            rssBytes: 0,
+            oomKill: () => {
+              oom = true;
+              signalGroup('SIGKILL');
+            },
+          };
+          this.tracked.add(tracked);
+          this.ensureSampling();
+          resolve({
+            id: randomBytes(32).toString('hex'),
+            exited,
+            stop: (graceMs) => {
+              if (graceMs <= 0) signalGroup('SIGKILL');
+              else {
+                signalGroup('SIGTERM');
+                killTimer ??= setTimeout(() => signalGroup('SIGKILL'), graceMs);
+              }
+              return exited;
+            },
+            probe: async (_kind, probe): Promise<ProbeResult> => {
+              if (exitInfo) return { success: false, message: 'container is not running' };
+              return runProbe(probe, { podIP: req.podIP, container: req.container, env, cwd });
+            },
+          });
+        } else if (m.type === 'error') {
+          exitInfo = { code: 128, signal: null };
+          reject(new Error(`failed to create shim task: OCI runtime create failed: exec: "${argv[0] ?? ''}": ${m.message ?? 'cannot start'}`));
+        } else if (m.type === 'exit') {
+          exitInfo = { code: m.code ?? null, signal: m.signal ?? null };
+        }
+      });
+      sup.on('exit', () => {
+        exitInfo ??= { code: null, signal: 'SIGKILL' };
+        if (!started) {
+          this.supervisors.delete(sup);
+          reject(new Error('the container supervisor exited before the container started'));
+          return;
+        }
+        finish();
+      });
+      sup.on('error', (err) => {
+        if (!started) reject(err);
+      });
+      sup.send({ type: 'start', argv, env, cwd });
+    });
+  }
+
+  private ensureSampling(): void {
+    if (this.timer || this.closed) return;
+    const interval = this.opts.sampleIntervalMs ?? 1000;
+    this.timer = setInterval(() => this.sample(), interval);
+    this.timer.unref();
+    this.sample();
+  }
+
+  /** One /proc pass: CPU samples for the window, resident memory, and OOM kills over the limit. */
+  sample(): void {
+    if (this.tracked.size === 0) {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = Date.now();
+    const usage = sampleGroups(new Set([...this.tracked].map((t) => t.pgid)));
+    const windowMs = this.opts.cpuWindowMs ?? 10_000;
+    for (const t of this.tracked) {
+      const u = usage.get(t.pgid);
+      if (!u) continue;
+      t.samples.push({ t: now, ticks: u.cpuTicks });
+      while (t.samples.length > 2 && (t.samples[1]?.t ?? now) <= now - windowMs) t.samples.shift();
+      t.rssBytes = u.rssBytes;
+      if (t.memoryLimit > 0 && u.rssBytes > t.memoryLimit) t.oomKill();
+    }
+  }
+
+  podUsage(namespace: string, name: string): { containers: { name: string; cpuMillis: number; memoryBytes: number }[] } | undefined {
+    const containers: { name: string; cpuMillis: number; memoryBytes: number }[] = [];
+    for (const t of this.tracked) {
+      if (t.namespace !== namespace || t.pod !== name) continue;
+      const first = t.samples[0];
+      const last = t.samples[t.samples.length - 1];
+      // A container needs two samples before it has a CPU rate, like metrics-server's first scrape.
+      if (!first || !last || last.t <= first.t) continue;
+      const cpuMillis = ((last.ticks - first.ticks) / CLOCK_TICKS / ((last.t - first.t) / 1000)) * 1000;
+      containers.push({ name: t.container, cpuMillis: Math.max(0, cpuMillis), memoryBytes: t.rssBytes });
+    }
+    return containers.length ? { containers } : undefined;
+  }
+
+  /** Kills every container process (SIGKILL to each group) and removes the per-pod directories. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const waits = [...this.supervisors].map(
+      (s) =>
+        new Promise<void>((r) => {
+          if (s.exitCode !== null || s.signalCode !== null) return r();
+          s.once('exit', () => r());
+          if (s.connected) s.send({ type: 'signal', signal: 'SIGKILL' });
+          // Closing the channel alone makes the supervisor kill the group and exit.
+          setTimeout(() => {
+            if (s.connected) s.disconnect();
+          }, 50).unref();
+          setTimeout(() => {
+            s.kill('SIGKILL');
+            r();
+          }, 2000).unref();
+        }),
+    );
+    for (const t of this.tracked) {
+      try {
+        process.kill(-t.pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(waits);
+    if (this.ownRunDir) rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+/** Splits a stream into lines; resolves when it ends, after flushing a last partial line. */
+function lines(stream: Readable | null, onLine: (l: string) => void): Promise<void> {
+  if (!stream) return Promise.resolve();
+  (stream as Readable & { unref?: () => void }).unref?.();
+  return new Promise((resolve) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i).replace(/\r$/, ''));
+        buf = buf.slice(i + 1);
+      }
+    });
+    const end = (): void => {
+      if (buf) onLine(buf);
+      buf = '';
+      resolve();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+  });
+}
