@@ -72,6 +72,17 @@ export const ERRORS = {
   BERTH_CLUSTER_UNREACHABLE: def(503, 'The Kubernetes API server could not be reached.', 'Check the kubeconfig, the context and that the cluster is up.'),
   BERTH_CLUSTER_REJECTED: def(422, 'The cluster rejected the rendered objects.', 'Read the cluster\'s message; it usually names the field or the admission policy.'),
   BERTH_CLUSTER_FORBIDDEN: def(403, 'berth is not allowed to do this in the cluster.', 'Grant berth\'s ServiceAccount the missing rights ("berth rbac check" lists them).'),
+  // warning: an object was not applied because the cluster does not serve its kind
+  BERTH_CLUSTER_KIND_UNSUPPORTED: def(200, 'The cluster does not serve this kind; the object was skipped.', 'Install the CRDs (e.g. the Prometheus operator for ServiceMonitor) or turn the feature off in the spec.'),
+
+  // --- authentication, authorization and abuse limits ---------------------------------------------
+  BERTH_AUTH_UNAUTHENTICATED: def(401, 'Missing or invalid credentials.', 'Send "Authorization: Bearer <token>" with a valid, unexpired berth token or OIDC token (BERTH_TOKEN for the CLI).'),
+  BERTH_AUTH_FORBIDDEN: def(403, 'You are not allowed to do this.', 'Ask an admin for a token whose role and namespaces cover this action ("berth token create").'),
+  BERTH_AUTH_RATE_LIMITED: def(429, 'Too many requests.', 'Wait for the time in the Retry-After header, then retry more slowly.'),
+  BERTH_AUTH_TOO_MANY_STREAMS: def(429, 'Too many open streams for this caller.', 'Close other status or log streams (or share one /v1/events/stream) and retry.'),
+  BERTH_AUTH_OIDC_CONFIG_INVALID: def(500, 'The OIDC configuration is invalid.', 'Fix the OIDC setting named in "problems" (issuer, audience, JWKS URL, algorithms, role rules).'),
+  BERTH_AUTH_TOKEN_NOT_FOUND: def(404, 'No such API token.', 'Run "berth token list" to see the token names and ids.'),
+  BERTH_AUTH_TOKEN_EXISTS: def(409, 'An active API token with this name already exists.', 'Pick another name, or revoke the existing token first ("berth token revoke NAME").'),
 
   // --- store and server ----------------------------------------------------------------------------
   BERTH_STORE_UNAVAILABLE: def(503, 'The database could not be reached.', 'Check BERTH_DATABASE_URL and that the database is up.'),

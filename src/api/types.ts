@@ -38,6 +38,8 @@ export interface DeployResponse {
   readonly warnings: readonly Problem[];
   /** Present with ?wait=true: the status that ended the wait. */
   readonly status?: AppStatus;
+  /** Present with ?wait=true: how the rollout ended (a failed rollout still answers 200; read reason/message in `status`). */
+  readonly outcome?: Extract<RevisionOutcome, 'succeeded' | 'failed' | 'superseded'>;
   /** Links the client follows. */
   readonly links: { readonly self: string; readonly status: string; readonly stream: string };
 }
@@ -52,6 +54,18 @@ export interface AppSummary {
   readonly updatedBy: string;
   /** Live rollout state; null when the status engine has not seen the app yet. */
   readonly status: AppStatus | null;
+  /** The last drift reconciliation found and repaired (objects deleted or edited outside berth); null when none since the server started. */
+  readonly drift?: DriftNote | null;
+}
+
+/** Objects reconciliation found missing or changed outside berth, and whether re-applying repaired them. */
+export interface DriftNote {
+  readonly detectedAt: string;
+  /** The revision whose desired state was restored. */
+  readonly revision: number;
+  readonly objects: ReadonlyArray<{ readonly ref: ObjectRef; readonly problem: 'missing' | 'changed'; readonly changedPaths: readonly string[] }>;
+  readonly repaired: boolean;
+  readonly error: string | null;
 }
 
 /** GET /v1/apps, GET /v1/namespaces/{ns}/apps */

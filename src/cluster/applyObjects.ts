@@ -1,4 +1,7 @@
 import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+// Not re-exported from the package root; the serializer client-node itself uses for request bodies.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 
 export interface ApplyOptions {
   /** Field manager recorded in managedFields; berth always applies as "berth". */
@@ -31,6 +34,8 @@ export interface SkippedObject {
 export interface ApplyResult {
   readonly applied: AppliedObject[];
   readonly skipped: SkippedObject[];
+  /** The server's answer for each applied object, in order (with dryRun: what the object would become). */
+  readonly objects: KubernetesObject[];
 }
 
 export function loadKubeConfig(path: string, context?: string): KubeConfig {
@@ -40,8 +45,18 @@ export function loadKubeConfig(path: string, context?: string): KubeConfig {
   return kc;
 }
 
+/**
+ * client-node serialises request bodies from its model classes, whose property names differ from the
+ * wire names in places (NetworkPolicy `from` is `_from`). A plain JSON object sent as is loses those
+ * fields silently — a NetworkPolicy would lose its `from` peers and admit everyone — so plain objects
+ * are first turned into model instances.
+ */
+export function asModel(obj: KubernetesObject): KubernetesObject {
+  return ObjectSerializer.deserialize(obj, getSerializationType(obj.apiVersion, obj.kind)) as KubernetesObject;
+}
+
 /** Exposes the generic client's cached discovery lookup, which client-node keeps protected. */
-class ObjectApi extends KubernetesObjectApi {
+export class ObjectApi extends KubernetesObjectApi {
   useNamespaceOf(kc: KubeConfig): void {
     this.setDefaultNamespace(kc);
   }
@@ -69,8 +84,14 @@ export async function applyObjects(
 ): Promise<ApplyResult> {
   const api = kc.makeApiClient(ObjectApi);
   api.useNamespaceOf(kc);
+  return applyObjectsWith(api, objects, opts);
+}
+
+/** As applyObjects, on a long-lived client so its discovery cache is reused across calls. */
+export async function applyObjectsWith(api: ObjectApi, objects: readonly KubernetesObject[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   const applied: AppliedObject[] = [];
   const skipped: SkippedObject[] = [];
+  const answers: KubernetesObject[] = [];
   for (const obj of objects) {
     const apiVersion = String(obj.apiVersion);
     const kind = String(obj.kind);
@@ -79,13 +100,14 @@ export async function applyObjects(
       continue;
     }
     const res = await api.patch(
-      obj,
+      asModel(obj),
       undefined,
       opts.dryRun ? 'All' : undefined,
       opts.fieldManager ?? 'berth',
       opts.force ?? true,
       PatchStrategy.ServerSideApply,
     );
+    answers.push(res);
     applied.push({
       apiVersion: res.apiVersion ?? apiVersion,
       kind: res.kind ?? kind,
@@ -94,5 +116,5 @@ export async function applyObjects(
       resourceVersion: res.metadata?.resourceVersion,
     });
   }
-  return { applied, skipped };
+  return { applied, skipped, objects: answers };
 }

@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BerthError, ERRORS, problem, type ErrorCode, type Problem } from '../errors.ts';
+import type { ApiErrorBody } from './types.ts';
+
+interface ValidationLike {
+  readonly instancePath?: string;
+  readonly message?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+/** Fastify's own error codes that a client can cause, and the stable berth code each maps to. */
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'BERTH_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BERTH_REQUEST_INVALID',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BERTH_BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BERTH_SPEC_EMPTY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BERTH_SPEC_MALFORMED',
+  FST_ERR_CTP_EMPTY_TYPE: 'BERTH_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'BERTH_UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Any thrown value → the berth error the API answers with. Unknown errors become BERTH_INTERNAL (details only in the log). */
+export function toBerthError(err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: readonly ValidationLike[]; validationContext?: string; type?: string };
+  if (Array.isArray(fe.validation)) {
+    const problems: Problem[] = fe.validation.map((v) => problem('BERTH_REQUEST_INVALID', `/${fe.validationContext ?? 'request'}${v.instancePath ?? ''}`, v.message ?? 'invalid'));
+    return new BerthError('BERTH_REQUEST_INVALID', `The request is invalid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { problems });
+  }
+  const mapped = typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return new BerthError(mapped, mapped === 'BERTH_SPEC_MALFORMED' ? `The body is not valid JSON: ${fe.message ?? ''}` : undefined, { cause: err });
+  // JSON.parse errors from the body parser carry statusCode 400 and no Fastify code.
+  if (err instanceof SyntaxError && fe.statusCode === 400) {
+    return new BerthError('BERTH_SPEC_MALFORMED', `The body is not valid JSON: ${err.message}`, { cause: err });
+  }
+  if (fe.statusCode === 413) return new BerthError('BERTH_BODY_TOO_LARGE', undefined, { cause: err });
+  if (fe.statusCode === 415) return new BerthError('BERTH_UNSUPPORTED_MEDIA_TYPE', undefined, { cause: err });
+  if (fe.statusCode === 400) return new BerthError('BERTH_REQUEST_INVALID', fe.message, { cause: err });
+  return new BerthError('BERTH_INTERNAL', undefined, { cause: err });
+}
+
+export function errorBody(err: BerthError, requestId: string): ApiErrorBody {
+  return { error: { code: err.code, status: err.status, message: err.message, hint: err.hint, problems: err.problems, requestId } };
+}
+
+/**
+ * One place where every failure becomes an `ApiErrorBody`: BerthErrors keep their code and status;
+ * Fastify's validation, media-type, size and routing errors get stable berth codes.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const be = toBerthError(err);
+    if (be.code === 'BERTH_INTERNAL') request.log.error({ err }, 'unhandled error');
+    else if (be.status >= 500) request.log.warn({ code: be.code, msg: be.message }, 'request failed');
+    // Warnings (status 200) are never top-level errors; treat a misuse as internal.
+    const status = be.status >= 400 ? be.status : ERRORS.BERTH_INTERNAL.status;
+    void reply.code(status).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const be = new BerthError('BERTH_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`);
+    void reply.code(404).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
+  });
+}

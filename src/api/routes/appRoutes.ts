@@ -1,0 +1,249 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { BerthError } from '../../errors.ts';
+import type { DeployResult } from '../../deploy/deployEngine.ts';
+import { parseDuration } from '../../spec/formats.ts';
+import type { AppRow, RevisionRow } from '../../store/types.ts';
+import type { AppDetail, AppList, AppSummary, DeleteResponse, DeployResponse, DiffResponse, RevisionList, RevisionSummary } from '../types.ts';
+import {
+  AppBody,
+  AppDetailSchema,
+  AppListSchema,
+  AppParams,
+  DeleteResponseSchema,
+  DeployQuery,
+  DeployResponseSchema,
+  DiffResponseSchema,
+  DOC_RESPONSES,
+  errors,
+  ListQuery,
+  NamespaceParams,
+  RevisionListSchema,
+  RollbackBody,
+  WaitQuery,
+} from '../schemas.ts';
+import { appPath, type RouteContext } from './context.ts';
+
+const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+/** If-Match: <revision> (quotes, as in an ETag, are accepted); undefined when absent. */
+export function expectedRevisionOf(request: FastifyRequest): number | undefined {
+  const raw = request.headers['if-match'];
+  if (raw === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(Array.isArray(raw) ? (raw[0] ?? '') : raw);
+  if (!m) throw new BerthError('BERTH_PRECONDITION_INVALID', `If-Match must be a revision number, got ${JSON.stringify(raw)}.`);
+  return Number(m[1]);
+}
+
+/** Who made the change. Until authentication lands this is what the client says (x-berth-actor), else "anonymous". */
+export function actorOf(request: FastifyRequest): string {
+  const raw = request.headers['x-berth-actor'];
+  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  return v && v.length <= 256 ? v : 'anonymous';
+}
+
+function timeoutOf(q: { timeout?: string }): number | undefined {
+  return q.timeout === undefined ? undefined : parseDuration(q.timeout);
+}
+
+function imageOf(spec: unknown): string {
+  const s = (spec as { spec?: { image?: unknown } } | null)?.spec;
+  return typeof s?.image === 'string' ? s.image : '';
+}
+
+export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, status, engine } = ctx;
+
+  const summary = (row: AppRow): AppSummary => ({
+    namespace: row.namespace,
+    name: row.name,
+    revision: row.revision,
+    image: imageOf(row.spec),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+    status: status.get(row.namespace, row.name) ?? null,
+    drift: engine.driftOf(row.namespace, row.name) ?? null,
+  });
+
+  const deployResponse = (r: DeployResult): DeployResponse => {
+    const self = appPath(r.namespace, r.name);
+    return {
+      namespace: r.namespace,
+      name: r.name,
+      revision: r.revision,
+      dryRun: r.dryRun,
+      changes: r.changes,
+      warnings: r.warnings,
+      ...(r.rollout ? { outcome: r.rollout.outcome, ...(r.rollout.status ? { status: r.rollout.status } : {}) } : {}),
+      links: { self, status: `${self}/status`, stream: `${self}/status/stream` },
+    };
+  };
+
+  const revisionSummary = (r: RevisionRow): RevisionSummary => ({
+    revision: r.revision,
+    action: r.action,
+    rollbackOf: r.rollbackOf,
+    actor: r.actor,
+    createdAt: r.createdAt,
+    diffSummary: r.diffSummary,
+    outcome: r.outcome,
+    reason: r.reason,
+    message: r.message,
+    finishedAt: r.finishedAt,
+    spec: r.spec,
+  });
+
+  const requireApp = async (ns: string, name: string): Promise<AppRow> => {
+    const row = await store.getApp(ns, name);
+    if (!row) throw new BerthError('BERTH_APP_NOT_FOUND', `No app ${ns}/${name}.`);
+    return row;
+  };
+
+  app.get(
+    '/v1/apps',
+    { schema: { tags: ['apps'], summary: 'List every app', querystring: ListQuery, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400) } } },
+    async (request): Promise<AppList> => {
+      const q = request.query as Static<typeof ListQuery>;
+      const rows = await store.listApps(q.namespace !== undefined ? { namespace: q.namespace } : undefined);
+      return { items: rows.map(summary) };
+    },
+  );
+
+  app.get(
+    '/v1/namespaces/:ns/apps',
+    { schema: { tags: ['apps'], summary: 'List the apps of a namespace', params: NamespaceParams, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400) } } },
+    async (request): Promise<AppList> => {
+      const { ns } = request.params as Static<typeof NamespaceParams>;
+      return { items: (await store.listApps({ namespace: ns })).map(summary) };
+    },
+  );
+
+  app.put(
+    '/v1/namespaces/:ns/apps/:name',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Create or update an app from an App spec (YAML or JSON)',
+        description:
+          'Validates, stores a new revision, server-side applies the rendered objects and prunes what the revision no longer renders. ' +
+          '202 with the revision; 200 with ?wait=true (rollout finished; `outcome` and `status` tell how) or ?dryRun=true. ' +
+          'If-Match: <revision> gives optimistic concurrency (409 BERTH_REVISION_CONFLICT).',
+        consumes: BODY_TYPES,
+        params: AppParams,
+        querystring: DeployQuery,
+        body: AppBody,
+        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 404, 409, 413, 415, 422, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const q = request.query as Static<typeof DeployQuery>;
+      const expectedRevision = expectedRevisionOf(request);
+      const timeoutMs = timeoutOf(q);
+      const result = await engine.deploy({
+        namespace: ns,
+        name,
+        document: request.body,
+        actor: actorOf(request),
+        ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+        dryRun: q.dryRun === true,
+        wait: q.wait === true,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
+      if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
+      return reply.code(q.dryRun || q.wait ? 200 : 202).send(deployResponse(result));
+    },
+  );
+
+  app.get(
+    '/v1/namespaces/:ns/apps/:name',
+    { schema: { tags: ['apps'], summary: 'An app: newest spec, inventory and live status', params: AppParams, [DOC_RESPONSES]: { 200: AppDetailSchema, ...errors(404) } } },
+    async (request, reply): Promise<AppDetail> => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const row = await requireApp(ns, name);
+      const revisions = await store.listRevisions(ns, name);
+      const inventory = revisions.find((r) => r.inventory.length > 0)?.inventory ?? [];
+      void reply.header('etag', `"${row.revision}"`);
+      return { ...summary(row), spec: row.spec, inventory };
+    },
+  );
+
+  app.delete(
+    '/v1/namespaces/:ns/apps/:name',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Delete an app and everything berth created for it; waits until its pods are gone',
+        params: AppParams,
+        [DOC_RESPONSES]: { 200: DeleteResponseSchema, ...errors(404, 503, 504) },
+      },
+    },
+    async (request): Promise<DeleteResponse> => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const deleted = await engine.delete({ namespace: ns, name, actor: actorOf(request) });
+      return { namespace: ns, name, deleted };
+    },
+  );
+
+  app.get(
+    '/v1/namespaces/:ns/apps/:name/revisions',
+    { schema: { tags: ['apps'], summary: 'Revision history, newest first', params: AppParams, [DOC_RESPONSES]: { 200: RevisionListSchema, ...errors(404) } } },
+    async (request): Promise<RevisionList> => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      await requireApp(ns, name);
+      return { items: (await store.listRevisions(ns, name)).map(revisionSummary) };
+    },
+  );
+
+  app.post(
+    '/v1/namespaces/:ns/apps/:name/rollback',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Re-apply an earlier revision\'s spec as a new revision',
+        params: AppParams,
+        querystring: WaitQuery,
+        body: RollbackBody,
+        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 404, 409, 422, 503, 504) },
+      },
+    },
+    async (request, reply) => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const q = request.query as Static<typeof WaitQuery>;
+      const { revision } = request.body as Static<typeof RollbackBody>;
+      const expectedRevision = expectedRevisionOf(request);
+      const timeoutMs = timeoutOf(q);
+      const result = await engine.rollback({
+        namespace: ns,
+        name,
+        revision,
+        actor: actorOf(request),
+        ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+        wait: q.wait === true,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      });
+      if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
+      return reply.code(q.wait ? 200 : 202).send(deployResponse(result));
+    },
+  );
+
+  app.post(
+    '/v1/namespaces/:ns/apps/:name/diff',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Live objects vs what this App spec renders (no body: the stored spec)',
+        consumes: BODY_TYPES,
+        params: AppParams,
+        body: AppBody,
+        [DOC_RESPONSES]: { 200: DiffResponseSchema, ...errors(400, 404, 422, 503) },
+      },
+    },
+    async (request): Promise<DiffResponse> => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const body = request.body === '' || request.body === null ? undefined : request.body;
+      return engine.diff(ns, name, body);
+    },
+  );
+}

@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { BerthError } from '../../errors.ts';
+import type { AppStatus, StatusFilter } from '../../status/types.ts';
+import { AppParams, DOC_RESPONSES, errors, SseSchema, StatusSchema, StreamQuery } from '../schemas.ts';
+import { lastEventId, openSse } from '../sse.ts';
+import type { StatusStreamEvent } from '../types.ts';
+import type { RouteContext } from './context.ts';
+
+export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, opts: { readonly heartbeatMs?: number } = {}): void {
+  const { store, status, clock } = ctx;
+
+  /** Status of a stored app the informers have not seen yet (just accepted, or the cluster is slow). */
+  const pendingStatus = (namespace: string, name: string): AppStatus => ({
+    namespace,
+    name,
+    revision: null,
+    state: 'Pending',
+    reason: 'NotFound',
+    message: 'berth has not seen the app\'s Deployment in the cluster yet.',
+    replicas: { desired: 0, ready: 0, updated: 0, available: 0, unavailable: 0 },
+    pods: [],
+    warnings: [],
+    observedAt: clock.now().toISOString(),
+  });
+
+  app.get(
+    '/v1/namespaces/:ns/apps/:name/status',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Rollout state, reason and message, replicas, pods and recent warnings',
+        params: AppParams,
+        [DOC_RESPONSES]: { 200: StatusSchema, ...errors(404) },
+      },
+    },
+    async (request): Promise<AppStatus> => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const live = status.get(ns, name);
+      if (live) return live;
+      if (!(await store.getApp(ns, name))) throw new BerthError('BERTH_APP_NOT_FOUND', `No app ${ns}/${name}.`);
+      return pendingStatus(ns, name);
+    },
+  );
+
+  /**
+   * One SSE stream over the status engine: first the current status (no `id:`, it is a snapshot), then
+   * every change. With Last-Event-ID the engine replays what the client missed instead.
+   */
+  const stream = (request: FastifyRequest, reply: FastifyReply, filter: StatusFilter, snapshot: () => AppStatus[]): void => {
+    const afterId = lastEventId(request);
+    const sse = openSse(request, reply, opts);
+    if (afterId === undefined) for (const s of snapshot()) sse.send({ event: 'status', data: { id: 0, type: 'status', namespace: s.namespace, name: s.name, status: s } satisfies StatusStreamEvent });
+    const unsubscribe = status.subscribe(filter, (e) => sse.send({ id: e.id, event: e.type, data: e }), afterId !== undefined ? { afterId } : {});
+    sse.onClose(unsubscribe);
+  };
+
+  app.get(
+    '/v1/namespaces/:ns/apps/:name/status/stream',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Server-Sent Events of every status change of the app (Last-Event-ID resume)',
+        params: AppParams,
+        querystring: StreamQuery,
+        produces: ['text/event-stream'],
+        [DOC_RESPONSES]: { 200: SseSchema, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const live = status.get(ns, name);
+      if (!live && !(await store.getApp(ns, name))) throw new BerthError('BERTH_APP_NOT_FOUND', `No app ${ns}/${name}.`);
+      stream(request, reply, { namespace: ns, name }, () => [status.get(ns, name) ?? pendingStatus(ns, name)]);
+      return reply;
+    },
+  );
+
+  app.get(
+    '/v1/events/stream',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Server-Sent Events of every status change of every app (optionally one namespace)',
+        querystring: StreamQuery,
+        produces: ['text/event-stream'],
+        [DOC_RESPONSES]: { 200: SseSchema, ...errors(400) },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as Static<typeof StreamQuery>;
+      const filter: StatusFilter = q.namespace !== undefined ? { namespace: q.namespace } : {};
+      stream(request, reply, filter, () => status.list(filter));
+      return reply;
+    },
+  );
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { BerthError, type Problem } from '../../errors.ts';
+import { documentOf } from '../../deploy/parseAppRequest.ts';
+import { renderApp } from '../../manifests/renderApp.ts';
+import { loadApps } from '../../spec/loadApps.ts';
+import type { ResolvedApp } from '../../spec/resolvedApp.ts';
+import { validateApp } from '../../spec/validateApp.ts';
+import { DOC_RESPONSES, errors, ReadySchema, RenderBody, RenderResponseSchema } from '../schemas.ts';
+import type { RenderResponse } from '../types.ts';
+import type { RouteContext } from './context.ts';
+
+const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, cluster, status, metrics } = ctx;
+
+  app.post(
+    '/v1/render',
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Render App documents to Kubernetes objects (no cluster needed)',
+        consumes: BODY_TYPES,
+        body: RenderBody,
+        [DOC_RESPONSES]: { 200: RenderResponseSchema, ...errors(400, 413, 415, 422) },
+      },
+    },
+    async (request): Promise<RenderResponse> => {
+      let apps: ResolvedApp[];
+      let warnings: Problem[];
+      if (typeof request.body === 'string') {
+        ({ apps, warnings } = loadApps(request.body, { source: 'request body' }));
+      } else {
+        const v = validateApp(documentOf(request.body));
+        if (v.problems.length > 0) throw new BerthError('BERTH_SPEC_INVALID', `${v.problems.length} problem(s) in the App spec.`, { problems: v.problems });
+        apps = v.apps;
+        warnings = v.warnings;
+      }
+      return { objects: apps.flatMap((a) => renderApp(a)), warnings };
+    },
+  );
+
+  app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['system'], summary: 'Readiness: store reachable, cluster reachable, informers synced', [DOC_RESPONSES]: { 200: ReadySchema, 503: ReadySchema } } },
+    async (_request, reply) => {
+      const check = async (fn: () => Promise<void> | void): Promise<{ ok: boolean; message?: string }> => {
+        try {
+          await fn();
+          return { ok: true };
+        } catch (e) {
+          return { ok: false, message: e instanceof Error ? e.message : String(e) };
+        }
+      };
+      const [storeCheck, clusterCheck] = await Promise.all([check(() => store.ping()), check(() => cluster.ping())]);
+      const informers = status.synced() ? { ok: true } : { ok: false, message: 'the status informers have not finished their initial list' };
+      const checks = { store: storeCheck, cluster: clusterCheck, informers };
+      const ready = storeCheck.ok && clusterCheck.ok && informers.ok;
+      return reply.code(ready ? 200 : 503).send({ ready, checks });
+    },
+  );
+
+  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (berth_ prefix)', produces: ['text/plain'] } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+}

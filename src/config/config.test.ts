@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { BerthError } from '../errors.ts';
+import { loadConfig, redactConfig } from './config.ts';
+
+function failure(fn: () => unknown): BerthError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof BerthError) return e;
+    throw e;
+  }
+  throw new Error('expected BERTH_CONFIG_INVALID');
+}
+
+describe('loadConfig', () => {
+  it('fills every default', () => {
+    expect(loadConfig({}, {})).toEqual({
+      host: '127.0.0.1',
+      port: 7070,
+      databaseUrl: 'sqlite:.berth/berth.db',
+      rolloutTimeoutMs: 300_000,
+      reconcileIntervalMs: 180_000,
+      logLevel: 'info',
+      bodyLimitBytes: 1024 * 1024,
+    });
+  });
+
+  it('reads the environment, and explicit values win over it', () => {
+    const env = { BERTH_PORT: '8080', BERTH_HOST: '0.0.0.0', BERTH_DATABASE_URL: 'postgres://u:pw@db/berth', BERTH_LOG_LEVEL: 'debug', KUBECONFIG: '/k/a:/k/b' };
+    const c = loadConfig({ port: 9090 }, env);
+    expect(c).toMatchObject({ port: 9090, host: '0.0.0.0', databaseUrl: 'postgres://u:pw@db/berth', logLevel: 'debug', kubeconfig: '/k/a' });
+  });
+
+  it('rejects unknown keys and bad values with their field paths and the variable they came from', () => {
+    const err = failure(() => loadConfig({ prot: 1, rolloutTimeoutMs: -5 }, { BERTH_PORT: 'eighty' }));
+    expect(err.code).toBe('BERTH_CONFIG_INVALID');
+    const paths = err.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['/prot', '/rolloutTimeoutMs', '/port']));
+    expect(err.problems.find((p) => p.path === '/port')?.message).toContain('BERTH_PORT');
+    expect(err.problems.find((p) => p.path === '/prot')?.message).toContain('unknown configuration key');
+    expect(failure(() => loadConfig({ logLevel: 'loud' }, {})).problems[0]?.path).toBe('/logLevel');
+  });
+
+  it('is deep-frozen', () => {
+    const c = loadConfig({}, {});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('redacts the database password for logs', () => {
+    const c = loadConfig({ databaseUrl: 'postgres://berth:s3cret@db:5432/berth' }, {});
+    expect(redactConfig(c)['databaseUrl']).toBe('postgres://berth:***@db:5432/berth');
+    expect(JSON.stringify(redactConfig(c))).not.toContain('s3cret');
+    expect(redactConfig(loadConfig({}, {}))['databaseUrl']).toBe('sqlite:.berth/berth.db');
+  });
+});

@@ -1,0 +1,105 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { BerthError, problem, type Problem } from '../errors.ts';
+
+/**
+ * The server's configuration: one schema, defaults in it, built from an object (CLI flags, tests) over
+ * the environment. Validated once at start-up and deep-frozen, so nothing later can read a half-valid
+ * or mutated value.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the API listens on (BERTH_HOST).' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 7070, description: 'Port the API listens on; 0 picks a free one (BERTH_PORT).' }),
+    databaseUrl: Type.String({
+      minLength: 1,
+      default: 'sqlite:.berth/berth.db',
+      description: 'sqlite:<file>, sqlite::memory: or postgres://user:password@host/db (BERTH_DATABASE_URL).',
+    }),
+    kubeconfig: Type.Optional(Type.String({ minLength: 1, description: 'Kubeconfig file (KUBECONFIG); the default loading rules when absent.' })),
+    kubeContext: Type.Optional(Type.String({ minLength: 1, description: 'Context of the kubeconfig to use; its current context when absent.' })),
+    rolloutTimeoutMs: Type.Integer({ minimum: 1, default: 300_000, description: 'How long a rollout is tracked before it counts as failed.' }),
+    reconcileIntervalMs: Type.Integer({ minimum: 1, default: 180_000, description: 'How often drift is checked and repaired.' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info', description: 'pino log level (BERTH_LOG_LEVEL).' },
+    ),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Largest accepted request body.' }),
+  },
+  { additionalProperties: false },
+);
+
+export type BerthConfig = Readonly<Static<typeof ConfigSchema>>;
+
+/** Environment variables that feed a config key; numbers are parsed, everything else is taken as is. */
+const ENV_KEYS: ReadonlyArray<readonly [string, keyof BerthConfig]> = [
+  ['BERTH_HOST', 'host'],
+  ['BERTH_PORT', 'port'],
+  ['BERTH_DATABASE_URL', 'databaseUrl'],
+  ['BERTH_LOG_LEVEL', 'logLevel'],
+  ['KUBECONFIG', 'kubeconfig'],
+];
+
+const NUMERIC = new Set<keyof BerthConfig>(['port', 'rolloutTimeoutMs', 'reconcileIntervalMs', 'bodyLimitBytes']);
+
+/**
+ * Builds the config: defaults, then the environment, then `input` (explicit values win). Throws
+ * BERTH_CONFIG_INVALID naming every bad field (and the variable it came from) and every unknown key.
+ */
+export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
+  const fromEnv: Record<string, unknown> = {};
+  const source = new Map<string, string>();
+  for (const [name, key] of ENV_KEYS) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    // KUBECONFIG may list several files; berth uses the first, like the client's default loader merges from it.
+    const value = key === 'kubeconfig' ? raw.split(':')[0] : raw;
+    fromEnv[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : value;
+    source.set(key, name);
+  }
+  const merged: Record<string, unknown> = { ...fromEnv };
+  for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(merged)) as Record<string, unknown>;
+
+  const problems: Problem[] = [];
+  for (const e of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = e.path.split('/')[1] ?? '';
+    const from = source.has(key) && !(key in input) ? ` (from ${source.get(key)})` : '';
+    const unknown = key !== '' && !(key in ConfigSchema.properties);
+    problems.push(
+      unknown
+        ? problem('BERTH_CONFIG_INVALID', e.path, `unknown configuration key ${JSON.stringify(key)}`, { value: e.value })
+        : problem('BERTH_CONFIG_INVALID', e.path, `${key}${from}: ${e.message}`, { value: e.value }),
+    );
+  }
+  // TypeBox reports additional properties at the object; name each unknown key instead.
+  for (const key of Object.keys(withDefaults)) {
+    if (!(key in ConfigSchema.properties) && !problems.some((p) => p.path === `/${key}`)) {
+      problems.push(problem('BERTH_CONFIG_INVALID', `/${key}`, `unknown configuration key ${JSON.stringify(key)}`));
+    }
+  }
+  const named = problems.filter((p) => p.path !== '' || !problems.some((q) => q.path !== ''));
+  if (named.length > 0) {
+    throw new BerthError('BERTH_CONFIG_INVALID', `${named.length} configuration problem${named.length === 1 ? '' : 's'}: ${named.map((p) => `${p.path} ${p.message}`).join('; ')}`, {
+      problems: named,
+    });
+  }
+  return deepFreeze(withDefaults) as BerthConfig;
+}
+
+/** A copy safe to log: the database password is replaced. */
+export function redactConfig(config: BerthConfig): Record<string, unknown> {
+  return { ...config, databaseUrl: redactUrl(config.databaseUrl) };
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
