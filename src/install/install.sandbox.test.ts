@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKubeConfig } from '../cluster/applyObjects.ts';
+import type { CliIO } from '../cli/io.ts';
+import { main } from '../cli/main.ts';
+import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
+import type { RbacReport } from './rbacCheck.ts';
+import { renderInstall } from './renderInstall.ts';
+
+/**
+ * `berth install` and `berth rbac check` against the sandbox over HTTP, as against a real cluster. The
+ * sandbox authorises everything (its access reviews always allow and its rules review answers `*`), so
+ * rbac check can only show "nothing missing" plus wildcard excess here; the comparison logic itself is
+ * tested with fixed review answers in rbacCheck.test.ts.
+ */
+
+let sb: Sandbox;
+const KUBECTL = '/usr/bin/kubectl';
+
+beforeAll(async () => {
+  sb = await startSandbox({ port: 0, nodes: 1, timeScale: 0.02, processes: false, ingress: false });
+  const core = loadKubeConfig(sb.kubeconfig).makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+});
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  stdin.end('');
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const io: CliIO = { stdout, stderr, stdin, cwd: process.cwd(), env: {} };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+describe('berth install against the sandbox', () => {
+  const flags = ['--managed-namespaces', 'default,shop'];
+
+  it('server-side applies every object, idempotently', async () => {
+    const first = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags]);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    const expected = renderInstall({ managedNamespaces: ['default', 'shop'] });
+    for (const o of expected) expect(first.out).toContain(`applied ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}\n`);
+    const again = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags]);
+    expect(again.code).toBe(0);
+
+    const kc = loadKubeConfig(sb.kubeconfig);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const role = await rbac.readNamespacedRole({ name: 'berth-manager', namespace: 'shop' });
+    expect(JSON.parse(JSON.stringify(role.rules))).toEqual(JSON.parse(JSON.stringify(expected.find((o) => o.kind === 'Role' && o.metadata.namespace === 'shop')?.['rules'])));
+    const cr = await rbac.readClusterRole({ name: 'berth-namespaces' });
+    expect(cr.rules?.[0]?.resourceNames).toEqual(['default', 'shop']);
+  });
+
+  it('gives pods that Pod Security "restricted" admits in berth\'s namespace', async () => {
+    const core = loadKubeConfig(sb.kubeconfig).makeApiClient(CoreV1Api);
+    const deadline = Date.now() + 20_000;
+    let pods = 0;
+    while (Date.now() < deadline) {
+      pods = (await core.listNamespacedPod({ namespace: 'berth-system', labelSelector: 'app.kubernetes.io/name=berth' })).items.length;
+      if (pods === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pods).toBe(2);
+    const ns = await core.readNamespace({ name: 'berth-system' });
+    expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const events = await core.listNamespacedEvent({ namespace: 'berth-system' });
+    expect(events.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(KUBECTL))('is what kubectl sees too', async () => {
+    const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, 'get', 'clusterrolebindings,rolebindings', '-A', '-l', 'app.kubernetes.io/name=berth', '-o', 'name']);
+    expect(stdout.split('\n').filter((l) => l !== '').sort()).toEqual([
+      'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces',
+      'clusterrolebinding.rbac.authorization.k8s.io/berth-status-reader',
+      'rolebinding.rbac.authorization.k8s.io/berth-manager',
+      'rolebinding.rbac.authorization.k8s.io/berth-manager',
+    ]);
+    // The NetworkPolicy arrives whole (its `from` peers survive client-node's serialisation).
+    const np = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, '-n', 'berth-system', 'get', 'networkpolicy', 'berth', '-o', 'json']);
+    const rendered = renderInstall({ managedNamespaces: ['default', 'shop'] }).find((o) => o.kind === 'NetworkPolicy');
+    expect((JSON.parse(np.stdout) as { spec: unknown }).spec).toEqual(JSON.parse(JSON.stringify(rendered?.['spec'])));
+  });
+
+  it('names the object when a managed namespace does not exist', async () => {
+    const r = await run(['install', '--kubeconfig', sb.kubeconfig, '--managed-namespaces', 'nowhere']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/Role nowhere\/berth-manager/);
+  });
+
+  it('rbac check asks the sandbox honestly: nothing missing, and its allow-all answers reported as excess', async () => {
+    const r = await run(['rbac', 'check', '--kubeconfig', sb.kubeconfig, ...flags, '-o', 'json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as RbacReport;
+    expect(report.missing).toEqual([]);
+    // The sandbox's rules review answers `*` on everything and its access reviews always allow.
+    expect(report.excess).toContainEqual(expect.objectContaining({ verb: '*', resource: '*', group: '*', dangerous: true }));
+    expect(report.excess).toContainEqual(expect.objectContaining({ verb: 'get', resource: 'secrets', dangerous: true }));
+    expect(report.excess).toContainEqual(expect.objectContaining({ verb: 'impersonate', resource: 'users', namespaces: null }));
+    const text = await run(['rbac', 'check', '--kubeconfig', sb.kubeconfig, ...flags]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/EXCESS — granted but not needed by berth/);
+    expect(text.out).toMatch(/ok: nothing berth needs is missing/);
+  });
+});

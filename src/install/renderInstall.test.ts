@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { BerthError } from '../errors.ts';
+import { lintObjects } from '../lint/index.ts';
+import type { KubeObject } from '../manifests/kubeObject.ts';
+import { renderApp } from '../manifests/renderApp.ts';
+import { loadApps } from '../spec/loadApps.ts';
+import { groupOf, requiredRights, resourceOfKind } from './requiredRights.ts';
+import { planInstall, renderInstall } from './renderInstall.ts';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+const find = (objects: KubeObject[], kind: string, name?: string, namespace?: string): KubeObject => {
+  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name) && (namespace === undefined || x.metadata.namespace === namespace));
+  if (!o) throw new Error(`no ${kind} ${namespace ?? ''}/${name ?? ''}`);
+  return o;
+};
+const rulesOf = (o: KubeObject): Rule[] => o['rules'] as Rule[];
+/** Every (group, resource, verb, names) a list of rules grants, one string each: easy to compare exactly. */
+const flatten = (rules: Rule[]): string[] =>
+  rules
+    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${res}${g ? `.${g}` : ''}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`))))
+    .sort();
+const allRules = (objects: KubeObject[]): Rule[] => objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').flatMap(rulesOf);
+
+const APP_WRITE = ['create', 'delete', 'get', 'list', 'patch'];
+const APP_RESOURCES = [
+  'serviceaccounts',
+  'configmaps',
+  'services',
+  'deployments.apps',
+  'horizontalpodautoscalers.autoscaling',
+  'poddisruptionbudgets.policy',
+  'networkpolicies.networking.k8s.io',
+  'ingresses.networking.k8s.io',
+  'servicemonitors.monitoring.coreos.com',
+  'prometheusrules.monitoring.coreos.com',
+];
+
+describe('renderInstall', () => {
+  const objects = renderInstall({ managedNamespaces: ['shop', 'web'] });
+
+  it('renders berth through its own renderer plus RBAC, dependencies first', () => {
+    expect(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
+      'Namespace /berth-system',
+      'ServiceAccount berth-system/berth',
+      'ClusterRole /berth-namespaces',
+      'ClusterRole /berth-status-reader',
+      'ClusterRoleBinding /berth-namespaces',
+      'ClusterRoleBinding /berth-status-reader',
+      'Role shop/berth-manager',
+      'RoleBinding shop/berth-manager',
+      'Role web/berth-manager',
+      'RoleBinding web/berth-manager',
+      'ConfigMap berth-system/berth-env',
+      'Service berth-system/berth',
+      'Deployment berth-system/berth',
+      'PodDisruptionBudget berth-system/berth',
+      'NetworkPolicy berth-system/berth',
+    ]);
+  });
+
+  it('is deterministic', () => {
+    expect(JSON.stringify(renderInstall({ managedNamespaces: ['web', 'shop', 'web'] }))).toBe(JSON.stringify(objects));
+  });
+
+  it('grants each managed namespace exactly the app kinds, pods list and pods/log get', () => {
+    for (const ns of ['shop', 'web']) {
+      const role = find(objects, 'Role', 'berth-manager', ns);
+      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'list pods', 'get pods/log'].sort();
+      expect(flatten(rulesOf(role))).toEqual(expected);
+    }
+  });
+
+  it('grants cluster-wide only get on the managed namespaces by name and the status engine\'s list/watch', () => {
+    expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-namespaces')))).toEqual(['get namespaces [shop,web]']);
+    expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-status-reader')))).toEqual(
+      ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events'].sort(),
+    );
+  });
+
+  it('grants namespace create only when asked, and then get on any namespace', () => {
+    const open = renderInstall({ managedNamespaces: ['shop'], allowNamespaceCreate: true });
+    expect(flatten(rulesOf(find(open, 'ClusterRole', 'berth-namespaces')))).toEqual(['create namespaces', 'get namespaces']);
+    expect(flatten(allRules(objects)).some((r) => r.startsWith('create namespaces'))).toBe(false);
+  });
+
+  it('never grants wildcards, escalation, exec, secrets, updates or RBAC objects', () => {
+    for (const variant of [objects, renderInstall({ managedNamespaces: ['a'], allowNamespaceCreate: true })]) {
+      for (const r of allRules(variant)) {
+        expect(r.apiGroups).not.toContain('*');
+        expect(r.resources).not.toContain('*');
+        expect(r.verbs).not.toContain('*');
+        for (const v of ['escalate', 'bind', 'impersonate', 'update', 'deletecollection']) expect(r.verbs).not.toContain(v);
+        for (const res of ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token', 'nodes', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
+          expect(r.resources).not.toContain(res);
+        }
+        expect(r.apiGroups).not.toContain('rbac.authorization.k8s.io');
+        // An empty resourceNames list would mean "every name".
+        if (r.resourceNames !== undefined) expect(r.resourceNames.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('never writes cluster-wide: every ClusterRole verb outside namespaces-create is read-only', () => {
+    for (const r of rulesOf(find(objects, 'ClusterRole', 'berth-status-reader'))) expect(r.verbs.every((v) => ['list', 'watch'].includes(v))).toBe(true);
+  });
+
+  it('binds every role to berth\'s ServiceAccount only', () => {
+    for (const b of objects.filter((o) => o.kind.endsWith('Binding'))) {
+      expect(b['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'berth', namespace: 'berth-system' }]);
+      const ref = b['roleRef'] as { kind: string; name: string };
+      expect(objects.some((o) => o.kind === ref.kind && o.metadata.name === ref.name && o.metadata.namespace === b.metadata.namespace)).toBe(true);
+    }
+  });
+
+  it('covers every kind the renderer can produce for an app (a maximal app)', () => {
+    const { apps } = loadApps(`apiVersion: berth.dev/v1alpha1
+kind: App
+metadata: {name: full, namespace: shop}
+spec:
+  image: ghcr.io/acme/full:1.0.0
+  env: {A: "1"}
+  autoscale: {min: 2, max: 5, cpu: 70}
+  expose: {ingress: {host: full.example.com}}
+  monitoring: {serviceMonitor: true, prometheusRule: true}
+`);
+    const rendered = apps.flatMap((a) => renderApp(a));
+    const role = flatten(rulesOf(find(objects, 'Role', 'berth-manager', 'shop')));
+    for (const o of rendered) {
+      const res = `${resourceOfKind(o.kind)}${groupOf(o.apiVersion) ? `.${groupOf(o.apiVersion)}` : ''}`;
+      for (const v of ['create', 'patch', 'get', 'list', 'delete']) expect(role, `${o.kind}`).toContain(`${v} ${res}`);
+    }
+  });
+
+  it('gives berth its API token at the pod only, and keeps every other hardened default', () => {
+    const sa = find(objects, 'ServiceAccount', 'berth');
+    expect(sa['automountServiceAccountToken']).toBe(false);
+    const dep = find(objects, 'Deployment', 'berth') as KubeObject & { spec: { replicas: number; template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } } };
+    const pod = dep.spec.template.spec;
+    expect(pod['automountServiceAccountToken']).toBe(true);
+    expect(pod['serviceAccountName']).toBe('berth');
+    expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    const c = pod.containers[0] ?? {};
+    expect(c['securityContext']).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(c['args']).toEqual(['server']);
+    expect(c['env']).toEqual([{ name: 'BERTH_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'berth-database', key: 'url' } } }]);
+    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({ BERTH_HOST: '0.0.0.0', BERTH_LOG_LEVEL: 'info', BERTH_PORT: '8080' });
+    expect(dep.spec.replicas).toBe(2);
+    expect(find(objects, 'PodDisruptionBudget', 'berth')).toBeDefined();
+    expect(find(objects, 'NetworkPolicy', 'berth')['spec']).toMatchObject({ policyTypes: ['Ingress', 'Egress'] });
+    expect(find(objects, 'Namespace', 'berth-system').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('keeps the store in /tmp with one replica and no PDB for an ephemeral SQLite install', () => {
+    const eph = renderInstall({ managedNamespaces: ['shop'], database: 'ephemeral-sqlite', replicas: 3 });
+    const dep = find(eph, 'Deployment', 'berth') as KubeObject & { spec: { replicas: number } };
+    expect(dep.spec.replicas).toBe(1);
+    expect(eph.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+    expect(find(eph, 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_DATABASE_URL: 'sqlite:/tmp/berth.db' });
+    expect(JSON.stringify(eph)).not.toContain('secretKeyRef');
+  });
+
+  it('rejects bad options with every problem named', () => {
+    const err = (() => {
+      try {
+        renderInstall({ namespace: 'Berth', managedNamespaces: ['ok', 'Bad_NS'] });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(BerthError);
+    expect((err as BerthError).code).toBe('BERTH_CONFIG_INVALID');
+    expect((err as BerthError).problems.map((p) => p.path)).toEqual(['/namespace', '/managedNamespaces/1']);
+    expect(() => renderInstall({ managedNamespaces: [] })).toThrow(/at least one managed namespace/);
+    expect(() => renderInstall({ managedNamespaces: ['berth-system'] })).toThrow(/must not manage its own namespace/);
+    expect(() => renderInstall({ managedNamespaces: ['a'], image: 'UPPER CASE' })).toThrow(BerthError);
+  });
+
+  it('warns about an unpinned image through the spec validator', () => {
+    expect(planInstall({ managedNamespaces: ['a'], image: 'ghcr.io/berth-dev/berth' }).warnings.map((w) => w.code)).toContain('BERTH_SPEC_IMAGE_MUTABLE_TAG');
+  });
+
+  it('lints clean: no errors, and the only warning is the deliberate API token', () => {
+    const report = lintObjects(objects);
+    expect(report.summary.error).toBe(0);
+    expect(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule} ${f.object.kind}/${f.object.name}`)).toEqual([
+      'berth/automount-service-account-token Deployment/berth',
+    ]);
+  });
+
+  it('derives its rules from one table that has a reason for every right', () => {
+    for (const r of requiredRights({ managedNamespaces: ['a'] })) expect(r.why.length).toBeGreaterThan(10);
+    expect(planInstall({ managedNamespaces: ['a'] }).rights).toEqual(requiredRights({ managedNamespaces: ['a'] }));
+  });
+});

@@ -1,0 +1,196 @@
+import { BerthError, problem, type Problem } from '../errors.ts';
+import type { KubeObject } from '../manifests/kubeObject.ts';
+import { appLabels } from '../manifests/labels.ts';
+import { renderApp } from '../manifests/renderApp.ts';
+import type { AppSpec } from '../spec/appSchema.ts';
+import { API_VERSION, KIND } from '../spec/defaults.ts';
+import { DNS1123_LABEL } from '../spec/formats.ts';
+import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import { validateApp } from '../spec/validateApp.ts';
+import { requiredRights, toPolicyRules, type RequiredRight } from './requiredRights.ts';
+
+type EgressInput = Exclude<NonNullable<NonNullable<AppSpec['spec']['network']>['egress']>, 'open'>;
+
+/** berth's own image. The image's entrypoint is the `berth` CLI (bin/berth.js); it runs `berth server`. */
+export const DEFAULT_BERTH_IMAGE = 'ghcr.io/berth-dev/berth:0.1.0';
+export const DEFAULT_INSTALL_NAMESPACE = 'berth-system';
+/** The name of berth's Deployment, Service, ServiceAccount, ... in its own namespace. */
+export const BERTH_APP_NAME = 'berth';
+/** Role and RoleBinding in each managed namespace. */
+export const MANAGER_ROLE_NAME = 'berth-manager';
+export const NAMESPACES_CLUSTER_ROLE_NAME = 'berth-namespaces';
+export const STATUS_CLUSTER_ROLE_NAME = 'berth-status-reader';
+export const DEFAULT_DATABASE_SECRET = { secret: 'berth-database', key: 'url' } as const;
+/** The port berth listens on inside the pod (the Service serves it on 80). */
+export const BERTH_CONTAINER_PORT = 8080;
+
+export interface InstallOptions {
+  /** Where berth itself runs (default berth-system). */
+  readonly namespace?: string;
+  /** Namespaces berth may deploy into; each gets a Role and RoleBinding. At least one. */
+  readonly managedNamespaces: readonly string[];
+  readonly image?: string;
+  /** Grant `create` on namespaces (cluster-wide; RBAC cannot scope create by name). Default false. */
+  readonly allowNamespaceCreate?: boolean;
+  /** Server replicas (default 2, so a PodDisruptionBudget keeps one serving during node drains). */
+  readonly replicas?: number;
+  /**
+   * Where the store lives. Default: PostgreSQL, its URL (with password) read from Secret
+   * berth-database key url, so the credential never sits in a ConfigMap or in berth's manifests.
+   * 'ephemeral-sqlite': SQLite in the pod's /tmp, for evaluation only; state is lost with the pod,
+   * and it forces one replica (two pods would each have their own database).
+   */
+  readonly database?: { readonly secret: string; readonly key: string } | 'ephemeral-sqlite';
+  /**
+   * Egress besides DNS. Default: TCP 443 and 6443 (Kubernetes API server, OIDC JWKS) and 5432
+   * (PostgreSQL) to any address; narrow the CIDR to the API server and database in an overlay.
+   */
+  readonly egress?: EgressInput;
+}
+
+export interface InstallPlan {
+  readonly objects: KubeObject[];
+  /** Spec warnings for berth's own App (e.g. an unpinned image tag). */
+  readonly warnings: Problem[];
+  /** The rights the rendered RBAC grants (the input of `berth rbac check`). */
+  readonly rights: RequiredRight[];
+}
+
+const DEFAULT_EGRESS: EgressInput = [{ cidr: '0.0.0.0/0', ports: [443, 5432, 6443], protocol: 'TCP' }];
+
+function invalid(problems: Problem[]): BerthError {
+  return new BerthError('BERTH_CONFIG_INVALID', `${problems.length} install option problem${problems.length === 1 ? '' : 's'}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { problems });
+}
+
+function checkOptions(namespace: string, managed: readonly string[]): void {
+  const problems: Problem[] = [];
+  const name = new RegExp(DNS1123_LABEL.source);
+  if (!name.test(namespace) || namespace.length > 63) problems.push(problem('BERTH_CONFIG_INVALID', '/namespace', `"${namespace}" is not a valid namespace name`, { value: namespace }));
+  if (managed.length === 0) problems.push(problem('BERTH_CONFIG_INVALID', '/managedNamespaces', 'at least one managed namespace is needed', { hint: 'Pass --managed-namespaces, e.g. --managed-namespaces default.' }));
+  managed.forEach((ns, i) => {
+    if (!name.test(ns) || ns.length > 63) problems.push(problem('BERTH_CONFIG_INVALID', `/managedNamespaces/${i}`, `"${ns}" is not a valid namespace name`, { value: ns }));
+    // An app deployed next to berth could take over berth's own objects (an App named "berth" would
+    // force-apply over berth's Deployment), so berth never manages its own namespace.
+    if (ns === namespace) problems.push(problem('BERTH_CONFIG_INVALID', `/managedNamespaces/${i}`, `berth must not manage its own namespace "${namespace}"`, { value: ns, hint: 'Install berth into a namespace of its own.' }));
+  });
+  if (problems.length > 0) throw invalid(problems);
+}
+
+/** berth's own App spec: berth is deployed through its own renderer, so it gets every hardened default. */
+function berthAppDocument(opts: InstallOptions, namespace: string): Record<string, unknown> {
+  const database = opts.database ?? DEFAULT_DATABASE_SECRET;
+  const ephemeral = database === 'ephemeral-sqlite';
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: BERTH_APP_NAME, namespace },
+    spec: {
+      image: opts.image ?? DEFAULT_BERTH_IMAGE,
+      args: ['server'],
+      replicas: ephemeral ? 1 : (opts.replicas ?? 2),
+      port: BERTH_CONTAINER_PORT,
+      env: {
+        // 0.0.0.0 inside the pod: the Service and the kubelet's probes reach it over the pod network;
+        // the NetworkPolicy, not the bind address, limits who may connect.
+        BERTH_HOST: '0.0.0.0',
+        BERTH_PORT: String(BERTH_CONTAINER_PORT),
+        BERTH_LOG_LEVEL: 'info',
+        ...(ephemeral ? { BERTH_DATABASE_URL: 'sqlite:/tmp/berth.db' } : {}),
+      },
+      ...(ephemeral ? {} : { secretEnv: { BERTH_DATABASE_URL: { secret: database.secret, key: database.key } } }),
+      // Informer caches of every berth app's Deployments, ReplicaSets, Pods and events live in memory.
+      resources: { cpu: '100m', memory: '256Mi' },
+      ...(ephemeral ? { tmp: { sizeLimit: '256Mi' } } : {}),
+      network: { allowFrom: [{ ingress: true }], egress: opts.egress ?? DEFAULT_EGRESS },
+    },
+  };
+}
+
+function resolveBerthApp(opts: InstallOptions, namespace: string): { app: ResolvedApp; warnings: Problem[] } {
+  const v = validateApp(berthAppDocument(opts, namespace));
+  const app = v.apps[0];
+  if (v.problems.length > 0 || app === undefined) throw invalid(v.problems);
+  return { app, warnings: v.warnings };
+}
+
+/**
+ * berth's pods call the Kubernetes API, so they are the one workload that needs its ServiceAccount
+ * token. The App spec has no field for this (apps should not have it), so it is switched on here, at
+ * the pod and not at the ServiceAccount: only berth's own pods get the token, never another pod that
+ * names the ServiceAccount. The token is the kubelet's bound, expiring, audience-scoped projection.
+ */
+function withApiToken(obj: KubeObject): KubeObject {
+  if (obj.kind !== 'Deployment') return obj;
+  const spec = obj['spec'] as { template: { spec: Record<string, unknown> } } & Record<string, unknown>;
+  return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, automountServiceAccountToken: true } } } };
+}
+
+function subject(namespace: string): Record<string, string> {
+  return { kind: 'ServiceAccount', name: BERTH_APP_NAME, namespace };
+}
+
+/**
+ * Renders berth's own installation: its Namespace, ServiceAccount, RBAC, ConfigMap, Service,
+ * Deployment, PodDisruptionBudget and NetworkPolicy, dependencies first. Pure and deterministic.
+ *
+ * RBAC (see requiredRights.ts for the why of every verb):
+ * - a Role + RoleBinding "berth-manager" in each managed namespace: the app kinds berth renders
+ *   (get, list, create, patch, delete), pods (list) and pods/log (get). No Secrets at all: berth only
+ *   references Secrets by name in secretEnv and the kubelet reports a missing one as an event
+ *   (CreateContainerConfigError) that the status engine already explains. No pods/exec, no update, no
+ *   wildcards, no rights on RBAC objects.
+ * - ClusterRole "berth-namespaces": get on exactly the managed namespaces (deploy checks the target
+ *   exists); with allowNamespaceCreate, get + create on namespaces.
+ * - ClusterRole "berth-status-reader": list + watch of deployments, replicasets, pods and events in
+ *   every namespace. Unavoidable today: the status engine's informers watch all namespaces at once
+ *   (one connection per kind) and RBAC cannot restrict a list to berth's label selector. It is read
+ *   only; it would become per-namespace Role rules if the engine opened its informers per namespace.
+ */
+export function planInstall(opts: InstallOptions): InstallPlan {
+  const namespace = opts.namespace ?? DEFAULT_INSTALL_NAMESPACE;
+  // Checked as given, so a problem's index points at what the caller wrote.
+  checkOptions(namespace, opts.managedNamespaces);
+  const managed = [...new Set(opts.managedNamespaces)].sort();
+  const { app, warnings } = resolveBerthApp(opts, namespace);
+  const labels = appLabels(app);
+  const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false });
+  const namespaced = rights.filter((r) => r.scope === 'namespace');
+  const namespaceRights = rights.filter((r) => r.scope === 'cluster' && r.resource === 'namespaces');
+  const statusRights = rights.filter((r) => r.scope === 'cluster' && r.resource !== 'namespaces');
+
+  const clusterRole = (name: string, list: readonly RequiredRight[]): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name, labels },
+    rules: toPolicyRules(list),
+  });
+  const binding = (kind: 'ClusterRoleBinding' | 'RoleBinding', name: string, roleKind: 'ClusterRole' | 'Role', ns?: string): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind,
+    metadata: { name, ...(ns !== undefined ? { namespace: ns } : {}), labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name },
+    subjects: [subject(namespace)],
+  });
+  const rbac: KubeObject[] = [
+    clusterRole(NAMESPACES_CLUSTER_ROLE_NAME, namespaceRights),
+    clusterRole(STATUS_CLUSTER_ROLE_NAME, statusRights),
+    binding('ClusterRoleBinding', NAMESPACES_CLUSTER_ROLE_NAME, 'ClusterRole'),
+    binding('ClusterRoleBinding', STATUS_CLUSTER_ROLE_NAME, 'ClusterRole'),
+    ...managed.flatMap((ns): KubeObject[] => [
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: MANAGER_ROLE_NAME, namespace: ns, labels }, rules: toPolicyRules(namespaced) },
+      binding('RoleBinding', MANAGER_ROLE_NAME, 'Role', ns),
+    ]),
+  ];
+
+  // The Namespace carries Pod Security "restricted" (enforce, warn, audit) like every berth namespace.
+  const own = renderApp(app, { includeNamespace: true }).map(withApiToken);
+  const sa = own.findIndex((o) => o.kind === 'ServiceAccount');
+  // Rights exist before the pods that use them start.
+  const objects = [...own.slice(0, sa + 1), ...rbac, ...own.slice(sa + 1)];
+  return { objects, warnings, rights };
+}
+
+/** The objects of planInstall: what `berth install --print` prints and deploy/kustomize holds. */
+export function renderInstall(opts: InstallOptions): KubeObject[] {
+  return planInstall(opts).objects;
+}

@@ -1,0 +1,148 @@
+import { BerthError } from '../errors.ts';
+import { APP_KINDS } from '../cluster/clusterClient.ts';
+
+/**
+ * The Kubernetes API rights the berth server needs, derived from what its code calls (src/cluster,
+ * src/status). One table feeds the install's Roles, `berth rbac check` and docs/security.md, so the
+ * three cannot disagree. Re-check it whenever a ClusterClient method or a status informer changes.
+ */
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
+
+export interface RequiredRight {
+  /** API group; '' is the core group. */
+  readonly group: string;
+  /** Plural resource, or resource/subresource (pods/log). */
+  readonly resource: string;
+  readonly verbs: readonly Verb[];
+  /**
+   * 'namespace': granted by a Role in each managed namespace. 'cluster': granted by a ClusterRole, either
+   * for a cluster-scoped resource (namespaces) or for every namespace at once (the status watch).
+   */
+  readonly scope: 'namespace' | 'cluster';
+  /** Only these objects (RBAC resourceNames); absent: any name. */
+  readonly resourceNames?: readonly string[];
+  /** Which berth code path needs it; printed by `berth rbac check` and in docs/security.md. */
+  readonly why: string;
+}
+
+/** A non-resource URL berth calls; the default `system:discovery` ClusterRole grants these to every authenticated user. */
+export interface RequiredUrl {
+  readonly path: string;
+  readonly why: string;
+}
+
+export interface RightsOptions {
+  readonly managedNamespaces: readonly string[];
+  readonly allowNamespaceCreate?: boolean;
+}
+
+/** Plural REST resource of each kind berth renders for an app (APP_KINDS). */
+const RESOURCE_OF: Readonly<Record<string, string>> = {
+  ServiceAccount: 'serviceaccounts',
+  ConfigMap: 'configmaps',
+  Service: 'services',
+  Deployment: 'deployments',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  NetworkPolicy: 'networkpolicies',
+  Ingress: 'ingresses',
+  ServiceMonitor: 'servicemonitors',
+  PrometheusRule: 'prometheusrules',
+};
+
+export function groupOf(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+export function resourceOfKind(kind: string): string {
+  const r = RESOURCE_OF[kind];
+  // A kind added to APP_KINDS without a resource here would silently lack RBAC; fail loudly instead.
+  if (r === undefined) throw new BerthError('BERTH_INTERNAL', `no RBAC resource is known for kind ${kind}; add it to RESOURCE_OF in src/install/requiredRights.ts`);
+  return r;
+}
+
+/**
+ * The app kinds, as group → resources. get: drift and diff read live objects (ClusterClient.get);
+ * list: prune and delete find berth's objects by label (listAppObjects); create + patch: server-side
+ * apply is a PATCH, and the API server authorises an apply that creates the object as `create` too;
+ * delete: prune and `berth delete`. No update (berth never PUTs), no deletecollection, no watch here.
+ */
+function appKindRights(): RequiredRight[] {
+  const byGroup = new Map<string, string[]>();
+  for (const k of APP_KINDS) {
+    const g = groupOf(k.apiVersion);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), resourceOfKind(k.kind)]);
+  }
+  return [...byGroup].flatMap(([group, resources]) =>
+    resources.map(
+      (resource): RequiredRight => ({
+        group,
+        resource,
+        verbs: ['get', 'list', 'create', 'patch', 'delete'],
+        scope: 'namespace',
+        why: 'render + server-side apply (create, patch), drift check (get), prune and delete (list, delete) of app objects',
+      }),
+    ),
+  );
+}
+
+/** Every right berth needs, in a stable order. */
+export function requiredRights(opts: RightsOptions): RequiredRight[] {
+  const names = [...new Set(opts.managedNamespaces)].sort();
+  // An empty resourceNames list means "every name" to RBAC: never let it be rendered.
+  if (names.length === 0) throw new BerthError('BERTH_CONFIG_INVALID', 'berth needs at least one managed namespace.', { hint: 'Pass --managed-namespaces, e.g. --managed-namespaces default.' });
+  return [
+    ...appKindRights(),
+    { group: '', resource: 'pods', verbs: ['list'], scope: 'namespace', why: '`berth logs` and `berth delete` find the app\'s pods (listPods, waitForPodsGone)' },
+    { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs' },
+    // The status engine (src/status/statusEngine.ts) runs one informer per kind over ALL namespaces
+    // (paths like /apis/apps/v1/deployments with a label selector). RBAC cannot scope a list by label
+    // selector, so this is cluster-wide read of these four kinds: more than berth strictly needs.
+    // Were the engine to open its informers per managed namespace, these would move into the Roles.
+    ...(['deployments', 'replicasets'] as const).map(
+      (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: one shared informer across all namespaces (rollout state)' }),
+    ),
+    { group: '', resource: 'pods', verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: one shared informer across all namespaces (pod phases, restarts, reasons)' },
+    { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: Warning events across all namespaces explain failures' },
+    opts.allowNamespaceCreate
+      ? // ensureNamespace reads the target namespace before creating it, and a namespace that does not exist yet has no name to list in resourceNames.
+        { group: '', resource: 'namespaces', verbs: ['get', 'create'], scope: 'cluster', why: 'deploy checks the target namespace exists and creates it (Pod Security restricted) when missing; opt-in' }
+      : { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },
+  ];
+}
+
+export const REQUIRED_URLS: readonly RequiredUrl[] = [
+  { path: '/version', why: '/readyz pings the API server' },
+  { path: '/apis', why: 'discovery: is a kind (ServiceMonitor) served before applying it' },
+  { path: '/api', why: 'discovery of the core group' },
+];
+
+/** One RBAC PolicyRule, as it appears in Roles and ClusterRoles. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+
+/** Folds rights with the same group, verbs and names into one rule each; order follows the input. */
+export function toPolicyRules(rights: readonly RequiredRight[]): PolicyRule[] {
+  const rules = new Map<string, { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>();
+  for (const r of rights) {
+    const key = JSON.stringify([r.group, r.verbs, r.resourceNames ?? null]);
+    const rule = rules.get(key);
+    if (rule) {
+      if (!rule.resources.includes(r.resource)) rule.resources.push(r.resource);
+      continue;
+    }
+    rules.set(key, {
+      apiGroups: [r.group],
+      resources: [r.resource],
+      verbs: [...r.verbs],
+      ...(r.resourceNames !== undefined ? { resourceNames: [...r.resourceNames] } : {}),
+    });
+  }
+  return [...rules.values()];
+}
