@@ -26,11 +26,17 @@ async function runUntil(args: string[], cwd: string, marker: string): Promise<{ 
 }
 
 describe('berth up', () => {
-  it.skipIf(!existsSync(KUBECTL))('deploys the bundled example into the sandbox, which kubectl then sees rolled out and hardened', async () => {
+  it.skipIf(!existsSync(KUBECTL))('runs sandbox + server, deploys the bundled example through the server; kubectl sees it rolled out and hardened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-up-'));
     try {
       const run = await runUntil(['up', '--port', '0', '--nodes', '2'], dir, 'Press Ctrl-C');
-      expect(run.out()).toContain('rollout complete: 4/4 replicas available');
+      expect(run.out()).toContain('rollout complete: 4/4 replicas ready (revision 1)');
+      // The server it printed answers, and knows the app it deployed (stored in .berth/berth.db).
+      const url = /berth server +(http:\/\/\S+)/.exec(run.out())?.[1] ?? '';
+      expect(run.out()).toContain(`API docs         ${url}/docs`);
+      const apps = (await (await fetch(`${url}/v1/apps`)).json()) as { items: { name: string; revision: number }[] };
+      expect(apps.items.map((a) => [a.name, a.revision])).toEqual([['hello', 1]]);
+      expect(existsSync(join(dir, '.berth', 'berth.db'))).toBe(true);
       const kubeconfig = join(dir, '.berth', 'sandbox.kubeconfig');
       const kubectl = (...args: string[]): string => execFileSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
       const deploy = JSON.parse(kubectl('get', 'deployment', 'hello', '-o', 'json')) as {
@@ -43,7 +49,7 @@ describe('berth up', () => {
       expect(kubectl('get', 'hpa', 'hello', '-o', 'jsonpath={.spec.minReplicas}/{.spec.maxReplicas}')).toBe('4/10');
       expect(kubectl('get', 'configmap', 'hello-env', '-o', 'jsonpath={.data.MESSAGES}')).toBe('Hello from berth|Bonjour|Hola');
       expect(await run.stop()).toBe(0);
-      expect(run.out()).toContain('stopping sandbox');
+      expect(run.out()).toContain('stopping berth server and sandbox');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

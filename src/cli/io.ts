@@ -7,6 +7,11 @@ export interface CliIO {
   readonly stdin: Readable;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Ends long-running commands (watch, logs -f, up, server) like Ctrl-C does; in-process callers
+   * (tests, embedding) abort it instead of sending the process a signal.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export function processIO(): CliIO {
@@ -31,4 +36,25 @@ export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * An AbortSignal that fires on SIGINT/SIGTERM or when `io.signal` aborts, whichever comes first.
+ * `dispose()` removes the process listeners so a finished command leaves no handlers behind.
+ */
+export function interruptSignal(io: CliIO): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  io.signal?.addEventListener('abort', onSignal, { once: true });
+  if (io.signal?.aborted) controller.abort();
+  return {
+    signal: controller.signal,
+    dispose(): void {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      io.signal?.removeEventListener('abort', onSignal);
+    },
+  };
 }

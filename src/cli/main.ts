@@ -2,13 +2,42 @@ import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.ts';
 import { EXIT, processIO, type CliIO, type ExitCode } from './io.ts';
 import type { CommandContext, RegisterCommand } from './command.ts';
+import { exitCodeFor } from './remote.ts';
 import { registerSchema } from './commands/schema.ts';
 import { registerRender } from './commands/render.ts';
 import { registerLint } from './commands/lint.ts';
 import { registerSandbox } from './commands/sandbox.ts';
 import { registerUp } from './commands/up.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerApps } from './commands/apps.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerLogs } from './commands/logs.ts';
+import { registerHistory } from './commands/history.ts';
+import { registerRollback } from './commands/rollback.ts';
+import { registerDiff } from './commands/diff.ts';
+import { registerDelete } from './commands/delete.ts';
+import { registerServer } from './commands/server.ts';
+import { registerInstall } from './commands/install.ts';
+import { registerRbac } from './commands/rbac.ts';
 
-const COMMANDS: readonly RegisterCommand[] = [registerSchema, registerRender, registerLint, registerSandbox, registerUp];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerSchema,
+  registerRender,
+  registerLint,
+  registerSandbox,
+  registerUp,
+  registerServer,
+  registerInstall,
+  registerRbac,
+  registerDeploy,
+  registerApps,
+  registerStatus,
+  registerLogs,
+  registerHistory,
+  registerRollback,
+  registerDiff,
+  registerDelete,
+];
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<ExitCode> {
@@ -38,7 +67,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (e instanceof BerthError) {
       io.stderr.write(`error ${e.code}: ${e.message}\n  hint: ${e.hint}\n`);
       for (const p of e.problems) io.stderr.write(`  - ${p.path || '(document)'}: ${p.message} [${p.code}]\n`);
-      return e.status >= 500 ? EXIT.FAILED : EXIT.USAGE;
+      return exitCodeFor(e);
     }
     io.stderr.write(`error BERTH_INTERNAL: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.FAILED;

@@ -1,129 +1,148 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { RegisterCommand } from '../command.ts';
-import { EXIT } from '../io.ts';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../api/buildServer.ts';
+import { loadConfig } from '../../config/config.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/startSandbox.ts';
-import { loadApps } from '../../spec/loadApps.ts';
-import { renderApp } from '../../manifests/renderApp.ts';
-import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
-import type { ResolvedApp } from '../../spec/resolvedApp.ts';
+import { ApiClient } from '../apiClient.ts';
+import type { RegisterCommand } from '../command.ts';
+import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
+import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
+import { absoluteDatabaseUrl, listenOrExplain, untilInterrupted } from './server.ts';
 
 const BUNDLED_EXAMPLE = fileURLToPath(new URL('../../../examples/hello.yaml', import.meta.url));
-const DEFAULT_PORT = 6443;
+const SANDBOX_PORT = 6443;
+const SERVER_PORT = 7070;
 
-interface UpOptions {
-  port?: string;
-  host: string;
-  kubeconfig: string;
-  file: string;
-  nodes: string;
-  dataDir?: string;
-  once?: boolean;
-  rolloutTimeout: string;
+interface UpFlags {
+  readonly port?: string;
+  readonly host: string;
+  readonly sandboxPort?: string;
+  readonly kubeconfig: string;
+  readonly databaseUrl?: string;
+  readonly file?: string;
+  /** commander's --no-example */
+  readonly example: boolean;
+  readonly nodes: string;
+  readonly dataDir?: string;
+  readonly rolloutTimeout: string;
+  readonly once?: boolean;
 }
 
-function intOption(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
+/** True when nothing listens on host:port right now (the server then binds it a moment later). */
+async function portFree(host: string, port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((done) => {
+    probe.once('error', () => done(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => done(true)));
+  });
 }
 
-async function startOnPreferredPort(opts: UpOptions, kubeconfigPath: string, cwd: string): Promise<Sandbox> {
+async function startSandboxOnPreferredPort(flags: UpFlags, kubeconfigPath: string, cwd: string): Promise<{ sandbox: Sandbox; fellBack: boolean }> {
   const base = {
-    host: opts.host,
+    host: flags.host,
     kubeconfigPath,
-    nodes: intOption(opts.nodes, '--nodes'),
-    ...(opts.dataDir ? { dataDir: resolve(cwd, opts.dataDir) } : {}),
+    nodes: intFlag(flags.nodes, '--nodes', 1),
+    ...(flags.dataDir ? { dataDir: resolve(cwd, flags.dataDir) } : {}),
   };
-  if (opts.port !== undefined) return startSandbox({ ...base, port: intOption(opts.port, '--port') });
+  if (flags.sandboxPort !== undefined) return { sandbox: await startSandbox({ ...base, port: intFlag(flags.sandboxPort, '--sandbox-port') }), fellBack: false };
   try {
-    return await startSandbox({ ...base, port: DEFAULT_PORT });
+    return { sandbox: await startSandbox({ ...base, port: SANDBOX_PORT }), fellBack: false };
   } catch (e) {
-    // A second `npm start` or a real cluster's tunnel may hold 6443; any free port works as well.
+    // A second `berth up` or a real cluster's tunnel may hold 6443; any free port works as well.
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    return startSandbox({ ...base, port: 0 });
+    return { sandbox: await startSandbox({ ...base, port: 0 }), fellBack: true };
   }
-}
-
-/** Polls until every Deployment of the app reports all replicas updated and available. */
-async function waitForRollout(kc: KubeConfig, app: ResolvedApp, timeoutMs: number): Promise<{ ready: number; desired: number }> {
-  const apps = kc.makeApiClient(AppsV1Api);
-  const deadline = Date.now() + timeoutMs;
-  let last = { ready: 0, desired: -1 };
-  while (Date.now() < deadline) {
-    const d = await apps.readNamespacedDeployment({ name: app.metadata.name, namespace: app.metadata.namespace });
-    // With autoscaling the HPA owns the count; the rollout is done once it has scaled to its minimum.
-    const desired = Math.max(d.spec?.replicas ?? 0, app.spec.autoscale?.min ?? 0);
-    const available = d.status?.availableReplicas ?? 0;
-    const updated = d.status?.updatedReplicas ?? 0;
-    last = { ready: available, desired };
-    if ((d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && desired > 0 && available >= desired && updated >= desired) {
-      return last;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`rollout of ${app.metadata.namespace}/${app.metadata.name} did not finish in ${timeoutMs} ms (${last.ready}/${last.desired} available)`);
 }
 
 /**
- * `berth up`: the main job. Starts the embedded sandbox cluster, deploys the bundled example (or
- * `--file`) into it through the same server-side apply berth uses against real clusters, waits for the
- * rollout and then serves until interrupted.
+ * `berth up`: everything in one process for trying berth out. The embedded sandbox cluster, the berth
+ * server against it (SQLite in .berth/), and the bundled example deployed through the server's own
+ * API, exactly as `berth deploy --wait` would; then it serves until Ctrl-C and shuts down in order.
  */
 export const registerUp: RegisterCommand = (program, ctx) => {
   program
     .command('up')
-    .description('Start the embedded sandbox cluster and deploy an App into it.')
-    .option('--port <port>', `sandbox API port (default ${DEFAULT_PORT}, or a free one when taken)`)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--kubeconfig <path>', 'where to write the kubeconfig', '.berth/sandbox.kubeconfig')
-    .option('-f, --file <path>', 'App file to deploy', BUNDLED_EXAMPLE)
+    .description('Start the sandbox cluster and the berth server in one process, deploy the example, serve until Ctrl-C.')
+    .option('--port <port>', `berth server port (default ${SERVER_PORT}, or a free one when taken; 0 picks a free one)`)
+    .option('--host <host>', 'address the server and the sandbox listen on', '127.0.0.1')
+    .option('--sandbox-port <port>', `sandbox API server port (default ${SANDBOX_PORT}, or a free one when taken)`)
+    .option('--kubeconfig <path>', 'where to write the sandbox kubeconfig', '.berth/sandbox.kubeconfig')
+    .option('--database-url <url>', 'store (default $BERTH_DATABASE_URL, else sqlite:.berth/berth.db)')
+    .option('-f, --file <path>', 'App file to deploy instead of the bundled example')
+    .option('--no-example', 'do not deploy anything at start')
     .option('--nodes <n>', 'number of simulated nodes', '3')
-    .option('--data-dir <dir>', 'keep cluster state in this directory across restarts')
-    .option('--rollout-timeout <ms>', 'how long to wait for the rollout', '60000')
-    .option('--once', 'exit after the rollout instead of serving until interrupted')
-    .action(async (opts: UpOptions) => {
+    .option('--data-dir <dir>', 'keep the sandbox cluster state in this directory across restarts')
+    .option('--rollout-timeout <duration>', 'how long to wait for the example to roll out', '2m')
+    .option('--once', 'exit after the example rolled out instead of serving until interrupted')
+    .action(async (flags: UpFlags) => {
       const { io } = ctx;
-      const file = resolve(io.cwd, opts.file);
-      // Validate before starting anything: bad input changes nothing.
-      const { apps, warnings } = loadApps(readFileSync(file, 'utf8'), { source: file });
-      for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.path}: ${w.message}\n`);
+      const rolloutTimeoutMs = durationFlag(flags.rolloutTimeout, '--rollout-timeout');
+      const serverPort = flags.port !== undefined ? intFlag(flags.port, '--port') : undefined;
+      // Validate before starting anything: bad input changes nothing, not even .berth/.
+      let apps: AppDocument[] = [];
+      if (flags.example || flags.file !== undefined) {
+        const loaded = await readAppFile(io, flags.file ?? BUNDLED_EXAMPLE, undefined);
+        writeWarnings(io, loaded.warnings);
+        apps = loaded.apps;
+      }
 
-      const kubeconfigPath = resolve(io.cwd, opts.kubeconfig);
-      const sandbox = await startOnPreferredPort(opts, kubeconfigPath, io.cwd);
-      let exit: (typeof EXIT)[keyof typeof EXIT] = EXIT.OK;
+      const kubeconfigPath = resolve(io.cwd, flags.kubeconfig);
+      const { sandbox, fellBack } = await startSandboxOnPreferredPort(flags, kubeconfigPath, io.cwd);
+      let app: FastifyInstance | undefined;
+      let exit: ExitCode = EXIT.OK;
       try {
-        io.stdout.write(`berth sandbox listening on ${sandbox.url}\nkubeconfig written to ${kubeconfigPath}\n`);
-        const kc = loadKubeConfig(kubeconfigPath);
-        for (const app of apps) {
-          const objects = renderApp(app, { includeNamespace: app.metadata.namespace !== 'default' });
-          const { applied, skipped } = await applyObjects(kc, objects, { skipUnserved: true });
-          io.stdout.write(`\napplied ${applied.length} objects for ${app.metadata.namespace}/${app.metadata.name}:\n`);
-          for (const o of applied) io.stdout.write(`  ${o.kind.toLowerCase()}/${o.name}\n`);
-          for (const s of skipped) io.stdout.write(`  skipped ${s.kind.toLowerCase()}/${s.name}: ${s.reason}\n`);
-          const { ready, desired } = await waitForRollout(kc, app, intOption(opts.rolloutTimeout, '--rollout-timeout'));
-          io.stdout.write(`rollout complete: ${ready}/${desired} replicas available\n`);
+        io.stdout.write(`sandbox cluster  ${sandbox.url}${fellBack ? ` (port ${SANDBOX_PORT} is taken)` : ''}\n`);
+
+        const envDb = io.env['BERTH_DATABASE_URL'];
+        const databaseUrl = absoluteDatabaseUrl(flags.databaseUrl ?? (envDb || 'sqlite:.berth/berth.db'), io.cwd);
+        let port = serverPort ?? SERVER_PORT;
+        const portTaken = serverPort === undefined && !(await portFree(flags.host, SERVER_PORT));
+        if (portTaken) port = 0;
+        const config = loadConfig(
+          { host: flags.host, port, databaseUrl, kubeconfig: kubeconfigPath, ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }) },
+          io.env as NodeJS.ProcessEnv,
+        );
+        // Server logs go to stderr so stdout stays the human-readable story of `berth up`.
+        const logger = pino({ level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
+        const built = buildServer({ logger }, config);
+        const url = await listenOrExplain(built, config); // closes `built` itself when it fails
+        app = built;
+        io.stdout.write(`berth server     ${url}${portTaken ? ` (port ${SERVER_PORT} is taken)` : ''}\n`);
+        io.stdout.write(`API docs         ${url}/docs\n`);
+        io.stdout.write(`kubeconfig       ${relative(io.cwd, kubeconfigPath) || kubeconfigPath}\n`);
+
+        const client = new ApiClient({ baseUrl: url });
+        const interrupt = interruptSignal(io);
+        try {
+          for (const doc of apps) {
+            const res = await client.deploy(doc.namespace, doc.name, doc.document);
+            io.stdout.write(`\ndeploying ${res.namespace}/${res.name} (revision ${res.revision})\n`);
+            const result = await waitForRollout(client, io, res, { timeoutMs: rolloutTimeoutMs, progress: true, signal: interrupt.signal });
+            if (!result.ok) {
+              exit = EXIT.FAILED;
+              break;
+            }
+          }
+        } finally {
+          interrupt.dispose();
         }
-        io.stdout.write(`\nLook at it with kubectl:\n\n  export KUBECONFIG=${kubeconfigPath}\n  kubectl get deploy,pods,svc,hpa\n\n`);
-        if (!opts.once) {
-          io.stdout.write('Press Ctrl-C to stop.\n');
-          await new Promise<void>((done) => {
-            const onSignal = (): void => {
-              process.off('SIGINT', onSignal);
-              process.off('SIGTERM', onSignal);
-              done();
-            };
-            process.on('SIGINT', onSignal);
-            process.on('SIGTERM', onSignal);
-          });
+        if (exit === EXIT.OK) {
+          const berthUrl = url === `http://127.0.0.1:${SERVER_PORT}` ? '' : `  export BERTH_URL=${url}\n`;
+          io.stdout.write(
+            `\nTry it:\n\n${berthUrl}  npx berth apps\n  npx berth status hello --watch\n\nLook at the cluster with kubectl:\n\n  export KUBECONFIG=${kubeconfigPath}\n  kubectl get deploy,pods,svc,hpa\n\n`,
+          );
+          if (!flags.once) {
+            io.stdout.write('Press Ctrl-C to stop.\n');
+            await untilInterrupted(io);
+          }
         }
-      } catch (e) {
-        io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-        exit = EXIT.FAILED;
       } finally {
-        io.stdout.write('stopping sandbox\n');
+        io.stdout.write('stopping berth server and sandbox\n');
+        // Server first (its informers and rollout tracking talk to the sandbox), then the cluster.
+        if (app) await app.close();
         await sandbox.stop();
       }
       ctx.setExit(exit);
