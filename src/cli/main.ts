@@ -19,6 +19,8 @@ import { registerDelete } from './commands/delete.ts';
 import { registerServer } from './commands/server.ts';
 import { registerInstall } from './commands/install.ts';
 import { registerRbac } from './commands/rbac.ts';
+import { registerToken } from './commands/token.ts';
+import { registerAudit } from './commands/audit.ts';
 
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
@@ -37,6 +39,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerRollback,
   registerDiff,
   registerDelete,
+  registerToken,
+  registerAudit,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */

@@ -64,6 +64,68 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('apps').execute();
       },
     },
+    // API tokens (src/auth/tokenStore.ts) and the append-only audit log (src/audit/auditLog.ts).
+    '0002_tokens_audit': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('api_tokens')
+          .addColumn('id', 'text', (c) => key(c).primaryKey())
+          .addColumn('name', 'text', key)
+          .addColumn('role', 'text', (c) => c.notNull())
+          // JSON text: "*" or an array of namespace names.
+          .addColumn('namespaces', 'text', (c) => c.notNull())
+          // scrypt$N$r$p$salt$hash: the parameters travel with the hash so they can be raised later.
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('expires_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        // A name identifies one active token (revoke NAME); a revoked token's name may be reused.
+        await sql`create unique index api_tokens_active_name on api_tokens (name) where revoked_at is null`.execute(db);
+
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', 'integer', (c) => (engine === 'postgres' ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('time', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', key)
+          .addColumn('actor_kind', 'text', (c) => c.notNull())
+          .addColumn('source_ip', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('namespace', 'text', (c) => (engine === 'postgres' ? c.modifyFront(sql`collate "C"`) : c))
+          .addColumn('app', 'text', (c) => (engine === 'postgres' ? c.modifyFront(sql`collate "C"`) : c))
+          .addColumn('revision', 'integer')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('diff_summary', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('request_id', 'text')
+          .execute();
+        await db.schema.createIndex('audit_events_time').on('audit_events').columns(['time']).execute();
+        await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor', 'id']).execute();
+        await db.schema.createIndex('audit_events_target').on('audit_events').columns(['namespace', 'app', 'id']).execute();
+        // Append-only below the application too: a bug or a hand-run statement cannot rewrite history.
+        if (engine === 'postgres') {
+          await sql`create function berth_audit_append_only() returns trigger language plpgsql as $$
+            begin raise exception 'audit_events is append-only (% rejected)', tg_op using errcode = 'P0001'; end $$`.execute(db);
+          await sql`create trigger audit_events_append_only before update or delete on audit_events
+            for each row execute function berth_audit_append_only()`.execute(db);
+          await sql`create trigger audit_events_no_truncate before truncate on audit_events
+            for each statement execute function berth_audit_append_only()`.execute(db);
+        } else {
+          await sql`create trigger audit_events_no_update before update on audit_events
+            begin select raise(abort, 'audit_events is append-only (UPDATE rejected)'); end`.execute(db);
+          await sql`create trigger audit_events_no_delete before delete on audit_events
+            begin select raise(abort, 'audit_events is append-only (DELETE rejected)'); end`.execute(db);
+        }
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('audit_events').execute();
+        if (engine === 'postgres') await sql`drop function if exists berth_audit_append_only()`.execute(db);
+        await db.schema.dropTable('api_tokens').execute();
+      },
+    },
   };
 }
 

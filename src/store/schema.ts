@@ -6,6 +6,7 @@
  * A later feature adds its table here (e.g. `audit_events: AuditEventTable`) together with a new
  * migration in migrations.ts.
  */
+import type { Generated } from 'kysely';
 import type { RevisionAction, RevisionOutcome } from './types.ts';
 
 export interface AppsTable {
@@ -40,7 +41,42 @@ export interface RevisionsTable {
   inventory: string;
 }
 
+/** API tokens (src/auth/tokenStore.ts); only a salted scrypt hash of the secret is stored. */
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** JSON text: "*" or an array of namespace names. */
+  namespaces: string;
+  secret_hash: string;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The append-only audit log (src/audit/auditLog.ts); UPDATE and DELETE are rejected by triggers. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  time: string;
+  actor: string;
+  actor_kind: string;
+  source_ip: string | null;
+  action: string;
+  namespace: string | null;
+  app: string | null;
+  revision: number | null;
+  outcome: string;
+  status_code: number | null;
+  diff_summary: string | null;
+  reason: string | null;
+  request_id: string | null;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
+  api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
 }

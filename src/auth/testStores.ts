@@ -1,0 +1,105 @@
+/**
+ * Test support (not a test file): a fresh, migrated store on every engine the auth and audit tables
+ * must work on: memory, SQLite and PostgreSQL (a throw-away database per store, dropped on cleanup).
+ * PostgreSQL absent: CI fails, a developer machine skips with the reason (same rule as src/store).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createAppStore } from '../store/createAppStore.ts';
+import { createMemoryAppStore } from '../store/memoryAppStore.ts';
+import { redactUrl } from '../store/storeErrors.ts';
+import type { AppStore } from '../store/types.ts';
+
+export interface TestStore {
+  readonly store: AppStore;
+  /** Closes the store and drops what was created for it. */
+  cleanup(): Promise<void>;
+}
+
+export interface EngineCase {
+  readonly name: 'memory' | 'sqlite' | 'postgres';
+  open(now?: () => Date): Promise<TestStore>;
+}
+
+const ADMIN_URL = process.env.BERTH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export async function adminQuery(text: string, url: string = ADMIN_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(text);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function postgresUnreachable(): Promise<string | undefined> {
+  try {
+    await adminQuery('select 1');
+    return undefined;
+  } catch (e) {
+    return e instanceof Error && e.message !== '' ? e.message : String(e);
+  }
+}
+
+/** The engines to run a contract on; PostgreSQL only when reachable (and required under CI). */
+export async function engineCases(): Promise<EngineCase[]> {
+  const cases: EngineCase[] = [
+    {
+      name: 'memory',
+      async open(now) {
+        const store = createMemoryAppStore(now ? { now } : {});
+        await store.migrate();
+        return { store, cleanup: () => store.close() };
+      },
+    },
+    {
+      name: 'sqlite',
+      async open(now) {
+        const store = createAppStore('sqlite::memory:', now ? { now } : {});
+        await store.migrate();
+        return { store, cleanup: () => store.close() };
+      },
+    },
+  ];
+  const reason = await postgresUnreachable();
+  if (reason !== undefined) {
+    if (process.env.CI) throw new Error(`PostgreSQL is unreachable at ${redactUrl(ADMIN_URL)} (${reason}); CI must run the PostgreSQL auth/audit contract`);
+    console.warn(`skipping the PostgreSQL auth/audit contract: ${reason} (set BERTH_TEST_POSTGRES_URL or start PostgreSQL on 127.0.0.1:5432)`);
+    return cases;
+  }
+  cases.push({
+    name: 'postgres',
+    async open(now) {
+      const db = `berth_auth_test_${randomBytes(6).toString('hex')}`;
+      await adminQuery(`create database ${db}`);
+      const u = new URL(ADMIN_URL);
+      u.pathname = `/${db}`;
+      const store = createAppStore(u.toString(), now ? { now } : {});
+      await store.migrate();
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          await adminQuery(`drop database if exists ${db} with (force)`);
+        },
+      };
+    },
+  });
+  return cases;
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = '2030-01-02T03:04:05.000Z'): { now: () => Date; advance(ms: number): void; set(iso: string): void } {
+  let t = Date.parse(start);
+  return {
+    now: () => new Date(t),
+    advance(ms: number) {
+      t += ms;
+    },
+    set(iso: string) {
+      t = Date.parse(iso);
+    },
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * API tokens in the store (table `api_tokens`, migration 0002; the memory engine keeps the same rows
+ * in a `memoryTableOf` table). Only a salted scrypt hash of each secret is stored; the secret is
+ * returned once by `create`. `verify` answers every failure (malformed, unknown, wrong secret,
+ * expired, revoked) with the same BERTH_AUTH_UNAUTHENTICATED after the same amount of hashing.
+ *
+ * Writes run inside `AppStore.transaction`, and `create`/`revoke` take an optional hook that runs in
+ * that same transaction, so the audit row of a token change commits with it or not at all.
+ */
+import { createHash } from 'node:crypto';
+import { BerthError, problem, type Problem } from '../errors.ts';
+import { memoryTableOf } from '../store/memoryAppStore.ts';
+import type { ApiTokensTable } from '../store/schema.ts';
+import { sqlExecutorOf } from '../store/sqlAppStore.ts';
+import type { AppStore, AppStoreTx } from '../store/types.ts';
+import { ROLES, type Principal, type Role } from './policy.ts';
+import { DEFAULT_SCRYPT, dummyHash, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
+
+/** What `list` shows about a token: never the secret, never its hash. */
+export interface TokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly namespaces: '*' | readonly string[];
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly lastUsedAt: string | null;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface NewToken {
+  readonly name: string;
+  readonly role: Role;
+  /** Admin tokens always cover every namespace; omit it (or pass "*") for them. */
+  readonly namespaces?: '*' | readonly string[];
+  /** ISO-8601; null or absent: never expires. */
+  readonly expiresAt?: string | null;
+  /** The actor creating it (token name or OIDC subject), recorded with the token. */
+  readonly createdBy: string;
+}
+
+export interface CreatedToken {
+  /** The whole `berth_<id>_<secret>`: shown once, never stored. */
+  readonly token: string;
+  readonly info: TokenInfo;
+}
+
+/** Runs inside the transaction that writes the token change (e.g. `audit.recordInTx`). */
+export type InTransaction = (tx: AppStoreTx, info: TokenInfo) => Promise<void>;
+
+export interface TokenStore {
+  create(input: NewToken, inTx?: InTransaction): Promise<CreatedToken>;
+  /** Newest first; revoked tokens only with `includeRevoked`. */
+  list(opts?: { readonly includeRevoked?: boolean }): Promise<TokenInfo[]>;
+  /** Revokes the active token with this name, or the token with this id; BERTH_AUTH_TOKEN_NOT_FOUND otherwise. */
+  revoke(nameOrId: string, inTx?: InTransaction): Promise<TokenInfo>;
+  /** The principal of a presented token, or BERTH_AUTH_UNAUTHENTICATED (always the same error). */
+  verify(token: string): Promise<Principal>;
+}
+
+export interface TokenStoreOptions {
+  readonly store: AppStore;
+  readonly now?: () => Date;
+  /** Lower only in tests: the cost of every hash. */
+  readonly scrypt?: ScryptParams;
+  /**
+   * How long a verified token is remembered in this process (keyed by a SHA-256 of the token, not the
+   * token), so a busy client does not pay a scrypt per request. Revoking through this store forgets
+   * at once; a revocation made by another server replica takes effect here within this time. 0 = off.
+   */
+  readonly cacheTtlMs?: number;
+  /** Most tokens remembered at once. */
+  readonly cacheSize?: number;
+  /** lastUsedAt is written at most this often per token (one write a minute, not one per request). */
+  readonly touchIntervalMs?: number;
+  /**
+   * Runs create/revoke writes; default `store.transaction`. Pass `audit.transaction` so the audit
+   * rows written by the `inTx` hooks reach the structured log only after the commit.
+   */
+  readonly transaction?: <T>(fn: (tx: AppStoreTx) => Promise<T>) => Promise<T>;
+}
+
+const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const TABLE = 'api_tokens';
+
+function unauthenticated(): BerthError {
+  // One message for every cause: which part was wrong is not for the caller to learn.
+  return new BerthError('BERTH_AUTH_UNAUTHENTICATED', 'The token is invalid, expired or revoked.');
+}
+
+function toInfo(r: ApiTokensTable): TokenInfo {
+  const ns = JSON.parse(r.namespaces) as '*' | string[];
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    namespaces: ns,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    lastUsedAt: r.last_used_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/** Row access on one transaction, for either engine. */
+interface TokenRows {
+  byId(id: string): Promise<ApiTokensTable | undefined>;
+  activeByName(name: string): Promise<ApiTokensTable | undefined>;
+  all(): Promise<ApiTokensTable[]>;
+  insert(row: ApiTokensTable): Promise<void>;
+  set(id: string, patch: Partial<Pick<ApiTokensTable, 'last_used_at' | 'revoked_at'>>): Promise<void>;
+}
+
+function rowsOf(store: AppStore, tx: AppStoreTx): TokenRows {
+  if (store.engine === 'memory') {
+    const rows = memoryTableOf<ApiTokensTable>(tx, TABLE);
+    return {
+      byId: async (id) => rows.find((r) => r.id === id),
+      activeByName: async (name) => rows.find((r) => r.name === name && r.revoked_at === null),
+      all: async () => [...rows],
+      async insert(row) {
+        rows.push({ ...row });
+      },
+      async set(id, patch) {
+        const i = rows.findIndex((r) => r.id === id);
+        const cur = rows[i];
+        if (cur !== undefined) rows[i] = { ...cur, ...patch };
+      },
+    };
+  }
+  const db = sqlExecutorOf(tx);
+  return {
+    byId: (id) => db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst(),
+    activeByName: (name) => db.selectFrom('api_tokens').selectAll().where('name', '=', name).where('revoked_at', 'is', null).executeTakeFirst(),
+    all: () => db.selectFrom('api_tokens').selectAll().execute(),
+    async insert(row) {
+      await db.insertInto('api_tokens').values(row).execute();
+    },
+    async set(id, patch) {
+      await db.updateTable('api_tokens').set(patch).where('id', '=', id).execute();
+    },
+  };
+}
+
+/** Validates a create request; every problem at once, as BERTH_REQUEST_INVALID. */
+export function validateNewToken(input: NewToken, now: Date): { namespaces: '*' | string[]; expiresAt: string | null } {
+  const problems: Problem[] = [];
+  const bad = (path: string, message: string, value?: unknown): void => void problems.push(problem('BERTH_REQUEST_INVALID', path, message, { value }));
+  if (typeof input.name !== 'string' || !NAME.test(input.name)) bad('/name', 'name must be 1-63 lower-case letters, digits, ".", "_" or "-", starting and ending with a letter or digit', input.name);
+  if (!ROLES.includes(input.role)) bad('/role', `role must be one of ${ROLES.join(', ')}`, input.role);
+  let namespaces: '*' | string[] = [];
+  const given = input.namespaces;
+  if (input.role === 'admin') {
+    if (given !== undefined && given !== '*' && !(given.length === 1 && given[0] === '*')) bad('/namespaces', 'admin tokens always cover every namespace; omit namespaces or pass "*"', given);
+    namespaces = '*';
+  } else if (given === '*' || (Array.isArray(given) && given.includes('*'))) {
+    namespaces = '*';
+  } else if (given === undefined || given.length === 0) {
+    bad('/namespaces', `a ${input.role} token needs the namespaces it may act in (or "*" for all)`);
+  } else {
+    for (const ns of given) if (typeof ns !== 'string' || !NAMESPACE.test(ns)) bad('/namespaces', `"${String(ns)}" is not a valid namespace name`, ns);
+    namespaces = [...new Set(given)].sort();
+  }
+  let expiresAt: string | null = null;
+  if (input.expiresAt !== undefined && input.expiresAt !== null) {
+    const t = Date.parse(input.expiresAt);
+    if (Number.isNaN(t)) bad('/expiresAt', 'expiresAt must be an ISO-8601 time', input.expiresAt);
+    else if (t <= now.getTime()) bad('/expiresAt', 'expiresAt must be in the future', input.expiresAt);
+    else expiresAt = new Date(t).toISOString();
+  }
+  if (problems.length > 0) {
+    throw new BerthError('BERTH_REQUEST_INVALID', `The token request is invalid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { problems });
+  }
+  return { namespaces, expiresAt };
+}
+
+interface CacheEntry {
+  readonly principal: Principal;
+  readonly id: string;
+  readonly expiresAtMs: number | null;
+  readonly until: number;
+}
+
+export function createTokenStore(opts: TokenStoreOptions): TokenStore {
+  const { store } = opts;
+  const now = opts.now ?? ((): Date => new Date());
+  const params = opts.scrypt ?? DEFAULT_SCRYPT;
+  const cacheTtlMs = opts.cacheTtlMs ?? 10_000;
+  const cacheSize = opts.cacheSize ?? 10_000;
+  const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
+  const writeTx = opts.transaction ?? (<T>(fn: (tx: AppStoreTx) => Promise<T>): Promise<T> => store.transaction(fn));
+  const cache = new Map<string, CacheEntry>();
+  let dummy: Promise<string> | undefined;
+
+  const forget = (id: string): void => {
+    for (const [k, e] of cache) if (e.id === id) cache.delete(k);
+  };
+  const remember = (key: string, entry: CacheEntry): void => {
+    if (cacheTtlMs <= 0) return;
+    // Map keeps insertion order: the first key is the oldest.
+    while (cache.size >= cacheSize) {
+      const oldest = cache.keys().next().value;
+      if (oldest === undefined) break;
+      cache.delete(oldest);
+    }
+    cache.set(key, entry);
+  };
+
+  const principalOf = (r: ApiTokensTable): Principal => {
+    const ns = JSON.parse(r.namespaces) as '*' | string[];
+    return Object.freeze({ kind: 'token', id: r.id, name: r.name, role: r.role as Role, namespaces: ns === '*' ? '*' : new Set(ns) });
+  };
+
+  return {
+    async create(input, inTx) {
+      const at = now();
+      const { namespaces, expiresAt } = validateNewToken(input, at);
+      const generated = generateToken();
+      // Hashed before the transaction: the slow part must not hold the store's write lock.
+      const secretHash = await hashSecret(generated.secret, params);
+      const row: ApiTokensTable = {
+        id: generated.id,
+        name: input.name,
+        role: input.role,
+        namespaces: JSON.stringify(namespaces),
+        secret_hash: secretHash,
+        created_at: at.toISOString(),
+        created_by: input.createdBy,
+        last_used_at: null,
+        expires_at: expiresAt,
+        revoked_at: null,
+      };
+      const exists = (): BerthError => new BerthError('BERTH_AUTH_TOKEN_EXISTS', `An active token named "${input.name}" already exists.`);
+      try {
+        const info = await writeTx(async (tx) => {
+          const rows = rowsOf(store, tx);
+          if ((await rows.activeByName(input.name)) !== undefined) throw exists();
+          await rows.insert(row);
+          const created = toInfo(row);
+          if (inTx) await inTx(tx, created);
+          return created;
+        });
+        return { token: generated.token, info };
+      } catch (e) {
+        // Two creates of one name racing on PostgreSQL: the partial unique index decides.
+        const code = (e as { code?: unknown } | null)?.code;
+        if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw exists();
+        throw e;
+      }
+    },
+
+    async list(listOpts = {}) {
+      const rows = await store.transaction(async (tx) => rowsOf(store, tx).all());
+      return rows
+        .filter((r) => listOpts.includeRevoked === true || r.revoked_at === null)
+        .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? 1 : -1))
+        .map(toInfo);
+    },
+
+    async revoke(nameOrId, inTx) {
+      const info = await writeTx(async (tx) => {
+        const rows = rowsOf(store, tx);
+        const found = (await rows.activeByName(nameOrId)) ?? (await rows.byId(nameOrId));
+        if (found === undefined) throw new BerthError('BERTH_AUTH_TOKEN_NOT_FOUND', `No token named or with id "${nameOrId}".`);
+        // Revoking twice keeps the first revocation time.
+        const revokedAt = found.revoked_at ?? now().toISOString();
+        if (found.revoked_at === null) await rows.set(found.id, { revoked_at: revokedAt });
+        const revoked = toInfo({ ...found, revoked_at: revokedAt });
+        if (inTx) await inTx(tx, revoked);
+        return revoked;
+      });
+      forget(info.id);
+      return info;
+    },
+
+    async verify(token) {
+      const at = now();
+      const cacheKey = createHash('sha256').update(token).digest('hex');
+      const hit = cache.get(cacheKey);
+      if (hit !== undefined) {
+        if (hit.until > at.getTime() && (hit.expiresAtMs === null || hit.expiresAtMs > at.getTime())) return hit.principal;
+        cache.delete(cacheKey);
+      }
+      const parsed = parseToken(token);
+      const row = parsed === undefined ? undefined : await store.transaction(async (tx) => rowsOf(store, tx).byId(parsed.id));
+      // Unknown ids and malformed tokens are hashed too, against a hash of nothing, so the answer takes
+      // as long as for a wrong secret of a real token.
+      dummy ??= dummyHash(params);
+      const matches = await verifySecret(parsed?.secret ?? token, row?.secret_hash ?? (await dummy));
+      if (row === undefined || !matches || row.revoked_at !== null || (row.expires_at !== null && Date.parse(row.expires_at) <= at.getTime())) {
+        throw unauthenticated();
+      }
+      if (row.last_used_at === null || at.getTime() - Date.parse(row.last_used_at) >= touchIntervalMs) {
+        await store.transaction(async (tx) => rowsOf(store, tx).set(row.id, { last_used_at: at.toISOString() }));
+      }
+      const principal = principalOf(row);
+      remember(cacheKey, { principal, id: row.id, expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at), until: at.getTime() + cacheTtlMs });
+      return principal;
+    },
+  };
+}
