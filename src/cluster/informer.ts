@@ -65,6 +65,22 @@ export interface InformerStats {
   readonly resourceVersion: string;
 }
 
+/**
+ * What consumers (the status engine) use of an informer, so one per-namespace informer per managed
+ * namespace (MultiNamespaceInformer) can stand in for one cluster-wide Informer.
+ */
+export interface SharedInformer<T extends RawObject = RawObject> {
+  /** Starts listing and watching; resolves after the first successful list, rejects if stopped before. */
+  start(): Promise<void>;
+  stop(): void;
+  synced(): boolean;
+  /** Subscribes to add/update/delete; returns the unsubscribe function. */
+  on(listener: (event: InformerEvent<T>) => void): () => void;
+  get(namespace: string | undefined, name: string): T | undefined;
+  list(): T[];
+  stats(): InformerStats;
+}
+
 export interface InformerOptions {
   /** Collection path for all namespaces, e.g. "/apis/apps/v1/deployments" or "/api/v1/pods". */
   readonly path: string;
@@ -124,7 +140,7 @@ export function namespacedPath(path: string, namespace: string | undefined): str
  * (expired history) re-lists and emits the difference, deletes included. Transport failures back off
  * exponentially with jitter, and the back-off resets after anything succeeds.
  */
-export class Informer<T extends RawObject = RawObject> {
+export class Informer<T extends RawObject = RawObject> implements SharedInformer<T> {
   private readonly cache = new Map<string, T>();
   private readonly listeners = new Set<(event: InformerEvent<T>) => void>();
   private readonly clock: InformerClock;

@@ -85,7 +85,6 @@ describe('berth install against the sandbox', () => {
     const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, 'get', 'clusterrolebindings,rolebindings', '-A', '-l', 'app.kubernetes.io/name=berth', '-o', 'name']);
     expect(stdout.split('\n').filter((l) => l !== '').sort()).toEqual([
       'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces',
-      'clusterrolebinding.rbac.authorization.k8s.io/berth-status-reader',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
     ]);

@@ -66,7 +66,10 @@ describe('checkRbac', () => {
     const qs = requiredQuestions(requiredRights(OPTS), OPTS.managedNamespaces).map((q) => q.question);
     expect(qs).toContainEqual({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'shop' });
     expect(qs).toContainEqual({ verb: 'get', group: '', resource: 'pods/log', namespace: 'web' });
-    expect(qs).toContainEqual({ verb: 'watch', group: '', resource: 'events' });
+    expect(qs).toContainEqual({ verb: 'watch', group: '', resource: 'events', namespace: 'shop' });
+    expect(qs).toContainEqual({ verb: 'watch', group: 'apps', resource: 'replicasets', namespace: 'web' });
+    // Nothing but the namespace get is asked cluster-wide any more.
+    expect(qs.filter((q) => 'resource' in q && q.namespace === undefined).map((q) => ('resource' in q ? q.resource : ''))).toEqual(['namespaces', 'namespaces']);
     expect(qs).toContainEqual({ verb: 'get', group: '', resource: 'namespaces', name: 'shop' });
     expect(qs.filter((q) => 'resource' in q && q.resource === 'namespaces')).toHaveLength(2);
   });
@@ -78,17 +81,44 @@ describe('checkRbac', () => {
     expect(report.missing.length).toBeGreaterThan(0);
     expect(report.missing.every((f) => f.namespaces?.join() === 'web')).toBe(true);
     expect(report.missing).toContainEqual(expect.objectContaining({ verb: 'create', group: 'apps', resource: 'deployments', namespaces: ['web'] }));
+    // list deployments is needed twice (apply/prune and the status informer): one finding, both reasons.
+    expect(report.missing.filter((f) => f.verb === 'list' && f.resource === 'deployments')).toEqual([
+      expect.objectContaining({ namespaces: ['web'], message: expect.stringMatching(/^render .*; status engine: per-namespace informer/) }),
+    ]);
     expect(report.excess).toEqual([]);
     expect(formatRbacReport(report)).toMatch(/^MISSING — berth fails without these \(\d+\):\n[^]*\n {2}error {4}create deployments\.apps {2}in web: render/);
   });
 
-  it('reports a missing status watch and namespace get as cluster-wide', async () => {
+  it('reports a missing namespace get as cluster-wide', async () => {
     const g = grantsOf(renderInstall(OPTS));
     const report = await checkRbac(new FixedReviewer([], g.byNamespace), OPTS);
     const missing = report.missing.map((f) => `${f.verb} ${f.resource} ${f.namespaces === null ? '*' : f.namespaces.join()} ${f.resourceNames?.join() ?? ''}`.trim());
-    expect(missing.sort()).toEqual(
-      ['get namespaces * shop', 'get namespaces * web', 'list deployments *', 'watch deployments *', 'list replicasets *', 'watch replicasets *', 'list pods *', 'watch pods *', 'list events *', 'watch events *'].sort(),
+    expect(missing.sort()).toEqual(['get namespaces * shop', 'get namespaces * web']);
+  });
+
+  it('reports the status engine\'s list/watch as missing per namespace when a Role lacks them', async () => {
+    const g = grantsOf(renderInstall(OPTS));
+    const withoutWatch = (g.byNamespace['shop'] ?? []).map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== 'watch') }));
+    const report = await checkRbac(new FixedReviewer(g.cluster, { ...g.byNamespace, shop: withoutWatch }), OPTS);
+    expect(report.missing.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join() ?? '*'}`).sort()).toEqual(
+      ['watch deployments shop', 'watch replicasets shop', 'watch pods shop', 'watch events shop'].sort(),
     );
+    expect(report.missing.find((f) => f.resource === 'events')?.message).toMatch(/status engine/);
+  });
+
+  it('reports the cluster-wide status ClusterRole an older install left behind as excess reads in every namespace', async () => {
+    const g = grantsOf(renderInstall(OPTS));
+    const oldStatusReader: GrantedRule[] = [
+      { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['pods', 'events'], verbs: ['list', 'watch'] },
+    ];
+    const report = await checkRbac(new FixedReviewer([...g.cluster, ...oldStatusReader], g.byNamespace), OPTS);
+    expect(report.missing).toEqual([]);
+    const excess = report.excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces === null ? '*' : f.namespaces.join()}`);
+    expect(excess.sort()).toEqual(
+      ['list deployments *', 'watch deployments *', 'list replicasets *', 'watch replicasets *', 'list pods *', 'watch pods *', 'list events *', 'watch events *'].sort(),
+    );
+    expect(report.excess.every((f) => f.message === 'reads in every namespace; berth needs it only in the managed namespaces' && f.dangerous === false)).toBe(true);
   });
 
   it('warns about secret reads, exec, wildcards and cluster-wide writes as dangerous excess', async () => {

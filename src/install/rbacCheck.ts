@@ -109,6 +109,24 @@ function dangerQuestions(namespaces: readonly (string | undefined)[]): AccessQue
   return out;
 }
 
+/**
+ * Reads berth needs only inside the managed namespaces, asked over all namespaces: granted there (e.g.
+ * the cluster-wide status ClusterRole of earlier installs, left behind by an upgrade) they expose every
+ * workload's objects, pod specs with their env values included, and logs.
+ */
+export function broadReadQuestions(rights: readonly RequiredRight[]): AccessQuestion[] {
+  const out: AccessQuestion[] = [];
+  for (const r of rights) {
+    if (r.scope !== 'namespace') continue;
+    for (const verb of r.verbs) {
+      if (!['get', 'list', 'watch'].includes(verb)) continue;
+      if (out.some((q) => 'resource' in q && q.group === r.group && q.resource === r.resource && q.verb === verb)) continue;
+      out.push({ verb, group: r.group, resource: r.resource });
+    }
+  }
+  return out;
+}
+
 function describeQuestion(q: AccessQuestion): string {
   if ('path' in q) return `${q.verb} ${q.path}`;
   return `${q.verb} ${q.resource}${q.group ? `.${q.group}` : ''}${q.name ? `/${q.name}` : ''}${q.namespace !== undefined ? ` in ${q.namespace}` : ' (all namespaces)'}`;
@@ -216,13 +234,15 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
     const key = JSON.stringify([q.group, q.resource, q.verb, q.name ?? null]);
     const prev = missingByRight.get(key);
     const ns = q.namespace;
+    // Two rights can need the same verb (list deployments: apply/prune and the status informer).
+    const message = prev === undefined ? a.right.why : prev.message.includes(a.right.why) ? prev.message : `${prev.message}; ${a.right.why}`;
     missingByRight.set(key, {
       verb: q.verb,
       group: q.group,
       resource: q.resource,
-      namespaces: ns === undefined ? null : [...(prev?.namespaces ?? []), ns],
+      namespaces: ns === undefined ? null : [...new Set([...(prev?.namespaces ?? []), ns])],
       ...(q.name !== undefined ? { resourceNames: [q.name] } : {}),
-      message: a.right.why,
+      message,
     });
   });
   const urlAnswers = await mapLimit(REQUIRED_URLS, limit, (u) => reviewer.canI({ verb: 'get', path: u.path }));
@@ -275,6 +295,13 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
       },
       allNamespaces ? null : q.namespace,
     );
+  });
+
+  const broad = broadReadQuestions(rights);
+  const broadAnswers = await mapLimit(broad, limit, (q) => reviewer.canI(q));
+  broad.forEach((q, i) => {
+    if (!broadAnswers[i] || 'path' in q) return;
+    addExcess({ verb: q.verb, group: q.group, resource: q.resource, message: 'reads in every namespace; berth needs it only in the managed namespaces', dangerous: false }, null);
   });
 
   const order = (a: RbacFinding, b: RbacFinding): number => Number(b.dangerous ?? false) - Number(a.dangerous ?? false) || `${a.group}/${a.resource}/${a.verb}`.localeCompare(`${b.group}/${b.resource}/${b.verb}`);

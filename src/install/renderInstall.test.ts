@@ -49,9 +49,7 @@ describe('renderInstall', () => {
       'Namespace /berth-system',
       'ServiceAccount berth-system/berth',
       'ClusterRole /berth-namespaces',
-      'ClusterRole /berth-status-reader',
       'ClusterRoleBinding /berth-namespaces',
-      'ClusterRoleBinding /berth-status-reader',
       'Role shop/berth-manager',
       'RoleBinding shop/berth-manager',
       'Role web/berth-manager',
@@ -68,19 +66,31 @@ describe('renderInstall', () => {
     expect(JSON.stringify(renderInstall({ managedNamespaces: ['web', 'shop', 'web'] }))).toBe(JSON.stringify(objects));
   });
 
-  it('grants each managed namespace exactly the app kinds, pods list and pods/log get', () => {
+  it('grants each managed namespace exactly the app kinds, pods/log get and the status engine\'s list/watch', () => {
+    const status = ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events'];
     for (const ns of ['shop', 'web']) {
       const role = find(objects, 'Role', 'berth-manager', ns);
-      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'list pods', 'get pods/log'].sort();
+      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...status].sort();
       expect(flatten(rulesOf(role))).toEqual(expected);
     }
   });
 
-  it('grants cluster-wide only get on the managed namespaces by name and the status engine\'s list/watch', () => {
+  it('grants cluster-wide only get on the managed namespaces by name: no cluster-wide read of workloads', () => {
+    expect(objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['berth-namespaces']);
     expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-namespaces')))).toEqual(['get namespaces [shop,web]']);
-    expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-status-reader')))).toEqual(
-      ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events'].sort(),
-    );
+    expect(requiredRights({ managedNamespaces: ['shop'] }).filter((r) => r.scope === 'cluster').map((r) => r.resource)).toEqual(['namespaces']);
+  });
+
+  it('runs the server on exactly the managed namespaces, so its informers match the Roles', () => {
+    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_MANAGED_NAMESPACES: 'shop,web' });
+    expect(find(renderInstall({ managedNamespaces: ['web', 'a', 'web'] }), 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_MANAGED_NAMESPACES: 'a,web' });
+  });
+
+  it('names the cluster-wide status ClusterRole of earlier installs as obsolete', () => {
+    expect(planInstall({ managedNamespaces: ['a'] }).obsolete).toEqual([
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'berth-status-reader' },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'berth-status-reader' },
+    ]);
   });
 
   it('grants namespace create only when asked, and then get on any namespace', () => {
@@ -106,8 +116,13 @@ describe('renderInstall', () => {
     }
   });
 
-  it('never writes cluster-wide: every ClusterRole verb outside namespaces-create is read-only', () => {
-    for (const r of rulesOf(find(objects, 'ClusterRole', 'berth-status-reader'))) expect(r.verbs.every((v) => ['list', 'watch'].includes(v))).toBe(true);
+  it('never writes or lists cluster-wide: the only ClusterRole verbs are get (and opt-in create) on namespaces', () => {
+    for (const variant of [objects, renderInstall({ managedNamespaces: ['a'], allowNamespaceCreate: true })]) {
+      for (const r of variant.filter((o) => o.kind === 'ClusterRole').flatMap(rulesOf)) {
+        expect(r.resources).toEqual(['namespaces']);
+        expect(r.verbs.every((v) => ['get', 'create'].includes(v))).toBe(true);
+      }
+    }
   });
 
   it('binds every role to berth\'s ServiceAccount only', () => {
@@ -149,7 +164,7 @@ spec:
     expect(c['securityContext']).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(c['args']).toEqual(['server']);
     expect(c['env']).toEqual([{ name: 'BERTH_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'berth-database', key: 'url' } } }]);
-    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({ BERTH_HOST: '0.0.0.0', BERTH_LOG_LEVEL: 'info', BERTH_PORT: '8080' });
+    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({ BERTH_HOST: '0.0.0.0', BERTH_LOG_LEVEL: 'info', BERTH_MANAGED_NAMESPACES: 'shop,web', BERTH_PORT: '8080' });
     expect(dep.spec.replicas).toBe(2);
     expect(find(objects, 'PodDisruptionBudget', 'berth')).toBeDefined();
     expect(find(objects, 'NetworkPolicy', 'berth')['spec']).toMatchObject({ policyTypes: ['Ingress', 'Egress'] });

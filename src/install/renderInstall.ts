@@ -19,6 +19,10 @@ export const BERTH_APP_NAME = 'berth';
 /** Role and RoleBinding in each managed namespace. */
 export const MANAGER_ROLE_NAME = 'berth-manager';
 export const NAMESPACES_CLUSTER_ROLE_NAME = 'berth-namespaces';
+/**
+ * The cluster-wide read ClusterRole (and its binding) of earlier installs, whose status engine watched
+ * every namespace. No longer rendered; `obsolete` in the plan names it so an upgrade can remove it.
+ */
 export const STATUS_CLUSTER_ROLE_NAME = 'berth-status-reader';
 export const DEFAULT_DATABASE_SECRET = { secret: 'berth-database', key: 'url' } as const;
 /** The port berth listens on inside the pod (the Service serves it on 80). */
@@ -54,6 +58,11 @@ export interface InstallPlan {
   readonly warnings: Problem[];
   /** The rights the rendered RBAC grants (the input of `berth rbac check`). */
   readonly rights: RequiredRight[];
+  /**
+   * Cluster-scoped objects earlier berth installs created that this one no longer grants: applying the
+   * plan over an old install leaves them (and their rights) behind until they are deleted.
+   */
+  readonly obsolete: readonly { readonly apiVersion: string; readonly kind: string; readonly name: string }[];
 }
 
 const DEFAULT_EGRESS: EgressInput = [{ cidr: '0.0.0.0/0', ports: [443, 5432, 6443], protocol: 'TCP' }];
@@ -77,7 +86,7 @@ function checkOptions(namespace: string, managed: readonly string[]): void {
 }
 
 /** berth's own App spec: berth is deployed through its own renderer, so it gets every hardened default. */
-function berthAppDocument(opts: InstallOptions, namespace: string): Record<string, unknown> {
+function berthAppDocument(opts: InstallOptions, namespace: string, managed: readonly string[]): Record<string, unknown> {
   const database = opts.database ?? DEFAULT_DATABASE_SECRET;
   const ephemeral = database === 'ephemeral-sqlite';
   return {
@@ -95,10 +104,12 @@ function berthAppDocument(opts: InstallOptions, namespace: string): Record<strin
         BERTH_HOST: '0.0.0.0',
         BERTH_PORT: String(BERTH_CONTAINER_PORT),
         BERTH_LOG_LEVEL: 'info',
+        // The server deploys and watches only here: its RBAC (Roles per managed namespace) covers nothing else.
+        BERTH_MANAGED_NAMESPACES: managed.join(','),
         ...(ephemeral ? { BERTH_DATABASE_URL: 'sqlite:/tmp/berth.db' } : {}),
       },
       ...(ephemeral ? {} : { secretEnv: { BERTH_DATABASE_URL: { secret: database.secret, key: database.key } } }),
-      // Informer caches of every berth app's Deployments, ReplicaSets, Pods and events live in memory.
+      // Informer caches of the managed namespaces' berth Deployments, ReplicaSets, Pods and Warning events live in memory.
       resources: { cpu: '100m', memory: '256Mi' },
       ...(ephemeral ? { tmp: { sizeLimit: '256Mi' } } : {}),
       network: { allowFrom: [{ ingress: true }], egress: opts.egress ?? DEFAULT_EGRESS },
@@ -106,8 +117,8 @@ function berthAppDocument(opts: InstallOptions, namespace: string): Record<strin
   };
 }
 
-function resolveBerthApp(opts: InstallOptions, namespace: string): { app: ResolvedApp; warnings: Problem[] } {
-  const v = validateApp(berthAppDocument(opts, namespace));
+function resolveBerthApp(opts: InstallOptions, namespace: string, managed: readonly string[]): { app: ResolvedApp; warnings: Problem[] } {
+  const v = validateApp(berthAppDocument(opts, namespace, managed));
   const app = v.apps[0];
   if (v.problems.length > 0 || app === undefined) throw invalid(v.problems);
   return { app, warnings: v.warnings };
@@ -135,28 +146,24 @@ function subject(namespace: string): Record<string, string> {
  *
  * RBAC (see requiredRights.ts for the why of every verb):
  * - a Role + RoleBinding "berth-manager" in each managed namespace: the app kinds berth renders
- *   (get, list, create, patch, delete), pods (list) and pods/log (get). No Secrets at all: berth only
- *   references Secrets by name in secretEnv and the kubelet reports a missing one as an event
- *   (CreateContainerConfigError) that the status engine already explains. No pods/exec, no update, no
- *   wildcards, no rights on RBAC objects.
+ *   (get, list, create, patch, delete), pods/log (get), and list + watch of pods, deployments,
+ *   replicasets and events for the status engine, which berth's Deployment runs per managed namespace
+ *   (BERTH_MANAGED_NAMESPACES). No Secrets at all: berth only references Secrets by name in secretEnv
+ *   and the kubelet reports a missing one as an event (CreateContainerConfigError) that the status
+ *   engine already explains. No pods/exec, no update, no wildcards, no rights on RBAC objects.
  * - ClusterRole "berth-namespaces": get on exactly the managed namespaces (deploy checks the target
- *   exists); with allowNamespaceCreate, get + create on namespaces.
- * - ClusterRole "berth-status-reader": list + watch of deployments, replicasets, pods and events in
- *   every namespace. Unavoidable today: the status engine's informers watch all namespaces at once
- *   (one connection per kind) and RBAC cannot restrict a list to berth's label selector. It is read
- *   only; it would become per-namespace Role rules if the engine opened its informers per namespace.
+ *   exists); with allowNamespaceCreate, get + create on namespaces. Nothing else is cluster-wide.
  */
 export function planInstall(opts: InstallOptions): InstallPlan {
   const namespace = opts.namespace ?? DEFAULT_INSTALL_NAMESPACE;
   // Checked as given, so a problem's index points at what the caller wrote.
   checkOptions(namespace, opts.managedNamespaces);
   const managed = [...new Set(opts.managedNamespaces)].sort();
-  const { app, warnings } = resolveBerthApp(opts, namespace);
+  const { app, warnings } = resolveBerthApp(opts, namespace, managed);
   const labels = appLabels(app);
   const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false });
   const namespaced = rights.filter((r) => r.scope === 'namespace');
-  const namespaceRights = rights.filter((r) => r.scope === 'cluster' && r.resource === 'namespaces');
-  const statusRights = rights.filter((r) => r.scope === 'cluster' && r.resource !== 'namespaces');
+  const clusterRights = rights.filter((r) => r.scope === 'cluster');
 
   const clusterRole = (name: string, list: readonly RequiredRight[]): KubeObject => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -172,10 +179,8 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     subjects: [subject(namespace)],
   });
   const rbac: KubeObject[] = [
-    clusterRole(NAMESPACES_CLUSTER_ROLE_NAME, namespaceRights),
-    clusterRole(STATUS_CLUSTER_ROLE_NAME, statusRights),
+    clusterRole(NAMESPACES_CLUSTER_ROLE_NAME, clusterRights),
     binding('ClusterRoleBinding', NAMESPACES_CLUSTER_ROLE_NAME, 'ClusterRole'),
-    binding('ClusterRoleBinding', STATUS_CLUSTER_ROLE_NAME, 'ClusterRole'),
     ...managed.flatMap((ns): KubeObject[] => [
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: MANAGER_ROLE_NAME, namespace: ns, labels }, rules: toPolicyRules(namespaced) },
       binding('RoleBinding', MANAGER_ROLE_NAME, 'Role', ns),
@@ -187,7 +192,11 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   const sa = own.findIndex((o) => o.kind === 'ServiceAccount');
   // Rights exist before the pods that use them start.
   const objects = [...own.slice(0, sa + 1), ...rbac, ...own.slice(sa + 1)];
-  return { objects, warnings, rights };
+  const obsolete = [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: STATUS_CLUSTER_ROLE_NAME },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: STATUS_CLUSTER_ROLE_NAME },
+  ];
+  return { objects, warnings, rights, obsolete };
 }
 
 /** The objects of planInstall: what `berth install --print` prints and deploy/kustomize holds. */

@@ -15,10 +15,7 @@ export interface RequiredRight {
   /** Plural resource, or resource/subresource (pods/log). */
   readonly resource: string;
   readonly verbs: readonly Verb[];
-  /**
-   * 'namespace': granted by a Role in each managed namespace. 'cluster': granted by a ClusterRole, either
-   * for a cluster-scoped resource (namespaces) or for every namespace at once (the status watch).
-   */
+  /** 'namespace': granted by a Role in each managed namespace. 'cluster': by a ClusterRole (namespaces only). */
   readonly scope: 'namespace' | 'cluster';
   /** Only these objects (RBAC resourceNames); absent: any name. */
   readonly resourceNames?: readonly string[];
@@ -95,17 +92,21 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
   if (names.length === 0) throw new BerthError('BERTH_CONFIG_INVALID', 'berth needs at least one managed namespace.', { hint: 'Pass --managed-namespaces, e.g. --managed-namespaces default.' });
   return [
     ...appKindRights(),
-    { group: '', resource: 'pods', verbs: ['list'], scope: 'namespace', why: '`berth logs` and `berth delete` find the app\'s pods (listPods, waitForPodsGone)' },
     { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs' },
-    // The status engine (src/status/statusEngine.ts) runs one informer per kind over ALL namespaces
-    // (paths like /apis/apps/v1/deployments with a label selector). RBAC cannot scope a list by label
-    // selector, so this is cluster-wide read of these four kinds: more than berth strictly needs.
-    // Were the engine to open its informers per managed namespace, these would move into the Roles.
+    // The server runs with managedNamespaces (BERTH_MANAGED_NAMESPACES, set by the install), so the status
+    // engine opens one informer per kind per managed namespace (/api/v1/namespaces/<ns>/pods, ...): its
+    // list/watch rights are Role rules, and berth reads nothing outside the namespaces it manages.
+    {
+      group: '',
+      resource: 'pods',
+      verbs: ['list', 'watch'],
+      scope: 'namespace',
+      why: 'status engine: per-namespace pod informer (phases, restarts, reasons); `berth logs` and `berth delete` find the app\'s pods (listPods, waitForPodsGone)',
+    },
     ...(['deployments', 'replicasets'] as const).map(
-      (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: one shared informer across all namespaces (rollout state)' }),
+      (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer (rollout state)' }),
     ),
-    { group: '', resource: 'pods', verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: one shared informer across all namespaces (pod phases, restarts, reasons)' },
-    { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'cluster', why: 'status engine: Warning events across all namespaces explain failures' },
+    { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer of Warning events, which explain failures' },
     opts.allowNamespaceCreate
       ? // ensureNamespace reads the target namespace before creating it, and a namespace that does not exist yet has no name to list in resourceNames.
         { group: '', resource: 'namespaces', verbs: ['get', 'create'], scope: 'cluster', why: 'deploy checks the target namespace exists and creates it (Pod Security restricted) when missing; opt-in' }

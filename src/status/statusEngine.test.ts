@@ -4,25 +4,37 @@ import type { InformerTransport, RawObject, RawWatchEvent, TransportQuery } from
 import { createStatusEngine, type BerthStatusEngine } from './statusEngine.ts';
 import type { StatusEvent } from './types.ts';
 
-/** An in-memory cluster per collection path; tests push watch events by hand. */
+/**
+ * An in-memory cluster per cluster-wide collection path; tests push watch events by hand. A namespaced
+ * path (/api/v1/namespaces/<ns>/pods) lists and watches only that namespace's objects, like the API server.
+ */
 class FakeCluster implements InformerTransport {
   readonly objects = new Map<string, Map<string, RawObject>>();
-  readonly watchers = new Map<string, ((e: RawWatchEvent) => void)[]>();
+  readonly watchers = new Map<string, { namespace: string | undefined; onEvent: (e: RawWatchEvent) => void }[]>();
   readonly queries: { path: string; query: TransportQuery }[] = [];
+  readonly watchPaths: string[] = [];
   watchCalls = 0;
   private rv = 100;
 
+  private static route(path: string): { base: string; namespace: string | undefined } {
+    const m = /^(.*)\/namespaces\/([^/]+)(\/[^/]+)$/.exec(path);
+    return m ? { base: `${m[1]}${m[3]}`, namespace: decodeURIComponent(m[2] ?? '') } : { base: path, namespace: undefined };
+  }
+
   async list(path: string, query: TransportQuery) {
     this.queries.push({ path, query });
-    return { items: [...(this.objects.get(path)?.values() ?? [])], resourceVersion: String(this.rv) };
+    const { base, namespace } = FakeCluster.route(path);
+    const items = [...(this.objects.get(base)?.values() ?? [])].filter((o) => namespace === undefined || o.metadata?.namespace === namespace);
+    return { items, resourceVersion: String(this.rv) };
   }
 
   async watch(path: string, _q: TransportQuery, onEvent: (e: RawWatchEvent) => void) {
     this.watchCalls++;
-    const list = this.watchers.get(path) ?? [];
-    list.push(onEvent);
-    this.watchers.set(path, list);
-    return { abort: () => this.watchers.set(path, (this.watchers.get(path) ?? []).filter((w) => w !== onEvent)) };
+    this.watchPaths.push(path);
+    const { base, namespace } = FakeCluster.route(path);
+    const w = { namespace, onEvent };
+    this.watchers.set(base, [...(this.watchers.get(base) ?? []), w]);
+    return { abort: () => this.watchers.set(base, (this.watchers.get(base) ?? []).filter((x) => x !== w)) };
   }
 
   put(path: string, o: RawObject, type: 'ADDED' | 'MODIFIED' | 'DELETED' = 'ADDED'): void {
@@ -32,7 +44,7 @@ class FakeCluster implements InformerTransport {
     if (type === 'DELETED') m.delete(key);
     else m.set(key, obj);
     this.objects.set(path, m);
-    for (const w of this.watchers.get(path) ?? []) w({ type, object: obj });
+    for (const w of this.watchers.get(path) ?? []) if (w.namespace === undefined || w.namespace === obj.metadata.namespace) w.onEvent({ type, object: obj });
   }
 }
 
@@ -73,7 +85,7 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function startWith(cluster: FakeCluster, opts: { bufferSize?: number } = {}): Promise<BerthStatusEngine> {
+async function startWith(cluster: FakeCluster, opts: { bufferSize?: number; namespaces?: readonly string[] } = {}): Promise<BerthStatusEngine> {
   engine = createStatusEngine({ kubeConfig: new KubeConfig(), transport: cluster, now: () => new Date('2025-01-01T00:00:00Z'), debounceMs: 5, ...opts });
   await engine.start();
   return engine;
@@ -236,5 +248,84 @@ describe('createStatusEngine (fake transport)', () => {
     seed(cluster, 'a');
     await tick();
     expect(ok).toEqual(['a']);
+  });
+});
+
+describe('createStatusEngine with managed namespaces (fake transport)', () => {
+  const ns = (path: string, namespace: string): string => {
+    const i = path.lastIndexOf('/');
+    return `${path.slice(0, i)}/namespaces/${namespace}${path.slice(i)}`;
+  };
+
+  it('opens one informer per kind per namespace, on namespaced paths only, independent of subscribers', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster, { namespaces: ['web', 'shop'] });
+    expect(e.synced()).toBe(true);
+    const berth = { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined };
+    const warnings = { labelSelector: undefined, fieldSelector: 'type=Warning' };
+    expect(cluster.queries).toEqual([
+      { path: ns(D, 'shop'), query: berth },
+      { path: ns(D, 'web'), query: berth },
+      { path: ns(RS, 'shop'), query: berth },
+      { path: ns(RS, 'web'), query: berth },
+      { path: ns(P, 'shop'), query: berth },
+      { path: ns(P, 'web'), query: berth },
+      { path: ns(E, 'shop'), query: warnings },
+      { path: ns(E, 'web'), query: warnings },
+    ]);
+    await tick();
+    expect(cluster.watchPaths.every((p) => p.includes('/namespaces/'))).toBe(true);
+    expect(e.stats()).toEqual({ watchConnections: 8, reconnects: 0, subscribers: 0 });
+    expect(e.informerStats().map((s) => [s.resource, s.watchConnections])).toEqual([
+      ['deployments', 2],
+      ['replicasets', 2],
+      ['pods', 2],
+      ['events', 2],
+    ]);
+    const offs = Array.from({ length: 20 }, () => e.subscribe({}, () => undefined));
+    seed(cluster, 'a', 'shop');
+    await tick();
+    expect(cluster.watchCalls).toBe(8);
+    expect(e.stats()).toEqual({ watchConnections: 8, reconnects: 0, subscribers: 20 });
+    for (const off of offs) off();
+  });
+
+  it('never sees apps, objects or events of namespaces it does not manage', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'a', 'shop');
+    seed(cluster, 'b', 'web', false);
+    seed(cluster, 'c', 'other');
+    const e = await startWith(cluster, { namespaces: ['shop', 'web'] });
+    expect(e.list().map((s) => `${s.namespace}/${s.name}`)).toEqual(['shop/a', 'web/b']);
+    expect(e.get('other', 'c')).toBeUndefined();
+
+    const seen: StatusEvent[] = [];
+    e.subscribe({}, (ev) => seen.push(ev));
+    seed(cluster, 'd', 'other');
+    cluster.put(D, deployment('c', 'other', 0, 2), 'MODIFIED');
+    cluster.put(E, {
+      kind: 'Event',
+      metadata: { name: 'c-abc-x1.1', namespace: 'other' },
+      involvedObject: { kind: 'Pod', name: 'c-abc-x1', namespace: 'other' },
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container',
+      count: 1,
+    });
+    await tick();
+    expect(seen).toEqual([]);
+
+    cluster.put(P, pod('b', true, 'web'), 'MODIFIED');
+    cluster.put(D, deployment('b', 'web', 1), 'MODIFIED');
+    seed(cluster, 'e', 'shop');
+    await tick();
+    expect(seen.map((s) => `${s.namespace}/${s.name}:${s.status?.state}`).sort()).toEqual(['shop/e:Available', 'web/b:Available']);
+    expect(e.list().map((s) => s.namespace).every((n) => n === 'shop' || n === 'web')).toBe(true);
+  });
+
+  it('rejects an empty namespace list instead of silently watching nothing', () => {
+    expect(() => createStatusEngine({ kubeConfig: new KubeConfig(), transport: new FakeCluster(), namespaces: [] })).toThrow(
+      expect.objectContaining({ code: 'BERTH_CONFIG_INVALID' }),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { BerthError } from '../errors.ts';
-import { Informer, type InformerClock, type InformerEvent, type InformerStats, type InformerTransport, type RawObject } from '../cluster/informer.ts';
+import { Informer, type InformerClock, type InformerEvent, type InformerOptions, type InformerStats, type InformerTransport, type RawObject, type SharedInformer } from '../cluster/informer.ts';
+import { MultiNamespaceInformer } from '../cluster/multiNamespaceInformer.ts';
 import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { computeAppStatus, statusChanged } from './computeAppStatus.ts';
 import type { DeploymentJson, EventJson, PodJson, ReplicaSetJson } from './kubeShapes.ts';
@@ -15,6 +16,12 @@ export const WARNING_EVENTS_SELECTOR = 'type=Warning';
 
 export interface StatusEngineOptions {
   readonly kubeConfig: KubeConfig;
+  /**
+   * Watch only these namespaces (berth's managed namespaces): one informer per kind PER namespace, so
+   * berth needs list/watch only in those namespaces (Roles) instead of cluster-wide (a ClusterRole).
+   * Absent: one informer per kind across all namespaces (the embedded sandbox, `berth up`).
+   */
+  readonly namespaces?: readonly string[];
   /** Defaults to client-node over the kubeconfig. */
   readonly transport?: InformerTransport;
   readonly now?: () => Date;
@@ -78,7 +85,7 @@ function matches(filter: StatusFilter, namespace: string, name: string): boolean
 
 /**
  * The status engine: one shared informer each for berth's Deployments, ReplicaSets and Pods and for
- * Warning events, whatever the number of subscribers. Each change marks only the affected app dirty;
+ * Warning events (per watched namespace when `namespaces` is given), whatever the number of subscribers. Each change marks only the affected app dirty;
  * dirty apps are recomputed after a short debounce (a burst of pod updates becomes one computation)
  * and a StatusEvent goes out only when the status really changed.
  */
@@ -93,10 +100,17 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
   };
-  const deployments = new Informer<DeploymentJson & RawObject>({ ...informerOpts, ...RESOURCES.deployments });
-  const replicaSets = new Informer<ReplicaSetJson & RawObject>({ ...informerOpts, ...RESOURCES.replicasets });
-  const pods = new Informer<PodJson & RawObject>({ ...informerOpts, ...RESOURCES.pods });
-  const events = new Informer<EventJson & RawObject>({ ...informerOpts, ...RESOURCES.events });
+  const namespaces = opts.namespaces;
+  // An empty list would silently watch nothing; "all namespaces" is spelled by leaving it out.
+  if (namespaces !== undefined && namespaces.length === 0) {
+    throw new BerthError('BERTH_CONFIG_INVALID', 'the status engine was given an empty namespace list', { hint: 'Name at least one managed namespace, or leave managedNamespaces unset to watch every namespace.' });
+  }
+  const informer = <T extends RawObject>(resource: Omit<InformerOptions, 'transport'>): SharedInformer<T> =>
+    namespaces === undefined ? new Informer<T>({ ...informerOpts, ...resource }) : new MultiNamespaceInformer<T>({ ...informerOpts, ...resource, namespaces });
+  const deployments = informer<DeploymentJson & RawObject>(RESOURCES.deployments);
+  const replicaSets = informer<ReplicaSetJson & RawObject>(RESOURCES.replicasets);
+  const pods = informer<PodJson & RawObject>(RESOURCES.pods);
+  const events = informer<EventJson & RawObject>(RESOURCES.events);
   const informers = { deployments, replicasets: replicaSets, pods, events } as const;
 
   // Indexes from app to its objects' cache keys, and from an involved object to the events about it.
