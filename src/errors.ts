@@ -67,6 +67,7 @@ export const ERRORS = {
   BERTH_REVISION_CONFLICT: def(409, 'The app changed since the revision you based this on.', 'Fetch the app again, re-apply your change and send If-Match with the new revision.'),
   BERTH_ROLLOUT_FAILED: def(409, 'The rollout failed.', 'Read the reason and message; "berth status NAME" shows the pods and events.'),
   BERTH_ROLLOUT_TIMEOUT: def(504, 'The rollout did not finish in time.', 'Raise the timeout or check "berth status NAME"; the rollout goes on in the cluster.'),
+  BERTH_NAMESPACE_NOT_MANAGED: def(403, 'berth does not manage this namespace.', 'Use one of the namespaces in the server\'s managedNamespaces (BERTH_MANAGED_NAMESPACES), or add this one there and re-run "berth install --managed-namespaces ..." so berth gets its Role in it.'),
 
   // --- cluster -------------------------------------------------------------------------------------
   BERTH_CLUSTER_UNREACHABLE: def(503, 'The Kubernetes API server could not be reached.', 'Check the kubeconfig, the context and that the cluster is up.'),

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,16 @@ describe('berth up', () => {
       // The server it printed answers, and knows the app it deployed (stored in .berth/berth.db).
       const url = /berth server +(http:\/\/\S+)/.exec(run.out())?.[1] ?? '';
       expect(run.out()).toContain(`API docs         ${url}/docs`);
-      const apps = (await (await fetch(`${url}/v1/apps`)).json()) as { items: { name: string; revision: number }[] };
-      expect(apps.items.map((a) => [a.name, a.revision])).toEqual([['hello', 1]]);
+      // First start: a bootstrap admin token in a 0600 file; the output says where, never what.
+      expect(run.out()).toContain('admin token      .berth/admin.token (new admin token, mode 0600');
+      const tokenFile = join(dir, '.berth', 'admin.token');
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      expect(run.out()).not.toContain(token);
+      expect((await fetch(`${url}/v1/apps`)).status).toBe(401);
+      const apps = (await (await fetch(`${url}/v1/apps`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { name: string; revision: number; updatedBy: string }[] };
+      // The example went through the authenticated API, as the bootstrap admin.
+      expect(apps.items.map((a) => [a.name, a.revision, a.updatedBy])).toEqual([['hello', 1, 'bootstrap-admin']]);
       expect(existsSync(join(dir, '.berth', 'berth.db'))).toBe(true);
       const kubeconfig = join(dir, '.berth', 'sandbox.kubeconfig');
       const kubectl = (...args: string[]): string => execFileSync(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });

@@ -7,7 +7,16 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { createAuditLog, type AuditLog } from '../audit/auditLog.ts';
+import { registerAuditRoutes } from '../audit/auditRoutes.ts';
+import { authPlugin } from '../auth/authPlugin.ts';
+import { createOidcVerifier, type OidcVerifier } from '../auth/oidcVerifier.ts';
+import { createRateLimiter, type RateLimiter } from '../auth/rateLimiter.ts';
+import { redactText } from '../auth/redact.ts';
+import { createStreamLimiter, type StreamLimiter } from '../auth/streamLimiter.ts';
+import { registerTokenRoutes } from '../auth/tokenRoutes.ts';
+import { createTokenStore, type TokenStore } from '../auth/tokenStore.ts';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
@@ -26,6 +35,7 @@ import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
 import { registerSystemRoutes } from './routes/systemRoutes.ts';
 import { DOC_RESPONSES, DOCS_ONLY } from './schemas.ts';
+import { securityHeaders } from './securityHeaders.ts';
 
 /** The external systems the server is built from; anything not passed is created from the config. */
 export interface ServerDeps {
@@ -37,6 +47,23 @@ export interface ServerDeps {
   readonly metrics: BerthMetrics;
   /** Used to build `cluster` and `status` when they are not passed. */
   readonly kubeConfig: KubeConfig;
+  /** Authentication, audit and abuse limits; each part defaults from the store and the config. */
+  readonly auth: AuthDeps;
+}
+
+export interface AuthDeps {
+  /** Default: API tokens in the store, written in audited transactions. */
+  readonly tokens?: TokenStore;
+  /** Default: the audit log in the store, JSON lines on the server's logger. */
+  readonly audit?: AuditLog;
+  /** Default: from config.oidc when set; otherwise only berth tokens are accepted. */
+  readonly oidc?: OidcVerifier;
+  /** Default: config.rateLimit per principal. */
+  readonly rateLimiter?: RateLimiter;
+  /** Default: the auth plugin's (failed authentications per source address). */
+  readonly authFailureLimiter?: RateLimiter;
+  /** Default: config.maxStreamsPerPrincipal. */
+  readonly streamLimiter?: StreamLimiter;
 }
 
 export interface ServerOptions {
@@ -57,14 +84,42 @@ export function serverContext(app: FastifyInstance): RouteContext {
   return ctx;
 }
 
-export function createLogger(config: BerthConfig): Logger {
-  return pino({
-    level: config.logLevel,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'config.databaseUrl', 'databaseUrl', '*.password', '*.token'],
-      censor: '[redacted]',
+/**
+ * Every line goes through `redactText` on its way out: tokens, bearer credentials, JWTs and passwords
+ * in URLs cannot reach the log from any field (a request URL, an error message, a cluster answer),
+ * not just from the paths listed for pino's own redaction.
+ */
+export function redactingDestination(destination: DestinationStream): DestinationStream {
+  return { write: (line: string) => destination.write(redactText(line)) };
+}
+
+/** The server's pino logger; `destination` defaults to stdout. */
+export function createLogger(config: Pick<BerthConfig, 'logLevel'>, destination: DestinationStream = pino.destination(1)): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'config.databaseUrl', 'databaseUrl', '*.password', '*.token'],
+        censor: '[redacted]',
+      },
     },
-  });
+    redactingDestination(destination),
+  );
+}
+
+function readTls(config: BerthConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (config.tls === undefined) return undefined;
+  const read = (file: string, path: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new BerthError('BERTH_CONFIG_INVALID', `Cannot read ${path} ${file}: ${e instanceof Error ? e.message : String(e)}.`, {
+        problems: [problem('BERTH_CONFIG_INVALID', path, `cannot read ${file}`, { value: file })],
+        cause: e,
+      });
+    }
+  };
+  return { cert: read(config.tls.certFile, '/tls/certFile'), key: read(config.tls.keyFile, '/tls/keyFile') };
 }
 
 function kubeConfigFrom(config: BerthConfig): KubeConfig {
@@ -102,11 +157,22 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const ownStatus = deps.status === undefined;
   const store = deps.store ?? createAppStore(config.databaseUrl);
   const cluster = deps.cluster ?? createKubeClusterClient({ kubeConfig: kube(), onSkipped: (ref, reason) => logger.warn({ ref }, `skipped: ${reason}`) });
-  const status = deps.status ?? createStatusEngine({ kubeConfig: kube(), onError: (err) => logger.warn({ err }, 'status informer error') });
+  const status =
+    deps.status ??
+    createStatusEngine({
+      kubeConfig: kube(),
+      // Per managed namespace when set, so berth's RBAC needs no cluster-wide read.
+      ...(config.managedNamespaces !== undefined ? { namespaces: config.managedNamespaces } : {}),
+      onError: (err) => logger.warn({ err }, 'status informer error'),
+    });
   const metrics = deps.metrics ?? createBerthMetrics();
   const clock = deps.clock ?? { now: () => new Date() };
   metrics.observeInformers(status);
+  const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
+  const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
+  const oidc = deps.auth?.oidc ?? (config.oidc !== undefined ? createOidcVerifier(config.oidc) : undefined);
   const engine = createDeployEngine({
+    audit,
     store,
     cluster,
     status,
@@ -115,15 +181,29 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     clock,
     rolloutTimeoutMs: config.rolloutTimeoutMs,
     reconcileIntervalMs: config.reconcileIntervalMs,
+    ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock };
+  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit };
 
-  const app = Fastify({
+  const tls = readTls(config);
+  // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
+  const timeouts = {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+  };
+  // Fastify's types pick the server type from a literal `https` key; berth decides at run time.
+  const createFastify = Fastify as unknown as (options: Record<string, unknown>) => FastifyInstance;
+  const app = createFastify({
     // Typed as the base logger so the app is a plain FastifyInstance for plugins and callers.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    // SSE and followed logs never end on their own; close() must not wait for them.
+    forceCloseConnections: true,
+    ...(tls ? { https: { ...tls, ...timeouts } } : { http: timeouts }),
     requestIdHeader: false,
-    genReqId: (req) => {
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
@@ -133,13 +213,29 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   app.setValidatorCompiler(typeBoxValidator);
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
   registerErrorHandling(app);
+  const apiHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: false }));
+  const docsHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: true }));
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
+    // On the raw response, so hijacked SSE and log streams (which Fastify never serialises) get them too.
+    const docs = request.url === '/docs' || request.url.startsWith('/docs/');
+    for (const [name, value] of docs ? docsHeaders : apiHeaders) reply.raw.setHeader(name, value);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
   });
 
+  // Before swagger and every route: its onRoute hook records each route's policy, its hooks enforce them.
+  void app.register(authPlugin, {
+    tokens,
+    audit,
+    ...(oidc !== undefined ? { oidc } : {}),
+    rateLimiter: deps.auth?.rateLimiter ?? createRateLimiter({ ratePerSecond: config.rateLimit.ratePerSecond, burst: config.rateLimit.burst }),
+    ...(deps.auth?.authFailureLimiter !== undefined ? { authFailureLimiter: deps.auth.authFailureLimiter } : {}),
+    streamLimiter: deps.auth?.streamLimiter ?? createStreamLimiter({ maxPerKey: config.maxStreamsPerPrincipal }),
+    metrics: config.metrics === 'protected' ? 'protected' : 'public',
+    publicPrefixes: ['/docs'],
+  });
   void app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -148,7 +244,11 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
         { name: 'apps', description: 'Deploy, inspect, roll back and delete apps' },
         { name: 'status', description: 'Rollout status and its live streams' },
         { name: 'system', description: 'Health, readiness and metrics' },
+        { name: 'auth', description: 'API tokens and the audit log (admin)' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A berth API token (berth_…) or an OIDC JWT' } } },
+      // Every route but /healthz, /readyz, /docs and (by default) /metrics needs it.
+      security: [{ bearer: [] }],
     },
     transform: ({ schema, url }) => {
       if (!schema) return { schema, url };
@@ -158,11 +258,13 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   void app.register(async (api) => {
-    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+    api.get('/openapi.json', { config: { policy: { public: true, why: 'the API description holds no data' } }, schema: { hide: true } }, async () => api.swagger());
     registerAppRoutes(api, ctx);
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
     registerSystemRoutes(api, ctx);
+    registerTokenRoutes(api, { tokens, audit });
+    registerAuditRoutes(api, { audit });
   });
 
   app.addHook('onReady', async () => {

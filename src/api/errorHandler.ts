@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { redact, redactText } from '../auth/redact.ts';
 import { BerthError, ERRORS, problem, type ErrorCode, type Problem } from '../errors.ts';
 import type { ApiErrorBody } from './types.ts';
 
@@ -39,8 +40,9 @@ export function toBerthError(err: unknown): BerthError {
   return new BerthError('BERTH_INTERNAL', undefined, { cause: err });
 }
 
+/** The answer for an error; secrets (tokens, passwords in URLs) an error message or problem echoes are redacted. */
 export function errorBody(err: BerthError, requestId: string): ApiErrorBody {
-  return { error: { code: err.code, status: err.status, message: err.message, hint: err.hint, problems: err.problems, requestId } };
+  return { error: { code: err.code, status: err.status, message: redactText(err.message), hint: err.hint, problems: redact(err.problems), requestId } };
 }
 
 /**
@@ -50,8 +52,8 @@ export function errorBody(err: BerthError, requestId: string): ApiErrorBody {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const be = toBerthError(err);
-    if (be.code === 'BERTH_INTERNAL') request.log.error({ err }, 'unhandled error');
-    else if (be.status >= 500) request.log.warn({ code: be.code, msg: be.message }, 'request failed');
+    if (be.code === 'BERTH_INTERNAL') request.log.error({ err: redact(err) }, 'unhandled error');
+    else if (be.status >= 500) request.log.warn({ code: be.code, msg: redactText(be.message) }, 'request failed');
     // Warnings (status 200) are never top-level errors; treat a misuse as internal.
     const status = be.status >= 400 ? be.status : ERRORS.BERTH_INTERNAL.status;
     void reply.code(status).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));

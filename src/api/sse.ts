@@ -20,7 +20,8 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, opts: { re
   const res = reply.raw;
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
+    // no-store: status carries pod names and messages that no shared cache should keep.
+    'cache-control': 'no-store, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
     'x-request-id': String(request.id),

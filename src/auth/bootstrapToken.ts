@@ -4,6 +4,7 @@
  * writes it to a 0600 file (default `.berth/admin.token`) that only the user running berth can read;
  * the CLI on the same machine picks it up with `readLocalToken` when BERTH_TOKEN is not set.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -57,6 +58,16 @@ export async function ensureBootstrapToken(opts: { readonly tokens: TokenStore; 
 export async function readLocalToken(stateDir: string): Promise<string | undefined> {
   try {
     const text = (await readFile(localTokenPath(stateDir), 'utf8')).trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `readLocalToken`, synchronously: the CLI builds its client before any request. */
+export function readLocalTokenSync(stateDir: string): string | undefined {
+  try {
+    const text = readFileSync(localTokenPath(stateDir), 'utf8').trim();
     return text === '' ? undefined : text;
   } catch {
     return undefined;

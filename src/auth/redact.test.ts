@@ -15,6 +15,7 @@ describe('redactText', () => {
     [`bearer? no: ${JWT}`, 'eyJzdWIiOiJhbGljZSJ9'],
     ['postgres://berth:hunter2@db:5432/berth', 'hunter2'],
     ['redis://:p%40ss@cache:6379', 'p%40ss'],
+    ['/v1/apps?dsn=postgres%3A%2F%2Fberth%3Ahunter2%40db%3A5432%2Fberth', 'hunter2'],
     ['DB_PASSWORD=hunter2 next', 'hunter2'],
     ['client_secret: abcdef123', 'abcdef123'],
     ['https://x/cb?access_token=qwerty&state=1', 'qwerty'],

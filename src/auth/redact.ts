@@ -18,6 +18,8 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string | ((...m: string[]) => st
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED],
   // user:password@ in URLs of any scheme.
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, (_m, head) => `${head}:${REDACTED}@`],
+  // The same URL percent-encoded, as it appears inside a logged query string (scheme%3A%2F%2Fuser%3Apassword%40).
+  [/\b([a-z][a-z0-9+.-]*%3A%2F%2F[^\s%/@&]*)%3A[^\s@/&]*?%40/gi, (_m, head) => `${head}%3A${REDACTED}%40`],
   // key=value / key: value pairs whose key looks secret (query strings, env dumps, log text).
   // The key must END with the secret word: "DB_PASSWORD=x", "access_token=x", but not "tokens:admin".
   [

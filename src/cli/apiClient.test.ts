@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiClient, ApiError, apiClientFromEnv } from './apiClient.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient, ApiError, apiClientFromEnv, connectionFromEnv } from './apiClient.ts';
 import { main } from './main.ts';
 import { PassThrough } from 'node:stream';
 import type { CliIO } from './io.ts';
@@ -111,6 +114,24 @@ describe('ApiClient', () => {
       for await (const _ of client.eventStream()) void _;
     };
     await expect(consume()).rejects.toMatchObject({ code: 'BERTH_SERVER_UNREACHABLE' });
+  });
+
+  it('uses BERTH_TOKEN, else the local admin token file, which it sends only to a server on this machine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-client-'));
+    try {
+      mkdirSync(join(dir, '.berth'));
+      writeFileSync(join(dir, '.berth', 'admin.token'), 'berth_local\n', { mode: 0o600 });
+      const stateDir = join(dir, '.berth');
+      expect(connectionFromEnv({}, 'http://127.0.0.1:7070', stateDir).token).toBe('berth_local');
+      expect(connectionFromEnv({}, 'https://localhost:7443', stateDir).token).toBe('berth_local');
+      expect(connectionFromEnv({ BERTH_TOKEN: 'berth_env' }, 'http://127.0.0.1:7070', stateDir).token).toBe('berth_env');
+      // Another host never receives the local admin token.
+      expect(connectionFromEnv({}, 'https://berth.example.com', stateDir).token).toBeUndefined();
+      expect(connectionFromEnv({}, 'http://127.0.0.1:7070', join(dir, 'nowhere')).token).toBeUndefined();
+      expect(() => connectionFromEnv({ BERTH_CA_FILE: join(dir, 'missing.pem') }, undefined, undefined)).toThrow(expect.objectContaining({ code: 'BERTH_FILE_NOT_FOUND' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a server URL that is not http(s) as a usage error', () => {

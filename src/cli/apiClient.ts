@@ -4,6 +4,8 @@
  * src/api/types.ts; errors come back as `ApiError` (a BerthError) carrying the server's code, hint
  * and problems, and a server that cannot be reached becomes BERTH_SERVER_UNREACHABLE.
  */
+import { readFileSync } from 'node:fs';
+import { readLocalTokenSync } from '../auth/bootstrapToken.ts';
 import { BerthError, ERRORS, type ErrorCode, type Problem } from '../errors.ts';
 import type {
   ApiErrorBody,
@@ -18,6 +20,7 @@ import type {
   StatusStreamEvent,
 } from '../api/types.ts';
 import type { AppStatus } from '../status/types.ts';
+import { fetchTrustingCa } from './caFetch.ts';
 import { SseParser, type SseMessage } from './sseParser.ts';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:7070';
@@ -415,8 +418,25 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** The client a CLI command uses: --server beats BERTH_URL beats the default; BERTH_TOKEN when set. */
-export function apiClientFromEnv(env: Readonly<Record<string, string | undefined>>, server?: string, extra: Omit<ApiClientOptions, 'baseUrl' | 'token'> = {}): ApiClient {
+/** Where and how a CLI command reaches its server. */
+export interface Connection {
+  readonly baseUrl: string;
+  readonly token?: string;
+  /** Set when BERTH_CA_FILE names an extra CA to trust for https:// servers. */
+  readonly fetch?: FetchLike;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * --server beats BERTH_URL beats the default. Credentials: BERTH_TOKEN, else the bootstrap admin token
+ * `berth up` / `berth server` wrote to `<stateDir>/admin.token` on this machine, sent only to a server
+ * on this machine (a loopback URL) so a local admin token never travels to another host.
+ * BERTH_CA_FILE: a PEM CA bundle to trust for an https:// server (e.g. a self-signed certificate).
+ */
+export function connectionFromEnv(env: Readonly<Record<string, string | undefined>>, server: string | undefined, stateDir: string | undefined): Connection {
   const baseUrl = server ?? (env['BERTH_URL'] || undefined) ?? DEFAULT_SERVER_URL;
   let parsed: URL;
   try {
@@ -427,6 +447,26 @@ export function apiClientFromEnv(env: Readonly<Record<string, string | undefined
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new BerthError('BERTH_CLI_USAGE', `The server URL "${baseUrl}" must start with http:// or https://.`, { hint: 'Pass e.g. --server http://127.0.0.1:7070 (or set BERTH_URL).' });
   }
-  const token = env['BERTH_TOKEN'] || undefined;
-  return new ApiClient({ ...extra, baseUrl, ...(token !== undefined ? { token } : {}) });
+  const token = (env['BERTH_TOKEN'] || undefined) ?? (stateDir !== undefined && isLoopback(parsed.hostname) ? readLocalTokenSync(stateDir) : undefined);
+  const caFile = env['BERTH_CA_FILE'] || undefined;
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new BerthError('BERTH_FILE_NOT_FOUND', `Cannot read BERTH_CA_FILE ${caFile}: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
+    }
+  }
+  return { baseUrl, ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { fetch: fetchTrustingCa(ca) } : {}) };
+}
+
+/** The client a CLI command uses (see `connectionFromEnv`); `stateDir` is where the local token file is looked for. */
+export function apiClientFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  server?: string,
+  extra: Omit<ApiClientOptions, 'baseUrl' | 'token'> & { readonly stateDir?: string } = {},
+): ApiClient {
+  const { stateDir, ...options } = extra;
+  const conn = connectionFromEnv(env, server, stateDir);
+  return new ApiClient({ ...(conn.fetch ? { fetch: conn.fetch } : {}), ...options, baseUrl: conn.baseUrl, ...(conn.token !== undefined ? { token: conn.token } : {}) });
 }

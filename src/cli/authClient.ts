@@ -5,11 +5,10 @@
  */
 import { join } from 'node:path';
 import type { AuditList, CreateTokenRequest, CreateTokenResponse, RevokeTokenResponse, TokenList } from '../auth/apiTypes.ts';
-import { readLocalToken } from '../auth/bootstrapToken.ts';
 import type { AuditQuery } from '../audit/auditLog.ts';
-import { BerthError, ERRORS, type ErrorCode } from '../errors.ts';
+import { ERRORS, type ErrorCode } from '../errors.ts';
 import type { ApiErrorBody } from '../api/types.ts';
-import { ApiError, DEFAULT_SERVER_URL, type FetchLike } from './apiClient.ts';
+import { ApiError, connectionFromEnv, DEFAULT_SERVER_URL, type FetchLike } from './apiClient.ts';
 
 export interface AuthClientOptions {
   readonly baseUrl?: string;
@@ -84,22 +83,13 @@ export function createAuthClient(opts: AuthClientOptions = {}): AuthClient {
   };
 }
 
-/** --server beats BERTH_URL beats the default; BERTH_TOKEN beats the local bootstrap token file. */
+/** Same connection rules as the main client (`connectionFromEnv`): --server, BERTH_URL, BERTH_TOKEN or the local token file, BERTH_CA_FILE. */
 export async function authClientFor(
   io: { readonly env: Readonly<Record<string, string | undefined>>; readonly cwd: string },
   server: string | undefined,
   extra: { readonly fetch?: FetchLike } = {},
 ): Promise<AuthClient> {
-  const baseUrl = server ?? (io.env['BERTH_URL'] || undefined) ?? DEFAULT_SERVER_URL;
-  let parsed: URL;
-  try {
-    parsed = new URL(baseUrl);
-  } catch {
-    throw new BerthError('BERTH_CLI_USAGE', `The server URL "${baseUrl}" is not a URL.`, { hint: 'Pass e.g. --server http://127.0.0.1:7070 (or set BERTH_URL).' });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new BerthError('BERTH_CLI_USAGE', `The server URL "${baseUrl}" must start with http:// or https://.`);
-  }
-  const token = (io.env['BERTH_TOKEN'] || undefined) ?? (await readLocalToken(join(io.cwd, '.berth')));
-  return createAuthClient({ baseUrl, ...(token !== undefined ? { token } : {}), ...(extra.fetch ? { fetch: extra.fetch } : {}) });
+  const conn = connectionFromEnv(io.env, server, join(io.cwd, '.berth'));
+  const fetchImpl = extra.fetch ?? conn.fetch;
+  return createAuthClient({ baseUrl: conn.baseUrl, ...(conn.token !== undefined ? { token: conn.token } : {}), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 }

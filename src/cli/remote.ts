@@ -4,7 +4,7 @@
  * progress line, and the mapping from errors to exit codes.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { parseAllDocuments, isScalar } from 'yaml';
 import { BerthError, type Problem } from '../errors.ts';
@@ -32,8 +32,9 @@ export function withOutput(cmd: Command): Command {
   return cmd.addOption(new Option('-o, --output <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'));
 }
 
+/** The client of a remote command: BERTH_TOKEN, else the local admin token under `<cwd>/.berth` (see connectionFromEnv). */
 export function clientFor(io: CliIO, flags: RemoteFlags): ApiClient {
-  return apiClientFromEnv(io.env, flags.server);
+  return apiClientFromEnv(io.env, flags.server, { stateDir: join(io.cwd, '.berth') });
 }
 
 /** Exit codes are API for CI: 3 unreachable, 1 the operation ran and failed, 2 bad input or usage. */

@@ -22,6 +22,10 @@ describe('loadConfig', () => {
       reconcileIntervalMs: 180_000,
       logLevel: 'info',
       bodyLimitBytes: 1024 * 1024,
+      metrics: 'public',
+      rateLimit: { ratePerSecond: 20, burst: 60 },
+      maxStreamsPerPrincipal: 8,
+      requestTimeoutMs: 30_000,
     });
   });
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { BerthError, problem, type Problem } from '../errors.ts';
+import { DNS1123_LABEL } from '../spec/formats.ts';
 
 /**
  * The server's configuration: one schema, defaults in it, built from an object (CLI flags, tests) over
@@ -18,6 +19,12 @@ export const ConfigSchema = Type.Object(
     }),
     kubeconfig: Type.Optional(Type.String({ minLength: 1, description: 'Kubeconfig file (KUBECONFIG); the default loading rules when absent.' })),
     kubeContext: Type.Optional(Type.String({ minLength: 1, description: 'Context of the kubeconfig to use; its current context when absent.' })),
+    managedNamespaces: Type.Optional(
+      Type.Array(Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source }), {
+        minItems: 1,
+        description: 'The only namespaces berth deploys into and watches (BERTH_MANAGED_NAMESPACES, comma-separated); all namespaces when absent. Lets berth run with per-namespace Roles only.',
+      }),
+    ),
     rolloutTimeoutMs: Type.Integer({ minimum: 1, default: 300_000, description: 'How long a rollout is tracked before it counts as failed.' }),
     reconcileIntervalMs: Type.Integer({ minimum: 1, default: 180_000, description: 'How often drift is checked and repaired.' }),
     logLevel: Type.Union(
@@ -25,6 +32,52 @@ export const ConfigSchema = Type.Object(
       { default: 'info', description: 'pino log level (BERTH_LOG_LEVEL).' },
     ),
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Largest accepted request body.' }),
+    metrics: Type.Union([Type.Literal('public'), Type.Literal('protected'), Type.Literal('off')], {
+      default: 'public',
+      description: '/metrics: public (no token, like /healthz), protected (an admin-wide viewer token: metrics name every namespace\'s apps) or off (BERTH_METRICS).',
+    }),
+    rateLimit: Type.Object(
+      {
+        ratePerSecond: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'Sustained requests per second per token (OIDC subject, or address when anonymous).' }),
+        burst: Type.Integer({ minimum: 1, default: 60, description: 'Requests a token may make at once after being idle.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1, description: 'PEM certificate (chain) file.' }),
+          keyFile: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+        },
+        { additionalProperties: false, description: 'Serve HTTPS (and send Strict-Transport-Security) with this certificate (--tls-cert/--tls-key).' },
+      ),
+    ),
+    oidc: Type.Optional(
+      Type.Object(
+        {
+          issuer: Type.String({ minLength: 1 }),
+          audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+          jwksUrl: Type.String({ minLength: 1 }),
+          claim: Type.Optional(Type.String({ minLength: 1, description: 'Claim mapped to roles, e.g. groups or realm_access.roles (default groups).' })),
+          subjectClaim: Type.Optional(Type.String({ minLength: 1, description: 'Claim naming the caller in the audit log (default sub).' })),
+          clockToleranceSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+          algorithms: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          rules: Type.Array(
+            Type.Object(
+              {
+                value: Type.String({ minLength: 1 }),
+                role: Type.Union([Type.Literal('viewer'), Type.Literal('deployer'), Type.Literal('admin')]),
+                namespaces: Type.Union([Type.Literal('*'), Type.Array(Type.String({ minLength: 1 }))]),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Accept OIDC bearer JWTs from this provider; a claim value maps to a role and namespaces.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,10 +90,12 @@ const ENV_KEYS: ReadonlyArray<readonly [string, keyof BerthConfig]> = [
   ['BERTH_PORT', 'port'],
   ['BERTH_DATABASE_URL', 'databaseUrl'],
   ['BERTH_LOG_LEVEL', 'logLevel'],
+  ['BERTH_METRICS', 'metrics'],
   ['KUBECONFIG', 'kubeconfig'],
+  ['BERTH_MANAGED_NAMESPACES', 'managedNamespaces'],
 ];
 
-const NUMERIC = new Set<keyof BerthConfig>(['port', 'rolloutTimeoutMs', 'reconcileIntervalMs', 'bodyLimitBytes']);
+const NUMERIC = new Set<keyof BerthConfig>(['port', 'rolloutTimeoutMs', 'reconcileIntervalMs', 'bodyLimitBytes', 'requestTimeoutMs', 'maxStreamsPerPrincipal']);
 
 /**
  * Builds the config: defaults, then the environment, then `input` (explicit values win). Throws
@@ -53,7 +108,7 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     // KUBECONFIG may list several files; berth uses the first, like the client's default loader merges from it.
-    const value = key === 'kubeconfig' ? raw.split(':')[0] : raw;
+    const value = key === 'kubeconfig' ? raw.split(':')[0] : key === 'managedNamespaces' ? raw.split(',').map((ns) => ns.trim()).filter((ns) => ns !== '') : raw;
     fromEnv[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : value;
     source.set(key, name);
   }

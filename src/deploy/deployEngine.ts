@@ -1,4 +1,5 @@
 import type { DiffResponse, DriftNote, ObjectChange } from '../api/types.ts';
+import type { ActorKind, AuditLog } from '../audit/auditLog.ts';
 import { podSelector, refKey, refOf, type ClusterClient } from '../cluster/clusterClient.ts';
 import { BerthError, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
@@ -6,7 +7,7 @@ import { renderApp } from '../manifests/renderApp.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { ResolvedApp } from '../spec/resolvedApp.ts';
 import type { AppStatus, RolloutReason, StatusEngine } from '../status/types.ts';
-import type { AppStore, ObjectRef, RevisionAction, RevisionOutcome, RevisionRow } from '../store/types.ts';
+import type { AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction, RevisionOutcome, RevisionRow } from '../store/types.ts';
 import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION } from './changePlan.ts';
 import { diffSummary } from './diffSummary.ts';
 import { KeyedMutex } from './keyedMutex.ts';
@@ -37,6 +38,28 @@ export interface DeployEngineOptions {
   readonly reconcileIntervalMs: number;
   /** How long delete waits for the app's pods to go (default 120 s). */
   readonly deleteTimeoutMs?: number;
+  /** config.managedNamespaces: when set, deploy, rollback and delete anywhere else fail with BERTH_NAMESPACE_NOT_MANAGED. */
+  readonly managedNamespaces?: readonly string[];
+  /**
+   * The audit log: every new revision and every delete writes its audit row in the transaction that
+   * stores the change, so a failed audit write fails (rolls back) the change. Absent: no audit rows
+   * (tools and tests that run the engine without a server).
+   */
+  readonly audit?: AuditLog;
+}
+
+/** Who asked for a change, for its audit row (the actor itself is the request's `actor`). */
+export interface AuditContext {
+  readonly actorKind: ActorKind;
+  readonly sourceIp?: string | null;
+  readonly requestId?: string | null;
+  /** The HTTP status the request answers with when the write succeeds. */
+  readonly statusCode?: number | null;
+  /**
+   * Called once the change and its audit row committed: whatever happens to the request afterwards
+   * (an apply that fails, a rollout timeout), its one audit row exists.
+   */
+  readonly onRecorded?: () => void;
 }
 
 export interface DeployRequest {
@@ -51,6 +74,7 @@ export interface DeployRequest {
   /** Resolve only once the rollout finished (or `timeoutMs` passed: BERTH_ROLLOUT_TIMEOUT). */
   readonly wait?: boolean;
   readonly timeoutMs?: number;
+  readonly audit?: AuditContext;
 }
 
 export interface RollbackRequest {
@@ -61,6 +85,14 @@ export interface RollbackRequest {
   readonly expectedRevision?: number;
   readonly wait?: boolean;
   readonly timeoutMs?: number;
+  readonly audit?: AuditContext;
+}
+
+export interface DeleteRequest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly actor: string;
+  readonly audit?: AuditContext;
 }
 
 export type FinishedOutcome = Extract<RevisionOutcome, 'succeeded' | 'failed' | 'superseded'>;
@@ -98,7 +130,7 @@ export interface DeployEngine {
   stop(): Promise<void>;
   deploy(req: DeployRequest): Promise<DeployResult>;
   rollback(req: RollbackRequest): Promise<DeployResult>;
-  delete(req: { readonly namespace: string; readonly name: string; readonly actor: string }): Promise<ObjectRef[]>;
+  delete(req: DeleteRequest): Promise<ObjectRef[]>;
   /** Live vs rendered for a candidate App (or the stored one when `document` is undefined). */
   diff(namespace: string, name: string, document: unknown): Promise<DiffResponse>;
   /** One pass of resume + drift detection/repair over every app. */
@@ -159,6 +191,47 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
   const alive = (): void => {
     if (stopped) throw new StoppedError();
   };
+
+  const managed = opts.managedNamespaces === undefined ? undefined : new Set(opts.managedNamespaces);
+  /** berth holds no Role outside its managed namespaces and does not watch them: refuse before anything is stored. */
+  const checkManaged = (namespace: string): void => {
+    if (managed === undefined || managed.has(namespace)) return;
+    throw new BerthError('BERTH_NAMESPACE_NOT_MANAGED', `berth does not manage namespace "${namespace}"; it manages ${[...managed].sort().join(', ')}.`, {
+      hint: `Use one of those namespaces, or add "${namespace}" to managedNamespaces (BERTH_MANAGED_NAMESPACES) and re-run "berth install --managed-namespaces" so berth gets its Role there.`,
+    });
+  };
+
+  /**
+   * Runs a store write and, with an audit log, its audit row in the same transaction: both commit or
+   * neither does. `describe` fills the row from the write's result.
+   */
+  async function audited<T>(
+    req: { readonly namespace: string; readonly name: string; readonly actor: string; readonly audit?: AuditContext },
+    change: (tx: AppStoreTx) => Promise<T>,
+    describe: (result: T) => { action: string; revision: number | null; diffSummary: string },
+  ): Promise<T> {
+    const { audit } = opts;
+    // Without an audit log the store's own (retried) write is the whole change.
+    if (audit === undefined) return change(store);
+    const ctx = req.audit;
+    const result = await audit.transaction(async (tx) => {
+      const r = await change(tx);
+      await audit.recordInTx(tx, {
+        actor: req.actor,
+        actorKind: ctx?.actorKind ?? 'system',
+        sourceIp: ctx?.sourceIp ?? null,
+        namespace: req.namespace,
+        app: req.name,
+        outcome: 'succeeded',
+        statusCode: ctx?.statusCode ?? null,
+        requestId: ctx?.requestId ?? null,
+        ...describe(r),
+      });
+      return r;
+    });
+    ctx?.onRecorded?.();
+    return result;
+  }
 
   async function finish(row: Pick<RevisionRow, 'namespace' | 'name' | 'revision' | 'createdAt'>, result: Omit<RolloutResult, 'status'>): Promise<void> {
     await store.finishRevision(row.namespace, row.name, row.revision, { outcome: result.outcome, reason: result.reason, message: result.message });
@@ -265,7 +338,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
 
   async function write(
     parsed: { app: ResolvedApp; document: Record<string, unknown>; warnings: readonly Problem[] },
-    req: { namespace: string; name: string; actor: string; expectedRevision?: number; wait?: boolean; timeoutMs?: number; dryRun?: boolean },
+    req: { namespace: string; name: string; actor: string; expectedRevision?: number; wait?: boolean; timeoutMs?: number; dryRun?: boolean; audit?: AuditContext },
     action: RevisionAction,
     rollbackOf?: number,
   ): Promise<DeployResult> {
@@ -281,7 +354,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
       }
       const previous = current ? resolveStored(current.spec) : undefined;
       const summary = diffSummary(previous, parsed.app);
-      const row = await store.createRevision({
+      const input: NewRevision = {
         namespace: req.namespace,
         name: req.name,
         spec: parsed.document,
@@ -290,7 +363,13 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
         diffSummary: action === 'rollback' ? `rollback to revision ${rollbackOf}: ${summary}` : summary,
         actor: req.actor,
         ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
-      });
+      };
+      const row = await audited(req, (tx) => tx.createRevision(input), (r) => ({
+        action: action === 'rollback' ? 'app.rollback' : 'app.deploy',
+        revision: r.revision,
+        // The diff summary names fields and env keys, never env values (diffSummary.ts).
+        diffSummary: r.diffSummary,
+      }));
       logger.info({ app: k, revision: row.revision, actor: req.actor, action }, `revision ${row.revision} accepted`);
       try {
         const applied = await applyRevision(row);
@@ -459,11 +538,13 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
     },
 
     async deploy(req) {
+      checkManaged(req.namespace);
       const parsed = parseAppRequest(req.document, req);
       return write(parsed, req, 'deploy');
     },
 
     async rollback(req) {
+      checkManaged(req.namespace);
       const target = await store.getRevision(req.namespace, req.name, req.revision);
       if (!target) {
         if (!(await store.getApp(req.namespace, req.name))) throw new BerthError('BERTH_APP_NOT_FOUND', `No app ${key(req.namespace, req.name)}.`);
@@ -474,6 +555,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
     },
 
     async delete(req) {
+      checkManaged(req.namespace);
       const k = key(req.namespace, req.name);
       return mutex.run(k, async () => {
         alive();
@@ -490,7 +572,11 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
           ...(await cluster.delete(order.filter((r) => r.kind === 'Deployment'), { propagationPolicy: 'Foreground' })),
         ];
         await cluster.waitForPodsGone(req.namespace, podSelector(req.name), { timeoutMs: opts.deleteTimeoutMs ?? 120_000 });
-        await store.deleteApp(req.namespace, req.name);
+        await audited(req, (tx) => tx.deleteApp(req.namespace, req.name), () => ({
+          action: 'app.delete',
+          revision: app.revision,
+          diffSummary: `deleted ${deleted.length} object(s): ${deleted.map((r) => `${r.kind}/${r.name}`).join(', ') || 'none'}`,
+        }));
         drift.delete(k);
         logger.info({ app: k, actor: req.actor, deleted: deleted.length }, 'app deleted');
         return deleted;

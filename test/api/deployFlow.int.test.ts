@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, serverContext } from '../../src/api/buildServer.ts';
 import { listen } from '../../src/api/server.ts';
 import type { AppDetail, ApiErrorBody, DeleteResponse, DeployResponse, RevisionList, StatusStreamEvent } from '../../src/api/types.ts';
+import type { AuditRecord } from '../../src/audit/auditLog.ts';
+import { bearer, mintToken } from '../../src/auth/testAuth.ts';
 import { loadKubeConfig } from '../../src/cluster/applyObjects.ts';
 import type { ClusterClient } from '../../src/cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../../src/cluster/kubeClusterClient.ts';
@@ -26,6 +28,13 @@ let sb: Sandbox;
 let dir: string;
 let app: FastifyInstance;
 let url: string;
+/** An admin token of the server under test: every request below is authenticated. */
+let admin: { authorization: string };
+
+/** The global fetch with the admin's bearer token (a request's own authorization header wins). */
+function fetch(input: string, init: RequestInit = {}): Promise<Response> {
+  return globalThis.fetch(input, { ...init, headers: { ...admin, ...((init.headers as Record<string, string> | undefined) ?? {}) } });
+}
 
 const silent = pino({ level: 'silent' });
 
@@ -66,6 +75,7 @@ beforeAll(async () => {
   const config = loadConfig({ port: 0, kubeconfig: sb.kubeconfig, databaseUrl: `sqlite:${join(dir, 'berth.db')}`, logLevel: 'silent', reconcileIntervalMs: 3_600_000 }, {});
   app = buildServer({ logger: silent }, config);
   url = await listen(app, config);
+  admin = bearer(await mintToken(serverContext(app).tokens, 'root', 'admin'));
 });
 
 afterAll(async () => {
@@ -265,6 +275,30 @@ describe('deploy flow (sandbox)', () => {
     expect(left.trim()).toBe('');
     expect((await getJson<ApiErrorBody>('/v1/namespaces/shop/apps/web')).body.error.code).toBe('BERTH_APP_NOT_FOUND');
   });
+
+  it('left exactly one audit row per write (10 concurrent PUTs included), in the transaction of its revision', async () => {
+    const rows = (await getJson<{ items: AuditRecord[] }>('/v1/audit?limit=1000')).body.items;
+    const of = (ns: string, name: string): AuditRecord[] => rows.filter((r) => r.namespace === ns && r.app === name).reverse();
+    const race = of('race', 'counter');
+    expect(race.map((r) => r.action)).toEqual(Array(10).fill('app.deploy'));
+    expect(race.map((r) => r.revision).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(race.every((r) => r.actor === 'root' && r.actorKind === 'token' && r.outcome === 'succeeded' && r.statusCode === 202 && r.sourceIp === '127.0.0.1')).toBe(true);
+    // Every request id is different: one row per request, never two.
+    expect(new Set(race.map((r) => r.requestId)).size).toBe(10);
+    expect(of('shop', 'web').map((r) => `${r.action} ${r.revision ?? '-'} ${r.outcome} ${r.statusCode ?? '-'}`)).toEqual([
+      'app.deploy 1 succeeded 200',
+      'app.deploy 2 succeeded 200',
+      'app.deploy 3 succeeded 200',
+      // stale If-Match, a non-number If-Match, a dry run (not a write: no row) then the rollbacks
+      'apps:write - failed 409',
+      'apps:write - failed 400',
+      'app.rollback 4 succeeded 200',
+      'apps:write - failed 404',
+      'app.delete 4 succeeded 200',
+    ]);
+    // The spec diff names what changed, never an env value.
+    expect(of('shop', 'web')[1]?.diffSummary).toBe('env MESSAGES changed');
+  });
 });
 
 describe('restart mid-deploy (sandbox, SQLite)', () => {
@@ -287,7 +321,8 @@ describe('restart mid-deploy (sandbox, SQLite)', () => {
     const storeA = createAppStore(db);
     const first = buildServer({ logger: silent, cluster: dying, store: storeA }, config);
     const firstUrl = await listen(first, config);
-    const pending = fetch(`${firstUrl}/v1/namespaces/phoenix/apps/bird`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: appYaml('bird', { image: 'nginx:1.27', replicas: 1 }) });
+    const firstAdmin = bearer(await mintToken(serverContext(first).tokens, 'root', 'admin'));
+    const pending = fetch(`${firstUrl}/v1/namespaces/phoenix/apps/bird`, { method: 'PUT', headers: { 'content-type': 'application/json', ...firstAdmin }, body: appYaml('bird', { image: 'nginx:1.27', replicas: 1 }) });
     await applyStarted;
     expect((await storeA.getRevision('phoenix', 'bird', 1))?.outcome).toBe('accepted');
     fail(new BerthError('BERTH_CLUSTER_UNREACHABLE', 'connection lost'));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AppList, DeployResponse, RevisionList } from '../../src/api/types.ts';
+import type { AuditList } from '../../src/auth/apiTypes.ts';
 import type { AppStatus } from '../../src/status/types.ts';
 import { ROOT, startE2E, until, type E2E } from './e2eKit.ts';
 
@@ -173,5 +174,34 @@ describe('berth CLI against a live server', () => {
     const gone = await e.berth(['status', 'hello']);
     expect(gone.code).toBe(2);
     expect(gone.err).toContain('BERTH_APP_NOT_FOUND');
+  });
+
+  it('every write above left exactly one audit row, a denied request a denied row; berth audit shows them', async () => {
+    const denied = await e.berth(['apps'], { env: { BERTH_TOKEN: `berth_0123456789abcdef_${'x'.repeat(43)}` } });
+    expect(denied.code).toBe(2);
+    expect(denied.err).toContain('error BERTH_AUTH_UNAUTHENTICATED');
+
+    const r = await e.berth(['audit', '-o', 'json', '--limit', '1000']);
+    expect(r.code).toBe(0);
+    const rows = [...(JSON.parse(r.out) as AuditList).items].reverse();
+    // Writes of this suite: deploy ×2, rollback ×2 (and one to a revision that does not exist), delete.
+    // Dry runs and diffs change nothing and leave no row; the refused delete never reached the server.
+    expect(rows.map((a) => `${a.action} ${a.namespace ?? '-'}/${a.app ?? '-'} ${a.revision ?? '-'} ${a.outcome} ${a.statusCode ?? '-'} ${a.actor}`)).toEqual([
+      'token.create -/- - succeeded - berth',
+      'app.deploy default/hello 1 succeeded 202 bootstrap-admin',
+      'app.deploy default/hello 2 succeeded 202 bootstrap-admin',
+      'app.rollback default/hello 3 succeeded 202 bootstrap-admin',
+      'app.rollback default/hello 4 succeeded 202 bootstrap-admin',
+      'apps:write default/hello - failed 404 bootstrap-admin',
+      'app.delete default/hello 4 succeeded 200 bootstrap-admin',
+      'apps:read -/- - denied 401 anonymous',
+    ]);
+    expect(rows.filter((a) => a.actor !== 'berth').every((a) => a.sourceIp === '127.0.0.1' && a.requestId !== null)).toBe(true);
+    // What changed, by name: the MESSAGES values never reach the audit log.
+    expect(rows[2]?.diffSummary).toBe('env MESSAGES changed');
+    expect(r.out).not.toContain('Salut');
+
+    const table = await e.berth(['audit', '--app', 'hello', '--outcome', 'failed']);
+    expect(table.out).toMatch(/apps:write +default\/hello +- +failed +404/);
   });
 });

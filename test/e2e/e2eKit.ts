@@ -11,7 +11,8 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/buildServer.ts';
+import { buildServer, serverContext } from '../../src/api/buildServer.ts';
+import { ensureBootstrapToken, readLocalToken } from '../../src/auth/bootstrapToken.ts';
 import { listen } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
@@ -43,6 +44,8 @@ export interface E2E {
   readonly dir: string;
   readonly kubeconfig: string;
   readonly server: FastifyInstance;
+  /** The bootstrap admin token the server wrote to `<dir>/.berth/admin.token`; the CLI finds it there by itself. */
+  readonly adminToken: string;
   /** Runs `berth ARGV` in-process against this server. */
   berth(argv: readonly string[], opts?: { stdin?: string; env?: Record<string, string>; tty?: boolean }): Promise<RunResult>;
   /** Starts a long-running command (status --watch, logs -f) to stop later. */
@@ -88,12 +91,18 @@ export async function startE2E(opts: { timeScale?: number } = {}): Promise<E2E> 
   let server = make();
   const url = await listen(server, config);
   const port = Number(new URL(url).port);
+  // As `berth server` does on first start: the CLI (cwd = dir) then authenticates with the file.
+  const stateDir = join(dir, '.berth');
+  await ensureBootstrapToken({ tokens: serverContext(server).tokens, audit: serverContext(server).audit, stateDir });
+  const adminToken = (await readLocalToken(stateDir)) ?? '';
+  if (adminToken === '') throw new Error('the bootstrap admin token was not written');
   const env = { BERTH_URL: url };
   const e2e: E2E = {
     sandbox,
     url,
     dir,
     kubeconfig,
+    adminToken,
     get server() {
       return server;
     },

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -147,13 +147,21 @@ describe('server restart', () => {
 describe('berth server', () => {
   it('serves the API against a kubeconfig until interrupted; a taken port is exit 1 with the reason', async () => {
     const env = { BERTH_LOG_LEVEL: 'silent' };
-    const args = ['server', '--kubeconfig', e.kubeconfig, '--port', '0', '--database-url', 'sqlite:server-test/berth.db'];
+    // Its own state directory: the suite's server keeps .berth/admin.token.
+    const args = ['server', '--kubeconfig', e.kubeconfig, '--port', '0', '--database-url', 'sqlite:server-test/berth.db', '--state-dir', 'server-test'];
     const server = e.start(args, { env });
     const url = await until(() => /listening on (http:\/\/\S+)/.exec(server.out())?.[1], 15_000, 'the server to listen');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const ready = await until(async () => (await fetch(`${url}/readyz`)).status === 200, 15_000, 'readiness');
     expect(ready).toBe(true);
-    const apps = await e.berth(['apps', '-o', 'json', '--server', url]);
+    // A fresh store: the first start minted an admin token into a 0600 file and said where, not what.
+    await until(() => server.out().includes('admin token file: server-test/admin.token'), 5_000, 'the token file line');
+    const tokenFile = join(e.dir, 'server-test', 'admin.token');
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(server.out()).not.toContain(token);
+    expect((await fetch(`${url}/v1/apps`)).status).toBe(401);
+    const apps = await e.berth(['apps', '-o', 'json', '--server', url], { env: { BERTH_TOKEN: token } });
     expect(apps.code).toBe(0);
     // Same database as nothing else: relative to the directory berth was started in.
     expect(existsSync(join(e.dir, 'server-test', 'berth.db'))).toBe(true);

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
+import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
+import { canSee } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
 import type { DeployResult } from '../../deploy/deployEngine.ts';
 import { parseDuration } from '../../spec/formats.ts';
@@ -22,7 +24,7 @@ import {
   RollbackBody,
   WaitQuery,
 } from '../schemas.ts';
-import { appPath, type RouteContext } from './context.ts';
+import { appPath, auditContextOf, type RouteContext } from './context.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
@@ -35,12 +37,19 @@ export function expectedRevisionOf(request: FastifyRequest): number | undefined 
   return Number(m[1]);
 }
 
-/** Who made the change. Until authentication lands this is what the client says (x-berth-actor), else "anonymous". */
+/** Who made the change: the authenticated principal (token name or OIDC subject), never a client-chosen header. */
 export function actorOf(request: FastifyRequest): string {
-  const raw = request.headers['x-berth-actor'];
-  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  return v && v.length <= 256 ? v : 'anonymous';
+  return request.principal.name;
 }
+
+/** Who may call each app route (src/auth/policy.ts); the auth plugin enforces them. */
+export const APP_POLICIES = {
+  list: { action: 'apps:read', namespaceFrom: 'filter' },
+  read: { action: 'apps:read', namespaceFrom: 'params' },
+  write: { action: 'apps:write', namespaceFrom: 'params' },
+  delete: { action: 'apps:delete', namespaceFrom: 'params' },
+  diff: { action: 'apps:diff', namespaceFrom: 'params' },
+} as const satisfies Record<string, DeclaredPolicy>;
 
 function timeoutOf(q: { timeout?: string }): number | undefined {
   return q.timeout === undefined ? undefined : parseDuration(q.timeout);
@@ -102,17 +111,20 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get(
     '/v1/apps',
-    { schema: { tags: ['apps'], summary: 'List every app', querystring: ListQuery, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400) } } },
+    {
+      config: { policy: APP_POLICIES.list },
+      schema: { tags: ['apps'], summary: 'List every app the caller may see', querystring: ListQuery, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400, 401, 403, 429) } },
+    },
     async (request): Promise<AppList> => {
       const q = request.query as Static<typeof ListQuery>;
       const rows = await store.listApps(q.namespace !== undefined ? { namespace: q.namespace } : undefined);
-      return { items: rows.map(summary) };
+      return { items: rows.filter((r) => canSee(request.principal, 'apps:read', r.namespace)).map(summary) };
     },
   );
 
   app.get(
     '/v1/namespaces/:ns/apps',
-    { schema: { tags: ['apps'], summary: 'List the apps of a namespace', params: NamespaceParams, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400) } } },
+    { config: { policy: APP_POLICIES.read }, schema: { tags: ['apps'], summary: 'List the apps of a namespace', params: NamespaceParams, [DOC_RESPONSES]: { 200: AppListSchema, ...errors(400, 401, 403, 429) } } },
     async (request): Promise<AppList> => {
       const { ns } = request.params as Static<typeof NamespaceParams>;
       return { items: (await store.listApps({ namespace: ns })).map(summary) };
@@ -122,6 +134,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.put(
     '/v1/namespaces/:ns/apps/:name',
     {
+      config: { policy: APP_POLICIES.write },
       schema: {
         tags: ['apps'],
         summary: 'Create or update an app from an App spec (YAML or JSON)',
@@ -133,7 +146,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
         params: AppParams,
         querystring: DeployQuery,
         body: AppBody,
-        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 404, 409, 413, 415, 422, 503, 504) },
+        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -150,6 +163,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
         dryRun: q.dryRun === true,
         wait: q.wait === true,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        audit: auditContextOf(request, q.wait ? 200 : 202),
       });
       if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
       return reply.code(q.dryRun || q.wait ? 200 : 202).send(deployResponse(result));
@@ -158,7 +172,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
 
   app.get(
     '/v1/namespaces/:ns/apps/:name',
-    { schema: { tags: ['apps'], summary: 'An app: newest spec, inventory and live status', params: AppParams, [DOC_RESPONSES]: { 200: AppDetailSchema, ...errors(404) } } },
+    { config: { policy: APP_POLICIES.read }, schema: { tags: ['apps'], summary: 'An app: newest spec, inventory and live status', params: AppParams, [DOC_RESPONSES]: { 200: AppDetailSchema, ...errors(401, 403, 404, 429) } } },
     async (request, reply): Promise<AppDetail> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
       const row = await requireApp(ns, name);
@@ -172,23 +186,24 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.delete(
     '/v1/namespaces/:ns/apps/:name',
     {
+      config: { policy: APP_POLICIES.delete },
       schema: {
         tags: ['apps'],
         summary: 'Delete an app and everything berth created for it; waits until its pods are gone',
         params: AppParams,
-        [DOC_RESPONSES]: { 200: DeleteResponseSchema, ...errors(404, 503, 504) },
+        [DOC_RESPONSES]: { 200: DeleteResponseSchema, ...errors(401, 403, 404, 429, 503, 504) },
       },
     },
     async (request): Promise<DeleteResponse> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
-      const deleted = await engine.delete({ namespace: ns, name, actor: actorOf(request) });
+      const deleted = await engine.delete({ namespace: ns, name, actor: actorOf(request), audit: auditContextOf(request, 200) });
       return { namespace: ns, name, deleted };
     },
   );
 
   app.get(
     '/v1/namespaces/:ns/apps/:name/revisions',
-    { schema: { tags: ['apps'], summary: 'Revision history, newest first', params: AppParams, [DOC_RESPONSES]: { 200: RevisionListSchema, ...errors(404) } } },
+    { config: { policy: APP_POLICIES.read }, schema: { tags: ['apps'], summary: 'Revision history, newest first', params: AppParams, [DOC_RESPONSES]: { 200: RevisionListSchema, ...errors(401, 403, 404, 429) } } },
     async (request): Promise<RevisionList> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
       await requireApp(ns, name);
@@ -199,13 +214,14 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.post(
     '/v1/namespaces/:ns/apps/:name/rollback',
     {
+      config: { policy: APP_POLICIES.write },
       schema: {
         tags: ['apps'],
         summary: 'Re-apply an earlier revision\'s spec as a new revision',
         params: AppParams,
         querystring: WaitQuery,
         body: RollbackBody,
-        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 404, 409, 422, 503, 504) },
+        [DOC_RESPONSES]: { 200: DeployResponseSchema, 202: DeployResponseSchema, ...errors(400, 401, 403, 404, 409, 422, 429, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -222,6 +238,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
         ...(expectedRevision !== undefined ? { expectedRevision } : {}),
         wait: q.wait === true,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        audit: auditContextOf(request, q.wait ? 200 : 202),
       });
       if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
       return reply.code(q.wait ? 200 : 202).send(deployResponse(result));
@@ -231,13 +248,14 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
   app.post(
     '/v1/namespaces/:ns/apps/:name/diff',
     {
+      config: { policy: APP_POLICIES.diff },
       schema: {
         tags: ['apps'],
         summary: 'Live objects vs what this App spec renders (no body: the stored spec)',
         consumes: BODY_TYPES,
         params: AppParams,
         body: AppBody,
-        [DOC_RESPONSES]: { 200: DiffResponseSchema, ...errors(400, 404, 422, 503) },
+        [DOC_RESPONSES]: { 200: DiffResponseSchema, ...errors(400, 401, 403, 404, 422, 429, 503) },
       },
     },
     async (request): Promise<DiffResponse> => {

@@ -1,6 +1,10 @@
+import type { FastifyRequest } from 'fastify';
+import type { AuditLog } from '../../audit/auditLog.ts';
+import type { TokenStore } from '../../auth/tokenStore.ts';
 import type { ClusterClient } from '../../cluster/clusterClient.ts';
 import type { BerthConfig } from '../../config/config.ts';
-import type { Clock, DeployEngine } from '../../deploy/deployEngine.ts';
+import type { AuditContext, Clock, DeployEngine } from '../../deploy/deployEngine.ts';
+import { markAudited } from '../../auth/authPlugin.ts';
 import type { BerthMetrics } from '../../metrics/berthMetrics.ts';
 import type { StatusEngine } from '../../status/types.ts';
 import type { AppStore } from '../../store/types.ts';
@@ -14,6 +18,23 @@ export interface RouteContext {
   readonly engine: DeployEngine;
   readonly metrics: BerthMetrics;
   readonly clock: Clock;
+  readonly tokens: TokenStore;
+  readonly audit: AuditLog;
+}
+
+/**
+ * The audit context of a write request: who (the authenticated principal, never a client-chosen
+ * header), from where, and the request id; the request counts as audited once the engine committed
+ * the change with its row.
+ */
+export function auditContextOf(request: FastifyRequest, statusCode: number): AuditContext {
+  return {
+    actorKind: request.principal.kind,
+    sourceIp: request.ip,
+    requestId: String(request.id),
+    statusCode,
+    onRecorded: () => markAudited(request),
+  };
 }
 
 export const appPath = (ns: string, name: string): string => `/v1/namespaces/${ns}/apps/${name}`;

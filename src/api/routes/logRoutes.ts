@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { podSelector, type LogRequest } from '../../cluster/clusterClient.ts';
+import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError } from '../../errors.ts';
 import { parseDuration } from '../../spec/formats.ts';
 import { AppParams, DOC_RESPONSES, errors, LogsQuery } from '../schemas.ts';
@@ -34,19 +35,23 @@ function eachLine(stream: Readable, onLine: (line: string) => void): Promise<voi
   });
 }
 
+/** Logs are a stream (counted against the caller's stream cap) even without follow: they can be long. */
+export const LOG_POLICY = { action: 'logs:read', namespaceFrom: 'params', stream: true } as const satisfies DeclaredPolicy;
+
 export function registerLogRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, cluster, status } = ctx;
 
   app.get(
     '/v1/namespaces/:ns/apps/:name/logs',
     {
+      config: { policy: LOG_POLICY },
       schema: {
         tags: ['apps'],
         summary: 'Logs of every pod of the app, merged; each line prefixed [pod/container] (text) or as NDJSON LogLineDto',
         params: AppParams,
         querystring: LogsQuery,
         produces: ['text/plain', 'application/x-ndjson'],
-        [DOC_RESPONSES]: { 200: { type: 'string' }, ...errors(400, 404, 503) },
+        [DOC_RESPONSES]: { 200: { type: 'string' }, ...errors(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -70,9 +75,11 @@ export function registerLogRoutes(app: FastifyInstance, ctx: RouteContext): void
       const res = reply.raw;
       res.writeHead(200, {
         'content-type': ndjson ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8',
-        'cache-control': 'no-cache',
+        'cache-control': 'no-store',
         'x-request-id': String(request.id),
       });
+      // The status line goes out now: a followed log may stay silent for a long time.
+      res.flushHeaders();
       const abort = new AbortController();
       request.raw.on('close', () => abort.abort());
       res.on('close', () => abort.abort());

@@ -1,11 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
+import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
+import { canSee, type Principal } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
 import type { AppStatus, StatusFilter } from '../../status/types.ts';
 import { AppParams, DOC_RESPONSES, errors, SseSchema, StatusSchema, StreamQuery } from '../schemas.ts';
 import { lastEventId, openSse } from '../sse.ts';
 import type { StatusStreamEvent } from '../types.ts';
 import type { RouteContext } from './context.ts';
+
+/** Who may call each status route (src/auth/policy.ts); streams count against the caller's stream cap. */
+export const STATUS_POLICIES = {
+  read: { action: 'status:read', namespaceFrom: 'params' },
+  appStream: { action: 'status:read', namespaceFrom: 'params', stream: true },
+  allStream: { action: 'status:read', namespaceFrom: 'filter', stream: true },
+} as const satisfies Record<string, DeclaredPolicy>;
 
 export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, opts: { readonly heartbeatMs?: number } = {}): void {
   const { store, status, clock } = ctx;
@@ -27,11 +36,12 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
   app.get(
     '/v1/namespaces/:ns/apps/:name/status',
     {
+      config: { policy: STATUS_POLICIES.read },
       schema: {
         tags: ['status'],
         summary: 'Rollout state, reason and message, replicas, pods and recent warnings',
         params: AppParams,
-        [DOC_RESPONSES]: { 200: StatusSchema, ...errors(404) },
+        [DOC_RESPONSES]: { 200: StatusSchema, ...errors(401, 403, 404, 429) },
       },
     },
     async (request): Promise<AppStatus> => {
@@ -45,26 +55,41 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
 
   /**
    * One SSE stream over the status engine: first the current status (no `id:`, it is a snapshot), then
-   * every change. With Last-Event-ID the engine replays what the client missed instead.
+   * every change. With Last-Event-ID the engine replays what the client missed instead. Every event,
+   * snapshot and replay included, passes `canSee` for the caller: a stream never carries an app of a
+   * namespace the caller may not see.
    */
   const stream = (request: FastifyRequest, reply: FastifyReply, filter: StatusFilter, snapshot: () => AppStatus[]): void => {
+    const principal: Principal = request.principal;
+    const visible = (namespace: string): boolean => canSee(principal, 'status:read', namespace);
     const afterId = lastEventId(request);
     const sse = openSse(request, reply, opts);
-    if (afterId === undefined) for (const s of snapshot()) sse.send({ event: 'status', data: { id: 0, type: 'status', namespace: s.namespace, name: s.name, status: s } satisfies StatusStreamEvent });
-    const unsubscribe = status.subscribe(filter, (e) => sse.send({ id: e.id, event: e.type, data: e }), afterId !== undefined ? { afterId } : {});
+    if (afterId === undefined) {
+      for (const s of snapshot()) {
+        if (visible(s.namespace)) sse.send({ event: 'status', data: { id: 0, type: 'status', namespace: s.namespace, name: s.name, status: s } satisfies StatusStreamEvent });
+      }
+    }
+    const unsubscribe = status.subscribe(
+      filter,
+      (e) => {
+        if (visible(e.namespace)) sse.send({ id: e.id, event: e.type, data: e });
+      },
+      afterId !== undefined ? { afterId } : {},
+    );
     sse.onClose(unsubscribe);
   };
 
   app.get(
     '/v1/namespaces/:ns/apps/:name/status/stream',
     {
+      config: { policy: STATUS_POLICIES.appStream },
       schema: {
         tags: ['status'],
         summary: 'Server-Sent Events of every status change of the app (Last-Event-ID resume)',
         params: AppParams,
         querystring: StreamQuery,
         produces: ['text/event-stream'],
-        [DOC_RESPONSES]: { 200: SseSchema, ...errors(404) },
+        [DOC_RESPONSES]: { 200: SseSchema, ...errors(401, 403, 404, 429) },
       },
     },
     async (request, reply) => {
@@ -79,12 +104,13 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
   app.get(
     '/v1/events/stream',
     {
+      config: { policy: STATUS_POLICIES.allStream },
       schema: {
         tags: ['status'],
-        summary: 'Server-Sent Events of every status change of every app (optionally one namespace)',
+        summary: 'Server-Sent Events of every status change of every app the caller may see (optionally one namespace)',
         querystring: StreamQuery,
         produces: ['text/event-stream'],
-        [DOC_RESPONSES]: { 200: SseSchema, ...errors(400) },
+        [DOC_RESPONSES]: { 200: SseSchema, ...errors(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError, type Problem } from '../../errors.ts';
 import { documentOf } from '../../deploy/parseAppRequest.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
@@ -11,18 +12,28 @@ import type { RouteContext } from './context.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
+/** Who may call each system route: probes carry no credentials; rendering is pure (no cluster data). */
+export const SYSTEM_POLICIES = {
+  render: { action: 'spec:render', namespaceFrom: 'none' },
+  health: { public: true, why: 'liveness probes carry no credentials' },
+  ready: { public: true, why: 'readiness probes carry no credentials' },
+  // Public or protected by config (the auth plugin's `metrics` option); absent when metrics are off.
+  metrics: { action: 'metrics:read', namespaceFrom: 'none' },
+} as const satisfies Record<string, DeclaredPolicy>;
+
 export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, cluster, status, metrics } = ctx;
 
   app.post(
     '/v1/render',
     {
+      config: { policy: SYSTEM_POLICIES.render },
       schema: {
         tags: ['apps'],
         summary: 'Render App documents to Kubernetes objects (no cluster needed)',
         consumes: BODY_TYPES,
         body: RenderBody,
-        [DOC_RESPONSES]: { 200: RenderResponseSchema, ...errors(400, 413, 415, 422) },
+        [DOC_RESPONSES]: { 200: RenderResponseSchema, ...errors(400, 401, 403, 413, 415, 422, 429) },
       },
     },
     async (request): Promise<RenderResponse> => {
@@ -40,11 +51,11 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { policy: SYSTEM_POLICIES.health }, schema: { tags: ['system'], summary: 'Liveness: the process answers', security: [] } }, async () => ({ status: 'ok' }));
 
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'Readiness: store reachable, cluster reachable, informers synced', [DOC_RESPONSES]: { 200: ReadySchema, 503: ReadySchema } } },
+    { config: { policy: SYSTEM_POLICIES.ready }, schema: { tags: ['system'], summary: 'Readiness: store reachable, cluster reachable, informers synced', security: [], [DOC_RESPONSES]: { 200: ReadySchema, 503: ReadySchema } } },
     async (_request, reply) => {
       const check = async (fn: () => Promise<void> | void): Promise<{ ok: boolean; message?: string }> => {
         try {
@@ -62,7 +73,8 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (berth_ prefix)', produces: ['text/plain'] } }, async (_request, reply) => {
+  if (ctx.config.metrics === 'off') return;
+  app.get('/metrics', { config: { policy: SYSTEM_POLICIES.metrics }, schema: { tags: ['system'], summary: 'Prometheus metrics (berth_ prefix)', produces: ['text/plain'], ...(ctx.config.metrics === 'public' ? { security: [] } : {}) } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });

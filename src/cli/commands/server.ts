@@ -1,6 +1,8 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../api/buildServer.ts';
+import { buildServer, serverContext } from '../../api/buildServer.ts';
+import { ensureBootstrapToken, localTokenPath } from '../../auth/bootstrapToken.ts';
 import { listen } from '../../api/server.ts';
 import { loadConfig, type BerthConfig } from '../../config/config.ts';
 import { BerthError } from '../../errors.ts';
@@ -14,6 +16,39 @@ interface ServerFlags {
   readonly port?: string;
   readonly host?: string;
   readonly databaseUrl?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly stateDir: string;
+}
+
+/** `--tls-cert` and `--tls-key` go together; relative paths are relative to where berth was started. */
+export function tlsFlags(flags: { readonly tlsCert?: string; readonly tlsKey?: string }, cwd: string): { tls?: { certFile: string; keyFile: string } } {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return {};
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    throw new BerthError('BERTH_CLI_USAGE', 'Pass both --tls-cert and --tls-key (PEM files), or neither.');
+  }
+  return { tls: { certFile: resolve(cwd, flags.tlsCert), keyFile: resolve(cwd, flags.tlsKey) } };
+}
+
+/**
+ * First start of an installation: mints the bootstrap admin token into `<stateDir>/admin.token`
+ * (0600) and says WHERE it is, never what it is. A state directory that cannot be written (a
+ * read-only root filesystem) is a warning, not a failure: the server still serves OIDC callers and
+ * existing tokens.
+ */
+export async function announceBootstrapToken(app: FastifyInstance, stateDir: string, io: CliIO, label: string): Promise<void> {
+  const { tokens, audit } = serverContext(app);
+  const shown = relative(io.cwd, localTokenPath(stateDir)) || localTokenPath(stateDir);
+  try {
+    const result = await ensureBootstrapToken({ tokens, audit, stateDir });
+    if (result.status === 'created') io.stdout.write(`${label}${shown} (new admin token, mode 0600; the berth CLI on this machine uses it; "berth token create" makes others)
+`);
+    else if (existsSync(result.path)) io.stdout.write(`${label}${shown}
+`);
+  } catch (e) {
+    io.stderr.write(`warning: could not write the bootstrap admin token to ${shown} (${e instanceof Error ? e.message : String(e)}); pass --state-dir with a writable directory, or use an existing token or OIDC.
+`);
+  }
 }
 
 /** A sqlite:<relative file> URL is relative to the directory berth was started in, not to the process's. */
@@ -59,6 +94,9 @@ export const registerServer: RegisterCommand = (program, ctx) => {
     .option('--port <port>', 'port to listen on, 0 picks a free one (default $BERTH_PORT or 7070)')
     .option('--host <host>', 'address to listen on (default $BERTH_HOST or 127.0.0.1)')
     .option('--database-url <url>', 'sqlite:<file> or postgres://… (default $BERTH_DATABASE_URL or sqlite:.berth/berth.db)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--state-dir <dir>', 'where the bootstrap admin token file (admin.token, mode 0600) is written on first start', '.berth')
     .action(async (flags: ServerFlags) => {
       const { io } = ctx;
       const config = loadConfig(
@@ -67,6 +105,7 @@ export const registerServer: RegisterCommand = (program, ctx) => {
           ...(flags.context !== undefined ? { kubeContext: flags.context } : {}),
           ...(flags.port !== undefined ? { port: intFlag(flags.port, '--port') } : {}),
           ...(flags.host !== undefined ? { host: flags.host } : {}),
+          ...tlsFlags(flags, io.cwd),
         },
         io.env as NodeJS.ProcessEnv,
       );
@@ -75,6 +114,7 @@ export const registerServer: RegisterCommand = (program, ctx) => {
       const app = buildServer({}, final);
       const url = await listenOrExplain(app, final);
       io.stdout.write(`berth server listening on ${url}  (API docs: ${url}/docs)\n`);
+      await announceBootstrapToken(app, resolve(io.cwd, flags.stateDir), io, 'admin token file: ');
       await untilInterrupted(io);
       io.stdout.write('stopping berth server\n');
       await app.close();

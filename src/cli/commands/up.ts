@@ -1,16 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../api/buildServer.ts';
+import { buildServer, createLogger } from '../../api/buildServer.ts';
 import { loadConfig } from '../../config/config.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/startSandbox.ts';
-import { ApiClient } from '../apiClient.ts';
+import { apiClientFromEnv } from '../apiClient.ts';
+import { fetchTrustingCa } from '../caFetch.ts';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
 import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
-import { absoluteDatabaseUrl, listenOrExplain, untilInterrupted } from './server.ts';
+import { absoluteDatabaseUrl, announceBootstrapToken, listenOrExplain, tlsFlags, untilInterrupted } from './server.ts';
 
 const BUNDLED_EXAMPLE = fileURLToPath(new URL('../../../examples/hello.yaml', import.meta.url));
 const SANDBOX_PORT = 6443;
@@ -29,6 +31,8 @@ interface UpFlags {
   readonly dataDir?: string;
   readonly rolloutTimeout: string;
   readonly once?: boolean;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 /** True when nothing listens on host:port right now (the server then binds it a moment later). */
@@ -77,9 +81,12 @@ export const registerUp: RegisterCommand = (program, ctx) => {
     .option('--data-dir <dir>', 'keep the sandbox cluster state in this directory across restarts')
     .option('--rollout-timeout <duration>', 'how long to wait for the example to roll out', '2m')
     .option('--once', 'exit after the example rolled out instead of serving until interrupted')
+    .option('--tls-cert <file>', 'serve the berth API over HTTPS with this PEM certificate; needs --tls-key')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .action(async (flags: UpFlags) => {
       const { io } = ctx;
       const rolloutTimeoutMs = durationFlag(flags.rolloutTimeout, '--rollout-timeout');
+      const tls = tlsFlags(flags, io.cwd);
       const serverPort = flags.port !== undefined ? intFlag(flags.port, '--port') : undefined;
       // Validate before starting anything: bad input changes nothing, not even .berth/.
       let apps: AppDocument[] = [];
@@ -102,19 +109,23 @@ export const registerUp: RegisterCommand = (program, ctx) => {
         const portTaken = serverPort === undefined && !(await portFree(flags.host, SERVER_PORT));
         if (portTaken) port = 0;
         const config = loadConfig(
-          { host: flags.host, port, databaseUrl, kubeconfig: kubeconfigPath, ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }) },
+          { host: flags.host, port, databaseUrl, kubeconfig: kubeconfigPath, ...tls, ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }) },
           io.env as NodeJS.ProcessEnv,
         );
         // Server logs go to stderr so stdout stays the human-readable story of `berth up`.
-        const logger = pino({ level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
+        const logger = createLogger(config, pino.destination({ fd: 2, sync: true }));
         const built = buildServer({ logger }, config);
         const url = await listenOrExplain(built, config); // closes `built` itself when it fails
         app = built;
         io.stdout.write(`berth server     ${url}${portTaken ? ` (port ${SERVER_PORT} is taken)` : ''}\n`);
         io.stdout.write(`API docs         ${url}/docs\n`);
         io.stdout.write(`kubeconfig       ${relative(io.cwd, kubeconfigPath) || kubeconfigPath}\n`);
+        const stateDir = join(io.cwd, '.berth');
+        await announceBootstrapToken(built, stateDir, io, 'admin token      ');
 
-        const client = new ApiClient({ baseUrl: url });
+        // The example goes through the authenticated API like any client's deploy, with the local token.
+        const selfSigned = tls.tls !== undefined && !io.env['BERTH_CA_FILE'] ? { fetch: fetchTrustingCa(readFileSync(tls.tls.certFile)) } : {};
+        const client = apiClientFromEnv(io.env, url, { stateDir, ...selfSigned });
         const interrupt = interruptSignal(io);
         try {
           for (const doc of apps) {
