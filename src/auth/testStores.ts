@@ -4,11 +4,11 @@
  * PostgreSQL absent: CI fails, a developer machine skips with the reason (same rule as src/store).
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createAppStore } from '../store/createAppStore.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { redactUrl } from '../store/storeErrors.ts';
 import type { AppStore } from '../store/types.ts';
+import { adminQuery, POSTGRES_ADMIN_URL as ADMIN_URL, postgresUnreachable } from '../store/testPostgres.ts';
 
 export interface TestStore {
   readonly store: AppStore;
@@ -21,27 +21,6 @@ export interface EngineCase {
   open(now?: () => Date): Promise<TestStore>;
 }
 
-const ADMIN_URL = process.env.BERTH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-export async function adminQuery(text: string, url: string = ADMIN_URL): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query(text);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function postgresUnreachable(): Promise<string | undefined> {
-  try {
-    await adminQuery('select 1');
-    return undefined;
-  } catch (e) {
-    return e instanceof Error && e.message !== '' ? e.message : String(e);
-  }
-}
 
 /** The engines to run a contract on; PostgreSQL only when reachable (and required under CI). */
 export async function engineCases(): Promise<EngineCase[]> {

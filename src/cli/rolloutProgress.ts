@@ -4,23 +4,11 @@
  * formatting over AppStatus values, so it is unit-tested with fixed statuses.
  */
 import type { Writable } from 'node:stream';
-import type { AppStatus, RolloutReason, RolloutState } from '../status/types.ts';
+import type { AppStatus, RolloutState } from '../status/types.ts';
+import { isFailureReason, rolloutVerdict, type RolloutVerdict } from '../status/rolloutVerdict.ts';
+
+export { isFailureReason, rolloutVerdict, type RolloutVerdict };
 import { age, formatTable, paint, type Style, type Terminal } from './output.ts';
-
-const FAILURE_REASONS: ReadonlySet<RolloutReason> = new Set([
-  'ImagePullFailed',
-  'CrashLooping',
-  'ConfigError',
-  'ForbiddenByPodSecurity',
-  'QuotaExceeded',
-  'Unschedulable',
-  'ProbeFailing',
-  'ProgressDeadlineExceeded',
-]);
-
-export function isFailureReason(reason: RolloutReason): boolean {
-  return FAILURE_REASONS.has(reason);
-}
 
 const STATE_STYLE: Readonly<Record<RolloutState, Style>> = {
   Pending: 'yellow',
@@ -29,24 +17,6 @@ const STATE_STYLE: Readonly<Record<RolloutState, Style>> = {
   Degraded: 'yellow',
   Failed: 'red',
 };
-
-export type RolloutVerdict =
-  | { readonly done: false }
-  | { readonly done: true; readonly ok: true; readonly status: AppStatus }
-  | { readonly done: true; readonly ok: false; readonly status: AppStatus; readonly superseded: boolean };
-
-/**
- * Whether `status` ends the wait for `revision`: Available at (or past) that revision succeeds;
- * Failed, or Degraded for a failure reason (the new pods fail while old ones still serve), fails.
- * A status of an older revision is still the previous rollout and says nothing yet.
- */
-export function rolloutVerdict(status: AppStatus, revision: number | null): RolloutVerdict {
-  if (revision !== null && (status.revision === null || status.revision < revision)) return { done: false };
-  if (revision !== null && status.revision !== null && status.revision > revision) return { done: true, ok: false, status, superseded: true };
-  if (status.state === 'Available') return { done: true, ok: true, status };
-  if (status.state === 'Failed' || (status.state === 'Degraded' && isFailureReason(status.reason))) return { done: true, ok: false, status, superseded: false };
-  return { done: false };
-}
 
 /** `[######......]` ready of desired; full when nothing is desired (scaled to zero is done). */
 export function progressBar(ready: number, desired: number, width: number, term: Pick<Terminal, 'tty'>): string {

@@ -6,8 +6,9 @@ import type { KubeObject } from '../manifests/kubeObject.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { ResolvedApp } from '../spec/resolvedApp.ts';
-import type { AppStatus, RolloutReason, StatusEngine } from '../status/types.ts';
+import type { AppStatus, StatusEngine } from '../status/types.ts';
 import type { AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction, RevisionOutcome, RevisionRow } from '../store/types.ts';
+import { rolloutVerdict } from '../status/rolloutVerdict.ts';
 import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION } from './changePlan.ts';
 import { diffSummary } from './diffSummary.ts';
 import { KeyedMutex } from './keyedMutex.ts';
@@ -142,22 +143,8 @@ export interface DeployEngine {
   rolloutOf(namespace: string, name: string, revision: number): Promise<RolloutResult> | undefined;
 }
 
-/** Reasons that make a rollout fail, whether the state is Failed or Degraded (old pods still serve). */
-const FAILURE_REASONS: ReadonlySet<RolloutReason> = new Set<RolloutReason>([
-  'ImagePullFailed',
-  'CrashLooping',
-  'ConfigError',
-  'ForbiddenByPodSecurity',
-  'QuotaExceeded',
-  'Unschedulable',
-  'ProbeFailing',
-  'ProgressDeadlineExceeded',
-]);
-
 function rolloutFinished(s: AppStatus, revision: number): boolean {
-  if (s.revision !== null && s.revision > revision) return true;
-  if (s.revision !== revision) return false;
-  return s.state === 'Available' || s.state === 'Failed' || (s.state === 'Degraded' && FAILURE_REASONS.has(s.reason));
+  return rolloutVerdict(s, revision).done;
 }
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;

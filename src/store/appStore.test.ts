@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeAppStoreContract } from './appStore.contract.ts';
 import { createAppStore } from './createAppStore.ts';
 import { createMemoryAppStore } from './memoryAppStore.ts';
 import { redactUrl } from './storeErrors.ts';
 import type { AppStore } from './types.ts';
+import { adminQuery, POSTGRES_ADMIN_URL as ADMIN_URL, postgresUnreachable } from './testPostgres.ts';
 
 describeAppStoreContract('memory', async ({ now }) => {
   const store = createMemoryAppStore({ now });
@@ -44,29 +44,7 @@ describeAppStoreContract('sqlite file', async ({ now }) => {
 
 // --- PostgreSQL: a fresh database per run, dropped afterwards -------------------------------------
 
-const ADMIN_URL = process.env.BERTH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query(text);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function postgresReachable(): Promise<string | undefined> {
-  try {
-    await adminQuery('select 1');
-    return undefined;
-  } catch (e) {
-    return e instanceof Error && e.message !== '' ? e.message : String(e);
-  }
-}
-
-const pgUnreachable = await postgresReachable();
+const pgUnreachable = await postgresUnreachable();
 if (pgUnreachable !== undefined) {
   if (process.env.CI) {
     throw new Error(`PostgreSQL is unreachable at ${redactUrl(ADMIN_URL)} (${pgUnreachable}); CI must run the PostgreSQL store contract`);
