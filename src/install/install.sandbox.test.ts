@@ -65,6 +65,25 @@ describe('berth install against the sandbox', () => {
     expect(cr.rules?.[0]?.resourceNames).toEqual(['default', 'shop']);
   });
 
+  it('removes the cluster-wide read rights an older install granted', async () => {
+    const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: 'berth-status-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }] } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'berth-status-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-status-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'berth', namespace: 'berth-system' }],
+      },
+    });
+    const res = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags]);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('removed obsolete ClusterRoleBinding/berth-status-reader');
+    expect(res.out).toContain('removed obsolete ClusterRole/berth-status-reader');
+    const names = (await rbac.listClusterRole()).items.map((r) => r.metadata?.name);
+    expect(names).not.toContain('berth-status-reader');
+    expect((await rbac.listClusterRoleBinding()).items.map((r) => r.metadata?.name)).not.toContain('berth-status-reader');
+  });
+
   it('gives pods that Pod Security "restricted" admits in berth\'s namespace', async () => {
     const core = loadKubeConfig(sb.kubeconfig).makeApiClient(CoreV1Api);
     const deadline = Date.now() + 20_000;

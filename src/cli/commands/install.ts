@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
 import { toBerthError } from '../../cluster/kubeErrors.ts';
@@ -118,6 +118,18 @@ export const registerInstall: RegisterCommand = (program, ctx) => {
           throw toBerthError(e, `apply ${where(obj)}`);
         }
         io.stdout.write(`  applied ${where(obj)}\n`);
+      }
+      // Upgrades: rights an older berth needed and this one does not are removed, not left behind.
+      const objectApi = KubernetesObjectApi.makeApiClient(kc);
+      for (const old of plan.obsolete) {
+        const ref = { apiVersion: old.apiVersion, kind: old.kind, metadata: { name: old.name } };
+        try {
+          await objectApi.delete(ref);
+          io.stdout.write(`  removed obsolete ${old.kind}/${old.name}\n`);
+        } catch (e) {
+          if (e instanceof ApiException && e.code === 404) continue;
+          throw toBerthError(e, `delete obsolete ${old.kind}/${old.name}`);
+        }
       }
       const db = plan.objects.some((o) => o.kind === 'Deployment' && JSON.stringify(o).includes('secretKeyRef'));
       io.stdout.write(

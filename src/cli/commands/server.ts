@@ -19,6 +19,7 @@ interface ServerFlags {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly stateDir: string;
+  readonly managedNamespaces?: string;
 }
 
 /** `--tls-cert` and `--tls-key` go together; relative paths are relative to where berth was started. */
@@ -96,6 +97,7 @@ export const registerServer: RegisterCommand = (program, ctx) => {
     .option('--database-url <url>', 'sqlite:<file> or postgres://… (default $BERTH_DATABASE_URL or sqlite:.berth/berth.db)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--managed-namespaces <a,b>', 'only deploy to and watch these namespaces (default $BERTH_MANAGED_NAMESPACES, else all); the install grants rights only there')
     .option('--state-dir <dir>', 'where the bootstrap admin token file (admin.token, mode 0600) is written on first start', '.berth')
     .action(async (flags: ServerFlags) => {
       const { io } = ctx;
@@ -106,6 +108,7 @@ export const registerServer: RegisterCommand = (program, ctx) => {
           ...(flags.port !== undefined ? { port: intFlag(flags.port, '--port') } : {}),
           ...(flags.host !== undefined ? { host: flags.host } : {}),
           ...tlsFlags(flags, io.cwd),
+          ...(flags.managedNamespaces !== undefined ? { managedNamespaces: flags.managedNamespaces.split(',').map((n) => n.trim()).filter((n) => n !== '') } : {}),
         },
         io.env as NodeJS.ProcessEnv,
       );

@@ -61,6 +61,12 @@ async function startSandboxOnPreferredPort(flags: UpFlags, kubeconfigPath: strin
   }
 }
 
+/** `spec.expose.ingress.host` of a raw App document, when it has one. */
+function ingressHostOf(document: unknown): string | undefined {
+  const host = (document as { spec?: { expose?: { ingress?: { host?: unknown } } } } | null)?.spec?.expose?.ingress?.host;
+  return typeof host === 'string' ? host : undefined;
+}
+
 /**
  * `berth up`: everything in one process for trying berth out. The embedded sandbox cluster, the berth
  * server against it (SQLite in .berth/), and the bundled example deployed through the server's own
@@ -120,6 +126,7 @@ export const registerUp: RegisterCommand = (program, ctx) => {
         io.stdout.write(`berth server     ${url}${portTaken ? ` (port ${SERVER_PORT} is taken)` : ''}\n`);
         io.stdout.write(`API docs         ${url}/docs\n`);
         io.stdout.write(`kubeconfig       ${relative(io.cwd, kubeconfigPath) || kubeconfigPath}\n`);
+        if (sandbox.ingress) io.stdout.write(`ingress          ${sandbox.ingress.httpUrl} (HTTP) and ${sandbox.ingress.httpsUrl} (HTTPS), routed by Host header\n`);
         const stateDir = join(io.cwd, '.berth');
         await announceBootstrapToken(built, stateDir, io, 'admin token      ');
 
@@ -142,8 +149,17 @@ export const registerUp: RegisterCommand = (program, ctx) => {
         }
         if (exit === EXIT.OK) {
           const berthUrl = url === `http://127.0.0.1:${SERVER_PORT}` ? '' : `  export BERTH_URL=${url}\n`;
+          const first = apps[0];
+          const watch = first ? `  npx berth status ${first.name}${first.namespace === 'default' ? '' : ` -n ${first.namespace}`} --watch\n` : '';
+          // No DNS here: the sandbox ingress routes on the Host header, so curl sets it explicitly.
+          const curls = sandbox.ingress
+            ? apps.flatMap((a) => {
+                const host = ingressHostOf(a.document);
+                return host ? [`  curl -H 'Host: ${host}' ${sandbox.ingress?.httpUrl ?? ''}/\n`] : [];
+              })
+            : [];
           io.stdout.write(
-            `\nTry it:\n\n${berthUrl}  npx berth apps\n  npx berth status hello --watch\n\nLook at the cluster with kubectl:\n\n  export KUBECONFIG=${kubeconfigPath}\n  kubectl get deploy,pods,svc,hpa\n\n`,
+            `\nTry it:\n\n${berthUrl}  npx berth apps\n${watch}${curls.join('')}\nLook at the cluster with kubectl:\n\n  export KUBECONFIG=${kubeconfigPath}\n  kubectl get deploy,pods,svc,hpa\n\n`,
           );
           if (!flags.once) {
             io.stdout.write('Press Ctrl-C to stop.\n');
