@@ -11,6 +11,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { createAuditLog, type AuditLog } from '../audit/auditLog.ts';
 import { registerAuditRoutes } from '../audit/auditRoutes.ts';
 import { authPlugin } from '../auth/authPlugin.ts';
+import { describeBootstrapResult, registerBootstrapToken } from '../auth/bootstrapToken.ts';
 import { createOidcVerifier, type OidcVerifier } from '../auth/oidcVerifier.ts';
 import { createRateLimiter, type RateLimiter } from '../auth/rateLimiter.ts';
 import { redactText } from '../auth/redact.ts';
@@ -270,6 +271,11 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   app.addHook('onReady', async () => {
     logger.info({ config: redactConfig(config) }, 'berth server starting');
     await store.migrate();
+    if (config.bootstrapToken !== undefined) {
+      // Before serving: the operator's first admin token must work from the first request.
+      const bootstrap = await registerBootstrapToken({ store, audit, token: config.bootstrapToken, now: () => clock.now() });
+      logger.info({ tokenId: bootstrap.id, bootstrap: bootstrap.status }, describeBootstrapResult(bootstrap));
+    }
     if (ownStatus) {
       // Not awaited: an unreachable cluster must not keep the API down; /readyz reports it instead.
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));

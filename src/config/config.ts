@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { REDACTED } from '../auth/redact.ts';
+import { TOKEN_PATTERN } from '../auth/tokens.ts';
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { DNS1123_LABEL } from '../spec/formats.ts';
 
@@ -23,6 +25,12 @@ export const ConfigSchema = Type.Object(
       Type.Array(Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source }), {
         minItems: 1,
         description: 'The only namespaces berth deploys into and watches (BERTH_MANAGED_NAMESPACES, comma-separated); all namespaces when absent. Lets berth run with per-namespace Roles only.',
+      }),
+    ),
+    bootstrapToken: Type.Optional(
+      Type.String({
+        pattern: TOKEN_PATTERN.source,
+        description: 'An admin token from `berth token generate`, registered at start (only its hash) while the store has no active admin token; ignored otherwise (BERTH_BOOTSTRAP_TOKEN). Never logged.',
       }),
     ),
     rolloutTimeoutMs: Type.Integer({ minimum: 1, default: 300_000, description: 'How long a rollout is tracked before it counts as failed.' }),
@@ -93,7 +101,12 @@ const ENV_KEYS: ReadonlyArray<readonly [string, keyof BerthConfig]> = [
   ['BERTH_METRICS', 'metrics'],
   ['KUBECONFIG', 'kubeconfig'],
   ['BERTH_MANAGED_NAMESPACES', 'managedNamespaces'],
+  ['BERTH_BOOTSTRAP_TOKEN', 'bootstrapToken'],
+  ['BERTH_MAX_STREAMS_PER_PRINCIPAL', 'maxStreamsPerPrincipal'],
 ];
+
+/** Keys whose values are credentials: never echoed in a problem, replaced by redactConfig. */
+const SECRET_KEYS = new Set<string>(['bootstrapToken']);
 
 const NUMERIC = new Set<keyof BerthConfig>(['port', 'rolloutTimeoutMs', 'reconcileIntervalMs', 'bodyLimitBytes', 'requestTimeoutMs', 'maxStreamsPerPrincipal']);
 
@@ -108,9 +121,16 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     // KUBECONFIG may list several files; berth uses the first, like the client's default loader merges from it.
-    const value = key === 'kubeconfig' ? raw.split(':')[0] : key === 'managedNamespaces' ? raw.split(',').map((ns) => ns.trim()).filter((ns) => ns !== '') : raw;
+    const value = key === 'kubeconfig' ? raw.split(':')[0] : key === 'managedNamespaces' ? raw.split(',').map((ns) => ns.trim()).filter((ns) => ns !== '') : key === 'bootstrapToken' ? raw.trim() : raw;
     fromEnv[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : value;
     source.set(key, name);
+  }
+  // rateLimit is nested, so its two numbers have a variable each.
+  const rps = env['BERTH_RATE_LIMIT_RPS'];
+  const burst = env['BERTH_RATE_LIMIT_BURST'];
+  if ((rps !== undefined && rps !== '') || (burst !== undefined && burst !== '')) {
+    fromEnv['rateLimit'] = { ...(rps ? { ratePerSecond: Number(rps) } : {}), ...(burst ? { burst: Number(burst) } : {}) };
+    source.set('rateLimit', 'BERTH_RATE_LIMIT_RPS/BERTH_RATE_LIMIT_BURST');
   }
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
@@ -124,7 +144,7 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     problems.push(
       unknown
         ? problem('BERTH_CONFIG_INVALID', e.path, `unknown configuration key ${JSON.stringify(key)}`, { value: e.value })
-        : problem('BERTH_CONFIG_INVALID', e.path, `${key}${from}: ${e.message}`, { value: e.value }),
+        : problem('BERTH_CONFIG_INVALID', e.path, `${key}${from}: ${e.message}`, SECRET_KEYS.has(key) ? {} : { value: e.value }),
     );
   }
   // TypeBox reports additional properties at the object; name each unknown key instead.
@@ -142,9 +162,9 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
   return deepFreeze(withDefaults) as BerthConfig;
 }
 
-/** A copy safe to log: the database password is replaced. */
+/** A copy safe to log: the database password and the bootstrap token are replaced. */
 export function redactConfig(config: BerthConfig): Record<string, unknown> {
-  return { ...config, databaseUrl: redactUrl(config.databaseUrl) };
+  return { ...config, databaseUrl: redactUrl(config.databaseUrl), ...(config.bootstrapToken !== undefined ? { bootstrapToken: REDACTED } : {}) };
 }
 
 export function redactUrl(url: string): string {

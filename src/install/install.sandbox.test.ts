@@ -54,6 +54,10 @@ describe('berth install against the sandbox', () => {
     expect(first.code).toBe(0);
     const expected = renderInstall({ managedNamespaces: ['default', 'shop'] });
     for (const o of expected) expect(first.out).toContain(`applied ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}\n`);
+    // The two steps to the first admin token, without any token in them.
+    expect(first.out).toContain('kubectl -n berth-system create secret generic berth-bootstrap --from-literal=token="$(berth token generate)"');
+    expect(first.out).toContain('kubectl -n berth-system rollout restart deployment/berth');
+    expect(first.out).not.toMatch(/berth_[0-9a-f]{16}_/);
     const again = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags]);
     expect(again.code).toBe(0);
 

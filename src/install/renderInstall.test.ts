@@ -163,7 +163,10 @@ spec:
     const c = pod.containers[0] ?? {};
     expect(c['securityContext']).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(c['args']).toEqual(['server']);
-    expect(c['env']).toEqual([{ name: 'BERTH_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'berth-database', key: 'url' } } }]);
+    expect(c['env']).toEqual([
+      { name: 'BERTH_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'berth-database', key: 'url' } } },
+      { name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: 'berth-bootstrap', key: 'token', optional: true } } },
+    ]);
     expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({ BERTH_HOST: '0.0.0.0', BERTH_LOG_LEVEL: 'info', BERTH_MANAGED_NAMESPACES: 'shop,web', BERTH_PORT: '8080' });
     expect(dep.spec.replicas).toBe(2);
     expect(find(objects, 'PodDisruptionBudget', 'berth')).toBeDefined();
@@ -177,7 +180,16 @@ spec:
     expect(dep.spec.replicas).toBe(1);
     expect(eph.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
     expect(find(eph, 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_DATABASE_URL: 'sqlite:/tmp/berth.db' });
-    expect(JSON.stringify(eph)).not.toContain('secretKeyRef');
+    // Only the optional bootstrap token comes from a Secret.
+    const container = (find(eph, 'Deployment', 'berth') as KubeObject & { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } }).spec.template.spec.containers[0] ?? {};
+    expect(container['env']).toEqual([{ name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: 'berth-bootstrap', key: 'token', optional: true } } }]);
+  });
+
+  it('hands berth its bootstrap admin token from Secret berth-bootstrap through the kubelet: optional, in no ConfigMap, no Secret rights', () => {
+    const dep = JSON.stringify(find(objects, 'Deployment', 'berth'));
+    expect(dep).toContain('{"name":"BERTH_BOOTSTRAP_TOKEN","valueFrom":{"secretKeyRef":{"name":"berth-bootstrap","key":"token","optional":true}}}');
+    expect(JSON.stringify(objects.filter((o) => o.kind !== 'Deployment'))).not.toContain('BERTH_BOOTSTRAP_TOKEN');
+    expect(flatten(allRules(objects)).filter((r) => r.includes('secrets'))).toEqual([]);
   });
 
   it('rejects bad options with every problem named', () => {

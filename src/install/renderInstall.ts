@@ -25,6 +25,11 @@ export const NAMESPACES_CLUSTER_ROLE_NAME = 'berth-namespaces';
  */
 export const STATUS_CLUSTER_ROLE_NAME = 'berth-status-reader';
 export const DEFAULT_DATABASE_SECRET = { secret: 'berth-database', key: 'url' } as const;
+/**
+ * The Secret the operator creates with `berth token generate`; berth registers its token as the first
+ * admin (BERTH_BOOTSTRAP_TOKEN). Optional, so the pods start without it.
+ */
+export const BOOTSTRAP_SECRET = { secret: 'berth-bootstrap', key: 'token' } as const;
 /** The port berth listens on inside the pod (the Service serves it on 80). */
 export const BERTH_CONTAINER_PORT = 8080;
 
@@ -125,15 +130,20 @@ function resolveBerthApp(opts: InstallOptions, namespace: string, managed: reado
 }
 
 /**
- * berth's pods call the Kubernetes API, so they are the one workload that needs its ServiceAccount
- * token. The App spec has no field for this (apps should not have it), so it is switched on here, at
- * the pod and not at the ServiceAccount: only berth's own pods get the token, never another pod that
- * names the ServiceAccount. The token is the kubelet's bound, expiring, audience-scoped projection.
+ * What berth's own pods need beyond an app's hardened defaults; the App spec has no field for either
+ * (apps should not have them), so they are set here, on berth's Deployment only:
+ * - its ServiceAccount token: berth calls the Kubernetes API. Switched on at the pod, not at the
+ *   ServiceAccount, so no other pod naming the ServiceAccount gets it. The token is the kubelet's
+ *   bound, expiring, audience-scoped projection.
+ * - BERTH_BOOTSTRAP_TOKEN from the Secret berth-bootstrap, `optional: true` so the pods also start
+ *   without it. The kubelet injects it: berth needs no right to read Secrets through the API.
  */
-function withApiToken(obj: KubeObject): KubeObject {
+function withBerthPodNeeds(obj: KubeObject): KubeObject {
   if (obj.kind !== 'Deployment') return obj;
-  const spec = obj['spec'] as { template: { spec: Record<string, unknown> } } & Record<string, unknown>;
-  return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, automountServiceAccountToken: true } } } };
+  const spec = obj['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } & Record<string, unknown> } } & Record<string, unknown>;
+  const bootstrapEnv = { name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: BOOTSTRAP_SECRET.secret, key: BOOTSTRAP_SECRET.key, optional: true } } };
+  const containers = spec.template.spec.containers.map((c) => ({ ...c, env: [...((c['env'] as unknown[] | undefined) ?? []), bootstrapEnv] }));
+  return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, automountServiceAccountToken: true, containers } } } };
 }
 
 function subject(namespace: string): Record<string, string> {
@@ -188,7 +198,7 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   ];
 
   // The Namespace carries Pod Security "restricted" (enforce, warn, audit) like every berth namespace.
-  const own = renderApp(app, { includeNamespace: true }).map(withApiToken);
+  const own = renderApp(app, { includeNamespace: true }).map(withBerthPodNeeds);
   const sa = own.findIndex((o) => o.kind === 'ServiceAccount');
   // Rights exist before the pods that use them start.
   const objects = [...own.slice(0, sa + 1), ...rbac, ...own.slice(sa + 1)];

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
 import { toBerthError } from '../../cluster/kubeErrors.ts';
 import { BerthError, type Problem } from '../../errors.ts';
-import { DEFAULT_BERTH_IMAGE, DEFAULT_DATABASE_SECRET, DEFAULT_INSTALL_NAMESPACE, planInstall, type InstallOptions } from '../../install/renderInstall.ts';
+import { BOOTSTRAP_SECRET, DEFAULT_BERTH_IMAGE, DEFAULT_DATABASE_SECRET, DEFAULT_INSTALL_NAMESPACE, planInstall, type InstallOptions } from '../../install/renderInstall.ts';
 import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, type CliIO } from '../io.ts';
@@ -75,6 +75,23 @@ export function installOptionsFromFlags(flags: InstallFlags): InstallOptions {
   };
 }
 
+/**
+ * How the operator gets the first admin token: berth cannot write one to its read-only filesystem, so
+ * the operator makes it and berth registers its hash (BERTH_BOOTSTRAP_TOKEN from Secret berth-bootstrap).
+ * The commands print no secret: the token goes from `berth token generate` straight into the Secret.
+ */
+export function bootstrapSteps(namespace: string): string[] {
+  const { secret, key } = BOOTSTRAP_SECRET;
+  return [
+    '  First admin token (skip if this installation already has one):',
+    `    1. kubectl -n ${namespace} create secret generic ${secret} --from-literal=${key}="$(berth token generate)"`,
+    `       kubectl -n ${namespace} rollout restart deployment/berth   # pods read the Secret when they start; berth stores only its hash`,
+    `    2. export BERTH_TOKEN="$(kubectl -n ${namespace} get secret ${secret} -o jsonpath='{.data.${key}}' | base64 -d)"`,
+    '       then create your own tokens (berth token create ...), revoke the bootstrap one (berth token revoke bootstrap)',
+    `       and delete the Secret (kubectl -n ${namespace} delete secret ${secret}).`,
+  ];
+}
+
 function writeWarnings(io: CliIO, warnings: readonly Problem[]): void {
   for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.path}: ${w.message}\n  hint: ${w.hint}\n`);
 }
@@ -101,7 +118,8 @@ export const registerInstall: RegisterCommand = (program, ctx) => {
     .option('--context <name>', 'kubeconfig context (default: its current context)')
     .action(async (flags: InstallFlags) => {
       const { io } = ctx;
-      const plan = planInstall(installOptionsFromFlags(flags));
+      const options = installOptionsFromFlags(flags);
+      const plan = planInstall(options);
       writeWarnings(io, plan.warnings);
       if (flags.print) {
         io.stdout.write(flags.output === 'json' ? toJsonList(plan.objects) : toYaml(plan.objects));
@@ -131,11 +149,12 @@ export const registerInstall: RegisterCommand = (program, ctx) => {
           throw toBerthError(e, `delete obsolete ${old.kind}/${old.name}`);
         }
       }
-      const db = plan.objects.some((o) => o.kind === 'Deployment' && JSON.stringify(o).includes('secretKeyRef'));
+      const db = options.database !== 'ephemeral-sqlite';
       io.stdout.write(
         [
           `berth installed (${plan.objects.length} objects).`,
           ...(db ? [`  The server reads BERTH_DATABASE_URL from a Secret (see --database-secret); create it if it does not exist yet.`] : []),
+          ...bootstrapSteps(flags.namespace),
           `  Check its rights: berth rbac check --namespace ${flags.namespace} --managed-namespaces ${namespaceList(flags.managedNamespaces).join(',')} (with berth's ServiceAccount credentials)`,
           '',
         ].join('\n'),

@@ -47,7 +47,7 @@ export async function announceBootstrapToken(app: FastifyInstance, stateDir: str
     else if (existsSync(result.path)) io.stdout.write(`${label}${shown}
 `);
   } catch (e) {
-    io.stderr.write(`warning: could not write the bootstrap admin token to ${shown} (${e instanceof Error ? e.message : String(e)}); pass --state-dir with a writable directory, or use an existing token or OIDC.
+    io.stderr.write(`warning: could not write the bootstrap admin token to ${shown} (${e instanceof Error ? e.message : String(e)}); pass --state-dir with a writable directory, set BERTH_BOOTSTRAP_TOKEN (berth token generate), or use an existing token or OIDC.
 `);
   }
 }

@@ -17,6 +17,7 @@ import { authPlugin } from '../../auth/authPlugin.ts';
 import { ensureBootstrapToken, localTokenPath, readLocalToken } from '../../auth/bootstrapToken.ts';
 import { registerTokenRoutes } from '../../auth/tokenRoutes.ts';
 import { createTokenStore, type TokenStore } from '../../auth/tokenStore.ts';
+import { parseToken } from '../../auth/tokens.ts';
 import { createMemoryAppStore } from '../../store/memoryAppStore.ts';
 import type { CliIO } from '../io.ts';
 import { main } from '../main.ts';
@@ -159,5 +160,17 @@ describe('berth token / berth audit', () => {
     expect(() => parseLifetime('0d', '--expires')).toThrow(/lifetime/);
     expect(timeFlag('2h', '--since', Date.parse('2030-01-01T02:00:00Z'))).toBe('2030-01-01T00:00:00.000Z');
     expect(timeFlag('2030-01-01T00:00:00+01:00', '--since')).toBe('2029-12-31T23:00:00.000Z');
+  });
+});
+
+describe('berth token generate', () => {
+  it('prints only a fresh token in the real format, without a server, and the token store accepts its shape', async () => {
+    const a = await run(['token', 'generate'], { BERTH_URL: 'http://127.0.0.1:9' });
+    const b = await run(['token', 'generate']);
+    expect(a.code).toBe(0);
+    expect(a.err).toBe('');
+    expect(a.out).toMatch(/^berth_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/);
+    expect(parseToken(a.out.trim())).toBeDefined();
+    expect(b.out).not.toBe(a.out);
   });
 });

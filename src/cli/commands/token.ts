@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { TokenInfo } from '../../auth/apiTypes.ts';
 import { parseNamespaces, ROLES, type Role } from '../../auth/policy.ts';
+import { generateToken } from '../../auth/tokens.ts';
 import { BerthError } from '../../errors.ts';
 import { authClientFor } from '../authClient.ts';
 import type { RegisterCommand } from '../command.ts';
@@ -47,7 +48,16 @@ interface CreateFlags {
 
 /** `berth token create|list|revoke`: API tokens (admin only on the server side). */
 export const registerToken: RegisterCommand = (program, ctx) => {
-  const token = program.command('token').description('Create, list and revoke API tokens (needs an admin token).');
+  const token = program.command('token').description('Create, list and revoke API tokens (needs an admin token); generate a bootstrap token.');
+
+  token
+    .command('generate')
+    .description('Print a fresh token (berth_<id>_<secret>) and nothing else, for the Secret berth-bootstrap that berth registers as its first admin (BERTH_BOOTSTRAP_TOKEN); talks to no server.')
+    .action(() => {
+      // Only the token on stdout: $(berth token generate) goes straight into `kubectl create secret`.
+      ctx.io.stdout.write(`${generateToken().token}\n`);
+      ctx.setExit(EXIT.OK);
+    });
 
   const create = token
     .command('create')
