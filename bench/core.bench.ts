@@ -14,6 +14,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { readLocalTokenSync } from '../src/auth/bootstrapToken.ts';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -73,9 +74,11 @@ const helloAs = (name: string, namespace: string): Record<string, unknown> => ({
 
 /** Starts `berth server` and resolves once it prints its URL. */
 async function startServer(kubeconfig: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`], {
+  const child = spawn(process.execPath, [BIN, 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')], {
     cwd: dir,
-    env: { ...process.env, BERTH_LOG_LEVEL: 'warn' },
+    // One admin token drives every request and 500 streams here; the per-token abuse limits (on by
+    // default) are raised so the benchmark measures the server, not its rate limiter.
+    env: { ...process.env, BERTH_LOG_LEVEL: 'warn', BERTH_MAX_STREAMS_PER_PRINCIPAL: '1000', BERTH_RATE_LIMIT_RPS: '100000', BERTH_RATE_LIMIT_BURST: '100000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -225,7 +228,10 @@ try {
   const started = await startServer(kubeconfig, dir);
   server = started.child;
   const pid = server.pid ?? 0;
-  const client = new ApiClient({ baseUrl: started.url });
+  // The server writes its bootstrap admin token right after it starts listening.
+  let token: string | undefined;
+  await until(async () => (token = readLocalTokenSync(join(dir, 'state'))) !== undefined, 30_000);
+  const client = new ApiClient({ baseUrl: started.url, ...(token !== undefined ? { token } : {}) });
   await until(async () => (await client.readyz()).ready, 30_000);
   await sleep(2000);
   const idle = rssOf(pid);
