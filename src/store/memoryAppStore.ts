@@ -9,6 +9,7 @@ import { BerthError } from '../errors.ts';
 import {
   compareKeys,
   fromJsonText,
+  guardedTx,
   isUnfinished,
   revisionConflict,
   revisionNotFound,
@@ -254,17 +255,7 @@ export function createMemoryAppStore(opts: MemoryAppStoreOptions = {}): AppStore
             if (!open) throw new BerthError('BERTH_INTERNAL', 'transaction already finished');
             return op(...args);
           };
-        const tx: AppStoreTx = {
-          createRevision: guard(ops.createRevision),
-          getApp: guard(ops.getApp),
-          listApps: guard(ops.listApps),
-          getRevision: guard(ops.getRevision),
-          listRevisions: guard(ops.listRevisions),
-          setApplied: guard(ops.setApplied),
-          finishRevision: guard(ops.finishRevision),
-          unfinishedRevisions: guard(ops.unfinishedRevisions),
-          deleteApp: guard(ops.deleteApp),
-        };
+        const tx: AppStoreTx = guardedTx(ops, guard);
         txState.set(tx, state);
         try {
           return await fn(tx);

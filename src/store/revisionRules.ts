@@ -2,7 +2,7 @@
  * Rules every store engine shares, kept pure so the memory and SQL engines cannot drift apart.
  */
 import { BerthError } from '../errors.ts';
-import type { RevisionOutcome } from './types.ts';
+import type { AppStoreTx, RevisionOutcome } from './types.ts';
 
 /** Outcomes of a revision that is still in flight; `unfinishedRevisions` resumes these at start. */
 export const UNFINISHED_OUTCOMES: readonly RevisionOutcome[] = ['accepted', 'applied'];
@@ -46,4 +46,22 @@ export function compareKeys(a: readonly [string, string], b: readonly [string, s
   if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
   return 0;
+}
+
+/** Wraps one store operation; each engine adds its own checks (transaction still open, error mapping). */
+export type TxGuard = <A extends unknown[], R>(op: (...args: A) => Promise<R>) => (...args: A) => Promise<R>;
+
+/** A transaction's operations: `ops` bound to the open transaction, every one through `guard`. */
+export function guardedTx(ops: AppStoreTx, guard: TxGuard): AppStoreTx {
+  return {
+    createRevision: guard(ops.createRevision),
+    getApp: guard(ops.getApp),
+    listApps: guard(ops.listApps),
+    getRevision: guard(ops.getRevision),
+    listRevisions: guard(ops.listRevisions),
+    setApplied: guard(ops.setApplied),
+    finishRevision: guard(ops.finishRevision),
+    unfinishedRevisions: guard(ops.unfinishedRevisions),
+    deleteApp: guard(ops.deleteApp),
+  };
 }

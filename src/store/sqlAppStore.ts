@@ -18,6 +18,7 @@ import { migrateToLatest, type SqlEngine } from './migrations.ts';
 import {
   UNFINISHED_OUTCOMES,
   fromJsonText,
+  guardedTx,
   revisionConflict,
   revisionNotFound,
   storeClosed,
@@ -328,17 +329,7 @@ function createSqlAppStore(engine: SqlEngine, db: Kysely<Database>, target: stri
                 throw toStoreError(e, target, secrets);
               }
             };
-          const tx: AppStoreTx = {
-            createRevision: guard(ops.createRevision),
-            getApp: guard(ops.getApp),
-            listApps: guard(ops.listApps),
-            getRevision: guard(ops.getRevision),
-            listRevisions: guard(ops.listRevisions),
-            setApplied: guard(ops.setApplied),
-            finishRevision: guard(ops.finishRevision),
-            unfinishedRevisions: guard(ops.unfinishedRevisions),
-            deleteApp: guard(ops.deleteApp),
-          };
+          const tx: AppStoreTx = guardedTx(ops, guard);
           txExecutors.set(tx, trx);
           try {
             return await fn(tx);
