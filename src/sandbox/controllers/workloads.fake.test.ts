@@ -104,9 +104,13 @@ describe('HPA', () => {
     }
     await eventually(async () => spec((await client.get(RES.deployments, 'default', 'low')) as KObject)['replicas'] === 3, 5000, 'raised to min');
     await eventually(async () => spec((await client.get(RES.deployments, 'default', 'high')) as KObject)['replicas'] === 4, 5000, 'lowered to max');
-    expect(client.all(RES.events).some((e) => e['message'] === 'New size: 3; reason: Current number of replicas below Spec.MinReplicas')).toBe(true);
-    expect(client.all(RES.events).some((e) => e['message'] === 'New size: 4; reason: Current number of replicas above Spec.MaxReplicas')).toBe(true);
-    const low = (await client.get(RES.hpas, 'default', 'low')) as KObject;
+    // The event is recorded after the scale write, so it may trail the replica count.
+    await eventually(() => client.all(RES.events).some((e) => e['message'] === 'New size: 3; reason: Current number of replicas below Spec.MinReplicas'), 5000, 'min event');
+    await eventually(() => client.all(RES.events).some((e) => e['message'] === 'New size: 4; reason: Current number of replicas above Spec.MaxReplicas'), 5000, 'max event');
+    const low = await eventually(async () => {
+      const h = await client.get(RES.hpas, 'default', 'low');
+      return h && getCondition(status(h)['conditions'], 'ScalingLimited') ? h : undefined;
+    }, 5000, 'ScalingLimited');
     expect(getCondition(status(low)['conditions'], 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooFewReplicas' });
   });
 });
