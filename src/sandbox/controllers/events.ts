@@ -29,10 +29,15 @@ const MAX_CACHE = 4096;
  * type, reason, message and source become one Event whose `count` and `lastTimestamp` grow.
  * Writes are fire-and-forget (a failed event never fails a sync), serialised per aggregate.
  */
+let eventSeq = 0;
+function nextEventSeq(): number {
+  eventSeq = (eventSeq + 1) % 1_000_000;
+  return eventSeq;
+}
+
 export class EventRecorder implements EventSink {
   private readonly cache = new Map<string, Aggregate>();
   private readonly pending = new Set<Promise<void>>();
-  private seq = 0;
 
   constructor(
     private readonly client: ClusterClient,
@@ -118,8 +123,11 @@ export class EventRecorder implements EventSink {
   }
 
   private hexStamp(): string {
-    // client-go names events <object>.<UnixNano in hex>; a sequence keeps same-millisecond names unique.
-    const nanos = BigInt(this.clock.now()) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
+    // client-go names events <object>.<UnixNano in hex>. The sequence that keeps same-millisecond names
+    // unique is process-wide: recorders of different components (deployment and HPA controllers) name
+    // events of same-named objects ("web" the Deployment, "web" the HPA), and a per-recorder counter let
+    // their names collide, so the second create failed with AlreadyExists and the event was lost.
+    const nanos = BigInt(this.clock.now()) * 1_000_000n + BigInt(nextEventSeq());
     return nanos.toString(16);
   }
 }

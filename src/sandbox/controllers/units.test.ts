@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mostRecent, nextAfter, parseCron } from './cron.ts';
 import { EventRecorder } from './events.ts';
+import type { Clock } from './clock.ts';
 import { computeHash, fnv32a, safeEncodeString } from './hash.ts';
 import { behaviorFrom, normalizeWithBehavior, utilizationReplicas } from './hpaMath.ts';
 import { cpuMillis, matchesSelector, memoryBytes, podRequests } from './objects.ts';
@@ -157,6 +158,19 @@ describe('EventRecorder', () => {
     expect(agg?.['involvedObject']).toMatchObject({ kind: 'Pod', name: 'p', namespace: 'ns', uid: 'u1' });
     expect(agg?.['source']).toEqual({ component: 'test-controller' });
     expect(agg?.['reportingComponent']).toBe('test-controller');
+  });
+
+  it('never gives two recorders the same event name for same-named objects in the same millisecond', async () => {
+    const client = new FakeClient();
+    const frozen: Clock = { now: () => 1_700_000_000_000, setTimeout: () => () => undefined };
+    const deployments = new EventRecorder(client, 'deployment-controller', undefined, frozen);
+    const hpas = new EventRecorder(client, 'horizontal-pod-autoscaler', undefined, frozen);
+    const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'ns', uid: 'd1' } };
+    const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'ns', uid: 'h1' } };
+    deployments.event(deploy, 'Normal', 'ScalingReplicaSet', 'Scaled up replica set web-1 to 6');
+    hpas.event(hpa, 'Normal', 'SuccessfulRescale', 'New size: 4; reason: Current number of replicas above Spec.MaxReplicas');
+    await Promise.all([deployments.flush(), hpas.flush()]);
+    expect(client.all(RES.events).map((e) => e['reason']).sort()).toEqual(['ScalingReplicaSet', 'SuccessfulRescale']);
   });
 });
 
