@@ -24,6 +24,16 @@ function status(over: Partial<AppStatus> = {}): AppStatus {
 }
 
 describe('progress line', () => {
+  it('counts ready pods of the revision being rolled out, not the trailing Deployment count', () => {
+    const pod = (name: string, current: boolean, ready: boolean) => ({ name, phase: 'Running', ready, restarts: 0, node: 'n1', ip: null, current, waitingReason: null, waitingMessage: null, lastTermination: null });
+    const s = status({
+      message: '1/4 pods of revision 2 ready',
+      replicas: { desired: 4, ready: 3, updated: 1, available: 3, unavailable: 1 },
+      pods: [pod('new-1', true, true), pod('old-1', false, true), pod('old-2', false, true), pod('old-3', false, true)],
+    });
+    expect(formatProgressLine(s, PLAIN)).toContain('[#####...............] 1/4 ready');
+  });
+
   it('shows name, revision, bar, ready/desired, state and reason without ANSI off a terminal', () => {
     expect(formatProgressLine(status(), PLAIN)).toBe('hello rev 2 [##########..........] 2/4 ready  Progressing  RollingUpdate: 2 of 4 new pods ready');
   });

@@ -30,14 +30,25 @@ function failing(status: AppStatus): boolean {
   return status.state === 'Failed' || (status.state === 'Degraded' && isFailureReason(status.reason));
 }
 
+/**
+ * Ready pods of the revision being rolled out, counted from the pods like the status message does. The
+ * Deployment's readyReplicas trails the pods and also counts old revisions, so a bar built on it showed
+ * "0/4 ready" next to a message saying "1/4 pods of revision 1 ready".
+ */
+function readyOfCurrentRevision(status: AppStatus): number {
+  const current = status.pods.filter((p) => p.current);
+  return current.length > 0 ? current.filter((p) => p.ready).length : status.replicas.ready;
+}
+
 /** One line: `hello rev 2 [####....] 2/4 ready  Progressing  RollingUpdate: 2 of 4 new pods ready`. */
 export function formatProgressLine(status: AppStatus, term: Terminal): string {
   const { replicas } = status;
+  const ready = readyOfCurrentRevision(status);
   const rev = status.revision === null ? '' : ` rev ${status.revision}`;
-  const bar = progressBar(replicas.ready, replicas.desired, 20, term);
+  const bar = progressBar(ready, replicas.desired, 20, term);
   const state = paint(term, STATE_STYLE[status.state], status.state);
   const reason = failing(status) ? paint(term, 'red', paint(term, 'bold', status.reason)) : status.reason;
-  const line = `${status.name}${rev} ${bar} ${replicas.ready}/${replicas.desired} ready  ${state}  ${reason}: ${status.message}`;
+  const line = `${status.name}${rev} ${bar} ${ready}/${replicas.desired} ready  ${state}  ${reason}: ${status.message}`;
   return term.tty ? truncate(line, term.columns - 1) : line;
 }
 
