@@ -53,6 +53,24 @@ spec:
 `;
 
 describe('berth lint', () => {
+  it('lints an App file as the objects berth renders from it', async () => {
+    const app = `apiVersion: berth.dev/v1alpha1
+kind: App
+metadata: {name: web}
+spec: {image: nginx:1.27}
+`;
+    const clean = await run(['-f', file('app.yaml', app)]);
+    expect(clean.code).toBe(0);
+    expect(clean.out).toMatch(/^\d+ objects checked, no findings\.\n$/);
+    expect(clean.out).not.toBe('1 object checked, no findings.\n');
+    const risky = await run(['-f', file('root-app.yaml', app.replace('spec: {image: nginx:1.27}', 'spec: {image: nginx:1.27, security: {dangerouslyRunAsRoot: true}}'))]);
+    expect(risky.code).toBe(1);
+    expect(risky.out).toContain('root-app.yaml (rendered)');
+    const bad = await run(['-f', file('bad-app.yaml', app.replace('name: web', 'name: Web_1'))]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('BERTH_SPEC_INVALID');
+  });
+
   it('exits 0 and says so when there are no findings', async () => {
     const r = await run(['-f', file('clean.yaml', CLEAN)]);
     expect(r.code).toBe(0);

@@ -4,6 +4,10 @@ import { Option } from 'commander';
 import { BerthError } from '../../errors.ts';
 import { filterReport, lintTexts, SEVERITIES, type LintSeverity } from '../../lint/index.ts';
 import { formatLintText } from '../../lint/format.ts';
+import { renderApp } from '../../manifests/renderApp.ts';
+import { toYaml } from '../../manifests/toYaml.ts';
+import { loadApps } from '../../spec/loadApps.ts';
+import { parseAllDocuments } from 'yaml';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, readAll, type CliIO } from '../io.ts';
 
@@ -40,10 +44,37 @@ async function readSources(io: CliIO, files: readonly string[]): Promise<{ text:
   return out;
 }
 
+const APP_API_VERSION = 'berth.dev/v1alpha1';
+
+/** True when every document of the text is a berth App (so it is linted as what it renders to). */
+function isAppFile(text: string): boolean {
+  let docs: unknown[];
+  try {
+    const trimmed = text.trimStart();
+    docs = trimmed.startsWith('{') || trimmed.startsWith('[') ? [JSON.parse(text) as unknown] : parseAllDocuments(text).map((d) => d.toJS() as unknown);
+  } catch {
+    return false; // the Kubernetes parser reports the syntax error with its line
+  }
+  const present = docs.filter((d) => d !== null && d !== undefined);
+  return present.length > 0 && present.every((d) => typeof d === 'object' && (d as { apiVersion?: unknown }).apiVersion === APP_API_VERSION);
+}
+
+/**
+ * An App file is linted as the objects berth would apply: validated first (bad input exits 2 with the
+ * spec's own errors), then rendered, so dangerously* overrides show up as the findings they cause.
+ */
+function renderAppSources(sources: readonly { text: string; source: string }[]): { text: string; source: string }[] {
+  return sources.map((s) => {
+    if (!isAppFile(s.text)) return s;
+    const { apps } = loadApps(s.text, { source: s.source });
+    return { text: toYaml(apps.flatMap((app) => renderApp(app))), source: `${s.source} (rendered)` };
+  });
+}
+
 export const registerLint: RegisterCommand = (program, ctx) => {
   program
     .command('lint')
-    .description('Check Kubernetes YAML or JSON for security, reliability and wiring problems (exit 1 on errors).')
+    .description('Check Kubernetes YAML or JSON (or berth App files, as rendered) for security, reliability and wiring problems (exit 1 on errors).')
     .option('-f, --filename <file>', 'manifest file or directory to lint; "-" reads stdin; repeatable', collect, [])
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--min-severity <severity>', 'hide findings below this severity').choices([...SEVERITIES]).default('info'))
@@ -53,7 +84,7 @@ export const registerLint: RegisterCommand = (program, ctx) => {
           hint: 'Example: berth lint -f deploy.yaml -f network.yaml',
         });
       }
-      const sources = await readSources(ctx.io, opts.filename);
+      const sources = renderAppSources(await readSources(ctx.io, opts.filename));
       const report = filterReport(lintTexts(sources), opts.minSeverity);
       if (opts.output === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
