@@ -174,34 +174,7 @@ export class LintContext {
   }
 }
 
-/** metav1.LabelSelector semantics: matchLabels AND matchExpressions; an empty selector matches everything. */
-export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
-  const s = rec(selector);
-  if (!s) return false;
-  for (const [k, v] of Object.entries(rec(s['matchLabels']) ?? {})) if (labels[k] !== String(v)) return false;
-  for (const expr of list(s['matchExpressions'])) {
-    const key = str(at(expr, 'key')) ?? '';
-    const values = list(at(expr, 'values')).map(String);
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (at(expr, 'operator')) {
-      case 'In':
-        if (!has || !values.includes(labels[key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+export { labelSelectorMatches as selectorMatches } from '../kube/labelSelector.ts';
 
 /** Service-style map selector; an empty map selects nothing (no endpoints are managed). */
 export function mapSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {

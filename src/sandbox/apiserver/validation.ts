@@ -3,6 +3,7 @@ import { fieldErr } from './statusErrors.ts';
 import type { FieldError } from './statusErrors.ts';
 import { arr, deepEqual, isObject, obj } from './json.ts';
 import type { JsonObject } from './json.ts';
+import { matchLabelSelector } from './selectors.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -184,21 +185,6 @@ function goLabelSelector(sel: unknown): string {
   return `v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`;
 }
 
-function selectorMatches(sel: JsonObject, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(obj(sel['matchLabels']))) if (labels[k] !== v) return false;
-  for (const e of arr(sel['matchExpressions'])) {
-    const ex = obj(e);
-    const key = String(ex['key']);
-    const vals = arr(ex['values']).map(String);
-    const has = key in labels;
-    if (ex['operator'] === 'In' && !(has && vals.includes(labels[key] ?? ''))) return false;
-    if (ex['operator'] === 'NotIn' && has && vals.includes(labels[key] ?? '')) return false;
-    if (ex['operator'] === 'Exists' && !has) return false;
-    if (ex['operator'] === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
 function validateWorkload(spec: JsonObject, kind: string, errs: FieldError[]): void {
   const sel = spec['selector'];
   const tmpl = obj(spec['template']);
@@ -206,7 +192,7 @@ function validateWorkload(spec: JsonObject, kind: string, errs: FieldError[]): v
   if (!isObject(sel)) errs.push(fieldErr.required('spec.selector'));
   else if (Object.keys(obj(sel['matchLabels'])).length === 0 && arr(sel['matchExpressions']).length === 0)
     errs.push(fieldErr.invalidGo('spec.selector', goLabelSelector(sel), `empty selector is invalid for ${kind.toLowerCase()}`));
-  else if (!selectorMatches(sel, labels)) errs.push(fieldErr.invalidGo('spec.template.metadata.labels', goMap(labels), '`selector` does not match template `labels`'));
+  else if (!matchLabelSelector(sel, labels)) errs.push(fieldErr.invalidGo('spec.template.metadata.labels', goMap(labels), '`selector` does not match template `labels`'));
   const r = spec['replicas'];
   if (r !== undefined && (typeof r !== 'number' || !Number.isInteger(r) || r < 0)) errs.push(fieldErr.invalid('spec.replicas', r, 'must be greater than or equal to 0'));
   if (!isObject(spec['template'])) errs.push(fieldErr.required('spec.template'));

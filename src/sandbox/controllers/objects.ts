@@ -56,33 +56,8 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-export function matchesSelector(sel: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  // An absent selector selects nothing (as for workloads); an empty one selects everything.
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const val = l[e.key];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !(e.values ?? []).includes(val ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && (e.values ?? []).includes(val ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+// An absent selector selects nothing (as for workloads); an empty one selects everything.
+export { labelSelectorMatches as matchesSelector } from '../../kube/labelSelector.ts';
 
 /** Service-style selector (a plain map); empty or absent selects nothing. */
 export function matchesMap(sel: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
