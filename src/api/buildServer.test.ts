@@ -2,12 +2,10 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, mintToken, testAuth } from '../auth/testAuth.ts';
-import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { loadConfig } from '../config/config.ts';
-import { BerthError } from '../errors.ts';
-import type { AppStatus, StatusEngine, StatusEvent } from '../status/types.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { buildServer } from './buildServer.ts';
+import { idleStatus, unreachableCluster } from './testDoubles.ts';
 import type { ApiErrorBody, RenderResponse } from './types.ts';
 
 /**
@@ -16,40 +14,7 @@ import type { ApiErrorBody, RenderResponse } from './types.ts';
  * exercised in test/api/deployFlow.int.test.ts.
  */
 
-const unreachable = (): Promise<never> => Promise.reject(new BerthError('BERTH_CLUSTER_UNREACHABLE', 'test double: no cluster'));
-const noCluster: ClusterClient = {
-  ping: unreachable,
-  namespaceExists: unreachable,
-  ensureNamespace: unreachable,
-  apply: unreachable,
-  dryRunApply: unreachable,
-  get: unreachable,
-  listAppObjects: unreachable,
-  delete: unreachable,
-  waitForPodsGone: unreachable,
-  listPods: unreachable,
-  streamLogs: unreachable,
-};
-
-function idleStatus(): StatusEngine & { emit(e: StatusEvent): void } {
-  const listeners = new Set<(e: StatusEvent) => void>();
-  return {
-    start: async () => undefined,
-    stop: async () => undefined,
-    synced: () => false,
-    get: () => undefined,
-    list: () => [],
-    subscribe(_filter, listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    waitFor: () => new Promise<AppStatus>(() => undefined),
-    stats: () => ({ watchConnections: 4, reconnects: 2, subscribers: listeners.size }),
-    emit(e) {
-      for (const l of listeners) l(e);
-    },
-  };
-}
+const noCluster = unreachableCluster();
 
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';
 
@@ -67,7 +32,7 @@ beforeAll(async () => {
   const config = loadConfig({ logLevel: 'silent', bodyLimitBytes: 4096, reconcileIntervalMs: 3_600_000, rateLimit: { ratePerSecond: 1000, burst: 1000 } }, {});
   const store = createMemoryAppStore();
   const auth = testAuth(store);
-  app = buildServer({ store, cluster: noCluster, status: idleStatus(), logger: pino({ level: 'silent' }), auth }, config);
+  app = buildServer({ store, cluster: noCluster, status: idleStatus({ synced: false, watchConnections: 4, reconnects: 2 }), logger: pino({ level: 'silent' }), auth }, config);
   await app.ready();
   admin = bearer(await mintToken(auth.tokens, 'root', 'admin'));
 });

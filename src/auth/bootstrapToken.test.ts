@@ -12,11 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../api/buildServer.ts';
+import { idleStatus, unreachableCluster } from '../api/testDoubles.ts';
 import { createAuditLog } from '../audit/auditLog.ts';
-import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { loadConfig, redactConfig } from '../config/config.ts';
 import { BerthError } from '../errors.ts';
-import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { describeBootstrapResult, registerBootstrapToken } from './bootstrapToken.ts';
@@ -24,30 +23,8 @@ import { TEST_SCRYPT } from './testAuth.ts';
 import { generateToken } from './tokens.ts';
 import { createTokenStore } from './tokenStore.ts';
 
-const unreachable = (): Promise<never> => Promise.reject(new BerthError('BERTH_CLUSTER_UNREACHABLE', 'test double: no cluster'));
-const noCluster: ClusterClient = {
-  ping: unreachable,
-  namespaceExists: unreachable,
-  ensureNamespace: unreachable,
-  apply: unreachable,
-  dryRunApply: unreachable,
-  get: unreachable,
-  listAppObjects: unreachable,
-  delete: unreachable,
-  waitForPodsGone: unreachable,
-  listPods: unreachable,
-  streamLogs: unreachable,
-};
-const idleStatus: StatusEngine = {
-  start: async () => undefined,
-  stop: async () => undefined,
-  synced: () => false,
-  get: () => undefined,
-  list: () => [],
-  subscribe: () => () => undefined,
-  waitFor: () => new Promise(() => undefined),
-  stats: () => ({ watchConnections: 0, reconnects: 0, subscribers: 0 }),
-};
+const noCluster = unreachableCluster();
+const idle = idleStatus({ synced: false });
 
 let dir: string;
 let databaseUrl: string;
@@ -64,7 +41,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function start(env: Record<string, string>): Promise<FastifyInstance> {
   const config = loadConfig({ databaseUrl, reconcileIntervalMs: 3_600_000, rateLimit: { ratePerSecond: 1000, burst: 1000 } }, env);
   const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
-  const app = buildServer({ cluster: noCluster, status: idleStatus, logger }, config);
+  const app = buildServer({ cluster: noCluster, status: idle, logger }, config);
   await app.ready();
   return app;
 }

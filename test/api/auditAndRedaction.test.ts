@@ -12,7 +12,7 @@ import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
 import type { ClusterClient } from '../../src/cluster/clusterClient.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
-import { emptyCluster, idleStatus } from './apiDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
 
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';
 const apps: FastifyInstance[] = [];

@@ -22,7 +22,7 @@ import { main } from '../../src/cli/main.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
-import { emptyCluster, idleStatus } from './apiDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';

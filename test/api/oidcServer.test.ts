@@ -13,7 +13,7 @@ import { buildServer, serverContext } from '../../src/api/buildServer.ts';
 import { bearer, testAuth } from '../../src/auth/testAuth.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
-import { emptyCluster, idleStatus } from './apiDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
 
 const ISSUER = 'https://idp.example.test';
 let jwks: Server;

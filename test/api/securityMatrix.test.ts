@@ -18,7 +18,7 @@ import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
-import { emptyCluster, idleStatus } from './apiDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
 
 /**
  * What each route must declare, written from the issue, not read from the code: "viewer (apps,
