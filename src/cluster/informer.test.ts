@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Informer, namespacedPath, type InformerClock, type InformerEvent, type InformerTransport, type RawObject, type RawWatchEvent, type TransportQuery } from './informer.ts';
+import { ManualClock, settle } from './testing/manualClock.ts';
+import { Informer, namespacedPath, type InformerEvent, type InformerTransport, type RawObject, type RawWatchEvent, type TransportQuery } from './informer.ts';
 
 /** A scripted cluster: lists answer from `objects`, watches are held open until the test ends them. */
 class FakeTransport implements InformerTransport {
@@ -35,36 +36,6 @@ class FakeTransport implements InformerTransport {
 
 function obj(name: string, rv: number, ns = 'default'): RawObject {
   return { kind: 'Pod', metadata: { name, namespace: ns, resourceVersion: String(rv) } };
-}
-
-/** Timers that fire only when the test says so; records every requested delay. */
-class ManualClock implements InformerClock {
-  t = 0;
-  delays: number[] = [];
-  private pending: { fn: () => void; at: number; id: number }[] = [];
-  private seq = 0;
-  now = (): number => this.t;
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    // Watchdog timers (timeout + 30 s) are not back-off delays.
-    if (ms < 300_000) this.delays.push(ms);
-    const id = ++this.seq;
-    this.pending.push({ fn, at: this.t + ms, id });
-    return id;
-  };
-  clearTimeout = (h: unknown): void => {
-    this.pending = this.pending.filter((p) => p.id !== h);
-  };
-  async advance(ms: number): Promise<void> {
-    this.t += ms;
-    const due = this.pending.filter((p) => p.at <= this.t);
-    this.pending = this.pending.filter((p) => p.at > this.t);
-    for (const p of due) p.fn();
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
 function setup(extra: { random?: () => number } = {}) {

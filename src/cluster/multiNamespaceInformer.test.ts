@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
-import type { InformerClock, InformerEvent, InformerTransport, RawObject, RawWatchEvent, TransportQuery } from './informer.ts';
+import { ManualClock, settle } from './testing/manualClock.ts';
+import type { InformerEvent, InformerTransport, RawObject, RawWatchEvent, TransportQuery } from './informer.ts';
 import { MultiNamespaceInformer } from './multiNamespaceInformer.ts';
 
 interface FakeWatch {
@@ -41,33 +42,6 @@ class PathTransport implements InformerTransport {
   listsOf(path: string): number {
     return this.lists.filter((l) => l.path === path).length;
   }
-}
-
-/** Timers that fire only when the test advances them. */
-class ManualClock implements InformerClock {
-  t = 0;
-  private pending: { fn: () => void; at: number; id: number }[] = [];
-  private seq = 0;
-  now = (): number => this.t;
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    const id = ++this.seq;
-    this.pending.push({ fn, at: this.t + ms, id });
-    return id;
-  };
-  clearTimeout = (h: unknown): void => {
-    this.pending = this.pending.filter((p) => p.id !== h);
-  };
-  async advance(ms: number): Promise<void> {
-    this.t += ms;
-    const due = this.pending.filter((p) => p.at <= this.t);
-    this.pending = this.pending.filter((p) => p.at > this.t);
-    for (const p of due) p.fn();
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
 const pod = (name: string, ns: string, rv: number): RawObject => ({ kind: 'Pod', metadata: { name, namespace: ns, resourceVersion: String(rv) } });
