@@ -22,7 +22,7 @@ import { parseArgs, promisify } from 'node:util';
 import { parse } from 'yaml';
 import { startSandbox } from '../src/sandbox/startSandbox.ts';
 import { ApiClient } from '../src/cli/apiClient.ts';
-import { loadApps } from '../src/spec/loadApps.ts';
+import { loadApps } from '../src/appspec/loadApps.ts';
 import { renderApp } from '../src/manifests/renderApp.ts';
 import { toYaml } from '../src/manifests/toYaml.ts';
 import { applyObjects, loadKubeConfig } from '../src/cluster/applyObjects.ts';

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { appJsonSchema } from '../spec/appSchema.ts';
-import { DURATION } from '../spec/formats.ts';
+import { appJsonSchema } from '../appspec/appSchema.ts';
+import { DURATION } from '../appspec/formats.ts';
 
 /**
  * Request schemas (validated by the TypeBox compiler in buildServer.ts) and response schemas used

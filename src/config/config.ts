@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { REDACTED } from '../auth/redact.ts';
 import { TOKEN_PATTERN } from '../auth/tokens.ts';
 import { BerthError, problem, type Problem } from '../errors.ts';
-import { DNS1123_LABEL } from '../spec/formats.ts';
+import { DNS1123_LABEL } from '../appspec/formats.ts';
 
 /**
  * The server's configuration: one schema, defaults in it, built from an object (CLI flags, tests) over

@@ -5,7 +5,7 @@ import { BerthError, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import type { AppStatus, StatusEngine } from '../status/types.ts';
 import type { AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction, RevisionOutcome, RevisionRow } from '../store/types.ts';
 import { rolloutVerdict } from '../status/rolloutVerdict.ts';

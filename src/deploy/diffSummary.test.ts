@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
-import { validateApp } from '../spec/validateApp.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { validateApp } from '../appspec/validateApp.ts';
 import { diffSummary } from './diffSummary.ts';
 
 function app(spec: Record<string, unknown>, labels?: Record<string, string>): ResolvedApp {

@@ -1,4 +1,4 @@
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 
 const MAX_ITEMS = 8;
 

@@ -1,8 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import { BerthError, problem, type Problem } from '../errors.ts';
-import { loadApps } from '../spec/loadApps.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
-import { validateApp } from '../spec/validateApp.ts';
+import { loadApps } from '../appspec/loadApps.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { validateApp } from '../appspec/validateApp.ts';
 
 export interface ParsedAppRequest {
   readonly app: ResolvedApp;

@@ -3,7 +3,7 @@ import { BerthError } from '../errors.ts';
 import { lintObjects } from '../lint/index.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import { renderApp } from '../manifests/renderApp.ts';
-import { loadApps } from '../spec/loadApps.ts';
+import { loadApps } from '../appspec/loadApps.ts';
 import { groupOf, requiredRights, resourceOfKind } from './requiredRights.ts';
 import { planInstall, renderInstall } from './renderInstall.ts';
 

@@ -2,11 +2,11 @@ import { BerthError, problem, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import { appLabels } from '../manifests/labels.ts';
 import { renderApp } from '../manifests/renderApp.ts';
-import type { AppSpec } from '../spec/appSchema.ts';
-import { API_VERSION, KIND } from '../spec/defaults.ts';
-import { DNS1123_LABEL } from '../spec/formats.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
-import { validateApp } from '../spec/validateApp.ts';
+import type { AppSpec } from '../appspec/appSchema.ts';
+import { API_VERSION, KIND } from '../appspec/defaults.ts';
+import { DNS1123_LABEL } from '../appspec/formats.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { validateApp } from '../appspec/validateApp.ts';
 import { requiredRights, toPolicyRules, type RequiredRight } from './requiredRights.ts';
 
 type EgressInput = Exclude<NonNullable<NonNullable<AppSpec['spec']['network']>['egress']>, 'open'>;

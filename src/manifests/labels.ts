@@ -1,6 +1,6 @@
-import { parseImageReference } from '../spec/imageReference.ts';
-import { sanitizeLabelValue } from '../spec/formats.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import { parseImageReference } from '../appspec/imageReference.ts';
+import { sanitizeLabelValue } from '../appspec/formats.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 
 const PART_OF = 'app.kubernetes.io/part-of';
 

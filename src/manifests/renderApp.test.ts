@@ -7,10 +7,10 @@ import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { evaluatePodSecurity } from '../podsecurity/evaluate.ts';
-import { CONFIG_HASH_ANNOTATION, SECURE_DEFAULTS } from '../spec/defaults.ts';
-import { loadApps } from '../spec/loadApps.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
-import { validateApp } from '../spec/validateApp.ts';
+import { CONFIG_HASH_ANNOTATION, SECURE_DEFAULTS } from '../appspec/defaults.ts';
+import { loadApps } from '../appspec/loadApps.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { validateApp } from '../appspec/validateApp.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { renderApp } from './renderApp.ts';
 import { toJsonList, toYaml } from './toYaml.ts';

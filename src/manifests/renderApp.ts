@@ -8,8 +8,8 @@ import type {
   V2HorizontalPodAutoscaler,
   V2MetricSpec,
 } from '@kubernetes/client-node';
-import { DEFAULTS, HTTP_PORT_NAME, METRICS_PORT_NAME } from '../spec/defaults.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import { DEFAULTS, HTTP_PORT_NAME, METRICS_PORT_NAME } from '../appspec/defaults.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { envConfigMapName, hasMetricsPort, renderDeployment } from './renderDeployment.ts';

@@ -1,6 +1,6 @@
 import type { V1Container, V1Deployment, V1PodSpec, V1Probe } from '@kubernetes/client-node';
-import { CONFIG_HASH_ANNOTATION, CONTAINER_NAME, DEFAULTS, HTTP_PORT_NAME, METRICS_PORT_NAME } from '../spec/defaults.ts';
-import type { ResolvedApp, ResolvedProbe } from '../spec/resolvedApp.ts';
+import { CONFIG_HASH_ANNOTATION, CONTAINER_NAME, DEFAULTS, HTTP_PORT_NAME, METRICS_PORT_NAME } from '../appspec/defaults.ts';
+import type { ResolvedApp, ResolvedProbe } from '../appspec/resolvedApp.ts';
 import { configHash } from './configHash.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 

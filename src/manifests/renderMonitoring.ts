@@ -1,6 +1,6 @@
-import { HTTP_PORT_NAME, METRICS_PORT_NAME, REQUESTS_METRIC } from '../spec/defaults.ts';
-import { parseDuration } from '../spec/formats.ts';
-import type { ResolvedApp } from '../spec/resolvedApp.ts';
+import { HTTP_PORT_NAME, METRICS_PORT_NAME, REQUESTS_METRIC } from '../appspec/defaults.ts';
+import { parseDuration } from '../appspec/formats.ts';
+import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { hasMetricsPort } from './renderDeployment.ts';

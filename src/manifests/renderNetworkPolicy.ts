@@ -5,8 +5,8 @@ import {
   INGRESS_CONTROLLER_NAMESPACE,
   MONITORING_NAMESPACE,
   NAMESPACE_NAME_LABEL,
-} from '../spec/defaults.ts';
-import type { ResolvedApp, ResolvedDestination, ResolvedPeer } from '../spec/resolvedApp.ts';
+} from '../appspec/defaults.ts';
+import type { ResolvedApp, ResolvedDestination, ResolvedPeer } from '../appspec/resolvedApp.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { hasMetricsPort } from './renderDeployment.ts';

@@ -9,16 +9,16 @@ import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
 import { realClock } from './controllers/clock.ts';
 import { createControllers } from './controllers/index.ts';
 import { SimulatedRuntime } from './kubelet/runtime.ts';
-import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './local/localImageRegistry.ts';
-import type { LocalImageSpec } from './local/localImageRegistry.ts';
-import { ProcessRuntime } from './local/processRuntime.ts';
+import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';
+import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
+import { ProcessRuntime } from './processruntime/processRuntime.ts';
 import { IngressController } from './network/ingressController.ts';
 import { ServiceProxy } from './network/serviceProxy.ts';
 import { kubeconfigYaml } from './kubeconfigYaml.ts';
 import type { ClusterClient, Controller, PodMetricsSource } from './types.ts';
 
 export type { SandboxFaults } from './apiserver/httpFrontend.ts';
-export type { LocalImageSpec } from './local/localImageRegistry.ts';
+export type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 
 export interface SandboxOptions {
   /** 0 picks a free port. */

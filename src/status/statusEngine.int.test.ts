@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyObjects, loadKubeConfig } from '../cluster/applyObjects.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
-import { loadApps } from '../spec/loadApps.ts';
+import { loadApps } from '../appspec/loadApps.ts';
 import { createStatusEngine, type BerthStatusEngine } from './statusEngine.ts';
 import type { AppStatus, StatusEvent } from './types.ts';
 

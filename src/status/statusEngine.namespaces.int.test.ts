@@ -5,7 +5,7 @@ import type { InformerTransport } from '../cluster/informer.ts';
 import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
-import { loadApps } from '../spec/loadApps.ts';
+import { loadApps } from '../appspec/loadApps.ts';
 import { createStatusEngine, type BerthStatusEngine } from './statusEngine.ts';
 
 /**

@@ -4,7 +4,7 @@ import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { canSee } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
 import type { DeployResult } from '../../deploy/deployEngine.ts';
-import { parseDuration } from '../../spec/formats.ts';
+import { parseDuration } from '../../appspec/formats.ts';
 import type { AppRow, RevisionRow } from '../../store/types.ts';
 import type { AppDetail, AppList, AppSummary, DeleteResponse, DeployResponse, DiffResponse, RevisionList, RevisionSummary } from '../types.ts';
 import {

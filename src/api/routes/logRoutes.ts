@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import { podSelector, type LogRequest } from '../../cluster/clusterClient.ts';
 import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError } from '../../errors.ts';
-import { parseDuration } from '../../spec/formats.ts';
+import { parseDuration } from '../../appspec/formats.ts';
 import { AppParams, DOC_RESPONSES, errors, LogsQuery } from '../schemas.ts';
 import type { LogLineDto } from '../types.ts';
 import type { RouteContext } from './context.ts';

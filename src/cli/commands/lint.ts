@@ -6,7 +6,7 @@ import { filterReport, lintTexts, SEVERITIES, type LintSeverity } from '../../li
 import { formatLintText } from '../../lint/format.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
 import { toYaml } from '../../manifests/toYaml.ts';
-import { loadApps } from '../../spec/loadApps.ts';
+import { loadApps } from '../../appspec/loadApps.ts';
 import { parseAllDocuments } from 'yaml';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, readAll, type CliIO } from '../io.ts';

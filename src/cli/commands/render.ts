@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { BerthError, type Problem } from '../../errors.ts';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, readAll, type CliIO } from '../io.ts';
-import { loadApps } from '../../spec/loadApps.ts';
+import { loadApps } from '../../appspec/loadApps.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
 import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
 

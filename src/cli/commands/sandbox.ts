@@ -5,8 +5,8 @@ import type { CommandContext, RegisterCommand } from '../command.ts';
 import { EXIT } from '../io.ts';
 import { BerthError } from '../../errors.ts';
 import { startSandbox } from '../../sandbox/startSandbox.ts';
-import { addLocalImage, builtinImages, DEFAULT_IMAGES_FILE, LOCAL_IMAGE_NAME, readImagesFile } from '../../sandbox/local/localImageRegistry.ts';
-import type { LocalImageSpec } from '../../sandbox/local/localImageRegistry.ts';
+import { addLocalImage, builtinImages, DEFAULT_IMAGES_FILE, LOCAL_IMAGE_NAME, readImagesFile } from '../../sandbox/processruntime/localImageRegistry.ts';
+import type { LocalImageSpec } from '../../sandbox/processruntime/localImageRegistry.ts';
 
 function intOption(value: string, name: string): number {
   const n = Number(value);

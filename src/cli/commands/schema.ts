@@ -1,6 +1,6 @@
 import type { RegisterCommand } from '../command.ts';
 import { EXIT } from '../io.ts';
-import { appJsonSchema } from '../../spec/appSchema.ts';
+import { appJsonSchema } from '../../appspec/appSchema.ts';
 
 /** `berth schema`: the App spec as JSON Schema, for editors (yaml-language-server) and code generators. */
 export const registerSchema: RegisterCommand = (program, ctx) => {
