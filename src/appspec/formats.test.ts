@@ -9,10 +9,16 @@ describe('formats', () => {
     expect(parseQuantity('128Mi')).toBe(128 * 2 ** 20);
     expect(parseQuantity('1G')).toBe(1e9);
     expect(parseQuantity('1e3')).toBe(1000);
+    // The whole Kubernetes grammar: explicit plus, nano/micro, peta/exa binary suffixes.
+    expect(parseQuantity('+1')).toBe(1);
+    expect(parseQuantity('500n')).toBeCloseTo(5e-7, 15);
+    expect(parseQuantity('1Pi')).toBe(2 ** 50);
     for (const bad of ['', 'm', '1 Gi', '1gi', '-1', '1.2.3']) expect(parseQuantity(bad)).toBeUndefined();
     expect(scaleQuantity('100m', 4)).toBe('400m');
     expect(scaleQuantity('0.1', 3)).toBe('0.3');
     expect(scaleQuantity('1.5Gi', 2)).toBe('3Gi');
+    expect(scaleQuantity('1e3', 2)).toBe('2e3');
+    expect(scaleQuantity('-1', 2)).toBeUndefined();
   });
 
   it('parses durations', () => {

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { NON_NEGATIVE_QUANTITY, parseQuantity as parseKubeQuantity, parseQuantityParts } from '../kube/quantity.ts';
 
 /**
  * String formats of the App spec. Regexes follow the Kubernetes apimachinery validation helpers so a
@@ -10,7 +11,8 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-export const QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+/** Resource amounts (cpu, memory, sizes): a Kubernetes quantity that is not negative. */
+export const QUANTITY = NON_NEGATIVE_QUANTITY;
 export const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 export const PERCENT = /^\d+%$/;
 export const CAPABILITY = /^[A-Z][A-Z0-9_]*$/;
@@ -55,26 +57,18 @@ export function sanitizeLabelValue(s: string): string {
     .replace(/[^A-Za-z0-9]+$/, '');
 }
 
-const BINARY: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Readonly<Record<string, number>> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-
-/** Value of a Kubernetes quantity in base units (cores or bytes), or undefined when malformed. */
+/** Value of a resource amount in base units (cores or bytes), or undefined when malformed or negative. */
 export function parseQuantity(s: string): number | undefined {
-  const m = QUANTITY.exec(s);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const suffix = m[3] ?? '';
-  const factor = BINARY[suffix] ?? DECIMAL[suffix] ?? (/^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : undefined);
-  return factor === undefined ? undefined : n * factor;
+  return QUANTITY.test(s) ? parseKubeQuantity(s) : undefined;
 }
 
 /** Multiplies a quantity keeping its suffix ("100m" × 4 = "400m"), or undefined when malformed. */
 export function scaleQuantity(s: string, factor: number): string | undefined {
-  const m = QUANTITY.exec(s);
-  if (!m) return undefined;
+  const q = QUANTITY.test(s) ? parseQuantityParts(s) : undefined;
+  if (!q) return undefined;
   // toPrecision drops float noise such as 0.30000000000000004.
-  const n = Number((Number(m[1]) * factor).toPrecision(12));
-  return `${n}${m[3] ?? ''}`;
+  const n = Number((Number(q.number) * factor).toPrecision(12));
+  return `${n}${q.suffix}`;
 }
 
 const DURATION_UNIT: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

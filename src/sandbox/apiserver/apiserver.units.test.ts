@@ -147,6 +147,14 @@ describe('validation and defaulting', () => {
     const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } } as KObject;
     expect(validateObject(d, undefined).map((e) => `${e.field}: ${e.body}`)).toEqual(['spec.template.metadata.labels: Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`']);
   });
+  it('compares requests to limits with the whole quantity grammar', () => {
+    const pod = (requests: Record<string, string>, limits: Record<string, string>): KObject =>
+      ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests, limits } }] } }) as KObject;
+    // "1e3", "1Pi" and "500n" were unparseable here before, so these comparisons were skipped.
+    expect(validateObject(pod({ cpu: '2e3' }, { cpu: '1e3' }), undefined).map((e) => e.field)).toEqual(['spec.containers[0].resources.requests']);
+    expect(validateObject(pod({ memory: '2Pi' }, { memory: '1Pi' }), undefined).map((e) => e.field)).toEqual(['spec.containers[0].resources.requests']);
+    expect(validateObject(pod({ cpu: '500n' }, { cpu: '+1m' }), undefined)).toEqual([]);
+  });
   it('defaults imagePullPolicy by tag', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x:latest' }, { name: 'b', image: 'reg:5000/x' }, { name: 'c', image: 'x:1' }, { name: 'd', image: 'x@sha256:ab' }] } } as KObject;
     applyDefaults(pod);

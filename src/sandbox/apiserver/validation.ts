@@ -1,3 +1,4 @@
+import { quantityFromJson } from '../../kube/quantity.ts';
 import type { KObject } from '../types.ts';
 import { fieldErr } from './statusErrors.ts';
 import type { FieldError } from './statusErrors.ts';
@@ -128,23 +129,12 @@ function checkContainers(list: unknown, field: string, volumes: Set<string>, err
     const res = obj(c['resources']);
     for (const [k, lim] of Object.entries(obj(res['limits']))) {
       const req = obj(res['requests'])[k];
-      const l = parseQuantity(lim);
-      const r = parseQuantity(req);
+      const l = quantityFromJson(lim);
+      const r = quantityFromJson(req);
       if (l !== undefined && r !== undefined && r > l)
         errs.push(fieldErr.invalid(`${f}.resources.requests`, String(req), `must be less than or equal to ${k} limit of ${String(lim)}`));
     }
   });
-}
-
-const SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
-/** Parses a resource.Quantity to a number; undefined for unparseable values. */
-export function parseQuantity(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(v.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * (SUFFIX[m[2] ?? ''] ?? 1);
 }
 
 export function validatePodSpec(spec: JsonObject, field: string, errs: FieldError[], restartPolicies: readonly string[] = ['Always', 'OnFailure', 'Never']): void {

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { quantityFromJson } from '../../kube/quantity.ts';
 import { ApiError } from '../types.ts';
 import type { KObject, OwnerReference, StatusObject } from '../types.ts';
 
@@ -206,43 +207,13 @@ export function isPodAvailable(p: KObject, minReadyMs: number, now: number): boo
 
 // --- quantities ---------------------------------------------------------------------------------
 
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** Parses a resource.Quantity ("100m", "1.5", "128Mi", "1e3") into base units; undefined when malformed. */
-export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return undefined;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(q.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  return base * (SUFFIX[m[3] ?? ''] ?? 1);
-}
-
 export function cpuMillis(q: unknown): number {
-  const v = parseQuantity(q);
+  const v = quantityFromJson(q);
   return v === undefined ? 0 : Math.ceil(v * 1000 - 1e-9);
 }
 
 export function memoryBytes(q: unknown): number {
-  const v = parseQuantity(q);
+  const v = quantityFromJson(q);
   return v === undefined ? 0 : Math.ceil(v);
 }
 
