@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Problem } from '../errors.ts';
+import type { ObjectMeta } from '../kube/objectMeta.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { ObjectRef } from '../store/types.ts';
 
@@ -88,7 +89,7 @@ export interface ClusterClient {
   streamLogs(req: LogRequest, signal: AbortSignal): Promise<Readable>;
 }
 
-export function refOf(obj: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name: string; readonly namespace?: string } }): ObjectRef {
+export function refOf(obj: { readonly apiVersion: string; readonly kind: string; readonly metadata: Pick<ObjectMeta, 'name' | 'namespace'> }): ObjectRef {
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,

@@ -1,15 +1,11 @@
 import { BerthError } from '../errors.ts';
+import type { ObjectMetaJson } from '../kube/objectMeta.ts';
 
 /** The fields of any Kubernetes object the informer relies on; everything else is carried as raw JSON. */
 export interface RawObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    [field: string]: unknown;
-  };
+  metadata?: ObjectMetaJson;
   [field: string]: unknown;
 }
 

@@ -6,28 +6,12 @@ import {
   type PodTemplateRef,
   withPodDefaults,
 } from '../podsecurity/evaluate.ts';
+import { at, list, rec, str, type Rec } from '../kube/json.ts';
 import type { KubeObject, LintInput, LintLocation, LintObjectRef, LintSeverity } from './types.ts';
 
-export type Rec = Readonly<Record<string, unknown>>;
+// Lint rules read their input through these; they live in src/kube so podsecurity reads the same way.
+export { at, list, rec, str, type Rec } from '../kube/json.ts';
 
-export function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-export function list(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-export function at(v: unknown, ...keys: string[]): unknown {
-  let cur: unknown = v;
-  for (const k of keys) {
-    const r = rec(cur);
-    if (!r) return undefined;
-    cur = r[k];
-  }
-  return cur;
-}
 export function labelsOf(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(rec(v) ?? {})) out[k] = String(val);

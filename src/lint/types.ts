@@ -1,3 +1,5 @@
+import type { KubeObject as BaseKubeObject, ObjectMeta } from '../kube/objectMeta.ts';
+
 export type LintSeverity = 'error' | 'warning' | 'info';
 
 export const SEVERITIES: readonly LintSeverity[] = ['error', 'warning', 'info'];
@@ -44,11 +46,8 @@ export interface LintReport {
 }
 
 /** A Kubernetes object as read from the input; only the envelope is guaranteed. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>>; readonly [k: string]: unknown };
-  readonly [k: string]: unknown;
+export interface KubeObject extends BaseKubeObject {
+  readonly metadata: ObjectMeta & { readonly [k: string]: unknown };
 }
 
 /** An input object plus where it came from. */

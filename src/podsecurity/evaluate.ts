@@ -8,6 +8,7 @@
  * dropped. Within a check, container lists follow visitContainers order (init, regular, ephemeral)
  * and value sets are sorted like Go's sets.List().
  */
+import { at, list, rec, str, type Rec } from '../kube/json.ts';
 import type { PodSecurityLevel, PodSecurityViolation } from './types.ts';
 
 export type { PodSecurityLevel, PodSecurityViolation } from './types.ts';
@@ -80,28 +81,7 @@ export interface DetailedPodSecurityViolation extends PodSecurityViolation {
   readonly targets: readonly PodSecurityTarget[];
 }
 
-// --- small runtime readers ----------------------------------------------------------------------
-
-type Rec = Readonly<Record<string, unknown>>;
-
-function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-function list(v: unknown): readonly unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-function at(v: unknown, ...keys: string[]): unknown {
-  let cur: unknown = v;
-  for (const k of keys) {
-    const r = rec(cur);
-    if (!r) return undefined;
-    cur = r[k];
-  }
-  return cur;
-}
+// --- containers -------------------------------------------------------------------------------
 
 interface VisitedContainer {
   readonly name: string;

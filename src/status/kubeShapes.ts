@@ -4,26 +4,10 @@
  * never delivers, so the engine keeps raw JSON and narrows it here.
  */
 
-export interface OwnerRefJson {
-  kind?: string;
-  name?: string;
-  uid?: string;
-  controller?: boolean;
-}
+import type { ObjectMetaJson as MetaJson } from '../kube/objectMeta.ts';
 
-export interface MetaJson {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerRefJson[];
-  [field: string]: unknown;
-}
+export type { MetaJson };
+export type { OwnerReferenceJson as OwnerRefJson } from '../kube/objectMeta.ts';
 
 export interface ConditionJson {
   type?: string;
