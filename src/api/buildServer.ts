@@ -24,6 +24,7 @@ import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine, type Clock } from '../deploy/deployEngine.ts';
 import { BerthError, problem } from '../errors.ts';
+import { realClock } from '../kube/clock.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
@@ -273,7 +274,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     await store.migrate();
     if (config.bootstrapToken !== undefined) {
       // Before serving: the operator's first admin token must work from the first request.
-      const bootstrap = await registerBootstrapToken({ store, audit, token: config.bootstrapToken, now: () => clock.now() });
+      const bootstrap = await registerBootstrapToken({ store, audit, token: config.bootstrapToken, clock: { ...realClock, now: () => clock.now().getTime() } });
       logger.info({ tokenId: bootstrap.id, bootstrap: bootstrap.status }, describeBootstrapResult(bootstrap));
     }
     if (ownStatus) {

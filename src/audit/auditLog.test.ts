@@ -50,9 +50,9 @@ describe.each(cases)('audit log on $name', (engine) => {
 
   async function open(): Promise<{ audit: AuditLog; s: TestStore; out: ReturnType<typeof sink>; clock: ReturnType<typeof manualClock> }> {
     const clock = manualClock();
-    subject = await engine.open(clock.now);
+    subject = await engine.open(clock);
     const out = sink();
-    return { audit: createAuditLog({ store: subject.store, logger: out, now: clock.now }), s: subject, out, clock };
+    return { audit: createAuditLog({ store: subject.store, logger: out, clock }), s: subject, out, clock };
   }
 
   it('records in the same transaction as the change and emits the JSON line after the commit', async () => {
@@ -65,7 +65,7 @@ describe.each(cases)('audit log on $name', (engine) => {
     });
     expect(rec).toEqual({
       id: rec.id,
-      time: clock.now().toISOString(),
+      time: new Date(clock.now()).toISOString(),
       actor: 'ci',
       actorKind: 'token',
       sourceIp: '127.0.0.1',
@@ -155,7 +155,7 @@ describe.each(cases)('audit log on $name', (engine) => {
     const written: AuditRecord[] = [];
     for (let i = 0; i < 7; i++) {
       written.push(await audit.record(entry({ actor: i % 2 === 0 ? 'ci' : 'alice', namespace: i < 4 ? 'shop' : 'web', app: i % 3 === 0 ? 'api' : 'ui', revision: i })));
-      clock.advance(60_000);
+      await clock.advance(60_000);
     }
     const ids = (items: readonly AuditRecord[]): number[] => items.map((r) => r.revision ?? -1);
     expect(ids((await audit.query()).items)).toEqual([6, 5, 4, 3, 2, 1, 0]);

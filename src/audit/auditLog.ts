@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { BerthError, problem, type Problem } from '../errors.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import type { PrincipalKind, Principal } from '../auth/policy.ts';
 import { redactText } from '../auth/redact.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
@@ -112,7 +113,7 @@ export type AuditSink = Pick<Logger, 'info'>;
 export interface AuditLogOptions {
   readonly store: AppStore;
   readonly logger?: AuditSink;
-  readonly now?: () => Date;
+  readonly clock?: Clock;
 }
 
 const TABLE = 'audit_events';
@@ -262,7 +263,8 @@ function rowsOf(store: AppStore, tx: AppStoreTx): AuditRows {
 
 export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const { store } = opts;
-  const now = opts.now ?? ((): Date => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const emit = (r: AuditRecord): void => opts.logger?.info({ audit: r }, `audit ${r.action} ${r.outcome}`);
   /** Rows recorded in transactions opened by `audit.transaction`, emitted after their commit. */
   const pending = new WeakMap<AppStoreTx, AuditRecord[]>();

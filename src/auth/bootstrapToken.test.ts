@@ -22,6 +22,7 @@ import { describeBootstrapResult, registerBootstrapToken } from './bootstrapToke
 import { TEST_SCRYPT } from './testAuth.ts';
 import { generateToken } from './tokens.ts';
 import { createTokenStore } from './tokenStore.ts';
+import { ManualClock } from '../kube/testing/manualClock.ts';
 
 const noCluster = unreachableCluster();
 const idle = idleStatus({ synced: false });
@@ -182,15 +183,15 @@ describe('registerBootstrapToken', () => {
     const store = createMemoryAppStore();
     await store.migrate();
     const audit = createAuditLog({ store });
-    let clock = new Date('2030-01-01T00:00:00Z');
-    const tokens = createTokenStore({ store, scrypt: TEST_SCRYPT, now: () => clock });
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const tokens = createTokenStore({ store, scrypt: TEST_SCRYPT, clock });
     await tokens.create({ name: 'old-admin', role: 'admin', expiresAt: '2030-01-02T00:00:00Z', createdBy: 'test' });
     const viewer = await tokens.create({ name: 'bootstrap', role: 'viewer', namespaces: ['shop'], createdBy: 'test' });
-    clock = new Date('2030-01-03T00:00:00Z');
+    clock.set(Date.parse('2030-01-03T00:00:00Z'));
     const t = generateToken().token;
-    await expect(registerBootstrapToken({ store, audit, token: t, scrypt: TEST_SCRYPT, now: () => clock })).rejects.toMatchObject({ code: 'BERTH_AUTH_TOKEN_EXISTS' });
+    await expect(registerBootstrapToken({ store, audit, token: t, scrypt: TEST_SCRYPT, clock })).rejects.toMatchObject({ code: 'BERTH_AUTH_TOKEN_EXISTS' });
     await tokens.revoke(viewer.info.id);
-    const r = await registerBootstrapToken({ store, audit, token: t, scrypt: TEST_SCRYPT, now: () => clock });
+    const r = await registerBootstrapToken({ store, audit, token: t, scrypt: TEST_SCRYPT, clock });
     expect(r).toMatchObject({ status: 'registered' });
     expect(describeBootstrapResult(r)).not.toContain(t.slice(23));
     await expect(tokens.verify(t)).resolves.toMatchObject({ role: 'admin' });

@@ -14,6 +14,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { BerthError, problem } from '../errors.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
 import type { ApiTokensTable } from '../store/schema.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
@@ -109,7 +110,7 @@ export interface RegisterBootstrapOptions {
   readonly token: string;
   /** Records the registration in the same transaction as the token row. */
   readonly audit?: AuditLog;
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   /** Lower only in tests: the cost of the stored hash (verification reads it from the hash). */
   readonly scrypt?: ScryptParams;
 }
@@ -170,7 +171,8 @@ export async function registerBootstrapToken(opts: RegisterBootstrapOptions): Pr
   const parsed = parseToken(opts.token);
   if (parsed === undefined) throw invalidBootstrapToken();
   const { id } = parsed;
-  const now = opts.now ?? ((): Date => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const { store, audit } = opts;
   const decide = async (tx: AppStoreTx, at: Date): Promise<RegisterBootstrapResult | undefined> => {
     const all = await rowsOf(store, tx).all();

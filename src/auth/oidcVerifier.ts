@@ -10,6 +10,7 @@
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { BerthError, problem, type Problem } from '../errors.ts';
+import { nowDate, type Clock } from '../kube/clock.ts';
 import { ROLES, roleAtLeast, type Principal, type Role } from './policy.ts';
 
 /** One mapping: a caller whose claim contains `value` gets `role` in `namespaces`. */
@@ -45,7 +46,7 @@ export interface OidcVerifierOptions {
   /** Key source; default: `createRemoteJWKSet(jwksUrl)`. Tests and multi-issuer setups inject one. */
   readonly keys?: JWTVerifyGetKey;
   /** For exp/nbf checks; default the system clock. */
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   /** JWKS fetch timeout, ms (default 5000). */
   readonly jwksTimeoutMs?: number;
 }
@@ -179,7 +180,7 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
           algorithms,
           clockTolerance: valid.clockToleranceSec ?? 30,
           requiredClaims: ['exp'],
-          ...(opts.now ? { currentDate: opts.now() } : {}),
+          ...(opts.clock ? { currentDate: nowDate(opts.clock) } : {}),
         }));
       } catch (e) {
         throw unauthenticated(reasonOf(e), e);

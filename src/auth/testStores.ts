@@ -4,6 +4,8 @@
  * PostgreSQL absent: CI fails, a developer machine skips with the reason (same rule as src/store).
  */
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../kube/clock.ts';
+import { ManualClock } from '../kube/testing/manualClock.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { redactUrl } from '../store/storeErrors.ts';
@@ -18,7 +20,7 @@ export interface TestStore {
 
 export interface EngineCase {
   readonly name: 'memory' | 'sqlite' | 'postgres';
-  open(now?: () => Date): Promise<TestStore>;
+  open(clock?: Clock): Promise<TestStore>;
 }
 
 
@@ -27,16 +29,16 @@ export async function engineCases(): Promise<EngineCase[]> {
   const cases: EngineCase[] = [
     {
       name: 'memory',
-      async open(now) {
-        const store = createMemoryAppStore(now ? { now } : {});
+      async open(clock) {
+        const store = createMemoryAppStore(clock ? { clock } : {});
         await store.migrate();
         return { store, cleanup: () => store.close() };
       },
     },
     {
       name: 'sqlite',
-      async open(now) {
-        const store = createAppStore('sqlite::memory:', now ? { now } : {});
+      async open(clock) {
+        const store = createAppStore('sqlite::memory:', clock ? { clock } : {});
         await store.migrate();
         return { store, cleanup: () => store.close() };
       },
@@ -50,12 +52,12 @@ export async function engineCases(): Promise<EngineCase[]> {
   }
   cases.push({
     name: 'postgres',
-    async open(now) {
+    async open(clock) {
       const db = `berth_auth_test_${randomBytes(6).toString('hex')}`;
       await adminQuery(`create database ${db}`);
       const u = new URL(ADMIN_URL);
       u.pathname = `/${db}`;
-      const store = createAppStore(u.toString(), now ? { now } : {});
+      const store = createAppStore(u.toString(), clock ? { clock } : {});
       await store.migrate();
       return {
         store,
@@ -69,16 +71,7 @@ export async function engineCases(): Promise<EngineCase[]> {
   return cases;
 }
 
-/** A clock tests move by hand. */
-export function manualClock(start = '2030-01-02T03:04:05.000Z'): { now: () => Date; advance(ms: number): void; set(iso: string): void } {
-  let t = Date.parse(start);
-  return {
-    now: () => new Date(t),
-    advance(ms: number) {
-      t += ms;
-    },
-    set(iso: string) {
-      t = Date.parse(iso);
-    },
-  };
+/** A clock tests move by hand, starting at a fixed wall-clock time. */
+export function manualClock(start = '2030-01-02T03:04:05.000Z'): ManualClock {
+  return new ManualClock(Date.parse(start));
 }

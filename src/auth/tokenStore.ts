@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BerthError, problem, type Problem } from '../errors.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
 import type { ApiTokensTable } from '../store/schema.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
@@ -61,7 +62,7 @@ export interface TokenStore {
 
 export interface TokenStoreOptions {
   readonly store: AppStore;
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   /** Lower only in tests: the cost of every hash. */
   readonly scrypt?: ScryptParams;
   /**
@@ -186,7 +187,8 @@ interface CacheEntry {
 
 export function createTokenStore(opts: TokenStoreOptions): TokenStore {
   const { store } = opts;
-  const now = opts.now ?? ((): Date => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const params = opts.scrypt ?? DEFAULT_SCRYPT;
   const cacheTtlMs = opts.cacheTtlMs ?? 10_000;
   const cacheSize = opts.cacheSize ?? 10_000;

@@ -1,4 +1,5 @@
 import { BerthError } from '../errors.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
 import type { ObjectMetaJson } from '../kube/objectMeta.ts';
 
 /** The fields of any Kubernetes object the informer relies on; everything else is carried as raw JSON. */
@@ -32,19 +33,6 @@ export interface InformerTransport {
     onClose: (err: unknown) => void,
   ): Promise<{ abort(): void }>;
 }
-
-/** Time source and timers, injectable so back-off can be tested without waiting. */
-export interface InformerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: InformerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export type InformerEvent<T extends RawObject> =
   | { readonly type: 'add'; readonly object: T }
@@ -85,7 +73,7 @@ export interface InformerOptions {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
   readonly transport: InformerTransport;
-  readonly clock?: InformerClock;
+  readonly clock?: Clock;
   /** Jitter source in [0, 1). */
   readonly random?: () => number;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -139,7 +127,7 @@ export function namespacedPath(path: string, namespace: string | undefined): str
 export class Informer<T extends RawObject = RawObject> implements SharedInformer<T> {
   private readonly cache = new Map<string, T>();
   private readonly listeners = new Set<(event: InformerEvent<T>) => void>();
-  private readonly clock: InformerClock;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly initialBackoff: number;
   private readonly maxBackoff: number;
@@ -285,7 +273,7 @@ export class Informer<T extends RawObject = RawObject> implements SharedInformer
       const finish = (outcome: WatchOutcome): void => {
         if (settled) return;
         settled = true;
-        this.clock.clearTimeout(watchdog);
+        cancelWatchdog();
         if (opened) this.openWatches--;
         this.cancelCurrent = undefined;
         handle?.abort();
@@ -300,7 +288,7 @@ export class Informer<T extends RawObject = RawObject> implements SharedInformer
         allowWatchBookmarks: true,
         timeoutSeconds,
       };
-      const watchdog = this.clock.setTimeout(() => finish({ kind: 'closed', healthy: true }), timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
+      const cancelWatchdog = this.clock.setTimeout(() => finish({ kind: 'closed', healthy: true }), timeoutSeconds * 1000 + WATCHDOG_GRACE_MS);
       const onEvent = (ev: RawWatchEvent): void => {
         if (settled) return;
         delivered = true;
@@ -376,12 +364,12 @@ export class Informer<T extends RawObject = RawObject> implements SharedInformer
     const delay = Math.min(this.maxBackoff, Math.max(0, base * (1 + JITTER * (2 * this.random() - 1))));
     return new Promise((resolve) => {
       if (!this.running) return resolve();
-      const timer = this.clock.setTimeout(() => {
+      const cancelTimer = this.clock.setTimeout(() => {
         this.cancelCurrent = undefined;
         resolve();
       }, delay);
       this.cancelCurrent = () => {
-        this.clock.clearTimeout(timer);
+        cancelTimer();
         this.cancelCurrent = undefined;
         resolve();
       };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
-import { ManualClock, settle } from './testing/manualClock.ts';
+import { ManualClock, settle } from '../kube/testing/manualClock.ts';
 import type { InformerEvent, InformerTransport, RawObject, RawWatchEvent, TransportQuery } from './informer.ts';
 import { MultiNamespaceInformer } from './multiNamespaceInformer.ts';
 
@@ -110,7 +110,7 @@ describe('MultiNamespaceInformer', () => {
 
     // A dropped watch in web resumes from web's own resourceVersion; shop's watch is untouched.
     transport.open(WEB).emit({ type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '40' } } });
-    clock.t += 5_000;
+    await clock.advance(5_000);
     transport.open(WEB).close(null);
     await settle();
     expect(transport.open(WEB).query['resourceVersion']).toBe('40');

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InformerTransport, RawObject, RawWatchEvent, TransportQuery } from '../cluster/informer.ts';
 import { createStatusEngine, type BerthStatusEngine } from './statusEngine.ts';
 import type { StatusEvent } from './types.ts';
+import { realClock } from '../kube/clock.ts';
 
 /**
  * An in-memory cluster per cluster-wide collection path; tests push watch events by hand. A namespaced
@@ -86,7 +87,7 @@ afterEach(async () => {
 });
 
 async function startWith(cluster: FakeCluster, opts: { bufferSize?: number; namespaces?: readonly string[] } = {}): Promise<BerthStatusEngine> {
-  engine = createStatusEngine({ kubeConfig: new KubeConfig(), transport: cluster, now: () => new Date('2025-01-01T00:00:00Z'), debounceMs: 5, ...opts });
+  engine = createStatusEngine({ kubeConfig: new KubeConfig(), transport: cluster, clock: { ...realClock, now: () => Date.parse('2025-01-01T00:00:00Z') }, debounceMs: 5, ...opts });
   await engine.start();
   return engine;
 }

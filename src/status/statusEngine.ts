@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { BerthError } from '../errors.ts';
-import { Informer, type InformerClock, type InformerEvent, type InformerOptions, type InformerStats, type InformerTransport, type RawObject, type SharedInformer } from '../cluster/informer.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
+import { Informer, type InformerEvent, type InformerOptions, type InformerStats, type InformerTransport, type RawObject, type SharedInformer } from '../cluster/informer.ts';
 import { MultiNamespaceInformer } from '../cluster/multiNamespaceInformer.ts';
 import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { computeAppStatus, statusChanged } from './computeAppStatus.ts';
@@ -24,13 +25,12 @@ export interface StatusEngineOptions {
   readonly namespaces?: readonly string[];
   /** Defaults to client-node over the kubeconfig. */
   readonly transport?: InformerTransport;
-  readonly now?: () => Date;
   /** Status events kept for `afterId` replay (default 1000). */
   readonly bufferSize?: number;
   /** How long changes to one app are gathered before it is recomputed (default 10 ms). */
   readonly debounceMs?: number;
-  /** Timers and back-off of the informers (tests). */
-  readonly clock?: InformerClock;
+  /** Time source of status timestamps and of the informers' timers and back-off. */
+  readonly clock?: Clock;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   readonly onError?: (err: unknown) => void;
 }
@@ -91,12 +91,13 @@ function matches(filter: StatusFilter, namespace: string, name: string): boolean
  */
 export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine {
   const transport = opts.transport ?? createClientNodeTransport(opts.kubeConfig);
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const bufferSize = Math.max(1, opts.bufferSize ?? 1000);
   const debounceMs = opts.debounceMs ?? 10;
   const informerOpts = {
     transport,
-    ...(opts.clock ? { clock: opts.clock } : {}),
+    clock,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
   };

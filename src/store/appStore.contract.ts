@@ -4,6 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
+import type { Clock } from '../kube/clock.ts';
+import { ManualClock } from '../kube/testing/manualClock.ts';
 import type { AppStore, NewRevision, ObjectRef } from './types.ts';
 
 export interface ContractSubject {
@@ -20,26 +22,13 @@ export interface ContractSubject {
 
 export interface ContractOptions {
   /** The clock the store must take every timestamp from. */
-  readonly now: () => Date;
+  readonly clock: Clock;
 }
 
 /** Must return an empty, migrated store. */
 export type ContractFactory = (opts: ContractOptions) => Promise<ContractSubject>;
 
 const T0 = Date.parse('2030-01-02T03:04:05.000Z');
-
-function manualClock(): { now: () => Date; set(iso: string): void; advance(ms: number): void } {
-  let t = T0;
-  return {
-    now: () => new Date(t),
-    set(iso: string) {
-      t = Date.parse(iso);
-    },
-    advance(ms: number) {
-      t += ms;
-    },
-  };
-}
 
 function rev(over: Partial<NewRevision> = {}): NewRevision {
   return {
@@ -64,13 +53,13 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 export function describeAppStoreContract(engineName: string, factory: ContractFactory): void {
   describe(`AppStore contract: ${engineName}`, () => {
-    let clock: ReturnType<typeof manualClock>;
+    let clock: ManualClock;
     let subject: ContractSubject;
     let store: AppStore;
 
     beforeEach(async () => {
-      clock = manualClock();
-      subject = await factory({ now: clock.now });
+      clock = new ManualClock(T0);
+      subject = await factory({ clock });
       store = subject.store;
     });
 
@@ -119,7 +108,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
 
     it('numbers later revisions N+1 and keeps createdBy/createdAt of the first', async () => {
       await store.createRevision(rev());
-      clock.set('2030-02-01T00:00:00.123Z');
+      clock.set(Date.parse('2030-02-01T00:00:00.123Z'));
       const spec2 = { spec: { image: 'ghcr.io/acme/api:1.1.0' } };
       const r2 = await store.createRevision(rev({ spec: spec2, actor: 'bob', diffSummary: 'image 1.0.0 → 1.1.0' }));
       const r3 = await store.createRevision(rev({ action: 'rollback', rollbackOf: 1, actor: 'carol', expectedRevision: 2 }));
@@ -143,7 +132,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
       await store.createRevision(rev({ expectedRevision: 0 }));
       for (let i = 0; i < 3; i++) await store.createRevision(rev());
       const before = { app: await store.getApp('shop', 'api'), revisions: await store.listRevisions('shop', 'api') };
-      clock.advance(60_000);
+      await clock.advance(60_000);
 
       const err = await store.createRevision(rev({ expectedRevision: 3, actor: 'mallory' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BerthError);
@@ -172,7 +161,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
       await store.createRevision(rev());
       await store.setApplied('shop', 'api', 3, [{ apiVersion: 'v1', kind: 'Service', namespace: 'shop', name: 'api' }]);
       await store.createRevision(rev({ name: 'other' }));
-      clock.set('2030-03-03T03:03:03.000Z');
+      clock.set(Date.parse('2030-03-03T03:03:03.000Z'));
       await store.createRevision(rev());
 
       const byRevision = new Map((await store.listRevisions('shop', 'api')).map((r) => [r.revision, r]));
@@ -206,7 +195,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
     it('finishRevision sets the outcome once; later calls and setApplied never reopen it', async () => {
       await store.createRevision(rev());
       await store.setApplied('shop', 'api', 1, []);
-      clock.set('2030-05-05T05:05:05.005Z');
+      clock.set(Date.parse('2030-05-05T05:05:05.005Z'));
       await store.finishRevision('shop', 'api', 1, { outcome: 'failed', reason: 'ImagePullFailed', message: 'image not found' });
       const finished = await store.getRevision('shop', 'api', 1);
       expect(finished).toMatchObject({
@@ -216,7 +205,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
         finishedAt: '2030-05-05T05:05:05.005Z',
       });
 
-      clock.advance(1000);
+      await clock.advance(1000);
       await store.finishRevision('shop', 'api', 1, { outcome: 'succeeded' });
       await store.setApplied('shop', 'api', 1, [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'x' }]);
       const after = await store.getRevision('shop', 'api', 1);
@@ -239,11 +228,11 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
 
     it('unfinishedRevisions returns accepted/applied revisions of existing apps, oldest first', async () => {
       expect(await store.unfinishedRevisions()).toEqual([]);
-      clock.set('2030-01-01T00:00:03.000Z');
+      clock.set(Date.parse('2030-01-01T00:00:03.000Z'));
       await store.createRevision(rev({ namespace: 'b', name: 'late' }));
-      clock.set('2030-01-01T00:00:01.000Z');
+      clock.set(Date.parse('2030-01-01T00:00:01.000Z'));
       await store.createRevision(rev({ namespace: 'z', name: 'early' }));
-      clock.set('2030-01-01T00:00:02.000Z');
+      clock.set(Date.parse('2030-01-01T00:00:02.000Z'));
       await store.createRevision(rev({ namespace: 'a', name: 'done' }));
       await store.finishRevision('a', 'done', 1, { outcome: 'succeeded' });
       await store.createRevision(rev({ namespace: 'a', name: 'applied' }));
@@ -304,7 +293,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
       expect(await store.getRevision('shop', 'api', 1)).toBeUndefined();
       expect((await store.listApps()).map((a) => a.name)).toEqual(['keep']);
 
-      clock.set('2031-01-01T00:00:00.000Z');
+      clock.set(Date.parse('2031-01-01T00:00:00.000Z'));
       const again = await store.createRevision(rev({ actor: 'dave', expectedRevision: 0 }));
       expect(again.revision).toBe(1);
       expect(await store.getApp('shop', 'api')).toMatchObject({ createdBy: 'dave', createdAt: '2031-01-01T00:00:00.000Z', revision: 1 });
@@ -354,7 +343,7 @@ export function describeAppStoreContract(engineName: string, factory: ContractFa
     it('transaction rolls back every write when fn throws', async () => {
       await store.createRevision(rev());
       const before = { apps: await store.listApps(), revisions: await store.listRevisions('shop', 'api') };
-      clock.advance(5_000);
+      await clock.advance(5_000);
       const boom = new Error('boom');
       await expect(
         store.transaction(async (tx) => {

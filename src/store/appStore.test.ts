@@ -10,28 +10,28 @@ import { redactUrl } from './storeErrors.ts';
 import type { AppStore } from './types.ts';
 import { adminQuery, POSTGRES_ADMIN_URL as ADMIN_URL, postgresUnreachable } from './testPostgres.ts';
 
-describeAppStoreContract('memory', async ({ now }) => {
-  const store = createMemoryAppStore({ now });
+describeAppStoreContract('memory', async ({ clock }) => {
+  const store = createMemoryAppStore({ clock });
   await store.migrate();
   return { store, cleanup: () => store.close() };
 });
 
-describeAppStoreContract('sqlite :memory:', async ({ now }) => {
-  const store = createAppStore('sqlite::memory:', { now });
+describeAppStoreContract('sqlite :memory:', async ({ clock }) => {
+  const store = createAppStore('sqlite::memory:', { clock });
   await store.migrate();
   return { store, cleanup: () => store.close() };
 });
 
-describeAppStoreContract('sqlite file', async ({ now }) => {
+describeAppStoreContract('sqlite file', async ({ clock }) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
   // A nested, not yet existing directory: the store creates it (like the default .berth/berth.db).
   const url = `sqlite:${join(dir, 'state', 'berth.db')}`;
-  const store = createAppStore(url, { now });
+  const store = createAppStore(url, { clock });
   await store.migrate();
   return {
     store,
     openSecond: async () => {
-      const other = createAppStore(url, { now });
+      const other = createAppStore(url, { clock });
       await other.migrate();
       return other;
     },
@@ -70,14 +70,14 @@ if (pgUnreachable !== undefined) {
     for (const app of await store.listApps()) await store.deleteApp(app.namespace, app.name);
   }
 
-  describeAppStoreContract('postgres', async ({ now }) => {
-    const store = createAppStore(testUrl, { now });
+  describeAppStoreContract('postgres', async ({ clock }) => {
+    const store = createAppStore(testUrl, { clock });
     await store.migrate();
     await emptied(store);
     return {
       store,
       openSecond: async () => {
-        const other = createAppStore(testUrl, { now });
+        const other = createAppStore(testUrl, { clock });
         await other.migrate();
         return other;
       },

@@ -8,13 +8,14 @@
  * surfaces as BERTH_STORE_UNAVAILABLE from that call. The caller runs `migrate()`.
  */
 import { BerthError, problem } from '../errors.ts';
+import type { Clock } from '../kube/clock.ts';
 import { createPostgresAppStore, createSqliteAppStore } from './sqlAppStore.ts';
 import { passwordOf, redactUrl } from './storeErrors.ts';
 import type { AppStore } from './types.ts';
 
 export interface CreateAppStoreOptions {
   /** Clock for every timestamp the store writes. */
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   /** SQLite: how long a write waits for another connection's lock. */
   readonly busyTimeoutMs?: number;
   /** PostgreSQL: pool size and connect timeout. */
@@ -68,7 +69,7 @@ export function createAppStore(url: string, opts: CreateAppStoreOptions = {}): A
   if (target.engine === 'sqlite') {
     return createSqliteAppStore({
       path: target.path,
-      ...(opts.now !== undefined ? { now: opts.now } : {}),
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
       ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
     });
   }
@@ -77,7 +78,7 @@ export function createAppStore(url: string, opts: CreateAppStoreOptions = {}): A
     connectionString: target.url,
     displayName: redactUrl(target.url),
     secrets: password === undefined ? [] : [password],
-    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
     ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
   });

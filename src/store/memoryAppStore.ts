@@ -6,6 +6,7 @@
  * by restoring the snapshot it took when it started.
  */
 import { BerthError } from '../errors.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import {
   compareKeys,
   fromJsonText,
@@ -21,7 +22,7 @@ import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionFini
 
 export interface MemoryAppStoreOptions {
   /** Clock for every timestamp the store writes. */
-  readonly now?: () => Date;
+  readonly clock?: Clock;
 }
 
 /** Rows as stored: JSON members kept as text so callers never share objects with the store. */
@@ -225,7 +226,8 @@ function operations(state: MemoryState, now: () => Date): AppStoreTx {
 }
 
 export function createMemoryAppStore(opts: MemoryAppStoreOptions = {}): AppStore {
-  const now = opts.now ?? ((): Date => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const state: MemoryState = { apps: new Map(), revisions: new Map(), tables: new Map() };
   const lock = new Lock();
   const ops = operations(state, now);

@@ -13,6 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { BerthError } from '../errors.ts';
+import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import { ImmediateSqliteDialect } from './immediateSqliteDialect.ts';
 import { migrateToLatest, type SqlEngine } from './migrations.ts';
 import {
@@ -31,7 +32,7 @@ import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionFini
 
 export interface SqlAppStoreOptions {
   /** Clock for every timestamp the store writes. */
-  readonly now?: () => Date;
+  readonly clock?: Clock;
 }
 
 export interface SqliteAppStoreOptions extends SqlAppStoreOptions {
@@ -274,7 +275,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * `secrets` are scrubbed from driver messages.
  */
 function createSqlAppStore(engine: SqlEngine, db: Kysely<Database>, target: string, secrets: readonly string[], opts: SqlAppStoreOptions): AppStore {
-  const now = opts.now ?? ((): Date => new Date());
+  const clock = opts.clock ?? realClock;
+  const now = (): Date => nowDate(clock);
   const direct = operations(db, engine, now);
   let closed = false;
   let destroyed: Promise<void> | undefined;

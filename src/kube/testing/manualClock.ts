@@ -26,6 +26,11 @@ export class ManualClock implements Clock {
     };
   };
 
+  /** Sets the time without firing timers; it may go backwards, as a system clock can be set back. */
+  set(ms: number): void {
+    this.t = ms;
+  }
+
   /** Timers not yet fired. */
   get pendingCount(): number {
     return this.pending.length;

@@ -1,39 +1,5 @@
-/** Time source for controllers and the kubelet; tests inject a fake to step time deterministically. */
-export interface Clock {
-  now(): number;
-  /** Schedules `fn` after `ms`; returns a cancel function. */
-  setTimeout(fn: () => void, ms: number): () => void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    // Node fires over-long timeouts (> 2^31-1 ms) immediately; clamp instead.
-    const t = setTimeout(fn, Math.min(2 ** 31 - 1, Math.max(0, ms)));
-    // Controller timers must never keep a process (a CLI, a test worker) alive on their own.
-    t.unref();
-    return () => clearTimeout(t);
-  },
-};
-
-/** Resolves after `ms`, or early (with false) when `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      cancel();
-      resolve(false);
-    };
-    const cancel = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+// Controllers and the kubelet run on berth's one time source; the helpers below are the sandbox's own.
+export { realClock, sleep, type Clock } from '../../kube/clock.ts';
 
 /** Resolves when `signal` aborts (for states the kubelet never leaves on its own). */
 export function untilAborted(signal: AbortSignal): Promise<void> {
