@@ -14,7 +14,7 @@ import { authPlugin } from '../auth/authPlugin.ts';
 import { describeBootstrapResult, registerBootstrapToken } from '../auth/bootstrapToken.ts';
 import { createOidcVerifier, type OidcVerifier } from '../auth/oidcVerifier.ts';
 import { createRateLimiter, type RateLimiter } from '../auth/rateLimiter.ts';
-import { redactText } from '../auth/redact.ts';
+import { redactText } from '../audit/redact.ts';
 import { createStreamLimiter, type StreamLimiter } from '../auth/streamLimiter.ts';
 import { registerTokenRoutes } from '../auth/tokenRoutes.ts';
 import { createTokenStore, type TokenStore } from '../auth/tokenStore.ts';

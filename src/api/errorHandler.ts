@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { redact, redactText } from '../auth/redact.ts';
+import { redact, redactText } from '../audit/redact.ts';
 import { BerthError, ERRORS, problem, type ErrorCode, type Problem } from '../errors.ts';
 import type { ApiErrorBody } from './types.ts';
 

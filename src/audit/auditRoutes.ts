@@ -1,7 +1,7 @@
 /** GET /v1/audit: the audit log, newest first, filtered; admin only (`audit:read`). */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AuditList } from '../auth/apiTypes.ts';
+import type { AuditList } from './apiTypes.ts';
 import { AUDIT_OUTCOMES, type AuditLog } from './auditLog.ts';
 
 const AuditQuerySchema = Type.Object({

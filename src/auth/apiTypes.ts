@@ -1,12 +1,12 @@
 /**
- * Wire shapes of the token and audit routes (/v1/tokens, /v1/audit), shared by the routes
- * (tokenRoutes.ts, src/audit/auditRoutes.ts) and the CLI (src/cli/authClient.ts).
+ * Wire shapes of the token routes (/v1/tokens), shared by tokenRoutes.ts and the CLI
+ * (src/cli/authClient.ts). The audit route's shapes live in src/audit/apiTypes.ts; they are re-exported
+ * here so the CLI reads every auth-related wire type from one place.
  */
-import type { AuditRecord } from '../audit/auditLog.ts';
 import type { Role } from './policy.ts';
 import type { TokenInfo } from './tokenStore.ts';
 
-export type { AuditRecord } from '../audit/auditLog.ts';
+export type { AuditList, AuditRecord } from '../audit/apiTypes.ts';
 export type { TokenInfo } from './tokenStore.ts';
 
 /** POST /v1/tokens */
@@ -33,10 +33,4 @@ export interface TokenList {
 /** DELETE /v1/tokens/{nameOrId} */
 export interface RevokeTokenResponse {
   readonly info: TokenInfo;
-}
-
-/** GET /v1/audit?actor&namespace&app&outcome&since&until&limit&cursor (newest first). */
-export interface AuditList {
-  readonly items: readonly AuditRecord[];
-  readonly nextCursor: string | null;
 }

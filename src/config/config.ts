@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { REDACTED } from '../auth/redact.ts';
+import { REDACTED } from '../audit/redact.ts';
 import { TOKEN_PATTERN } from '../auth/tokens.ts';
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { DNS1123_LABEL } from '../appspec/formats.ts';
