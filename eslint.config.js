@@ -1,5 +1,6 @@
 // @ts-check
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -99,12 +100,15 @@ function restrictedPatterns(/** @type {string} */ path) {
   });
 }
 
+/** Globs are relative to this file, so the tree is read from here too (not from the working directory). */
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+
 /** One config block per directory (and per file standing beside folders, or named in an exception). */
 function layerBlocks() {
   /** @type {import('typescript-eslint').ConfigArray} */
   const blocks = [];
   const walk = (/** @type {string} */ dir) => {
-    const entries = readdirSync(dir, { withFileTypes: true });
+    const entries = readdirSync(`${ROOT}${dir}`, { withFileTypes: true });
     const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => `${dir}/${e.name}`);
     const single = files.filter((f) => LAYERS.some((t) => t.dir === dir) || TEMPORARY_ALLOWED_IMPORTS.some((e) => e.from === f));
     const rest = files.filter((f) => !single.includes(f));
