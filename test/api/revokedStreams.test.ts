@@ -77,7 +77,7 @@ const statusOf = (revision: number): AppStatus => ({
   name: 'web',
   revision,
   state: 'Progressing',
-  reason: 'RollingOut',
+  reason: 'RollingUpdate',
   message: `revision ${revision}`,
   replicas: { desired: 1, ready: 0, updated: 0, available: 0, unavailable: 1 },
   pods: [],
