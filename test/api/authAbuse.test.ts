@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
-/** The real server with the production failed-auth limit (1 every 6 s, bursts of 20) and captured logs. */
+/** The real server with the production failed-auth limit (1 every 6 s, bursts of 20; time stands still) and captured logs. */
 function server(): { app: FastifyInstance; auth: ReturnType<typeof testAuth>; logs: () => string } {
   let logs = '';
   const sink = new Writable({
@@ -35,7 +35,7 @@ function server(): { app: FastifyInstance; auth: ReturnType<typeof testAuth>; lo
   const logger = createLogger(config, sink);
   const auth = testAuth(store, { logger });
   const app = buildServer(
-    { store, cluster: emptyCluster(), status: idleStatus(), logger, auth: { ...auth, authFailureLimiter: createRateLimiter({ ratePerSecond: 1 / 6, burst: 20 }) } },
+    { store, cluster: emptyCluster(), status: idleStatus(), logger, auth: { ...auth, authFailureLimiter: createRateLimiter({ ratePerSecond: 1 / 6, burst: 20, now: () => 0 }) } },
     config,
   );
   apps.push(app);
