@@ -54,7 +54,14 @@ export function createOpenStreams(clock: Clock): OpenStreams {
         }
         byToken.set(id, (byToken.get(id) ?? new Set()).add(finish));
       }
-      if (principal.expiresAtMs !== undefined) cancelExpiry = clock.setTimeout(() => finish('expired'), principal.expiresAtMs - clock.now());
+      const expiresAtMs = principal.expiresAtMs;
+      if (expiresAtMs !== undefined) {
+        // Timers are clamped to ~24.8 days: one that fires early is set again for the rest.
+        const arm = (): void => {
+          cancelExpiry = clock.setTimeout(() => (clock.now() >= expiresAtMs ? finish('expired') : arm()), expiresAtMs - clock.now());
+        };
+        arm();
+      }
       return unregister;
     },
     revoke(id) {
