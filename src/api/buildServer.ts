@@ -285,6 +285,8 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
   app.addHook('onClose', async () => {
     await engine.stop();
+    // Aggregated denials still being counted are written before the store goes.
+    await audit.flush().catch((err: unknown) => logger.error({ err }, 'audit: could not write the aggregated denials'));
     if (ownStatus) await status.stop();
     if (ownStore) await store.close();
   });

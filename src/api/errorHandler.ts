@@ -59,7 +59,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     void reply.code(status).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
   });
   app.setNotFoundHandler((request, reply) => {
-    const be = new BerthError('BERTH_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`);
+    // The path is never echoed: a credential pasted (or percent-encoded) into a URL must not come back.
+    const be = new BerthError('BERTH_ROUTE_NOT_FOUND', `No API route matches this ${request.method} request.`);
     void reply.code(404).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
   });
 }

@@ -15,7 +15,7 @@ export const HEARTBEAT_MS = 15_000;
  * Turns the reply into a Server-Sent Events stream. Heartbeat comments keep proxies from timing the
  * connection out; everything registered with onClose runs once when the client disconnects.
  */
-export function openSse(request: FastifyRequest, reply: FastifyReply, opts: { readonly heartbeatMs?: number } = {}): SseStream {
+export function openSse(request: FastifyRequest, reply: FastifyReply, opts: { readonly heartbeatMs?: number; readonly signal?: AbortSignal } = {}): SseStream {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -49,6 +49,15 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, opts: { re
   };
   request.raw.on('close', close);
   res.on('close', close);
+  // The caller's credential was revoked or expired: a last comment says why (parsers skip it), then
+  // the stream ends; a reconnect with the same credential is refused with 401.
+  const onEnd = (): void => {
+    if (!closed && !res.writableEnded) res.write(': closed: the credential of this stream was revoked or expired\n\n');
+    close();
+  };
+  if (opts.signal?.aborted) onEnd();
+  else opts.signal?.addEventListener('abort', onEnd, { once: true });
+  cleanups.push(() => opts.signal?.removeEventListener('abort', onEnd));
   return {
     send(e) {
       if (closed) return;

@@ -10,6 +10,11 @@
  *
  * There is no update or delete API, and the database refuses UPDATE and DELETE on the table
  * (triggers on both SQL engines).
+ *
+ * Denied requests cost the caller nothing, so they are aggregated: per source address, actor, status
+ * and reason, the first denial is written at once and the others of the following interval become one
+ * row with a `count` (written when the interval ends, or by `flush()` on shutdown). A flood of
+ * anonymous requests adds a few rows per interval, and the counts still sum to every denial.
  */
 import type { Logger } from 'pino';
 import { BerthError, problem, type Problem } from '../errors.ts';
@@ -49,6 +54,8 @@ export interface AuditEntry {
   /** Why it was denied or failed. */
   readonly reason?: string | null;
   readonly requestId?: string | null;
+  /** How many requests the row stands for (aggregated denials); default 1. */
+  readonly count?: number;
 }
 
 export interface AuditRecord {
@@ -67,6 +74,11 @@ export interface AuditRecord {
   readonly diffSummary: string | null;
   readonly reason: string | null;
   readonly requestId: string | null;
+  /**
+   * How many requests the row stands for: 1, or for an aggregated denial row (requestId null) the
+   * denials of one source, actor and reason in the interval ending at `time`.
+   */
+  readonly count: number;
 }
 
 export interface AuditQuery {
@@ -105,8 +117,14 @@ export interface AuditLog {
   recordInTx(tx: AppStoreTx, entry: AuditEntry): Promise<AuditRecord>;
   /** A row in its own transaction: for outcomes with no change to commit with (failed requests). */
   record(entry: AuditEntry): Promise<AuditRecord>;
-  /** A denied request (401/403/429), in its own transaction; outcome "denied". */
-  recordDenied(entry: Omit<AuditEntry, 'outcome'>): Promise<AuditRecord>;
+  /**
+   * A denied request (401/403/429); outcome "denied". The first of its source, actor, status and reason
+   * in an interval is written at once, in its own transaction (the record, or null when it was counted
+   * into the interval's aggregate row instead).
+   */
+  recordDenied(entry: Omit<AuditEntry, 'outcome' | 'count'>): Promise<AuditRecord | null>;
+  /** Writes the aggregate rows of denials counted so far (server shutdown). */
+  flush(): Promise<void>;
   query(q?: AuditQuery): Promise<AuditPage>;
 }
 
@@ -116,6 +134,9 @@ export type AuditSink = Pick<Logger, 'info'>;
 export interface AuditLogOptions {
   readonly store: AppStore;
   readonly logger?: AuditSink;
+  /** The interval denied requests are aggregated over; default 60 s. */
+  readonly deniedIntervalMs?: number;
+  /** Timestamps and the aggregation timer; default the real clock. */
   readonly clock?: Clock;
 }
 
@@ -150,6 +171,7 @@ function checkEntry(e: AuditEntry): void {
   if (e.statusCode !== undefined && e.statusCode !== null && !(Number.isInteger(e.statusCode) && e.statusCode >= 100 && e.statusCode <= 599)) {
     bad('/statusCode', 'statusCode must be an HTTP status', e.statusCode);
   }
+  if (e.count !== undefined && !(Number.isSafeInteger(e.count) && e.count >= 1)) bad('/count', 'count must be an integer ≥ 1', e.count);
   // An invalid entry is a bug in the caller; failing loudly rolls its change back rather than storing junk.
   if (problems.length > 0) throw new BerthError('BERTH_INTERNAL', `invalid audit entry: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { problems });
 }
@@ -170,6 +192,8 @@ function toRecord(r: Row): AuditRecord {
     diffSummary: r.diff_summary,
     reason: r.reason,
     requestId: r.request_id,
+    // Memory-engine rows written before the column existed have none.
+    count: r.count ?? 1,
   };
 }
 
@@ -209,8 +233,8 @@ export function parseAuditQuery(q: AuditQuery): { actor?: string; namespace?: st
   };
 }
 
-type Row = Omit<AuditEventsTable, 'id'> & { id: number };
-type NewRow = Omit<AuditEventsTable, 'id'>;
+type Row = Omit<AuditEventsTable, 'id' | 'count'> & { id: number; count: number };
+type NewRow = Omit<AuditEventsTable, 'id' | 'count'> & { count: number };
 
 interface AuditRows {
   insert(row: NewRow): Promise<Row>;
@@ -264,6 +288,33 @@ function rowsOf(store: AppStore, tx: AppStoreTx): AuditRows {
   };
 }
 
+interface DeniedGroup {
+  readonly entry: Omit<AuditEntry, 'outcome' | 'count'>;
+  /** Denials counted since the last row of this group. */
+  count: number;
+  actions: Set<string>;
+  namespaces: Set<string | null>;
+  apps: Set<string | null>;
+  cancel: () => void;
+}
+
+/** Distinct values an aggregate row names; beyond this the row says "several". */
+const MAX_DISTINCT = 5;
+
+function remember<T>(set: Set<T>, value: T): void {
+  if (set.size <= MAX_DISTINCT) set.add(value);
+}
+
+function only(values: ReadonlySet<string | null>): string | null {
+  return values.size === 1 ? ([...values][0] ?? null) : null;
+}
+
+function summary(actions: ReadonlySet<string>): string {
+  const list = [...actions].sort();
+  if (list.length <= 1) return list[0] ?? 'unknown';
+  return list.length > MAX_DISTINCT ? `${list.slice(0, MAX_DISTINCT).join(',')},…` : list.join(',');
+}
+
 export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const { store } = opts;
   const clock = opts.clock ?? realClock;
@@ -288,6 +339,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       diff_summary: clip(entry.diffSummary),
       reason: clip(entry.reason),
       request_id: entry.requestId ?? null,
+      count: entry.count ?? 1,
     };
     return toRecord(await rowsOf(store, tx).insert(row));
   };
@@ -305,6 +357,37 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
 
   const own = (entry: AuditEntry): Promise<AuditRecord> => transaction((tx) => write(tx, entry).then((r) => (pending.get(tx)?.push(r), r)));
 
+  const deniedIntervalMs = opts.deniedIntervalMs ?? 60_000;
+  /** Open aggregation intervals, by source, actor, status and reason. */
+  const groups = new Map<string, DeniedGroup>();
+
+  const writeGroup = async (key: string): Promise<void> => {
+    const g = groups.get(key);
+    if (g === undefined) return;
+    g.cancel();
+    if (g.count === 0) {
+      // A quiet interval closes the group: the next denial is written at once again.
+      groups.delete(key);
+      return;
+    }
+    const { count, actions, namespaces, apps } = g;
+    g.count = 0;
+    g.actions = new Set();
+    g.namespaces = new Set();
+    g.apps = new Set();
+    g.cancel = clock.setTimeout(() => void writeGroup(key).catch(() => undefined), deniedIntervalMs);
+    try {
+      await own({ ...g.entry, outcome: 'denied', action: summary(actions), namespace: only(namespaces), app: only(apps), requestId: null, count });
+    } catch (e) {
+      // Kept, not lost: counted into the next interval's row (the timer retries).
+      g.count += count;
+      for (const a of actions) remember(g.actions, a);
+      for (const n of namespaces) remember(g.namespaces, n);
+      for (const a of apps) remember(g.apps, a);
+      throw e;
+    }
+  };
+
   return {
     transaction,
     async recordInTx(tx, entry) {
@@ -315,7 +398,36 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       return r;
     },
     record: own,
-    recordDenied: (entry) => own({ ...entry, outcome: 'denied' }),
+    async recordDenied(entry) {
+      const key = JSON.stringify([entry.sourceIp ?? null, entry.actorKind, entry.actor, entry.statusCode ?? null, clip(entry.reason)]);
+      const open = groups.get(key);
+      if (open !== undefined) {
+        open.count++;
+        remember(open.actions, entry.action);
+        remember(open.namespaces, entry.namespace ?? null);
+        remember(open.apps, entry.app ?? null);
+        return null;
+      }
+      // Opened before the write, so denials arriving while it runs are counted, not written one by one.
+      const g: DeniedGroup = { entry, count: 0, actions: new Set(), namespaces: new Set(), apps: new Set(), cancel: () => undefined };
+      groups.set(key, g);
+      try {
+        const r = await own({ ...entry, outcome: 'denied' });
+        g.cancel = clock.setTimeout(() => void writeGroup(key).catch(() => undefined), deniedIntervalMs);
+        return r;
+      } catch (e) {
+        groups.delete(key);
+        throw e;
+      }
+    },
+    async flush() {
+      const failures: unknown[] = [];
+      for (const key of [...groups.keys()]) await writeGroup(key).catch((e: unknown) => failures.push(e));
+      // On failure the groups stay, with their counts and retry timers.
+      if (failures.length > 0) throw failures[0];
+      for (const g of groups.values()) g.cancel();
+      groups.clear();
+    },
     async query(q = {}) {
       const parsed = parseAuditQuery(q);
       const rows = await store.transaction(async (tx) => rowsOf(store, tx).select(parsed));

@@ -27,6 +27,26 @@ describe('redactText', () => {
     expect(out).toContain(REDACTED);
   });
 
+  it('redacts a token percent-encoded into a URL path or query, whichever characters are escaped', () => {
+    const everyChar = [...TOKEN].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+    for (const url of [`GET /v1/${encodeURIComponent(TOKEN).replaceAll('_', '%5F')}/x`, `GET /v1/${everyChar}`, `GET /v1/apps?t=${everyChar.replaceAll('%', '%25')}`]) {
+      const out = redactText(url);
+      expect(out).toContain(REDACTED);
+      expect(out).not.toContain('Zm9vYmFy');
+      expect(out).not.toContain('%5A%6D%39'.toLowerCase());
+    }
+    expect(redactText('GET /v1/apps/caf%C3%A9?q=a%20b')).toBe('GET /v1/apps/caf%C3%A9?q=a%20b');
+  });
+
+  it('redacts secrets, not the words around them: the 401 message stays readable', () => {
+    const message = 'This route needs credentials: send Authorization: Bearer <token>.';
+    expect(redactText(message)).toBe(message);
+    expect(redactText('Authorization: Bearer abc.def-ghi')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactText('password: hunter2 and more')).toBe(`password: ${REDACTED} and more`);
+    expect(redactText('password: secret')).toBe(`password: ${REDACTED}`);
+    expect(redactText('token: "abc" next')).toBe(`token: "${REDACTED}" next`);
+  });
+
   it('leaves ordinary text, policy action names and secret references alone', () => {
     for (const s of [
       'image nginx:1.27 → nginx:1.28; env MESSAGES changed; replicas 2 → 3',

@@ -8,23 +8,35 @@
 
 export const REDACTED = '[redacted]';
 
-const PATTERNS: ReadonlyArray<readonly [RegExp, string | ((...m: string[]) => string)]> = [
+type Replacer = (match: string, ...groups: unknown[]) => string;
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, string | Replacer]> = [
   // berth API tokens, anywhere (also inside JSON or URLs).
   [/berth_[0-9a-f]{16}_[A-Za-z0-9_-]{20,}/g, REDACTED],
-  // Authorization header lines and "Bearer xxx" / "Basic xxx" credentials.
-  [/\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)[^\r\n"',}]+/gi, (_m, name, sep) => `${name}${sep}${REDACTED}`],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, (_m, scheme) => `${scheme} ${REDACTED}`],
+  // Authorization header values and "Bearer xxx" / "Basic xxx" credentials. The scheme is kept and
+  // only the credential after it goes; a scheme alone or a <placeholder> is documentation, not a secret
+  // ("send Authorization: Bearer <token>" stays readable).
+  [
+    /\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Digest|Negotiate|Token)\s+)?(?!(?:Bearer|Basic|Digest|Negotiate|Token)\b)(?!<)[^\s"',}]+/gi,
+    (_m, name, sep, scheme) => `${String(name)}${String(sep)}${typeof scheme === 'string' ? `${scheme} ` : ''}${REDACTED}`,
+  ],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, (_m, scheme) => `${String(scheme)} ${REDACTED}`],
   // JWTs (three base64url segments, the first one a JSON header).
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED],
   // user:password@ in URLs of any scheme.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, (_m, head) => `${head}:${REDACTED}@`],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, (_m, head) => `${String(head)}:${REDACTED}@`],
   // The same URL percent-encoded, as it appears inside a logged query string (scheme%3A%2F%2Fuser%3Apassword%40).
-  [/\b([a-z][a-z0-9+.-]*%3A%2F%2F[^\s%/@&]*)%3A[^\s@/&]*?%40/gi, (_m, head) => `${head}%3A${REDACTED}%40`],
+  [/\b([a-z][a-z0-9+.-]*%3A%2F%2F[^\s%/@&]*)%3A[^\s@/&]*?%40/gi, (_m, head) => `${String(head)}%3A${REDACTED}%40`],
   // key=value / key: value pairs whose key looks secret (query strings, env dumps, log text).
   // The key must END with the secret word: "DB_PASSWORD=x", "access_token=x", but not "tokens:admin".
+  // In prose ("needs credentials: send a token") the "value" is a lower-case word followed by more
+  // words: that is a sentence, not a secret, and is kept. Quoted values and "=" are always redacted.
   [
-    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credentials?|cookie))(["']?\s*[:=]\s*)(["']?)[^\s"'&,;{}[\]]+/gi,
-    (_m, k, sep, q) => `${k}${sep}${q}${REDACTED}`,
+    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credentials?|cookie))(["']?\s*[:=]\s*)(["']?)([^\s"'&,;{}[\]]+)/gi,
+    (m, k, sep, q, value, offset, whole) => {
+      const prose = q === '' && /^:\s+$/.test(String(sep)) && /^[a-z]+$/.test(String(value)) && /^\s+[A-Za-z<]/.test(String(whole).slice(Number(offset) + m.length));
+      return prose ? m : `${String(k)}${String(sep)}${String(q)}${REDACTED}`;
+    },
   ],
   // PEM private keys.
   [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, REDACTED],
@@ -32,11 +44,29 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string | ((...m: string[]) => st
 
 /** Redacts secrets out of free text (messages, URLs, header dumps). */
 export function redactText(text: string): string {
-  let out = text;
+  let out = text.includes('%') ? text.replace(PERCENT_RUN, (run) => (ENCODED_SECRET.some((re) => re.test(percentDecoded(run))) ? REDACTED : run)) : text;
   for (const [re, replacement] of PATTERNS) {
-    out = typeof replacement === 'string' ? out.replace(re, replacement) : out.replace(re, replacement as (...m: string[]) => string);
+    out = typeof replacement === 'string' ? out.replace(re, replacement) : out.replace(re, replacement);
   }
   return out;
+}
+
+/**
+ * A run of URL characters with at least one %XX escape: a token percent-encoded into a path or query
+ * ("berth%5F0123…") slips past the patterns above, so each run is decoded and checked whole.
+ */
+const PERCENT_RUN = /[A-Za-z0-9%._~+-]*%[0-9A-Fa-f]{2}[A-Za-z0-9%._~+-]*/g;
+const ENCODED_SECRET: readonly RegExp[] = [/berth_[0-9a-f]{16}_[A-Za-z0-9_-]{20,}/, /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/];
+
+/** Decodes %XX escapes (twice over, for double encoding); never throws on malformed input. */
+function percentDecoded(run: string): string {
+  let s = run;
+  for (let i = 0; i < 3 && s.includes('%'); i++) {
+    const next = s.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === s) break;
+    s = next;
+  }
+  return s;
 }
 
 /** Keys whose values are secret whatever they look like. */

@@ -199,7 +199,7 @@ describe('auth plugin limits', () => {
     }
   });
 
-  it('limits failed authentications per address before hashing', async () => {
+  it('limits failed authentications per address: beyond the budget failures answer 429', async () => {
     const h = await harness({ authFailureLimiter: createRateLimiter({ ratePerSecond: 0.001, burst: 3, now: () => 0 }) });
     try {
       const codes: number[] = [];

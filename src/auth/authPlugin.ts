@@ -5,13 +5,17 @@
  * fail first). The order per request:
  *
  *   onRequest      public route → anonymous principal, done.
- *                  too many failed logins from this address → 429 (before any hashing).
- *                  Authorization: Bearer → berth token (berth_…) or OIDC JWT → principal, else 401.
+ *                  Authorization: Bearer → berth token (berth_…) or OIDC JWT → principal, else 401
+ *                  (429 once this address failed too often: only failures are limited, so valid
+ *                  credentials always get through, whoever else shares the address).
+ *                  anonymous → rate limit per address (429), then 401.
  *                  per-principal rate limit → 429.
  *   preValidation  the route's action × the namespace from params / body → 403 (401 for anonymous).
  *                  Runs after the body is parsed and before validation, so a caller without rights
  *                  learns nothing from validation errors.
- *                  streaming routes (`stream: true`) take a slot of the principal's stream cap → 429.
+ *                  streaming routes (`stream: true`) take a slot of the principal's stream cap → 429,
+ *                  and end (`streamEnd(request)` aborts) within a second of the token being revoked
+ *                  or the credential expiring.
  *   onResponse     a write route that failed without recording its own audit row gets a "failed" row.
  *
  * Every denial (401, 403, 429) is written to the audit log before the error is answered; if that
@@ -22,11 +26,13 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { BerthError, type ErrorCode } from '../errors.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
 import type { OidcVerifier } from './oidcVerifier.ts';
+import { createOpenStreams } from './openStreams.ts';
 import { ANONYMOUS, authorize, authorizeAll, isPublicPolicy, namespacesOfBody, WRITE_ACTIONS, type Action, type Decision, type Principal, type RoutePolicy } from './policy.ts';
 import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
 import { createStreamLimiter, type StreamLimiter } from './streamLimiter.ts';
-import type { TokenStore } from './tokenStore.ts';
+import { retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { TOKEN_PREFIX } from './tokens.ts';
 
 /** A route's policy plus whether it holds a long-lived stream (counted against the stream cap). */
@@ -50,7 +56,11 @@ export interface AuthPluginOptions {
   readonly oidc?: OidcVerifier;
   /** Per-principal request budget; default 20/s sustained, bursts of 60. */
   readonly rateLimiter?: RateLimiter;
-  /** Per-source-address budget of failed authentications; default 1 every 6 s, bursts of 20. */
+  /**
+   * Per-source-address budget of failed authentications (and of anonymous requests to protected
+   * routes); default 1 every 6 s, bursts of 20. Beyond it failures answer 429 instead of 401; a valid
+   * credential is never refused by it.
+   */
   readonly authFailureLimiter?: RateLimiter;
   /** Per-principal cap of open streams; default 8. */
   readonly streamLimiter?: StreamLimiter;
@@ -61,11 +71,26 @@ export interface AuthPluginOptions {
    * under /docs). They are public. Default ['/docs'].
    */
   readonly publicPrefixes?: readonly string[];
+  /** Times credential expiry of open streams; default the real clock. */
+  readonly clock?: Clock;
 }
 
 const declared = new WeakMap<FastifyInstance, Array<{ method: string; url: string; policy: DeclaredPolicy | undefined }>>();
 const audited = new WeakSet<FastifyRequest>();
 const deniedRequests = new WeakSet<FastifyRequest>();
+const streamEnds = new WeakMap<FastifyRequest, AbortSignal>();
+const NEVER = new AbortController().signal;
+
+/**
+ * Aborts when the stream of this request must end because its credential was revoked or expired.
+ * Streaming routes stop on it; one that does not is cut off (socket destroyed) half a second later.
+ */
+export function streamEnd(request: FastifyRequest): AbortSignal {
+  return streamEnds.get(request) ?? NEVER;
+}
+
+/** How long a stream that ignores `streamEnd` may still live before its socket is destroyed. */
+const STREAM_END_GRACE_MS = 500;
 
 /** Every route registered after the plugin, with its declared policy (undefined = missing). */
 export function routeTable(app: FastifyInstance): ReadonlyArray<{ method: string; url: string; policy: DeclaredPolicy | undefined }> {
@@ -111,6 +136,10 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
   const rateLimiter = opts.rateLimiter ?? createRateLimiter({ ratePerSecond: 20, burst: 60 });
   const failures = opts.authFailureLimiter ?? createRateLimiter({ ratePerSecond: 1 / 6, burst: 20 });
   const streams = opts.streamLimiter ?? createStreamLimiter({ maxPerKey: 8 });
+  const clock = opts.clock ?? realClock;
+  const openStreams = createOpenStreams(clock);
+  const stopListening = opts.tokens.onRevoked((id) => openStreams.revoke(id));
+  app.addHook('onClose', async () => stopListening());
   const publicPrefixes = opts.publicPrefixes ?? ['/docs'];
   const table: Array<{ method: string; url: string; policy: DeclaredPolicy | undefined }> = [];
   declared.set(app, table);
@@ -156,26 +185,33 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
     if (isPublicPolicy(policy)) return;
     if (policy.action === 'metrics:read' && (opts.metrics ?? 'public') === 'public') return;
 
-    const bearer = bearerOf(request);
-    if (bearer !== undefined) {
-      // Failed guesses are limited per address before any hashing is done for this one.
-      const budget = failures.peek(`ip:${request.ip}`);
+    /** A failure (bad credentials, or none) spends this address's budget; beyond it, 429 instead of `err`. */
+    const fail = async (code: ErrorCode, err: BerthError): Promise<never> => {
+      const budget = failures.take(`ip:${request.ip}`);
       if (!budget.allowed) {
         void reply.header('retry-after', String(Math.ceil(budget.retryAfterMs / 1000)));
-        await deny(request, 'BERTH_AUTH_RATE_LIMITED', new BerthError('BERTH_AUTH_RATE_LIMITED', 'Too many failed authentications from this address.'), policy.action, null);
+        return deny(request, 'BERTH_AUTH_RATE_LIMITED', new BerthError('BERTH_AUTH_RATE_LIMITED', 'Too many failed or anonymous requests from this address.'), policy.action, null);
       }
+      return deny(request, code, err, policy.action, paramsOf(request).ns ?? null);
+    };
+
+    const bearer = bearerOf(request);
+    if (bearer !== undefined) {
+      // Verified first, limited after: a flood of bad tokens from a shared address (an ingress) must not
+      // lock out the valid ones. Made-up tokens are refused without hashing (see tokenStore.ts).
       try {
         request.principal = bearer.startsWith(TOKEN_PREFIX) || opts.oidc === undefined ? await opts.tokens.verify(bearer) : await opts.oidc.verify(bearer);
       } catch (e) {
-        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_FORBIDDEN')) throw e;
-        if (e.code === 'BERTH_AUTH_UNAUTHENTICATED') failures.take(`ip:${request.ip}`);
+        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_FORBIDDEN' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
+        if (e.code === 'BERTH_AUTH_UNAUTHENTICATED') await fail(e.code, e);
+        if (e.code === 'BERTH_AUTH_RATE_LIMITED') void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
         await deny(request, e.code, e, policy.action, paramsOf(request).ns ?? null);
       }
     }
     if (request.principal.kind === 'anonymous') {
       // Refused before the body is read: an anonymous caller cannot make the server parse anything.
       const d = authorize(request.principal, policy.action, null);
-      if (!d.allowed) await deny(request, 'BERTH_AUTH_UNAUTHENTICATED', deniedError(d), policy.action, paramsOf(request).ns ?? null);
+      if (!d.allowed) await fail('BERTH_AUTH_UNAUTHENTICATED', deniedError(d));
     }
     const limit = rateLimiter.take(principalKey(request.principal, request.ip));
     if (!limit.allowed) {
@@ -217,8 +253,20 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
         await deny(request, 'BERTH_AUTH_TOO_MANY_STREAMS', new BerthError('BERTH_AUTH_TOO_MANY_STREAMS'), action, namespace);
         return;
       }
+      const ended = new AbortController();
+      streamEnds.set(request, ended.signal);
+      const unregister = openStreams.add(request.principal, (why) => {
+        request.log.info({ requestId: request.id, actor: request.principal.name }, `ending a stream: its credential was ${why}`);
+        ended.abort(new BerthError('BERTH_AUTH_UNAUTHENTICATED', `The credential of this stream was ${why}.`));
+        clock.setTimeout(() => {
+          if (!reply.raw.writableEnded) reply.raw.destroy();
+        }, STREAM_END_GRACE_MS);
+      });
       // 'close' fires when the response ends or the client goes away, hijacked (SSE) replies included.
-      reply.raw.once('close', () => lease.release());
+      reply.raw.once('close', () => {
+        lease.release();
+        unregister();
+      });
     }
   });
 

@@ -193,7 +193,7 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
           hint: `Ask an admin to map one of your ${claim} to a role in the OIDC rules.`,
         });
       }
-      return Object.freeze({ kind: 'oidc', name: subject, role: grant.role, namespaces: grant.namespaces });
+      return Object.freeze({ kind: 'oidc', name: subject, role: grant.role, namespaces: grant.namespaces, ...(typeof payload.exp === 'number' ? { expiresAtMs: payload.exp * 1000 } : {}) });
     },
   };
 }

@@ -122,7 +122,10 @@ describe('multi-namespace bodies and filtering', () => {
   it('parseNamespaces', () => {
     expect(parseNamespaces('shop, web,shop')).toEqual(['shop', 'web']);
     expect(parseNamespaces('*')).toBe('*');
-    expect(parseNamespaces(['a', '*'])).toBe('*');
+    expect(parseNamespaces(['*'])).toBe('*');
+    // Mixing names with "*" used to widen silently to every namespace.
+    expect(() => parseNamespaces(['a', '*'])).toThrow(expect.objectContaining({ code: 'BERTH_CLI_USAGE' }) as Error);
+    expect(() => parseNamespaces('a,*')).toThrow(/cannot be mixed/);
     expect(parseNamespaces('')).toEqual([]);
   });
 });

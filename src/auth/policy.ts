@@ -7,6 +7,7 @@
  * declared `RoutePolicy`, and routes that list or stream across namespaces filter with `canSee`.
  */
 import { parseAllDocuments } from 'yaml';
+import { BerthError } from '../errors.ts';
 
 export type Role = 'viewer' | 'deployer' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'deployer', 'admin'];
@@ -23,6 +24,8 @@ export interface Principal {
   readonly namespaces: '*' | ReadonlySet<string>;
   /** The token id for token principals (rate limits and stream caps key on it; names can be reused). */
   readonly id?: string;
+  /** When the credential stops being valid (ms since the epoch); open streams are closed then. */
+  readonly expiresAtMs?: number;
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', name: 'anonymous', role: null, namespaces: new Set<string>() });
@@ -195,9 +198,15 @@ export function namespacesOfBody(body: unknown): string[] {
   return [...out].sort();
 }
 
-/** Parses a namespaces list as given on the command line or in config: "*" or "a,b". */
+/**
+ * Parses a namespaces list as given on the command line: "*" alone (every namespace) or "a,b".
+ * "a,*" is refused rather than silently widened to every namespace.
+ */
 export function parseNamespaces(value: string | readonly string[]): '*' | string[] {
   const list = (typeof value === 'string' ? value.split(',') : [...value]).map((s) => s.trim()).filter((s) => s !== '');
-  if (list.includes('*')) return '*';
+  if (list.includes('*')) {
+    if (list.length === 1) return '*';
+    throw new BerthError('BERTH_CLI_USAGE', `"*" means every namespace and cannot be mixed with namespace names (got "${list.join(',')}"); pass "*" alone or list the namespaces.`);
+  }
   return [...new Set(list)].sort();
 }

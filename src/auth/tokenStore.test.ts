@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
-import { createTokenStore, type TokenStore } from './tokenStore.ts';
+import { createRateLimiter } from './rateLimiter.ts';
+import { createTokenStore, retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { DEFAULT_SCRYPT, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
 import { engineCases, manualClock, type TestStore } from './testStores.ts';
 
@@ -190,6 +191,61 @@ describe.each(cases)('token store on $name', (engine) => {
     await tokens.verify(other.token);
     await tokens.revoke('ci2');
     await expect(tokens.verify(other.token)).rejects.toMatchObject({ code: 'BERTH_AUTH_UNAUTHENTICATED' });
+  });
+
+  it('refuses malformed, unknown, revoked and expired tokens without scrypt; only wrong secrets of a live id hash, within a budget', async () => {
+    const clock = manualClock();
+    subject = await engine.open(clock);
+    let hashes = 0;
+    let t = 0;
+    const tokens = createTokenStore({
+      store: subject.store,
+      clock,
+      scrypt: FAST,
+      cacheTtlMs: 0,
+      verifySecret: (secret, encoded) => (hashes++, verifySecret(secret, encoded)),
+      wrongSecretLimiter: createRateLimiter({ ratePerSecond: 0.1, burst: 3, now: () => t }),
+    });
+    const live = await tokens.create({ name: 'root', role: 'admin', createdBy: 'test' });
+    const gone = await tokens.create({ name: 'old', role: 'viewer', namespaces: ['a'], createdBy: 'test' });
+    const soon = await tokens.create({ name: 'soon', role: 'viewer', namespaces: ['a'], expiresAt: '2030-01-02T03:05:00Z', createdBy: 'test' });
+    await tokens.revoke('old');
+    clock.set(Date.parse('2030-01-02T03:06:00.000Z'));
+    const hashesBefore = hashes;
+    for (let i = 0; i < 200; i++) await expect(tokens.verify(generateToken().token)).rejects.toMatchObject({ code: 'BERTH_AUTH_UNAUTHENTICATED' });
+    for (const bad of ['garbage', 'berth_zz', gone.token, soon.token]) await expect(tokens.verify(bad)).rejects.toMatchObject({ code: 'BERTH_AUTH_UNAUTHENTICATED' });
+    expect(hashes - hashesBefore).toBe(0);
+
+    // The real secret: one scrypt the first time, then recognised without one (no cache here).
+    await expect(tokens.verify(live.token)).resolves.toMatchObject({ name: 'root' });
+    await expect(tokens.verify(live.token)).resolves.toMatchObject({ name: 'root' });
+    expect(hashes - hashesBefore).toBe(1);
+
+    // Wrong secrets for the live id: each costs a scrypt until the id's budget is spent, then 429 without one.
+    const id = parseToken(live.token)?.id ?? '';
+    const wrong = (): Promise<unknown> => tokens.verify(`berth_${id}_${generateToken().secret}`);
+    for (let i = 0; i < 3; i++) await expect(wrong()).rejects.toMatchObject({ code: 'BERTH_AUTH_UNAUTHENTICATED' });
+    expect(hashes - hashesBefore).toBe(4);
+    const limited = await wrong().catch((e: unknown) => e);
+    expect(limited).toMatchObject({ code: 'BERTH_AUTH_RATE_LIMITED', status: 429 });
+    expect(retryAfterMsOf(limited as BerthError)).toBe(10_000);
+    expect(hashes - hashesBefore).toBe(4);
+    // ...and the holder of the real secret still gets in.
+    await expect(tokens.verify(live.token)).resolves.toMatchObject({ name: 'root' });
+    t = 10_000;
+    await expect(wrong()).rejects.toMatchObject({ code: 'BERTH_AUTH_UNAUTHENTICATED' });
+    expect(hashes - hashesBefore).toBe(5);
+  });
+
+  it('refuses "*" mixed with namespace names instead of widening to every namespace', async () => {
+    const { tokens } = await open();
+    const err = await tokens.create({ name: 'mixed', role: 'viewer', namespaces: ['a', '*'], createdBy: 'x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BERTH_REQUEST_INVALID' });
+    expect((err as BerthError).problems.map((p) => p.path)).toEqual(['/namespaces']);
+    expect((err as BerthError).message).toContain('cannot be mixed');
+    expect(await tokens.list()).toEqual([]);
+    const all = await tokens.create({ name: 'all', role: 'viewer', namespaces: ['*'], createdBy: 'x' });
+    expect(all.info.namespaces).toBe('*');
   });
 
   if (engine.name !== 'memory') {

@@ -2,12 +2,20 @@
  * API tokens in the store (table `api_tokens`, migration 0002; the memory engine keeps the same rows
  * in a `memoryTableOf` table). Only a salted scrypt hash of each secret is stored; the secret is
  * returned once by `create`. `verify` answers every failure (malformed, unknown, wrong secret,
- * expired, revoked) with the same BERTH_AUTH_UNAUTHENTICATED after the same amount of hashing.
+ * expired, revoked) with the same BERTH_AUTH_UNAUTHENTICATED.
+ *
+ * Only a wrong secret for an existing, active token id costs a scrypt: a malformed token, an unknown
+ * id, a revoked or an expired one is refused after one indexed lookup, so a flood of made-up tokens is
+ * cheap to refuse and nobody needs to be throttled for it. The id is not a secret (it is listed by
+ * `berth token list` and in the audit log); what its timing reveals, its existence, is no help in
+ * guessing a 256-bit secret. Wrong secrets are budgeted per token id; a secret this process already
+ * verified is recognised by its SHA-256 without scrypt, so an attack on an id does not lock out the
+ * holder of the real token.
  *
  * Writes run inside `AppStore.transaction`, and `create`/`revoke` take an optional hook that runs in
  * that same transaction, so the audit row of a token change commits with it or not at all.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
@@ -15,7 +23,8 @@ import type { ApiTokensTable } from '../store/schema.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import type { AppStore, AppStoreTx } from '../store/types.ts';
 import { ROLES, type Principal, type Role } from './policy.ts';
-import { DEFAULT_SCRYPT, dummyHash, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
+import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
+import { DEFAULT_SCRYPT, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
 
 /** What `list` shows about a token: never the secret, never its hash. */
 export interface TokenInfo {
@@ -56,8 +65,20 @@ export interface TokenStore {
   list(opts?: { readonly includeRevoked?: boolean }): Promise<TokenInfo[]>;
   /** Revokes the active token with this name, or the token with this id; BERTH_AUTH_TOKEN_NOT_FOUND otherwise. */
   revoke(nameOrId: string, inTx?: InTransaction): Promise<TokenInfo>;
-  /** The principal of a presented token, or BERTH_AUTH_UNAUTHENTICATED (always the same error). */
+  /**
+   * The principal of a presented token, or BERTH_AUTH_UNAUTHENTICATED (always the same error);
+   * BERTH_AUTH_RATE_LIMITED (see `retryAfterMsOf`) when its id had too many wrong secrets lately.
+   */
   verify(token: string): Promise<Principal>;
+  /** Calls `listener` with the id of every token revoked through this store, after the commit. */
+  onRevoked(listener: (id: string) => void): () => void;
+}
+
+const retryAfter = new WeakMap<BerthError, number>();
+
+/** How long the caller should wait before retrying, for a BERTH_AUTH_RATE_LIMITED from `verify`. */
+export function retryAfterMsOf(e: BerthError): number | undefined {
+  return retryAfter.get(e);
 }
 
 export interface TokenStoreOptions {
@@ -80,6 +101,13 @@ export interface TokenStoreOptions {
    * rows written by the `inTx` hooks reach the structured log only after the commit.
    */
   readonly transaction?: <T>(fn: (tx: AppStoreTx) => Promise<T>) => Promise<T>;
+  /** The slow comparison of a presented secret with its stored hash; a test passes a counting one. */
+  readonly verifySecret?: (secret: string, encoded: string) => Promise<boolean>;
+  /**
+   * Wrong secrets allowed per token id before more are refused (429) without hashing; default 1 every
+   * 6 s, bursts of 10. The real secret, once verified in this process, is never refused by it.
+   */
+  readonly wrongSecretLimiter?: RateLimiter;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
@@ -157,8 +185,11 @@ export function validateNewToken(input: NewToken, now: Date): { namespaces: '*' 
   if (input.role === 'admin') {
     if (given !== undefined && given !== '*' && !(given.length === 1 && given[0] === '*')) bad('/namespaces', 'admin tokens always cover every namespace; omit namespaces or pass "*"', given);
     namespaces = '*';
-  } else if (given === '*' || (Array.isArray(given) && given.includes('*'))) {
+  } else if (given === '*' || (Array.isArray(given) && given.length === 1 && given[0] === '*')) {
     namespaces = '*';
+  } else if (Array.isArray(given) && given.includes('*')) {
+    // ["a","*"] used to widen silently to every namespace: the all-namespaces form must be explicit.
+    bad('/namespaces', '"*" means every namespace and cannot be mixed with namespace names; pass "*" (or ["*"]) alone, or list the namespaces', given);
   } else if (given === undefined || given.length === 0) {
     bad('/namespaces', `a ${input.role} token needs the namespaces it may act in (or "*" for all)`);
   } else {
@@ -195,10 +226,15 @@ export function createTokenStore(opts: TokenStoreOptions): TokenStore {
   const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
   const writeTx = opts.transaction ?? (<T>(fn: (tx: AppStoreTx) => Promise<T>): Promise<T> => store.transaction(fn));
   const cache = new Map<string, CacheEntry>();
-  let dummy: Promise<string> | undefined;
+  const slowVerify = opts.verifySecret ?? verifySecret;
+  const wrongSecrets = opts.wrongSecretLimiter ?? createRateLimiter({ ratePerSecond: 1 / 6, burst: 10 });
+  /** SHA-256 of the last secret verified by scrypt, per token id: at most one entry per stored token. */
+  const verifiedDigest = new Map<string, Buffer>();
+  const revokedListeners = new Set<(id: string) => void>();
 
   const forget = (id: string): void => {
     for (const [k, e] of cache) if (e.id === id) cache.delete(k);
+    verifiedDigest.delete(id);
   };
   const remember = (key: string, entry: CacheEntry): void => {
     if (cacheTtlMs <= 0) return;
@@ -213,7 +249,14 @@ export function createTokenStore(opts: TokenStoreOptions): TokenStore {
 
   const principalOf = (r: ApiTokensTable): Principal => {
     const ns = JSON.parse(r.namespaces) as '*' | string[];
-    return Object.freeze({ kind: 'token', id: r.id, name: r.name, role: r.role as Role, namespaces: ns === '*' ? '*' : new Set(ns) });
+    return Object.freeze({
+      kind: 'token',
+      id: r.id,
+      name: r.name,
+      role: r.role as Role,
+      namespaces: ns === '*' ? '*' : new Set(ns),
+      ...(r.expires_at !== null ? { expiresAtMs: Date.parse(r.expires_at) } : {}),
+    });
   };
 
   return {
@@ -275,25 +318,42 @@ export function createTokenStore(opts: TokenStoreOptions): TokenStore {
         return revoked;
       });
       forget(info.id);
+      for (const listener of revokedListeners) listener(info.id);
       return info;
+    },
+
+    onRevoked(listener) {
+      revokedListeners.add(listener);
+      return () => void revokedListeners.delete(listener);
     },
 
     async verify(token) {
       const at = now();
-      const cacheKey = createHash('sha256').update(token).digest('hex');
+      const digest = createHash('sha256').update(token).digest();
+      const cacheKey = digest.toString('hex');
       const hit = cache.get(cacheKey);
       if (hit !== undefined) {
         if (hit.until > at.getTime() && (hit.expiresAtMs === null || hit.expiresAtMs > at.getTime())) return hit.principal;
         cache.delete(cacheKey);
       }
       const parsed = parseToken(token);
-      const row = parsed === undefined ? undefined : await store.transaction(async (tx) => rowsOf(store, tx).byId(parsed.id));
-      // Unknown ids and malformed tokens are hashed too, against a hash of nothing, so the answer takes
-      // as long as for a wrong secret of a real token.
-      dummy ??= dummyHash(params);
-      const matches = await verifySecret(parsed?.secret ?? token, row?.secret_hash ?? (await dummy));
-      if (row === undefined || !matches || row.revoked_at !== null || (row.expires_at !== null && Date.parse(row.expires_at) <= at.getTime())) {
-        throw unauthenticated();
+      // Nothing to look up, nothing to hash.
+      if (parsed === undefined) throw unauthenticated();
+      const row = await store.transaction(async (tx) => rowsOf(store, tx).byId(parsed.id));
+      if (row === undefined || row.revoked_at !== null || (row.expires_at !== null && Date.parse(row.expires_at) <= at.getTime())) throw unauthenticated();
+      const known = verifiedDigest.get(row.id);
+      if (known === undefined || !timingSafeEqual(known, digest)) {
+        const budget = wrongSecrets.peek(row.id);
+        if (!budget.allowed) {
+          const e = new BerthError('BERTH_AUTH_RATE_LIMITED', `Too many wrong secrets for this token lately; retry in ${Math.ceil(budget.retryAfterMs / 1000)} s.`);
+          retryAfter.set(e, budget.retryAfterMs);
+          throw e;
+        }
+        if (!(await slowVerify(parsed.secret, row.secret_hash))) {
+          wrongSecrets.take(row.id);
+          throw unauthenticated();
+        }
+        verifiedDigest.set(row.id, digest);
       }
       if (row.last_used_at === null || at.getTime() - Date.parse(row.last_used_at) >= touchIntervalMs) {
         await store.transaction(async (tx) => rowsOf(store, tx).set(row.id, { last_used_at: at.toISOString() }));

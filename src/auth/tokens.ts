@@ -88,11 +88,3 @@ export async function verifySecret(secret: string, encoded: string): Promise<boo
   const actual = await scryptAsync(secret, parsed.salt, parsed.params);
   return actual.length === parsed.hash.length && timingSafeEqual(actual, parsed.hash);
 }
-
-/**
- * A hash of no real secret, with the same parameters as real ones: an unknown token id is hashed
- * against it, so "no such token" costs as long as "wrong secret" and timing reveals nothing.
- */
-export async function dummyHash(params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
-  return hashSecret(randomBytes(SECRET_BYTES).toString('base64url'), params);
-}

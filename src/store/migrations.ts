@@ -126,6 +126,15 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('api_tokens').execute();
       },
     },
+    // Denied requests are aggregated (one row per source, actor and reason per interval, with a count).
+    '0003_audit_event_count': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('audit_events').addColumn('count', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('audit_events').dropColumn('count').execute();
+      },
+    },
   };
 }
 

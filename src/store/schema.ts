@@ -72,6 +72,8 @@ export interface AuditEventsTable {
   diff_summary: string | null;
   reason: string | null;
   request_id: string | null;
+  /** How many requests the row stands for: more than 1 for aggregated denials (migration 0003). */
+  count: Generated<number>;
 }
 
 export interface Database {

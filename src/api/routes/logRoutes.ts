@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { podSelector, type LogRequest } from '../../cluster/clusterClient.ts';
-import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
+import { streamEnd, type DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError } from '../../errors.ts';
 import { parseDuration } from '../../appspec/formats.ts';
 import { AppParams, DOC_RESPONSES, errors, LogsQuery } from '../schemas.ts';
@@ -82,6 +82,10 @@ export function registerLogRoutes(app: FastifyInstance, ctx: RouteContext): void
       res.flushHeaders();
       const abort = new AbortController();
       request.raw.on('close', () => abort.abort());
+      // A revoked or expired credential ends the stream like a client that went away.
+      const ended = streamEnd(request);
+      if (ended.aborted) abort.abort();
+      else ended.addEventListener('abort', () => abort.abort(), { once: true });
       res.on('close', () => abort.abort());
 
       const write = (pod: string, container: string, raw: string): void => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
+import { streamEnd, type DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { canSee, type Principal } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
 import type { AppStatus, StatusFilter } from '../../status/types.ts';
@@ -63,7 +63,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
     const principal: Principal = request.principal;
     const visible = (namespace: string): boolean => canSee(principal, 'status:read', namespace);
     const afterId = lastEventId(request);
-    const sse = openSse(request, reply, opts);
+    const sse = openSse(request, reply, { ...opts, signal: streamEnd(request) });
     if (afterId === undefined) {
       for (const s of snapshot()) {
         if (visible(s.namespace)) sse.send({ event: 'status', data: { id: 0, type: 'status', namespace: s.namespace, name: s.name, status: s } satisfies StatusStreamEvent });

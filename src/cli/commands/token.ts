@@ -64,7 +64,7 @@ export const registerToken: RegisterCommand = (program, ctx) => {
     .description('Create an API token; its secret is printed once and never again.')
     .requiredOption('--name <name>', 'token name (unique among active tokens)')
     .addOption(new Option('--role <role>', 'what the token may do').choices([...ROLES]).makeOptionMandatory())
-    .option('--namespaces <list>', 'comma-separated namespaces it may act in, or "*" (not for admin)')
+    .option('--namespaces <list>', 'comma-separated namespaces it may act in, or "*" alone for every namespace ("a,*" is refused; not for admin)')
     .option('--expires <lifetime>', 'lifetime such as 12h, 30d or 1y (default: never)');
   withServer(create);
   withOutput(create);
