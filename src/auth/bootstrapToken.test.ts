@@ -12,14 +12,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../api/buildServer.ts';
-import { idleStatus, unreachableCluster } from '../api/testDoubles.ts';
+import { idleStatus, unreachableCluster } from '../api/testing/testDoubles.ts';
 import { createAuditLog } from '../audit/auditLog.ts';
 import { loadConfig, redactConfig } from '../config/config.ts';
 import { BerthError } from '../errors.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { describeBootstrapResult, registerBootstrapToken } from './bootstrapToken.ts';
-import { TEST_SCRYPT } from './testAuth.ts';
+import { TEST_SCRYPT } from './testing/testAuth.ts';
 import { generateToken } from './tokens.ts';
 import { createTokenStore } from './tokenStore.ts';
 
