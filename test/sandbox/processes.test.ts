@@ -20,7 +20,7 @@ const canRun = [haveKubectl(SUITE), haveExecutable(SUITE, '/usr/bin/openssl', 'i
 
 // Every process of this run carries MARK in its command line (container args; supervisor marker via NS).
 const ID = randomBytes(4).toString('hex');
-const NS = `p2-${ID}`;
+const NS = `proc-${ID}`;
 const MARK = `--berth-test-${ID}`;
 
 let sb: Sandbox;
@@ -127,7 +127,7 @@ async function clusterIP(name: string): Promise<string> {
 
 describe.skipIf(!canRun)('real processes: berth.local/hello with Services, Ingress, logs, restarts, HPA', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'berth-p2-'));
+    dir = mkdtempSync(join(tmpdir(), 'berth-proc-'));
     execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=hello.${ID}.test`, '-addext', `subjectAltName=DNS:hello.${ID}.test`], { stdio: 'ignore' });
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     key = readFileSync(join(dir, 'key.pem'), 'utf8');
