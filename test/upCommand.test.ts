@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { haveKubectl, KUBECTL } from '../src/testing/kubectl.ts';
 
 const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
-const KUBECTL = '/usr/bin/kubectl';
 
 async function runUntil(args: string[], cwd: string, marker: string): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd });
@@ -26,7 +26,7 @@ async function runUntil(args: string[], cwd: string, marker: string): Promise<{ 
 }
 
 describe('berth up', () => {
-  it.skipIf(!existsSync(KUBECTL))('runs sandbox + server, deploys the bundled example through the server; kubectl sees it rolled out and hardened', async () => {
+  it.skipIf(!haveKubectl('berth up, checked with kubectl'))('runs sandbox + server, deploys the bundled example through the server; kubectl sees it rolled out and hardened', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-up-'));
     try {
       const run = await runUntil(['up', '--port', '0', '--nodes', '2'], dir, 'Press Ctrl-C');

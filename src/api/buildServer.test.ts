@@ -1,11 +1,11 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, mintToken, testAuth } from '../auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../auth/testing/testAuth.ts';
 import { loadConfig } from '../config/config.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { buildServer } from './buildServer.ts';
-import { idleStatus, unreachableCluster } from './testDoubles.ts';
+import { idleStatus, unreachableCluster } from './testing/testDoubles.ts';
 import type { ApiErrorBody, RenderResponse } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { engineCases, manualClock, type TestStore } from '../auth/testStores.ts';
+import { engineCases, manualClock, type TestStore } from '../auth/testing/testStores.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import type { NewRevision } from '../store/types.ts';
 import { createAuditLog, type AuditEntry, type AuditLog, type AuditRecord } from './auditLog.ts';

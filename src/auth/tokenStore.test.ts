@@ -5,7 +5,7 @@ import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import { createRateLimiter } from './rateLimiter.ts';
 import { createTokenStore, retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { DEFAULT_SCRYPT, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
-import { engineCases, manualClock, type TestStore } from './testStores.ts';
+import { engineCases, manualClock, type TestStore } from './testing/testStores.ts';
 
 /** Cheap hashing for the lifecycle tests; the real parameters are checked separately. */
 const FAST: ScryptParams = { N: 1024, r: 8, p: 1 };

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -8,6 +7,7 @@ import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { CliIO } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
+import { haveKubectl, KUBECTL } from '../testing/kubectl.ts';
 import type { RbacReport } from './rbacCheck.ts';
 import { renderInstall } from './renderInstall.ts';
 
@@ -19,7 +19,6 @@ import { renderInstall } from './renderInstall.ts';
  */
 
 let sb: Sandbox;
-const KUBECTL = '/usr/bin/kubectl';
 
 beforeAll(async () => {
   sb = await startSandbox({ port: 0, nodes: 1, timeScale: 0.02, processes: false, ingress: false });
@@ -104,7 +103,7 @@ describe('berth install against the sandbox', () => {
     expect(events.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
   });
 
-  it.skipIf(!existsSync(KUBECTL))('is what kubectl sees too', async () => {
+  it.skipIf(!haveKubectl('berth install as kubectl sees it'))('is what kubectl sees too', async () => {
     const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, 'get', 'clusterrolebindings,rolebindings', '-A', '-l', 'app.kubernetes.io/name=berth', '-o', 'name']);
     expect(stdout.split('\n').filter((l) => l !== '').sort()).toEqual([
       'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces',

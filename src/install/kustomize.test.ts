@@ -6,12 +6,12 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../manifests/kubeObject.ts';
+import { haveKubectl, KUBECTL } from '../testing/kubectl.ts';
 import { renderInstall } from './renderInstall.ts';
 import { KUSTOMIZE_DEFAULTS, KUSTOMIZE_DIR, kustomizeFiles, REGENERATE_COMMAND } from './writeKustomize.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = join(root, KUSTOMIZE_DIR);
-const KUBECTL = '/usr/bin/kubectl';
 
 const key = (o: KubeObject): string => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -25,7 +25,7 @@ describe('deploy/kustomize', () => {
     expect(existsSync(join(dir, 'README.md'))).toBe(true);
   });
 
-  it.skipIf(!existsSync(KUBECTL))('`kubectl kustomize deploy/kustomize` gives exactly renderInstall(defaults), object by object', async () => {
+  it.skipIf(!haveKubectl('kubectl kustomize of deploy/kustomize'))('`kubectl kustomize deploy/kustomize` gives exactly renderInstall(defaults), object by object', async () => {
     const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 });
     const built = parseAllDocuments(stdout).map((d) => d.toJSON() as KubeObject);
     const rendered = renderInstall(KUSTOMIZE_DEFAULTS);

@@ -44,7 +44,7 @@ export interface SandboxOptions {
   watchBookmarkIntervalMs?: number;
   /**
    * Run `berth.local/*` images known to the local image registry as real processes (default true).
-   * `false` simulates every image, as part 1 did: faster and lighter for tests that only need
+   * `false` simulates every image: faster and lighter for tests that only need
    * Kubernetes-visible behaviour.
    */
   processes?: boolean;

@@ -152,7 +152,7 @@ export interface ClusterClient {
   watch(res: ResourceKey, opts: WatchOptions, onEvent: (ev: WatchEvent) => void): () => void;
 }
 
-/** Per-pod resource usage, supplied by part 2's process runner; the HPA controller reads it. */
+/** Per-pod resource usage, supplied by the process runtime's /proc sampling; the HPA controller reads it. */
 export interface PodMetricsSource {
   /** CPU in millicores and memory in bytes per container, or undefined when not yet known. */
   podUsage(namespace: string, name: string): { containers: { name: string; cpuMillis: number; memoryBytes: number }[] } | undefined;
@@ -182,8 +182,8 @@ export interface LogLine {
 }
 
 /**
- * Where `pods/{name}/log` reads from: the simulated kubelet (synthetic start-up lines) in part 1,
- * real process output in part 2. Throws ApiError (400 BadRequest) for an unknown or not-yet-started
+ * Where `pods/{name}/log` reads from: the simulated kubelet (synthetic start-up lines) for simulated
+ * images, real process output for images the process runtime runs. Throws ApiError (400 BadRequest) for an unknown or not-yet-started
  * container, with kube-apiserver's message text. Ends when `signal` aborts (follow) or at the end.
  */
 export interface PodLogSource {

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeAppStoreContract } from './appStore.contract.ts';
+import { describeAppStoreContract } from './testing/appStore.contract.ts';
 import { createAppStore } from './createAppStore.ts';
 import { createMemoryAppStore } from './memoryAppStore.ts';
-import { redactUrl } from './storeErrors.ts';
 import type { AppStore } from './types.ts';
-import { adminQuery, POSTGRES_ADMIN_URL as ADMIN_URL, postgresUnreachable } from './testPostgres.ts';
+import { adminQuery, databaseUrl, havePostgres } from './testing/testPostgres.ts';
 
 describeAppStoreContract('memory', async ({ clock }) => {
   const store = createMemoryAppStore({ clock });
@@ -44,19 +43,9 @@ describeAppStoreContract('sqlite file', async ({ clock }) => {
 
 // --- PostgreSQL: a fresh database per run, dropped afterwards -------------------------------------
 
-const pgUnreachable = await postgresUnreachable();
-if (pgUnreachable !== undefined) {
-  if (process.env.CI) {
-    throw new Error(`PostgreSQL is unreachable at ${redactUrl(ADMIN_URL)} (${pgUnreachable}); CI must run the PostgreSQL store contract`);
-  }
-  console.warn(`skipping the PostgreSQL store contract: ${pgUnreachable} (set BERTH_TEST_POSTGRES_URL or start PostgreSQL on 127.0.0.1:5432)`);
-} else {
+if (await havePostgres('the PostgreSQL store contract')) {
   const dbName = `berth_test_${randomBytes(6).toString('hex')}`;
-  const testUrl = (() => {
-    const u = new URL(ADMIN_URL);
-    u.pathname = `/${dbName}`;
-    return u.toString();
-  })();
+  const testUrl = databaseUrl(dbName);
 
   beforeAll(async () => {
     await adminQuery(`create database ${dbName}`);
@@ -87,10 +76,8 @@ if (pgUnreachable !== undefined) {
 
   it('postgres: two store instances migrating a fresh database at once both succeed', async () => {
     const freshName = `${dbName}_fresh`;
-    const u = new URL(ADMIN_URL);
-    u.pathname = `/${freshName}`;
     await adminQuery(`create database ${freshName}`);
-    const [a, b] = [createAppStore(u.toString()), createAppStore(u.toString())];
+    const [a, b] = [createAppStore(databaseUrl(freshName)), createAppStore(databaseUrl(freshName))];
     try {
       await Promise.all([a.migrate(), b.migrate()]);
       await a.createRevision({ namespace: 'n', name: 'x', spec: {}, action: 'deploy', diffSummary: '', actor: 'a' });

@@ -1,6 +1,6 @@
 /**
  * The store contract. Every engine (SQLite, PostgreSQL) implements `AppStore` and passes the same
- * contract-test suite (src/store/appStore.contract.ts). Timestamps are ISO-8601 strings in UTC so rows
+ * contract-test suite (src/store/testing/appStore.contract.ts). Timestamps are ISO-8601 strings in UTC so rows
  * compare and serialise the same on every engine.
  */
 

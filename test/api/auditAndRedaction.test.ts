@@ -8,11 +8,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildServer, createLogger } from '../../src/api/buildServer.ts';
 import type { AuditLog } from '../../src/audit/auditLog.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import type { ClusterClient } from '../../src/cluster/clusterClient.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
-import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
 
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';
 const apps: FastifyInstance[] = [];

@@ -16,13 +16,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/buildServer.ts';
 import { listen } from '../../src/api/server.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
-import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, serverContext } from '../../src/api/buildServer.ts';
 import type { ApiErrorBody, AppDetail, DeployResponse } from '../../src/api/types.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import { loadKubeConfig } from '../../src/cluster/applyObjects.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';

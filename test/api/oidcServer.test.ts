@@ -10,10 +10,10 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, serverContext } from '../../src/api/buildServer.ts';
-import { bearer, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, testAuth } from '../../src/auth/testing/testAuth.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
-import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
 
 const ISSUER = 'https://idp.example.test';
 let jwks: Server;

@@ -14,11 +14,11 @@ import { listen } from '../../src/api/server.ts';
 import type { AppList } from '../../src/api/types.ts';
 import { routeTable, undeclaredRoutes, type DeclaredPolicy } from '../../src/auth/authPlugin.ts';
 import type { Action, Role } from '../../src/auth/policy.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
-import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
 
 /**
  * What each route must declare, written from the issue, not read from the code: "viewer (apps,

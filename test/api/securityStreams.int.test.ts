@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/buildServer.ts';
 import { listen } from '../../src/api/server.ts';
 import type { StatusStreamEvent } from '../../src/api/types.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';

@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import type { AppList, DeployResponse, RevisionList } from '../../src/api/types.ts';
 import type { AuditList } from '../../src/auth/apiTypes.ts';
 import type { AppStatus } from '../../src/status/types.ts';
-import { ROOT, startE2E, until, type E2E } from './e2eKit.ts';
+import { haveKubectl } from '../../src/testing/kubectl.ts';
+import { ROOT, startE2E, until, type E2E } from './testing/e2eKit.ts';
 
 /**
  * The core loop through the CLI against a real server and sandbox: deploy the bundled example to
@@ -23,7 +24,7 @@ afterAll(async () => {
 const HELLO = join(ROOT, 'examples/hello.yaml');
 const helloWith = (messages: string): string => readFileSync(HELLO, 'utf8').replace('"Hello from berth|Bonjour|Hola"', `"${messages}"`);
 
-describe('berth CLI against a live server', () => {
+describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI against a live server', () => {
   it('deploy --wait takes examples/hello.yaml to Available with a progress line per change (exit 0)', async () => {
     const r = await e.berth(['deploy', '-f', HELLO, '--wait', '--timeout', '60s']);
     expect(r.err).toBe('');

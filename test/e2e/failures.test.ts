@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResponse, RevisionList } from '../../src/api/types.ts';
-import { ROOT, appYaml, startE2E, until, type E2E } from './e2eKit.ts';
+import { haveKubectl } from '../../src/testing/kubectl.ts';
+import { ROOT, appYaml, startE2E, until, type E2E } from './testing/e2eKit.ts';
 
 /**
  * How failures reach a CI pipeline through the CLI: the typed reason printed and exit 1 for rollouts
@@ -42,7 +43,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('rollout failures through the CLI', () => {
+describe.skipIf(!haveKubectl('rollout failures through the CLI'))('rollout failures through the CLI', () => {
   it('a nonexistent image: exit 1 with ImagePullFailed, well before the progress deadline (real process)', async () => {
     // The rendered progressDeadlineSeconds is 120 s (60 s at this sandbox's time scale): a 30 s
     // --timeout can only end in ImagePullFailed if the failure is reported as soon as it is certain.

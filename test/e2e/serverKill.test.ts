@@ -9,7 +9,8 @@ import type { AuditList } from '../../src/auth/apiTypes.ts';
 import { readLocalToken } from '../../src/auth/bootstrapToken.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { AppStatus } from '../../src/status/types.ts';
-import { KUBECTL, ROOT, until } from './e2eKit.ts';
+import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
+import { ROOT, until } from './testing/e2eKit.ts';
 
 /**
  * "A server killed in the middle of a deploy finishes it after restart; nothing accepted is lost",
@@ -106,7 +107,7 @@ afterAll(async () => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-describe('berth server killed mid-deploy', () => {
+describe.skipIf(!haveKubectl('berth server killed mid-deploy'))('berth server killed mid-deploy', () => {
   it('finishes the accepted revision after a restart, with exactly one revision', async () => {
     const first = await startServer();
     // Only now: the informers' initial lists ran at full speed.

@@ -3,7 +3,7 @@ import type { KubeConfig, V1ConfigMap, V1Deployment } from '@kubernetes/client-n
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
-import { kubeConfigFor, raw, statusOf, until } from './sandboxTestKit.ts';
+import { kubeConfigFor, raw, statusOf, until } from './testing/sandboxTestKit.ts';
 
 let sb: Sandbox;
 let kc: KubeConfig;

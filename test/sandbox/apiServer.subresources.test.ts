@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject, StatusObject } from '../../src/sandbox/types.ts';
-import { kubeConfigFor, raw, statusOf, until } from './sandboxTestKit.ts';
+import { kubeConfigFor, raw, statusOf, until } from './testing/sandboxTestKit.ts';
 
 let sb: Sandbox;
 let kc: KubeConfig;

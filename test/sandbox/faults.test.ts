@@ -5,7 +5,7 @@ import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
-import { kubeConfigFor, raw, statusOf, until } from './sandboxTestKit.ts';
+import { kubeConfigFor, raw, statusOf, until } from './testing/sandboxTestKit.ts';
 
 const CM = { group: '', version: 'v1', resource: 'configmaps' };
 

@@ -1,15 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
+import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
-const haveKubectl = existsSync(KUBECTL);
-if (!haveKubectl) console.log(`skipping kubectl tests: ${KUBECTL} not found`);
+const canRun = haveKubectl('kubectl against the sandbox');
 
 let sb: Sandbox;
 let dir: string;
@@ -53,7 +52,7 @@ spec:
   ports: [{port: 80}]
 `;
 
-describe.skipIf(!haveKubectl)('kubectl against the sandbox', () => {
+describe.skipIf(!canRun)('kubectl against the sandbox', () => {
   beforeAll(async () => {
     sb = await startSandbox({ port: 0, timeScale: 0.02 });
     dir = mkdtempSync(join(tmpdir(), 'berth-kubectl-'));

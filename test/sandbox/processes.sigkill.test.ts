@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { until } from './sandboxTestKit.ts';
-import { processesWith } from './processTestKit.ts';
+import { until } from './testing/sandboxTestKit.ts';
+import { processesWith } from './testing/processTestKit.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/sandboxChild.ts', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +9,18 @@ import { RES } from '../../src/sandbox/controllers/resources.ts';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject } from '../../src/sandbox/types.ts';
-import { until } from './sandboxTestKit.ts';
-import { get, kubectl, processesWith } from './processTestKit.ts';
+import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
+import { haveExecutable } from '../../src/testing/requiredUnderCi.ts';
+import { until } from './testing/sandboxTestKit.ts';
+import { get, kubectl, processesWith } from './testing/processTestKit.ts';
 
-const haveKubectl = existsSync('/usr/bin/kubectl');
-const haveOpenssl = existsSync('/usr/bin/openssl');
+const SUITE = 'real processes with kubectl and openssl';
+// Both are looked up (no short-circuit) so a local skip names everything missing.
+const canRun = [haveKubectl(SUITE), haveExecutable(SUITE, '/usr/bin/openssl', 'install openssl')].every(Boolean);
 
 // Every process of this run carries MARK in its command line (container args; supervisor marker via NS).
 const ID = randomBytes(4).toString('hex');
-const NS = `p2-${ID}`;
+const NS = `proc-${ID}`;
 const MARK = `--berth-test-${ID}`;
 
 let sb: Sandbox;
@@ -122,9 +125,9 @@ async function clusterIP(name: string): Promise<string> {
   return String((svc?.['spec'] as { clusterIP: string }).clusterIP);
 }
 
-describe.skipIf(!haveKubectl || !haveOpenssl)('real processes: berth.local/hello with Services, Ingress, logs, restarts, HPA', () => {
+describe.skipIf(!canRun)('real processes: berth.local/hello with Services, Ingress, logs, restarts, HPA', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'berth-p2-'));
+    dir = mkdtempSync(join(tmpdir(), 'berth-proc-'));
     execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=hello.${ID}.test`, '-addext', `subjectAltName=DNS:hello.${ID}.test`], { stdio: 'ignore' });
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     key = readFileSync(join(dir, 'key.pem'), 'utf8');
@@ -203,7 +206,7 @@ describe.skipIf(!haveKubectl || !haveOpenssl)('real processes: berth.local/hello
     const [pod] = await readyPods(2);
     const name = pod?.metadata.name ?? '';
     const podIP = String((pod?.['status'] as { podIP: string }).podIP);
-    const follow = spawn('/usr/bin/kubectl', ['logs', '-f', '-n', NS, name], { env: { ...process.env, KUBECONFIG: sb.kubeconfig } });
+    const follow = spawn(KUBECTL, ['logs', '-f', '-n', NS, name], { env: { ...process.env, KUBECONFIG: sb.kubeconfig } });
     let out = '';
     follow.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

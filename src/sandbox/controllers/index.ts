@@ -22,7 +22,7 @@ import type { NodeCapacity } from '../kubelet/nodes.ts';
 import type { ContainerRuntime } from '../kubelet/runtime.ts';
 import { SimulatedRuntime } from '../kubelet/runtime.ts';
 
-// The seam part 2 implements, re-exported so callers need only this module.
+// The container-runtime seam the process runtime implements, re-exported so callers need only this module.
 export type { ContainerExit, ContainerRuntime, ImageInfo, ProbeResult, PullResult, RunningContainer, StartRequest } from '../kubelet/runtime.ts';
 export { ImagePullError, SimulatedRuntime } from '../kubelet/runtime.ts';
 export type { ImageRef } from '../kubelet/imageCatalog.ts';
@@ -33,7 +33,7 @@ export type { ControllerContext } from './context.ts';
 export interface ControllerOptions {
   /** Number of simulated nodes. */
   nodes: number;
-  /** Pod metrics for the HPA controller; part 2 supplies real process metrics. */
+  /** Pod metrics for the HPA controller; the process runtime supplies real process metrics. */
   metrics?: PodMetricsSource;
   /** Multiplies every simulated delay (image pull, container start, back-off); tests use < 1. */
   timeScale?: number;

@@ -197,7 +197,7 @@ export function catalogName(ref: ImageRef): string {
   return `${ref.registry}/${ref.path}`;
 }
 
-/** `berth.local/<anything>`: images part 2 builds and runs as local processes. */
+/** `berth.local/<anything>`: images the process runtime builds and runs as local processes. */
 export function isLocalImage(ref: ImageRef): boolean {
   return ref.registry === 'berth.local';
 }

@@ -15,7 +15,7 @@ export function nodeName(i: number): string {
   return `sandbox-node-${i}`;
 }
 
-/** Node i's InternalIP: 127.0.1.i, on loopback so part 2's processes can reach it. */
+/** Node i's InternalIP: 127.0.1.i, on loopback so processes the sandbox runs can reach it. */
 export function nodeIP(i: number): string {
   return `127.0.1.${i}`;
 }

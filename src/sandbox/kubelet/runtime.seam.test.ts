@@ -14,7 +14,7 @@ afterEach(async () => {
   set = undefined;
 });
 
-/** What part 2 will do: run berth.local/* itself and delegate the rest to the simulation. */
+/** What the process runtime does: run berth.local/* itself and delegate the rest to the simulation. */
 class RecordingRuntime implements ContainerRuntime {
   readonly name = 'berth';
   readonly starts: StartRequest[] = [];

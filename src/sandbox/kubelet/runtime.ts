@@ -6,8 +6,8 @@ import type { ImageRef } from './imageCatalog.ts';
 import { imageId, lookupImage, pullNotFoundMessage } from './imageCatalog.ts';
 
 /**
- * The seam between the simulated kubelet and whatever runs containers. Part 1 ships
- * `SimulatedRuntime` (catalog-driven, no processes). Part 2 plugs in a runtime that starts
+ * The seam between the simulated kubelet and whatever runs containers. `SimulatedRuntime` is
+ * catalog-driven and starts no processes; sandbox/processruntime plugs in a runtime that starts
  * `berth.local/*` images as real child processes, usually by wrapping this one and delegating
  * every other image to it. The kubelet owns everything Kubernetes-visible (status, events,
  * restarts, back-off, probes' timing, graceful deletion); a runtime only pulls, starts, stops,

@@ -3,10 +3,10 @@
  * PostgreSQL). Not a test file itself: engines call `describeAppStoreContract` with a factory.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BerthError } from '../errors.ts';
-import type { Clock } from '../kube/clock.ts';
-import { ManualClock } from '../kube/testing/manualClock.ts';
-import type { AppStore, NewRevision, ObjectRef } from './types.ts';
+import { BerthError } from '../../errors.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { ManualClock } from '../../kube/testing/manualClock.ts';
+import type { AppStore, NewRevision, ObjectRef } from '../types.ts';
 
 export interface ContractSubject {
   readonly store: AppStore;

@@ -1,5 +1,5 @@
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import type { StatusObject } from '../../src/sandbox/types.ts';
+import type { StatusObject } from '../../../src/sandbox/types.ts';
 
 /** Loads the sandbox kubeconfig exactly as berth would. */
 export function kubeConfigFor(path: string): KubeConfig {

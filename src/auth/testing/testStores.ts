@@ -1,16 +1,15 @@
 /**
  * Test support (not a test file): a fresh, migrated store on every engine the auth and audit tables
  * must work on: memory, SQLite and PostgreSQL (a throw-away database per store, dropped on cleanup).
- * PostgreSQL absent: CI fails, a developer machine skips with the reason (same rule as src/store).
+ * PostgreSQL absent: CI fails, a developer machine skips with the reason (`havePostgres`).
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../kube/clock.ts';
-import { ManualClock } from '../kube/testing/manualClock.ts';
-import { createAppStore } from '../store/createAppStore.ts';
-import { createMemoryAppStore } from '../store/memoryAppStore.ts';
-import { redactUrl } from '../store/storeErrors.ts';
-import type { AppStore } from '../store/types.ts';
-import { adminQuery, POSTGRES_ADMIN_URL as ADMIN_URL, postgresUnreachable } from '../store/testPostgres.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { ManualClock } from '../../kube/testing/manualClock.ts';
+import { createAppStore } from '../../store/createAppStore.ts';
+import { createMemoryAppStore } from '../../store/memoryAppStore.ts';
+import type { AppStore } from '../../store/types.ts';
+import { adminQuery, databaseUrl, havePostgres } from '../../store/testing/testPostgres.ts';
 
 export interface TestStore {
   readonly store: AppStore;
@@ -44,20 +43,13 @@ export async function engineCases(): Promise<EngineCase[]> {
       },
     },
   ];
-  const reason = await postgresUnreachable();
-  if (reason !== undefined) {
-    if (process.env.CI) throw new Error(`PostgreSQL is unreachable at ${redactUrl(ADMIN_URL)} (${reason}); CI must run the PostgreSQL auth/audit contract`);
-    console.warn(`skipping the PostgreSQL auth/audit contract: ${reason} (set BERTH_TEST_POSTGRES_URL or start PostgreSQL on 127.0.0.1:5432)`);
-    return cases;
-  }
+  if (!(await havePostgres('the PostgreSQL auth/audit contract'))) return cases;
   cases.push({
     name: 'postgres',
     async open(clock) {
       const db = `berth_auth_test_${randomBytes(6).toString('hex')}`;
       await adminQuery(`create database ${db}`);
-      const u = new URL(ADMIN_URL);
-      u.pathname = `/${db}`;
-      const store = createAppStore(u.toString(), clock ? { clock } : {});
+      const store = createAppStore(databaseUrl(db), clock ? { clock } : {});
       await store.migrate();
       return {
         store,

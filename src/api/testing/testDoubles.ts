@@ -5,9 +5,9 @@
  * test emits events.
  */
 import { Readable } from 'node:stream';
-import type { ClusterClient } from '../cluster/clusterClient.ts';
-import { BerthError } from '../errors.ts';
-import type { AppStatus, StatusEngine, StatusEvent } from '../status/types.ts';
+import type { ClusterClient } from '../../cluster/clusterClient.ts';
+import { BerthError } from '../../errors.ts';
+import type { AppStatus, StatusEngine, StatusEvent } from '../../status/types.ts';
 
 /** Every call succeeds; nothing exists. */
 export function emptyCluster(): ClusterClient {

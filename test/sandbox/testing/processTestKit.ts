@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { KUBECTL } from '../../../src/testing/kubectl.ts';
 
 /** Pids of processes (other than this one) whose command line contains `marker`. */
 export function processesWith(marker: string): number[] {
@@ -19,7 +20,7 @@ export function processesWith(marker: string): number[] {
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('/usr/bin/kubectl', [...args, '--request-timeout=20s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(KUBECTL, [...args, '--request-timeout=20s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

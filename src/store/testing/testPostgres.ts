@@ -1,8 +1,11 @@
 /**
  * Test support (not a test file): the PostgreSQL on the machine, for every suite that runs a contract
- * on PostgreSQL. CI must run those suites, so callers fail under CI and skip with the reason elsewhere.
+ * on PostgreSQL. CI must run those suites, so a missing PostgreSQL fails under CI and skips with the
+ * reason elsewhere (`havePostgres`).
  */
 import pg from 'pg';
+import { skipOrFailUnderCi } from '../../testing/requiredUnderCi.ts';
+import { redactUrl } from '../storeErrors.ts';
 
 export const POSTGRES_ADMIN_URL = process.env.BERTH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -19,13 +22,21 @@ export async function adminQuery(text: string, url: string = POSTGRES_ADMIN_URL)
 }
 
 /** Why PostgreSQL cannot be used, or undefined when it answers. */
-export async function postgresUnreachable(): Promise<string | undefined> {
+async function postgresUnreachable(): Promise<string | undefined> {
   try {
     await adminQuery('select 1');
     return undefined;
   } catch (e) {
     return e instanceof Error && e.message !== '' ? e.message : String(e);
   }
+}
+
+/** Whether `suite` can use PostgreSQL: unreachable fails under CI and skips with the reason elsewhere. */
+export async function havePostgres(suite: string): Promise<boolean> {
+  const reason = await postgresUnreachable();
+  if (reason === undefined) return true;
+  skipOrFailUnderCi(suite, `PostgreSQL is unreachable at ${redactUrl(POSTGRES_ADMIN_URL)} (${reason})`, 'set BERTH_TEST_POSTGRES_URL or start PostgreSQL on 127.0.0.1:5432');
+  return false;
 }
 
 /** The admin URL pointed at another database on the same server. */

@@ -2,11 +2,11 @@
  * Test support (not a test file): the auth parts of a berth server with a cheap scrypt (tests mint
  * many tokens), and helpers to mint a token per role. Production code never imports it.
  */
-import { createAuditLog, type AuditLog, type AuditSink } from '../audit/auditLog.ts';
-import type { AppStore } from '../store/types.ts';
-import type { Role } from './policy.ts';
-import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
-import { createTokenStore, type TokenStore } from './tokenStore.ts';
+import { createAuditLog, type AuditLog, type AuditSink } from '../../audit/auditLog.ts';
+import type { AppStore } from '../../store/types.ts';
+import type { Role } from '../policy.ts';
+import { createRateLimiter, type RateLimiter } from '../rateLimiter.ts';
+import { createTokenStore, type TokenStore } from '../tokenStore.ts';
 
 /** Far cheaper than DEFAULT_SCRYPT: for tests only. */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 } as const;

@@ -11,16 +11,16 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, serverContext } from '../../src/api/buildServer.ts';
-import { ensureBootstrapToken, readLocalToken } from '../../src/auth/bootstrapToken.ts';
-import { listen } from '../../src/api/server.ts';
-import { loadConfig } from '../../src/config/config.ts';
-import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
-import { main } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { buildServer, serverContext } from '../../../src/api/buildServer.ts';
+import { ensureBootstrapToken, readLocalToken } from '../../../src/auth/bootstrapToken.ts';
+import { listen } from '../../../src/api/server.ts';
+import { loadConfig } from '../../../src/config/config.ts';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/startSandbox.ts';
+import { main } from '../../../src/cli/main.ts';
+import type { CliIO } from '../../../src/cli/io.ts';
+import { KUBECTL } from '../../../src/testing/kubectl.ts';
 
-export const KUBECTL = '/usr/bin/kubectl';
-export const ROOT = new URL('../../', import.meta.url).pathname;
+export const ROOT = new URL('../../../', import.meta.url).pathname;
 const exec = promisify(execFile);
 
 export interface RunResult {
