@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KObject } from '../types.ts';
 import { createControllers } from './index.ts';
 import type { ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, spec, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { asArray, asRecord, getCondition, spec, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from './testing/fakeClient.ts';
 
 let running: ControllerSet | undefined;
@@ -127,7 +127,7 @@ describe('failure modes', () => {
 
   it('records FailedCreate with the admission message and the ReplicaFailure condition', async () => {
     const { client } = await boot();
-    const { statusError } = await import('./objects.ts');
+    const { statusError } = await import('../client/objects.ts');
     client.admit = (res, obj) => {
       if (res.resource === 'pods')
         throw statusError(403, 'Forbidden', `pods "${obj.metadata.name}" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)`);

@@ -1,18 +1,18 @@
 import type { ClusterClient, Controller, KObject, PodLogSource, PodMetricsSource } from '../types.ts';
 import type { Clock } from './clock.ts';
 import { realClock } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { makeRecorderCache } from './context.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { makeRecorderCache } from '../client/controllerContext.ts';
 import { CronJobController } from './cronjob.ts';
 import { DaemonSetController } from './daemonset.ts';
 import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints.ts';
 import { HPAController } from './hpa.ts';
-import { InformerFactory } from './informer.ts';
+import { SharedInformerFactory } from '../client/sharedInformer.ts';
 import { JobController } from './job.ts';
 import { DisruptionController } from './pdb.ts';
 import { ReplicaSetController } from './replicaset.ts';
-import { RES } from './resources.ts';
+import { RES } from '../client/resources.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatefulSetController } from './statefulset.ts';
 import { ServiceAccountController } from './serviceaccount.ts';
@@ -28,7 +28,7 @@ export { ImagePullError, SimulatedRuntime } from '../kubelet/runtime.ts';
 export type { ImageRef } from '../kubelet/imageCatalog.ts';
 export type { NodeCapacity } from '../kubelet/nodes.ts';
 export type { Clock } from './clock.ts';
-export type { ControllerContext } from './context.ts';
+export type { ControllerContext } from '../client/controllerContext.ts';
 
 export interface ControllerOptions {
   /** Number of simulated nodes. */
@@ -71,7 +71,7 @@ export interface ControllerSet {
 export function createControllers(client: ClusterClient, options: ControllerOptions): ControllerSet {
   const clock = options.clock ?? realClock;
   const timeScale = options.timeScale ?? 1;
-  const informers = new InformerFactory(client, clock);
+  const informers = new SharedInformerFactory(client, clock);
   const ctx: ControllerContext = { client, informers, clock, timeScale, recorder: makeRecorderCache(client, clock) };
   const logStore = new LogStore();
   const runtime = options.runtime ?? new SimulatedRuntime({ clock, timeScale });

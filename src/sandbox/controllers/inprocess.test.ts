@@ -4,8 +4,8 @@ import { createInProcessClient } from '../apiserver/inProcessClient.ts';
 import type { ClusterClient, KObject } from '../types.ts';
 import { createControllers } from './index.ts';
 import type { ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { asArray, asRecord, getCondition, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { eventually } from './testing/fakeClient.ts';
 
 /** Controllers against the real API server core (validation, defaulting, admission, GC), in process. */

@@ -3,8 +3,8 @@ import type { KObject, LogLine, PodMetricsSource } from '../types.ts';
 import { ApiError } from '../types.ts';
 import { createControllers } from './index.ts';
 import type { ControllerOptions, ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, spec, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { asArray, asRecord, getCondition, spec, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from './testing/fakeClient.ts';
 
 let running: ControllerSet | undefined;

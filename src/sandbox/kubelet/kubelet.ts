@@ -2,12 +2,12 @@ import { randomInt } from 'node:crypto';
 import type { ClusterClient, Controller, KObject } from '../types.ts';
 import type { Clock } from '../controllers/clock.ts';
 import { rfc3339, sleep, untilAborted } from '../controllers/clock.ts';
-import type { ControllerContext } from '../controllers/context.ts';
-import type { EventRecorder, EventType } from '../controllers/events.ts';
-import type { Informer } from '../controllers/informer.ts';
-import type { Condition } from '../controllers/objects.ts';
-import { asArray, asRecord, errorMessage, isApiError, isTerminal, num, objKey, spec, status, str } from '../controllers/objects.ts';
-import { RES } from '../controllers/resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import type { EventRecorder, EventType } from '../client/eventRecorder.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition } from '../client/objects.ts';
+import { asArray, asRecord, errorMessage, isApiError, isTerminal, num, objKey, spec, status, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import type { ImageRef } from './imageCatalog.ts';
 import { InvalidImageNameError, parseImageRef } from './imageCatalog.ts';
 import type { LogInstance, LogStore } from './logs.ts';
@@ -167,7 +167,7 @@ export interface KubeletOptions {
  */
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
-  private readonly podInf: Informer;
+  private readonly podInf: SharedInformer;
   private readonly workers = new Map<string, PodWorker>();
   readonly ips = new PodIPAllocator(randomInt(0, 60_000));
   private readonly nodeNames: Map<string, number>;
