@@ -29,10 +29,8 @@ export const DEFAULTS = {
     failureThreshold: 3,
     successThreshold: 1,
     initialDelaySeconds: 0,
-    // Probe starting containers every second so a pod that boots in half a second is started about a
-    // second in, not at the next 5 s tick; 150 failures keep the 150 s start budget of 5 s × 30.
-    startupPeriodSeconds: 1,
-    startupFailureThreshold: 150,
+    startupPeriodSeconds: 5,
+    startupFailureThreshold: 30,
   },
   autoscaleMin: 2,
   ingressPath: '/',
@@ -104,8 +102,7 @@ export const SECURE_DEFAULTS: readonly SecureDefault[] = [
   { object: 'Container', field: 'volumeMounts[/tmp]', value: { name: 'tmp', mountPath: '/tmp' }, reason: 'A writable, size-limited scratch directory next to the read-only root filesystem.' },
   { object: 'Container', field: 'readinessProbe.httpGet.path', value: DEFAULTS.probes.readinessPath, reason: 'Traffic only reaches pods that say they are ready; rollouts wait for it.' },
   { object: 'Container', field: 'livenessProbe.httpGet.path', value: DEFAULTS.probes.livenessPath, reason: 'A hung process is restarted.' },
-  { object: 'Container', field: 'startupProbe.periodSeconds', value: DEFAULTS.probes.startupPeriodSeconds, reason: 'A fast starter is marked started about a second after it boots, not at the next 5 s tick.' },
-  { object: 'Container', field: 'startupProbe.failureThreshold', value: DEFAULTS.probes.startupFailureThreshold, reason: 'With the 1 s period: 150 s for slow starters to boot without a lax liveness probe.' },
+  { object: 'Container', field: 'startupProbe.failureThreshold', value: DEFAULTS.probes.startupFailureThreshold, reason: 'Slow starters get time to boot without a lax liveness probe.' },
   { object: 'Deployment', field: 'spec.strategy.rollingUpdate.maxUnavailable', value: DEFAULTS.maxUnavailable, reason: 'A rollout never reduces serving capacity.' },
   { object: 'Deployment', field: 'spec.progressDeadlineSeconds', value: DEFAULTS.progressDeadlineSeconds, reason: 'A stuck rollout is reported as failed in two minutes, not ten.' },
   { object: 'Deployment', field: 'spec.revisionHistoryLimit', value: DEFAULTS.revisionHistoryLimit, reason: 'Enough ReplicaSets to roll back, not an unbounded pile.' },

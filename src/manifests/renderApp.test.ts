@@ -192,10 +192,6 @@ describe('renderApp', () => {
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'hello-env' } }]);
     expect(at(c, 'readinessProbe.httpGet')).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });
     expect(at(c, 'startupProbe.httpGet.path')).toBe('/healthz');
-    // Probed every second so a fast starter is started within about a second; the start budget stays 150 s.
-    expect(at(c, 'startupProbe.periodSeconds')).toBe(1);
-    expect(at(c, 'startupProbe.failureThreshold')).toBe(150);
-    expect(at(c, 'startupProbe.initialDelaySeconds')).toBe(0);
     expect(at(find(objects, 'ConfigMap'), 'data')).toEqual({ MESSAGES: 'Hello from berth|Bonjour|Hola' });
     expect(at(find(objects, 'Service'), 'spec.ports')).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(at(find(objects, 'HorizontalPodAutoscaler'), 'spec')).toMatchObject({ minReplicas: 4, maxReplicas: 10 });

@@ -479,32 +479,6 @@ const cases: Case[] = [
     message: /fails its readiness probe: connection refused/,
   },
   {
-    name: 'three startup-probe failures while booting for 3 s are still Progressing (probed every second)',
-    input: () =>
-      input({
-        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
-        replicaSets: [rs(1, 1)],
-        pods: [pod(1, { name: 'web-rs1-s', probes: true, ready: false, cs: { name: 'app', ready: false, state: { running: { startedAt: '2025-01-01T11:59:57Z' } } } })],
-        events: [event('Pod', 'web-rs1-s', 'Unhealthy', 'Startup probe failed: connection refused', { count: 3 })],
-      }),
-    state: 'Progressing',
-    reason: 'WaitingForReady',
-    message: '0/1 pods of revision 1 ready',
-  },
-  {
-    name: 'startup-probe failures repeated past 10 s of booting are ProbeFailing',
-    input: () =>
-      input({
-        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
-        replicaSets: [rs(1, 1)],
-        pods: [pod(1, { name: 'web-rs1-t', probes: true, ready: false, cs: { name: 'app', ready: false, state: { running: { startedAt: '2025-01-01T11:59:48Z' } } } })],
-        events: [event('Pod', 'web-rs1-t', 'Unhealthy', 'Startup probe failed: connection refused', { count: 12 })],
-      }),
-    state: 'Failed',
-    reason: 'ProbeFailing',
-    message: /fails its startup probe: connection refused/,
-  },
-  {
     name: 'liveness kills make it ProbeFailing rather than CrashLooping',
     input: () =>
       input({

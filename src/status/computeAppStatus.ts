@@ -50,8 +50,6 @@ const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImage
 const CONFIG_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError']);
 const PROBE_DEFAULTS = { initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 3 };
 const UNHEALTHY_REPEATS = 3;
-/** 3 startup failures took 10 s at the former 5 s default period; reporting keeps that pace at 1 s. */
-const STARTUP_FAILING_AFTER_SECONDS = 10;
 
 type FailureReason = Extract<
   RolloutReason,
@@ -313,10 +311,7 @@ function containerFailure(pod: PodJson, cs: ContainerStatusJson, podEvents: read
     const started = running.startedAt ? Date.parse(running.startedAt) : NaN;
     const runningFor = Number.isNaN(started) ? 0 : (now.getTime() - started) / 1000;
     const repeats = unhealthy.reduce((n, e) => n + (e.count ?? 1), 0);
-    // Startup probes are expected to fail while the app boots and berth probes them every second, so
-    // repeated failures count only once the container has been booting longer than a healthy app does.
-    const repeatedTooOften = repeats >= UNHEALTHY_REPEATS && (kind !== 'startup' || runningFor >= STARTUP_FAILING_AFTER_SECONDS);
-    if (runningFor > grace || repeatedTooOften) {
+    if (runningFor > grace || repeats >= UNHEALTHY_REPEATS) {
       return { reason: 'ProbeFailing', detail: `container "${cname}" fails its ${kind} probe: ${probeMessage(first)}` };
     }
   }
