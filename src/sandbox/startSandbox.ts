@@ -7,7 +7,7 @@ import type { SandboxFaults } from './apiserver/httpFrontend.ts';
 import { createInProcessClient } from './apiserver/inProcessClient.ts';
 import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
 import { realClock } from './controllers/clock.ts';
-import { createControllers } from './controllers/index.ts';
+import { createCluster } from './createCluster.ts';
 import { SimulatedRuntime } from './kubelet/runtime.ts';
 import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
@@ -126,7 +126,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
     }
     const ingressOpts = options.ingress;
-    const set = createControllers(client, {
+    const set = createCluster(client, {
       nodes: options.nodes ?? 3,
       ...(metrics ? { metrics } : {}),
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RES } from '../../src/sandbox/controllers/resources.ts';
+import { RES } from '../../src/sandbox/client/resources.ts';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject } from '../../src/sandbox/types.ts';

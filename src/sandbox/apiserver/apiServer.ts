@@ -38,7 +38,8 @@ export interface ListQuery {
 }
 
 export interface ListResult {
-  items: KObject[];
+  /** Read-only: stored objects are shared with the store (see `view`); copy before changing one. */
+  items: readonly KObject[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -229,7 +230,8 @@ export class ApiServer {
     matched.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const limit = q.limit && q.limit > 0 ? q.limit : matched.length;
     const page = matched.slice(0, limit);
-    const result: ListResult = { items: page.map(([, o]) => this.present(d, clone(o))), resourceVersion: String(rv) };
+    // Views, not copies: a list is serialised once and dropped, so a deep copy per item was most of its cost.
+    const result: ListResult = { items: page.map(([, o]) => this.view(d, o)), resourceVersion: String(rv) };
     const last = page[page.length - 1];
     if (matched.length > limit && last) {
       result.continue = Buffer.from(JSON.stringify({ rv, start: last[0] })).toString('base64');

@@ -39,7 +39,7 @@ export function createInProcessClient(api: ApiServer, opts: { fieldManager?: str
     list: (res: ResourceKey, o: ListOptions = {}) =>
       run(() => {
         const r = api.list(api.resolve(res), { namespace: o.namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector });
-        return { items: r.items, resourceVersion: r.resourceVersion };
+        return { items: r.items.map((i) => clone(i)), resourceVersion: r.resourceVersion };
       }),
     // The server owns request bodies and shares stored objects in results, so both sides are copied;
     // bodies synchronously, since callers may reuse their object as soon as the call returns.

@@ -1,21 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KObject } from '../types.ts';
-import { createControllers } from './index.ts';
-import type { ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, spec, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { createCluster } from '../createCluster.ts';
+import type { ClusterComponents } from '../createCluster.ts';
+import { asArray, asRecord, getCondition, spec, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from './testing/fakeClient.ts';
 
-let running: ControllerSet | undefined;
+let running: ClusterComponents | undefined;
 afterEach(async () => {
   for (const c of running?.controllers ?? []) await c.stop();
   running = undefined;
 });
 
-async function boot(opts: Partial<Parameters<typeof createControllers>[1]> = {}): Promise<{ client: FakeClient; set: ControllerSet }> {
+async function boot(opts: Partial<Parameters<typeof createCluster>[1]> = {}): Promise<{ client: FakeClient; set: ClusterComponents }> {
   const client = new FakeClient();
   await client.create(RES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  const set = createControllers(client, { nodes: 3, timeScale: 0.02, ...opts });
+  const set = createCluster(client, { nodes: 3, timeScale: 0.02, ...opts });
   running = set;
   for (const c of set.controllers) await c.start();
   return { client, set };
@@ -127,7 +127,7 @@ describe('failure modes', () => {
 
   it('records FailedCreate with the admission message and the ReplicaFailure condition', async () => {
     const { client } = await boot();
-    const { statusError } = await import('./objects.ts');
+    const { statusError } = await import('../client/objects.ts');
     client.admit = (res, obj) => {
       if (res.resource === 'pods')
         throw statusError(403, 'Forbidden', `pods "${obj.metadata.name}" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)`);

@@ -1,13 +1,13 @@
 import type { KObject } from '../types.ts';
 import { parseTime, rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
 import type { CronSchedule } from './cron.ts';
 import { CronParseError, mostRecent, nextAfter, parseCron } from './cron.ts';
-import type { Informer } from './informer.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
 import { isJobFinished } from './job.ts';
-import { asArray, asRecord, controllerRef, deepEqual, errorMessage, isApiError, num, objKey, ownerRefTo, spec, splitKey, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { asArray, asRecord, controllerRef, deepEqual, errorMessage, isApiError, num, objKey, ownerRefTo, spec, splitKey, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
@@ -43,8 +43,8 @@ export function jobNameFor(cronJobName: string, scheduledMs: number): string {
 
 export class CronJobController extends QueueController {
   readonly name = 'cronjob-controller';
-  private readonly cjInf: Informer;
-  private readonly jobInf: Informer;
+  private readonly cjInf: SharedInformer;
+  private readonly jobInf: SharedInformer;
   private readonly cron: ScaledCronClock;
 
   constructor(ctx: ControllerContext) {
@@ -63,7 +63,7 @@ export class CronJobController extends QueueController {
     this.jobInf.addHandler({ add: owner, update: owner, delete: owner });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.cjInf, this.jobInf];
   }
 

@@ -1,10 +1,10 @@
 import type { KObject } from '../types.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
 import { computeHash } from './hash.ts';
-import type { Informer } from './informer.ts';
-import { asRecord, controllerRef, deepEqual, errorMessage, generateName, isApiError, isPodAvailable, isPodReady, isTerminal, num, objKey, ownerRefTo, spec, splitKey, status } from './objects.ts';
-import { RES } from './resources.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { asRecord, controllerRef, deepEqual, errorMessage, generateName, isApiError, isPodAvailable, isPodReady, isTerminal, num, objKey, ownerRefTo, spec, splitKey, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import type { IntOrString } from './rollout.ts';
 import { scaledValue } from './rollout.ts';
 import { filterNode, nodeView } from './scheduler.ts';
@@ -19,9 +19,9 @@ const REVISION_LABEL = 'controller-revision-hash';
  */
 export class DaemonSetController extends QueueController {
   readonly name = 'daemonset-controller';
-  private readonly dsInf: Informer;
-  private readonly podInf: Informer;
-  private readonly nodeInf: Informer;
+  private readonly dsInf: SharedInformer;
+  private readonly podInf: SharedInformer;
+  private readonly nodeInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 1);
@@ -40,7 +40,7 @@ export class DaemonSetController extends QueueController {
     this.nodeInf.addHandler({ add: all, delete: all });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.dsInf, this.podInf, this.nodeInf];
   }
 

@@ -1,10 +1,10 @@
 import type { KObject } from '../types.ts';
 import { parseTime, rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
 import { computeHash } from './hash.ts';
-import type { Informer } from './informer.ts';
-import type { Condition, LabelSelector } from './objects.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition, LabelSelector } from '../client/objects.ts';
 import {
   asArray,
   asRecord,
@@ -21,8 +21,8 @@ import {
   spec,
   splitKey,
   status,
-} from './objects.ts';
-import { RES } from './resources.ts';
+} from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import type { IntOrString, RolloutParams, RSView } from './rollout.ts';
 import { maxSurge, maxUnavailable, newRSNewReplicas, planOldReplicaSetScaleDown, proportionalScale } from './rollout.ts';
 
@@ -74,9 +74,9 @@ export function rolloutParams(d: KObject): RolloutParams {
 
 export class DeploymentController extends QueueController {
   readonly name = 'deployment-controller';
-  private readonly dInf: Informer;
-  private readonly rsInf: Informer;
-  private readonly podInf: Informer;
+  private readonly dInf: SharedInformer;
+  private readonly rsInf: SharedInformer;
+  private readonly podInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 2);
@@ -104,7 +104,7 @@ export class DeploymentController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.dInf, this.rsInf, this.podInf];
   }
 

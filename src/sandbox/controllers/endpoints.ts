@@ -1,9 +1,9 @@
 import type { KObject } from '../types.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import { asArray, asRecord, canonicalJson, deepEqual, isApiError, isPodReady, isTerminal, matchesMap, objKey, spec, splitKey, status, str } from './objects.ts';
-import { RES } from './resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { asArray, asRecord, canonicalJson, deepEqual, isApiError, isPodReady, isTerminal, matchesMap, objKey, spec, splitKey, status, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 interface EndpointPort {
   name?: string;
@@ -74,8 +74,8 @@ export function computeSubsets(svc: KObject, pods: KObject[]): Record<string, un
 
 export class EndpointsController extends QueueController {
   readonly name = 'endpoint-controller';
-  private readonly svcInf: Informer;
-  private readonly podInf: Informer;
+  private readonly svcInf: SharedInformer;
+  private readonly podInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 2);
@@ -101,7 +101,7 @@ export class EndpointsController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.svcInf, this.podInf];
   }
 

@@ -1,4 +1,4 @@
-import { canonicalJson, SAFE_ALPHANUMS } from './objects.ts';
+import { canonicalJson, SAFE_ALPHANUMS } from '../client/objects.ts';
 
 /** 32-bit FNV-1a over bytes. */
 export function fnv32a(bytes: Uint8Array): number {

@@ -1,14 +1,14 @@
 import type { KObject, PodMetricsSource, ResourceKey } from '../types.ts';
 import { parseTime, rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
 import type { Recommendation, ScaleEvent, PodSample } from './hpaMath.ts';
 import { averageValueReplicas, behaviorFrom, normalizeWithBehavior, utilizationReplicas } from './hpaMath.ts';
-import type { Condition, LabelSelector } from './objects.ts';
-import { asArray, asRecord, cpuMillis, deepEqual, errorMessage, getCondition, isApiError, isPodActive, isPodReady, matchesSelector, memoryBytes, num, objKey, podPhase, setCondition, spec, splitKey, status, str } from './objects.ts';
-import { resourceForKind } from './resources.ts';
-import { RES } from './resources.ts';
+import type { Condition, LabelSelector } from '../client/objects.ts';
+import { asArray, asRecord, cpuMillis, deepEqual, errorMessage, getCondition, isApiError, isPodActive, isPodReady, matchesSelector, memoryBytes, num, objKey, podPhase, setCondition, spec, splitKey, status, str } from '../client/objects.ts';
+import { resourceForKind } from '../client/resources.ts';
+import { RES } from '../client/resources.ts';
 
 const DEFAULT_METRICS = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
 
@@ -20,8 +20,8 @@ interface MetricResult {
 
 export class HPAController extends QueueController {
   readonly name = 'horizontal-pod-autoscaler';
-  private readonly hpaInf: Informer;
-  private readonly podInf: Informer;
+  private readonly hpaInf: SharedInformer;
+  private readonly podInf: SharedInformer;
   private readonly history = new Map<string, { recs: Recommendation[]; events: ScaleEvent[] }>();
   private timer: (() => void) | undefined;
 
@@ -43,7 +43,7 @@ export class HPAController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.hpaInf, this.podInf];
   }
 

@@ -2,23 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../apiserver/apiServer.ts';
 import { createInProcessClient } from '../apiserver/inProcessClient.ts';
 import type { ClusterClient, KObject } from '../types.ts';
-import { createControllers } from './index.ts';
-import type { ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { createCluster } from '../createCluster.ts';
+import type { ClusterComponents } from '../createCluster.ts';
+import { asArray, asRecord, getCondition, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { eventually } from './testing/fakeClient.ts';
 
 /** Controllers against the real API server core (validation, defaulting, admission, GC), in process. */
 let api: ApiServer;
 let client: ClusterClient;
-let set: ControllerSet;
+let set: ClusterComponents;
 
 beforeAll(async () => {
   api = new ApiServer();
   api.bootstrap();
   api.startGc(100);
   client = createInProcessClient(api);
-  set = createControllers(client, { nodes: 3, timeScale: 0.02 });
+  set = createCluster(client, { nodes: 3, timeScale: 0.02 });
   for (const c of set.controllers) await c.start();
 });
 

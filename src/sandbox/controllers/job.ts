@@ -1,12 +1,12 @@
 import type { KObject } from '../types.ts';
 import { parseTime, rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import type { Condition } from './objects.ts';
-import { asArray, asRecord, controllerRef, deepEqual, errorMessage, generateName, getCondition, isApiError, isPodReady, num, objKey, ownerRefTo, podPhase, setCondition, spec, splitKey, status, str } from './objects.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition } from '../client/objects.ts';
+import { asArray, asRecord, controllerRef, deepEqual, errorMessage, generateName, getCondition, isApiError, isPodReady, num, objKey, ownerRefTo, podPhase, setCondition, spec, splitKey, status, str } from '../client/objects.ts';
 import { PodExpectations } from './replicaset.ts';
-import { RES } from './resources.ts';
+import { RES } from '../client/resources.ts';
 
 export function isJobFinished(job: KObject): 'Complete' | 'Failed' | undefined {
   for (const t of ['Complete', 'Failed'] as const) if (getCondition(status(job)['conditions'], t)?.status === 'True') return t;
@@ -20,8 +20,8 @@ export function jobBackoffSeconds(failures: number): number {
 
 export class JobController extends QueueController {
   readonly name = 'job-controller';
-  private readonly jobInf: Informer;
-  private readonly podInf: Informer;
+  private readonly jobInf: SharedInformer;
+  private readonly podInf: SharedInformer;
   private readonly expectations: PodExpectations;
 
   constructor(ctx: ControllerContext) {
@@ -60,7 +60,7 @@ export class JobController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.jobInf, this.podInf];
   }
 

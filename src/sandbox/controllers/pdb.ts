@@ -1,11 +1,11 @@
 import type { KObject } from '../types.ts';
 import { rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import type { Condition, LabelSelector } from './objects.ts';
-import { asArray, deepEqual, isPodActive, isPodReady, matchesSelector, objKey, setCondition, spec, splitKey, status } from './objects.ts';
-import { RES } from './resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition, LabelSelector } from '../client/objects.ts';
+import { asArray, deepEqual, isPodActive, isPodReady, matchesSelector, objKey, setCondition, spec, splitKey, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import type { IntOrString } from './rollout.ts';
 import { scaledValue } from './rollout.ts';
 
@@ -25,8 +25,8 @@ export function pdbNumbers(pdbSpec: Record<string, unknown>, expected: number, h
 /** Keeps PodDisruptionBudget status current, which the eviction subresource consults. */
 export class DisruptionController extends QueueController {
   readonly name = 'disruption-controller';
-  private readonly pdbInf: Informer;
-  private readonly podInf: Informer;
+  private readonly pdbInf: SharedInformer;
+  private readonly podInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 1);
@@ -41,7 +41,7 @@ export class DisruptionController extends QueueController {
     this.podInf.addHandler({ add: onPod, update: (_o, p) => onPod(p), delete: onPod });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.pdbInf, this.podInf];
   }
 

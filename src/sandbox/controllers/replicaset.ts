@@ -1,9 +1,9 @@
 import type { KObject } from '../types.ts';
 import { rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import type { Condition } from './objects.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition } from '../client/objects.ts';
 import {
   asArray,
   asRecord,
@@ -24,8 +24,8 @@ import {
   spec,
   splitKey,
   status,
-} from './objects.ts';
-import { RES } from './resources.ts';
+} from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 const BURST = 500;
 const EXPECTATION_TTL_MS = 30_000;
@@ -98,8 +98,8 @@ export function rankPodsForDeletion(pods: KObject[]): KObject[] {
 
 export class ReplicaSetController extends QueueController {
   readonly name = 'replicaset-controller';
-  private readonly rsInf: Informer;
-  private readonly podInf: Informer;
+  private readonly rsInf: SharedInformer;
+  private readonly podInf: SharedInformer;
   private readonly expectations: PodExpectations;
 
   constructor(ctx: ControllerContext) {
@@ -143,7 +143,7 @@ export class ReplicaSetController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.rsInf, this.podInf];
   }
 

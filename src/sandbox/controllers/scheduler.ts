@@ -1,11 +1,11 @@
 import type { KObject } from '../types.ts';
 import { rfc3339 } from './clock.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import type { Condition, PodRequests } from './objects.ts';
-import { asArray, asRecord, cpuMillis, errorMessage, isApiError, isTerminal, memoryBytes, objKey, podRequests, setCondition, spec, splitKey, status, str } from './objects.ts';
-import { RES } from './resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import type { Condition, PodRequests } from '../client/objects.ts';
+import { asArray, asRecord, cpuMillis, errorMessage, isApiError, isTerminal, memoryBytes, objKey, podRequests, setCondition, spec, splitKey, status, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 export interface NodeView {
   name: string;
@@ -114,8 +114,8 @@ export function scoreNodes(candidates: { node: NodeView; used: NodeUsage }[], re
 
 export class Scheduler extends QueueController {
   readonly name = 'default-scheduler';
-  private readonly podInf: Informer;
-  private readonly nodeInf: Informer;
+  private readonly podInf: SharedInformer;
+  private readonly nodeInf: SharedInformer;
   /** Pods bound by us that the informer has not yet shown bound (the scheduler cache's "assumed" pods). */
   private readonly assumed = new Map<string, { node: string; req: PodRequests }>();
   private readonly unschedulable = new Set<string>();
@@ -191,7 +191,7 @@ export class Scheduler extends QueueController {
     for (const k of this.unschedulable) this.queue.add(k);
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.podInf, this.nodeInf];
   }
 

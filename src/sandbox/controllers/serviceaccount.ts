@@ -1,15 +1,15 @@
 import type { KObject } from '../types.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
-import type { Informer } from './informer.ts';
-import { isApiError, objKey, splitKey, status } from './objects.ts';
-import { RES } from './resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { isApiError, objKey, splitKey, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 /** The serviceaccounts-controller: every active namespace has a `default` ServiceAccount. */
 export class ServiceAccountController extends QueueController {
   readonly name = 'serviceaccount-controller';
-  private readonly nsInf: Informer;
-  private readonly saInf: Informer;
+  private readonly nsInf: SharedInformer;
+  private readonly saInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 1);
@@ -23,7 +23,7 @@ export class ServiceAccountController extends QueueController {
     });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.nsInf, this.saInf];
   }
 

@@ -1,10 +1,10 @@
 import type { KObject } from '../types.ts';
-import type { ControllerContext } from './context.ts';
-import { QueueController } from './context.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import { QueueController } from '../client/controllerContext.ts';
 import { computeHash } from './hash.ts';
-import type { Informer } from './informer.ts';
-import { asArray, asRecord, controllerRef, deepEqual, errorMessage, isApiError, isPodAvailable, isPodReady, num, objKey, ownerRefTo, spec, splitKey, status, str } from './objects.ts';
-import { RES } from './resources.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { asArray, asRecord, controllerRef, deepEqual, errorMessage, isApiError, isPodAvailable, isPodReady, num, objKey, ownerRefTo, spec, splitKey, status, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 const REVISION_LABEL = 'controller-revision-hash';
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -31,8 +31,8 @@ export function statefulSetRevision(sts: KObject): string {
  */
 export class StatefulSetController extends QueueController {
   readonly name = 'statefulset-controller';
-  private readonly stsInf: Informer;
-  private readonly podInf: Informer;
+  private readonly stsInf: SharedInformer;
+  private readonly podInf: SharedInformer;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 2);
@@ -46,7 +46,7 @@ export class StatefulSetController extends QueueController {
     this.podInf.addHandler({ add: owner, update: (_o, p) => owner(p), delete: owner });
   }
 
-  protected informersUsed(): Informer[] {
+  protected informersUsed(): SharedInformer[] {
     return [this.stsInf, this.podInf];
   }
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { mostRecent, nextAfter, parseCron } from './cron.ts';
-import { EventRecorder } from './events.ts';
+import { EventRecorder } from '../client/eventRecorder.ts';
 import type { Clock } from './clock.ts';
 import { computeHash, fnv32a, safeEncodeString } from './hash.ts';
 import { behaviorFrom, normalizeWithBehavior, utilizationReplicas } from './hpaMath.ts';
-import { cpuMillis, matchesSelector, memoryBytes, podRequests } from './objects.ts';
+import { cpuMillis, matchesSelector, memoryBytes, podRequests } from '../client/objects.ts';
 import { maxUnavailable, newRSNewReplicas, planOldReplicaSetScaleDown, proportionalScale, resolveFenceposts } from './rollout.ts';
-import { RES } from './resources.ts';
+import { RES } from '../client/resources.ts';
 import { filterNode, unschedulableMessage } from './scheduler.ts';
 import { FakeClient } from './testing/fakeClient.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue } from '../client/workQueue.ts';
 import { ApiError } from '../types.ts';
 
 describe('rollout arithmetic', () => {

@@ -1,21 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KObject, LogLine, PodMetricsSource } from '../types.ts';
 import { ApiError } from '../types.ts';
-import { createControllers } from './index.ts';
-import type { ControllerOptions, ControllerSet } from './index.ts';
-import { asArray, asRecord, getCondition, spec, status } from './objects.ts';
-import { RES } from './resources.ts';
+import { createCluster } from '../createCluster.ts';
+import type { ClusterOptions, ClusterComponents } from '../createCluster.ts';
+import { asArray, asRecord, getCondition, spec, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from './testing/fakeClient.ts';
 
-let running: ControllerSet | undefined;
+let running: ClusterComponents | undefined;
 afterEach(async () => {
   for (const c of running?.controllers ?? []) await c.stop();
   running = undefined;
 });
 
-async function boot(opts: Partial<ControllerOptions> = {}): Promise<{ client: FakeClient; set: ControllerSet }> {
+async function boot(opts: Partial<ClusterOptions> = {}): Promise<{ client: FakeClient; set: ClusterComponents }> {
   const client = new FakeClient();
-  const set = createControllers(client, { nodes: 2, timeScale: 0.02, ...opts });
+  const set = createCluster(client, { nodes: 2, timeScale: 0.02, ...opts });
   running = set;
   for (const c of set.controllers) await c.start();
   return { client, set };
@@ -35,7 +35,7 @@ function deploy(name: string, image: string, replicas: number, podSpec: Record<s
   };
 }
 
-async function readAll(set: ControllerSet, pod: string, opts: Parameters<ControllerSet['logs']['read']>[2] = {}): Promise<LogLine[]> {
+async function readAll(set: ClusterComponents, pod: string, opts: Parameters<ClusterComponents['logs']['read']>[2] = {}): Promise<LogLine[]> {
   const out: LogLine[] = [];
   for await (const l of set.logs.read('default', pod, opts, new AbortController().signal)) out.push(l);
   return out;

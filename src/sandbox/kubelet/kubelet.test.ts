@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogName, imageId, InvalidImageNameError, lookupImage, parseImageRef, pullNotFoundMessage } from './imageCatalog.ts';
-import { qosClass } from './kubelet.ts';
+import { qosClass } from './podStatus.ts';
 import { PodIPAllocator } from './nodes.ts';
 import { planRun } from './runtime.ts';
 

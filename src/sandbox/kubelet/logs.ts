@@ -1,7 +1,7 @@
 import type { KObject, LogLine, PodLogOptions, PodLogSource } from '../types.ts';
 import type { Clock } from '../controllers/clock.ts';
 import { rfc3339Nano } from '../controllers/clock.ts';
-import { asArray, asRecord, badRequest, notFound, spec, status, str } from '../controllers/objects.ts';
+import { asArray, asRecord, badRequest, notFound, spec, status, str } from '../client/objects.ts';
 
 const MAX_LINES = 10_000;
 

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createControllers } from '../controllers/index.ts';
-import type { ControllerSet } from '../controllers/index.ts';
+import { createCluster } from '../createCluster.ts';
+import type { ClusterComponents } from '../createCluster.ts';
 import { realClock } from '../controllers/clock.ts';
-import { asArray, asRecord, getCondition, status } from '../controllers/objects.ts';
-import { RES } from '../controllers/resources.ts';
+import { asArray, asRecord, getCondition, status } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from '../controllers/testing/fakeClient.ts';
 import type { ContainerExit, ContainerRuntime, RunningContainer, StartRequest } from './runtime.ts';
 import { SimulatedRuntime } from './runtime.ts';
 
-let set: ControllerSet | undefined;
+let set: ClusterComponents | undefined;
 afterEach(async () => {
   for (const c of set?.controllers ?? []) await c.stop();
   set = undefined;
@@ -44,7 +44,7 @@ describe('ContainerRuntime seam', () => {
   it('hands the runtime resolved env, pod IP and an output sink; probes drive readiness', async () => {
     const client = new FakeClient();
     const runtime = new RecordingRuntime();
-    set = createControllers(client, { nodes: 1, timeScale: 0.01, runtime });
+    set = createCluster(client, { nodes: 1, timeScale: 0.01, runtime });
     for (const c of set.controllers) await c.start();
     await client.create(RES.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hello', namespace: 'default' }, data: { MESSAGES: 'hi,there' } });
     await client.create(RES.pods, {

@@ -5,10 +5,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Controller, KObject } from '../types.ts';
-import type { ControllerContext } from '../controllers/context.ts';
-import type { Informer } from '../controllers/informer.ts';
-import { asArray, asRecord, deepEqual, errorMessage, spec, status, str } from '../controllers/objects.ts';
-import { RES } from '../controllers/resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { asArray, asRecord, deepEqual, errorMessage, spec, status, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 import type { IngressBackendRef } from './ingressRouting.ts';
 import { isOurIngress, routeRequest, tlsSecretFor } from './ingressRouting.ts';
 import type { Backend } from './serviceProxy.ts';
@@ -35,10 +35,10 @@ const PAGE_503 = '<html>\r\n<head><title>503 Service Temporarily Unavailable</ti
  */
 export class IngressController implements Controller {
   readonly name = 'ingress-controller';
-  private readonly ingInf: Informer;
-  private readonly classInf: Informer;
-  private readonly svcInf: Informer;
-  private readonly epInf: Informer;
+  private readonly ingInf: SharedInformer;
+  private readonly classInf: SharedInformer;
+  private readonly svcInf: SharedInformer;
+  private readonly epInf: SharedInformer;
   private readonly counters = new Map<string, { n: number }>();
   private readonly contexts = new Map<string, { rv: string; ctx: SecureContext }>();
   private readonly sockets = new Set<Socket>();

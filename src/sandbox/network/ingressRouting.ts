@@ -1,5 +1,5 @@
 import type { KObject } from '../types.ts';
-import { asArray, asRecord, spec, str } from '../controllers/objects.ts';
+import { asArray, asRecord, spec, str } from '../client/objects.ts';
 
 export const INGRESS_CONTROLLER = 'berth.dev/sandbox-ingress';
 

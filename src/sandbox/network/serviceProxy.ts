@@ -1,10 +1,10 @@
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { Controller, KObject } from '../types.ts';
-import type { ControllerContext } from '../controllers/context.ts';
-import type { Informer } from '../controllers/informer.ts';
-import { asArray, asRecord, errorMessage, objKey, spec, str } from '../controllers/objects.ts';
-import { RES } from '../controllers/resources.ts';
+import type { ControllerContext } from '../client/controllerContext.ts';
+import type { SharedInformer } from '../client/sharedInformer.ts';
+import { asArray, asRecord, errorMessage, objKey, spec, str } from '../client/objects.ts';
+import { RES } from '../client/resources.ts';
 
 export interface Backend {
   ip: string;
@@ -55,8 +55,8 @@ interface PortProxy {
  */
 export class ServiceProxy implements Controller {
   readonly name = 'kube-proxy';
-  private readonly svcInf: Informer;
-  private readonly epInf: Informer;
+  private readonly svcInf: SharedInformer;
+  private readonly epInf: SharedInformer;
   private readonly proxies = new Map<string, Map<string, PortProxy>>();
   private started = false;
 

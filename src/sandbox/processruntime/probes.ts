@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { asArray, asRecord, str } from '../controllers/objects.ts';
+import { asArray, asRecord, str } from '../client/objects.ts';
 import type { ProbeResult } from '../kubelet/runtime.ts';
 
 export interface ProbeTarget {

@@ -1,5 +1,5 @@
 import type { KObject } from '../types.ts';
-import { asArray, asRecord, spec, str } from '../controllers/objects.ts';
+import { asArray, asRecord, spec, str } from '../client/objects.ts';
 
 /**
  * The variables the kubelet gives every container for each Service of its namespace (and for

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterClient, DeleteOptions, KObject, ListOptions, PatchType, ResourceKey, WatchEvent, WatchOptions, WriteOptions } from '../../types.ts';
 import { rfc3339 } from '../clock.ts';
-import { asRecord, deepEqual, generateName, statusError } from '../objects.ts';
+import { asRecord, deepEqual, generateName, statusError } from '../../client/objects.ts';
 
 /**
  * A small in-memory ClusterClient for controller tests: resourceVersions, generation, conflicts,

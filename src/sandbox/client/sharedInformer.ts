@@ -1,6 +1,6 @@
 import type { ClusterClient, KObject, ListOptions, ResourceKey, WatchEvent } from '../types.ts';
-import type { Clock } from './clock.ts';
-import { realClock, sleep } from './clock.ts';
+import type { Clock } from '../controllers/clock.ts';
+import { realClock, sleep } from '../controllers/clock.ts';
 import { controllerRef, objKey } from './objects.ts';
 
 export interface InformerHandler {
@@ -14,7 +14,7 @@ export interface InformerHandler {
  * fanning changes out to handlers. On a watch ERROR (e.g. 410 Gone after compaction) it re-lists and
  * reconciles the cache, emitting the differences, as client-go's reflector does.
  */
-export class Informer {
+export class SharedInformer {
   private readonly store = new Map<string, KObject>();
   /** Controller-owner uid → keys, so "pods of this ReplicaSet" is not a scan of every pod. */
   private readonly byOwner = new Map<string, Set<string>>();
@@ -199,19 +199,19 @@ export class Informer {
 }
 
 /** One informer per resource, shared by every controller, as kube-controller-manager does. */
-export class InformerFactory {
-  private readonly informers = new Map<string, Informer>();
+export class SharedInformerFactory {
+  private readonly informers = new Map<string, SharedInformer>();
 
   constructor(
     private readonly client: ClusterClient,
     private readonly clock: Clock = realClock,
   ) {}
 
-  for(res: ResourceKey): Informer {
+  for(res: ResourceKey): SharedInformer {
     const k = `${res.group}/${res.version}/${res.resource}`;
     let inf = this.informers.get(k);
     if (!inf) {
-      inf = new Informer(this.client, res, {}, this.clock);
+      inf = new SharedInformer(this.client, res, {}, this.clock);
       this.informers.set(k, inf);
     }
     return inf;

@@ -1,15 +1,15 @@
 import type { ClusterClient, Controller } from '../types.ts';
-import type { Clock } from './clock.ts';
-import { EventRecorder } from './events.ts';
-import type { InformerFactory } from './informer.ts';
-import type { Informer } from './informer.ts';
-import { WorkQueue, debugLogger } from './queue.ts';
-import type { SyncHandler } from './queue.ts';
+import type { Clock } from '../controllers/clock.ts';
+import { EventRecorder } from './eventRecorder.ts';
+import type { SharedInformerFactory } from './sharedInformer.ts';
+import type { SharedInformer } from './sharedInformer.ts';
+import { WorkQueue, debugLogger } from './workQueue.ts';
+import type { SyncHandler } from './workQueue.ts';
 
 /** What every controller is built from; one per sandbox. */
 export interface ControllerContext {
   readonly client: ClusterClient;
-  readonly informers: InformerFactory;
+  readonly informers: SharedInformerFactory;
   readonly clock: Clock;
   /** Multiplies every simulated duration. */
   readonly timeScale: number;
@@ -50,7 +50,7 @@ export abstract class QueueController implements Controller {
 
   protected abstract sync(key: string): ReturnType<SyncHandler>;
   /** Informers this controller reads; they are started (listed) before the queue runs. */
-  protected abstract informersUsed(): Informer[];
+  protected abstract informersUsed(): SharedInformer[];
   /** Keys to enqueue once the caches are filled. */
   protected abstract initialKeys(): string[];
 
