@@ -22,9 +22,9 @@ import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
-import { createDeployEngine, type Clock } from '../deploy/deployEngine.ts';
+import { createDeployEngine } from '../deploy/deployEngine.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
 import { BerthError, problem } from '../errors.ts';
-import { realClock } from '../kube/clock.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
@@ -168,7 +168,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       onError: (err) => logger.warn({ err }, 'status informer error'),
     });
   const metrics = deps.metrics ?? createBerthMetrics();
-  const clock = deps.clock ?? { now: () => new Date() };
+  const clock = deps.clock ?? realClock;
   metrics.observeInformers(status);
   const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
   const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
@@ -274,7 +274,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     await store.migrate();
     if (config.bootstrapToken !== undefined) {
       // Before serving: the operator's first admin token must work from the first request.
-      const bootstrap = await registerBootstrapToken({ store, audit, token: config.bootstrapToken, clock: { ...realClock, now: () => clock.now().getTime() } });
+      const bootstrap = await registerBootstrapToken({ store, audit, token: config.bootstrapToken, clock });
       logger.info({ tokenId: bootstrap.id, bootstrap: bootstrap.status }, describeBootstrapResult(bootstrap));
     }
     if (ownStatus) {

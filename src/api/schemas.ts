@@ -122,6 +122,7 @@ export const DeployResponseSchema = Type.Object({
   name: Type.String(),
   revision: Type.Union([Type.Integer(), Type.Null()]),
   dryRun: Type.Boolean(),
+  unchanged: Type.Boolean({ description: 'true: the App already runs this spec and nothing drifted; no revision was recorded and `revision` is the current one.' }),
   changes: Type.Array(ObjectChangeSchema),
   warnings: Type.Array(ProblemSchema),
   status: Type.Optional(AppStatusSchema),

@@ -5,8 +5,12 @@
  */
 import type { Problem, ErrorCode } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
+import type { AppDiff, DriftNote, ObjectChange } from '../deploy/types.ts';
 import type { AppStatus, StatusEvent } from '../status/types.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
+
+/** The deploy domain's shapes travel as they are (src/deploy/types.ts). */
+export type { DriftedObject, DriftNote, ObjectChange } from '../deploy/types.ts';
 
 export interface ApiErrorBody {
   readonly error: {
@@ -19,21 +23,18 @@ export interface ApiErrorBody {
   };
 }
 
-/** One object of a change plan: what applying a revision does to the cluster. */
-export interface ObjectChange {
-  readonly ref: ObjectRef;
-  readonly action: 'create' | 'update' | 'unchanged' | 'prune';
-  /** Top-level paths that differ, e.g. ["spec.template.spec.containers[0].image"]; empty for create/prune. */
-  readonly changedPaths: readonly string[];
-}
-
 /** PUT /v1/namespaces/{ns}/apps/{name} → 202 (or 200 with ?wait=true / ?dryRun=true). */
 export interface DeployResponse {
   readonly namespace: string;
   readonly name: string;
-  /** null for a dry run. */
+  /** null for a dry run; for an unchanged App, the current revision. */
   readonly revision: number | null;
   readonly dryRun: boolean;
+  /**
+   * true when the App already runs this spec (same resolved spec as its newest revision, which
+   * succeeded, and nothing in the cluster to create, update or prune): no revision was recorded.
+   */
+  readonly unchanged: boolean;
   readonly changes: readonly ObjectChange[];
   readonly warnings: readonly Problem[];
   /** Present with ?wait=true: the status that ended the wait. */
@@ -56,16 +57,6 @@ export interface AppSummary {
   readonly status: AppStatus | null;
   /** The last drift reconciliation found and repaired (objects deleted or edited outside berth); null when none since the server started. */
   readonly drift?: DriftNote | null;
-}
-
-/** Objects reconciliation found missing or changed outside berth, and whether re-applying repaired them. */
-export interface DriftNote {
-  readonly detectedAt: string;
-  /** The revision whose desired state was restored. */
-  readonly revision: number;
-  readonly objects: ReadonlyArray<{ readonly ref: ObjectRef; readonly problem: 'missing' | 'changed'; readonly changedPaths: readonly string[] }>;
-  readonly repaired: boolean;
-  readonly error: string | null;
 }
 
 /** GET /v1/apps, GET /v1/namespaces/{ns}/apps */
@@ -109,11 +100,7 @@ export interface RenderResponse {
   readonly objects: readonly KubeObject[];
   readonly warnings: readonly Problem[];
 }
-export interface DiffResponse {
-  readonly changes: readonly ObjectChange[];
-  /** Unified diff text of live vs rendered YAML, per object. */
-  readonly diff: string;
-}
+export type DiffResponse = AppDiff;
 
 /** DELETE .../apps/{name} → 200 */
 export interface DeleteResponse {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { ObjectChange } from '../api/types.ts';
+import type { ObjectChange } from './types.ts';
 import { refKey, refOf } from '../cluster/clusterClient.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { ObjectRef } from '../store/types.ts';

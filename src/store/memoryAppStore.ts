@@ -45,7 +45,7 @@ interface MemoryState {
 const txState = new WeakMap<AppStoreTx, MemoryState>();
 
 /**
- * For same-folder code only (not exported from src/store/index.ts): a named extra table that lives
+ * For code that keeps its own table in the store (audit log, tokens): a named extra table that lives
  * in the store's state and is rolled back with the transaction, the memory counterpart of a table
  * added by a migration. Write through it only inside `transaction(fn)`, with the `tx` given to `fn`.
  */

@@ -58,7 +58,7 @@ const WRITE_ATTEMPTS = 8;
 const txExecutors = new WeakMap<AppStoreTx, Kysely<Database>>();
 
 /**
- * For same-folder code only (not exported from src/store/index.ts): the Kysely transaction behind a
+ * For code that keeps its own table in the store (audit log, tokens): the Kysely transaction behind a
  * `tx` that `AppStore.transaction` handed to its callback, so a later feature (audit log) writes its
  * own table atomically with the change it records:
  *

@@ -101,7 +101,7 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(managers).toContain('berth');
   });
 
-  it('an env change is a new revision and a rolling update; a no-op redeploy rolls no pods', async () => {
+  it('an env change is a new revision and a rolling update; an unchanged redeploy records no revision and rolls no pods', async () => {
     const podsBefore = await kubectl('-n', 'shop', 'get', 'pods', '-l', 'app.kubernetes.io/instance=web', '-o', 'name');
     const r = await put('shop', 'web', appYaml('web', { image: 'nginx:1.27', env: { MESSAGES: 'two' } }), '?wait=true&timeout=30s', { 'if-match': '1' });
     expect(r.status).toBe(200);
@@ -113,13 +113,28 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     const podsAfter = await kubectl('-n', 'shop', 'get', 'pods', '-l', 'app.kubernetes.io/instance=web', '-o', 'name');
     expect(podsAfter).not.toBe(podsBefore);
 
-    const again = await put('shop', 'web', appYaml('web', { image: 'nginx:1.27', env: { MESSAGES: 'two' } }), '?wait=true&timeout=30s');
-    expect(again.body.revision).toBe(3);
-    expect(again.body.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    expect(r.body.unchanged).toBe(false);
+
+    const res = await fetch(`${url}/v1/namespaces/shop/apps/web?wait=true&timeout=30s`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: appYaml('web', { image: 'nginx:1.27', env: { MESSAGES: 'two' } }),
+    });
+    const again = (await res.json()) as DeployResponse;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe('"2"');
+    expect(again).toMatchObject({ revision: 2, unchanged: true, dryRun: false, outcome: 'succeeded', status: { state: 'Available', revision: 2 } });
+    expect(again.changes.length).toBeGreaterThan(0);
+    expect(again.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    // Without ?wait it is a 202 like any deploy, still with no new revision.
+    const quick = await put('shop', 'web', appYaml('web', { image: 'nginx:1.27', env: { MESSAGES: 'two' } }));
+    expect(quick.status).toBe(202);
+    expect(quick.body).toMatchObject({ revision: 2, unchanged: true });
     expect(await kubectl('-n', 'shop', 'get', 'pods', '-l', 'app.kubernetes.io/instance=web', '-o', 'name')).toBe(podsAfter);
+    expect(await kubectl('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.metadata.annotations.berth\\.dev/revision}')).toBe('2');
     const history = await getJson<RevisionList>('/v1/namespaces/shop/apps/web/revisions');
-    expect(history.body.items.map((i) => i.revision)).toEqual([3, 2, 1]);
-    expect(history.body.items[1]?.diffSummary).toBe('env MESSAGES changed');
+    expect(history.body.items.map((i) => i.revision)).toEqual([2, 1]);
+    expect(history.body.items[0]?.diffSummary).toBe('env MESSAGES changed');
   });
 
   it('If-Match with a stale revision is 409 and changes nothing; a non-number is 400', async () => {
@@ -130,7 +145,7 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('BERTH_PRECONDITION_INVALID');
     const detail = await getJson<AppDetail>('/v1/namespaces/shop/apps/web');
-    expect(detail.body.revision).toBe(3);
+    expect(detail.body.revision).toBe(2);
   });
 
   it('a nonexistent image fails the rollout with ImagePullFailed, well before the deadline', async () => {
@@ -170,7 +185,7 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(deployment).toMatchObject({ action: 'update' });
     expect(deployment?.changedPaths).toContain('spec.template.spec.containers[0].image');
     expect(await kubectl('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe('nginx:1.27');
-    expect((await getJson<AppDetail>('/v1/namespaces/shop/apps/web')).body.revision).toBe(3);
+    expect((await getJson<AppDetail>('/v1/namespaces/shop/apps/web')).body.revision).toBe(2);
   });
 
   it('prunes an Ingress the new revision no longer renders', async () => {
@@ -192,10 +207,10 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     });
     const body = (await res.json()) as DeployResponse;
     expect(res.status).toBe(200);
-    expect(body).toMatchObject({ revision: 4, outcome: 'succeeded' });
+    expect(body).toMatchObject({ revision: 3, unchanged: false, outcome: 'succeeded' });
     expect(await kubectl('-n', 'shop', 'get', 'configmap', 'web-env', '-o', 'jsonpath={.data.MESSAGES}')).toBe('one');
     const history = await getJson<RevisionList>('/v1/namespaces/shop/apps/web/revisions');
-    expect(history.body.items[0]).toMatchObject({ revision: 4, action: 'rollback', rollbackOf: 1, diffSummary: 'rollback to revision 1: env MESSAGES changed' });
+    expect(history.body.items[0]).toMatchObject({ revision: 3, action: 'rollback', rollbackOf: 1, diffSummary: 'rollback to revision 1: env MESSAGES changed' });
     const missing = await fetch(`${url}/v1/namespaces/shop/apps/web/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ revision: 99 }) });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as ApiErrorBody).error.code).toBe('BERTH_REVISION_NOT_FOUND');
@@ -209,7 +224,7 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(await kubectl('-n', 'shop', 'get', 'service', 'web', '-o', 'name')).toContain('service/web');
     expect(await kubectl('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.revisionHistoryLimit}')).toBe('10');
     const detail = await getJson<AppDetail>('/v1/namespaces/shop/apps/web');
-    expect(detail.body.drift).toMatchObject({ repaired: true, revision: 4 });
+    expect(detail.body.drift).toMatchObject({ repaired: true, revision: 3 });
     const problems = detail.body.drift?.objects.map((o) => `${o.ref.kind}:${o.problem}`);
     expect(problems).toEqual(expect.arrayContaining(['Service:missing', 'Deployment:changed']));
     const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -291,13 +306,15 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(of('shop', 'web').map((r) => `${r.action} ${r.revision ?? '-'} ${r.outcome} ${r.statusCode ?? '-'}`)).toEqual([
       'app.deploy 1 succeeded 200',
       'app.deploy 2 succeeded 200',
-      'app.deploy 3 succeeded 200',
+      // The unchanged redeploys (with ?wait, then without): no revision, and rows that say so.
+      'app.deploy.unchanged 2 succeeded 200',
+      'app.deploy.unchanged 2 succeeded 202',
       // stale If-Match, a non-number If-Match, a dry run (not a write: no row) then the rollbacks
       'apps:write - failed 409',
       'apps:write - failed 400',
-      'app.rollback 4 succeeded 200',
+      'app.rollback 3 succeeded 200',
       'apps:write - failed 404',
-      'app.delete 4 succeeded 200',
+      'app.delete 3 succeeded 200',
     ]);
     // The spec diff names what changed, never an env value.
     expect(of('shop', 'web')[1]?.diffSummary).toBe('env MESSAGES changed');

@@ -12,17 +12,36 @@ import { ROOT, startE2E, until, type E2E } from './testing/e2eKit.ts';
  * The core loop through the CLI against a real server and sandbox: deploy the bundled example to
  * Available, change MESSAGES and watch the rolling update (through dropped watches and a 410), read
  * logs, history and diff, roll back, delete and find nothing left behind.
+ *
+ * The example autoscales on the real CPU of its hello processes, so on a busy machine its HPA scales
+ * it mid-test. These tests assert exact replica counts: they deploy the example with a fixed 4
+ * replicas instead of the autoscale block (everything else as shipped).
  */
 let e: E2E;
+let HELLO: string;
 beforeAll(async () => {
   e = await startE2E();
+  HELLO = e.file('hello.yaml', pinned(EXAMPLE));
 }, 30_000);
 afterAll(async () => {
   await e?.close();
 });
 
-const HELLO = join(ROOT, 'examples/hello.yaml');
-const helloWith = (messages: string): string => readFileSync(HELLO, 'utf8').replace('"Hello from berth|Bonjour|Hola"', `"${messages}"`);
+const EXAMPLE = readFileSync(join(ROOT, 'examples/hello.yaml'), 'utf8');
+const AUTOSCALE = /^ {2}autoscale:\n(?: {4}.*\n)+/m;
+
+/** The example with `replicas: 4` in place of its autoscale block. */
+function pinned(text: string): string {
+  if (!AUTOSCALE.test(text)) throw new Error('examples/hello.yaml no longer has the autoscale block this test replaces');
+  return text.replace(AUTOSCALE, '  replicas: 4\n');
+}
+/**
+ * A rolling update of four real hello processes takes a few probe periods, longer on a loaded machine:
+ * tests that wait for one get more than the `--timeout 60s` they give the CLI, so the CLI's own verdict
+ * (exit code, "rollout complete") decides, not how busy the machine is.
+ */
+const ROLLOUT_TEST_MS = 90_000;
+const helloWith = (messages: string): string => pinned(EXAMPLE.replace('"Hello from berth|Bonjour|Hola"', `"${messages}"`));
 
 describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI against a live server', () => {
   it('deploy --wait takes examples/hello.yaml to Available with a progress line per change (exit 0)', async () => {
@@ -35,6 +54,21 @@ describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI agai
     expect(r.out).toContain('rollout complete: 4/4 replicas ready (revision 1)');
     expect(r.out).not.toContain('\x1b[');
     expect(await e.kubectl('get', 'deployment', 'hello', '-o', 'jsonpath={.status.readyReplicas}')).toBe('4');
+    expect(await e.kubectl('get', 'hpa', '-l', 'app.kubernetes.io/instance=hello', '-o', 'name')).toBe('');
+  }, ROLLOUT_TEST_MS);
+
+  it('deploying the same file again is answered unchanged: no new revision, and --wait still reports the rollout', async () => {
+    const r = await e.berth(['deploy', '-f', HELLO, '--wait', '--timeout', '60s']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^default\/hello: unchanged, revision 1 already runs this spec \(\d+ unchanged\)\n/);
+    expect(r.out).not.toContain('accepted');
+    expect(r.out).toContain('rollout complete: 4/4 replicas ready (revision 1)');
+    const json = JSON.parse((await e.berth(['deploy', '-f', HELLO, '-o', 'json'])).out) as DeployResponse;
+    expect(json).toMatchObject({ revision: 1, unchanged: true, dryRun: false });
+    expect(json.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    const h = JSON.parse((await e.berth(['history', 'hello', '-o', 'json'])).out) as RevisionList;
+    expect(h.items.map((i) => i.revision)).toEqual([1]);
   });
 
   it('apps, status and history print tables, and -o json / -o yaml parse', async () => {
@@ -83,7 +117,7 @@ describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI agai
     const rs = JSON.parse(await e.kubectl('get', 'replicasets', '-l', 'app.kubernetes.io/instance=hello', '-o', 'json')) as { items: { status: { replicas: number } }[] };
     expect(rs.items).toHaveLength(2); // a real rolling update: a new ReplicaSet, the old one scaled to 0
     expect(rs.items.map((i) => i.status.replicas).sort()).toEqual([0, 4]);
-  });
+  }, ROLLOUT_TEST_MS);
 
   it('status --watch -o json streams one JSON status per line', async () => {
     const watch = e.start(['status', 'hello', '--watch', '-o', 'json']);
@@ -160,7 +194,7 @@ describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI agai
     const missing = await e.berth(['rollback', 'hello', '--to', '99']);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('BERTH_REVISION_NOT_FOUND');
-  });
+  }, ROLLOUT_TEST_MS);
 
   it('delete needs --yes without a terminal, then leaves nothing behind', async () => {
     const refused = await e.berth(['delete', 'hello']);
@@ -185,11 +219,14 @@ describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI agai
     const r = await e.berth(['audit', '-o', 'json', '--limit', '1000']);
     expect(r.code).toBe(0);
     const rows = [...(JSON.parse(r.out) as AuditList).items].reverse();
-    // Writes of this suite: deploy ×2, rollback ×2 (and one to a revision that does not exist), delete.
+    // Writes of this suite: deploy ×2 (and two unchanged re-deploys), rollback ×2 (and one to a
+    // revision that does not exist), delete.
     // Dry runs and diffs change nothing and leave no row; the refused delete never reached the server.
     expect(rows.map((a) => `${a.action} ${a.namespace ?? '-'}/${a.app ?? '-'} ${a.revision ?? '-'} ${a.outcome} ${a.statusCode ?? '-'} ${a.actor}`)).toEqual([
       'token.create -/- - succeeded - berth',
       'app.deploy default/hello 1 succeeded 202 bootstrap-admin',
+      'app.deploy.unchanged default/hello 1 succeeded 202 bootstrap-admin',
+      'app.deploy.unchanged default/hello 1 succeeded 202 bootstrap-admin',
       'app.deploy default/hello 2 succeeded 202 bootstrap-admin',
       'app.rollback default/hello 3 succeeded 202 bootstrap-admin',
       'app.rollback default/hello 4 succeeded 202 bootstrap-admin',
@@ -199,7 +236,7 @@ describe.skipIf(!haveKubectl('berth CLI against a live server'))('berth CLI agai
     ]);
     expect(rows.filter((a) => a.actor !== 'berth').every((a) => a.sourceIp === '127.0.0.1' && a.requestId !== null)).toBe(true);
     // What changed, by name: the MESSAGES values never reach the audit log.
-    expect(rows[2]?.diffSummary).toBe('env MESSAGES changed');
+    expect(rows[4]?.diffSummary).toBe('env MESSAGES changed');
     expect(r.out).not.toContain('Salut');
 
     const table = await e.berth(['audit', '--app', 'hello', '--outcome', 'failed']);

@@ -82,6 +82,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
       name: r.name,
       revision: r.revision,
       dryRun: r.dryRun,
+      unchanged: r.unchanged,
       changes: r.changes,
       warnings: r.warnings,
       ...(r.rollout ? { outcome: r.rollout.outcome, ...(r.rollout.status ? { status: r.rollout.status } : {}) } : {}),

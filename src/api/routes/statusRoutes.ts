@@ -30,7 +30,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
     replicas: { desired: 0, ready: 0, updated: 0, available: 0, unavailable: 0 },
     pods: [],
     warnings: [],
-    observedAt: clock.now().toISOString(),
+    observedAt: new Date(clock.now()).toISOString(),
   });
 
   app.get(

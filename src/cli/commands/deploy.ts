@@ -72,7 +72,9 @@ export const registerDeploy: RegisterCommand = (program, ctx) => {
       if (flags.output === 'text') {
         const head = res.dryRun
           ? `${res.namespace}/${res.name}: dry run, ${changeSummary(res.changes).replace(/created|updated|pruned/g, (w) => `to be ${w}`)}`
-          : `${res.namespace}/${res.name}: revision ${res.revision} accepted (${changeSummary(res.changes)})`;
+          : res.unchanged
+            ? `${res.namespace}/${res.name}: unchanged, revision ${res.revision} already runs this spec (${changeSummary(res.changes)})`
+            : `${res.namespace}/${res.name}: revision ${res.revision} accepted (${changeSummary(res.changes)})`;
         io.stdout.write(`${head}\n${formatChanges(res.changes, term, { dryRun: res.dryRun })}`);
       }
     }

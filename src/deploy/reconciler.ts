@@ -1,0 +1,174 @@
+import { refKey, refOf, type ClusterClient } from '../cluster/clusterClient.ts';
+import type { Clock } from '../kube/clock.ts';
+import type { BerthMetrics } from '../metrics/berthMetrics.ts';
+import type { AppStore, RevisionRow } from '../store/types.ts';
+import { applyFailure, StoppedError } from './applyFailure.ts';
+import { ownedFieldDiff } from './changePlan.ts';
+import type { EngineLogger } from './engineLogger.ts';
+import type { KeyedMutex } from './keyedMutex.ts';
+import { resolveStored } from './parseAppRequest.ts';
+import { appKey, desiredObjects, type RevisionApplier } from './revisionApplier.ts';
+import type { RolloutTracker } from './rolloutTracker.ts';
+import type { DriftedObject, DriftNote } from './types.ts';
+
+export interface ReconcileReport {
+  readonly resumed: number;
+  readonly drifted: number;
+  readonly errors: number;
+}
+
+export interface ReconcilerDeps {
+  readonly store: AppStore;
+  readonly cluster: ClusterClient;
+  readonly metrics: BerthMetrics;
+  readonly logger: EngineLogger;
+  readonly clock: Clock;
+  /** The engine's per-app lock: a resume or repair never interleaves with a deploy of the same app. */
+  readonly mutex: KeyedMutex;
+  readonly applier: RevisionApplier;
+  readonly tracker: RolloutTracker;
+  /** True once the engine stopped: a pass ends early. */
+  readonly stopped: () => boolean;
+}
+
+/**
+ * Brings the cluster back to what the store says: resumes revisions a previous process accepted but
+ * never finished, and re-applies objects deleted or edited outside berth (drift).
+ */
+export interface Reconciler {
+  /** One pass over every unfinished revision and every app; overlapping calls share one pass. */
+  reconcile(): Promise<ReconcileReport>;
+  driftOf(namespace: string, name: string): DriftNote | undefined;
+  /** Resolves when the pass in progress (if any) is over. */
+  idle(): Promise<void>;
+  /** Forgets the app's drift note (it was deleted). */
+  forget(namespace: string, name: string): void;
+}
+
+export function createReconciler(deps: ReconcilerDeps): Reconciler {
+  const { store, cluster, metrics, logger, clock, mutex, applier, tracker } = deps;
+  const drift = new Map<string, DriftNote>();
+  let reconciling: Promise<ReconcileReport> | undefined;
+
+  const alive = (): void => {
+    if (deps.stopped()) throw new StoppedError();
+  };
+
+  async function resume(row: RevisionRow): Promise<void> {
+    const k = appKey(row.namespace, row.name);
+    await mutex.run(k, async () => {
+      alive();
+      const app = await store.getApp(row.namespace, row.name);
+      if (!app) return;
+      if (app.revision !== row.revision) {
+        await tracker.finish(row, { outcome: 'superseded', reason: null, message: `superseded by revision ${app.revision}` });
+        return;
+      }
+      if (row.outcome === 'accepted') {
+        logger.info({ app: k, revision: row.revision }, `resuming revision ${row.revision}: applying`);
+        try {
+          await applier.apply(row);
+        } catch (e) {
+          const failure = applyFailure(e);
+          if (failure.retry) throw failure.error;
+          await tracker.finish(row, { outcome: 'failed', reason: failure.reason, message: failure.message });
+          return;
+        }
+      }
+      if (tracker.trackedRevision(row.namespace, row.name) === undefined) void tracker.track(row);
+    });
+  }
+
+  async function repairDrift(namespace: string, name: string): Promise<boolean> {
+    const k = appKey(namespace, name);
+    return mutex.run(k, async () => {
+      alive();
+      const appRow = await store.getApp(namespace, name);
+      if (!appRow) return false;
+      const row = await store.getRevision(namespace, name, appRow.revision);
+      // Unfinished revisions are resume's job; an inventory-less revision never reached the cluster.
+      if (!row || row.outcome === 'accepted' || row.inventory.length === 0) return false;
+      const app = resolveStored(row.spec);
+      if (!app) return false;
+      const inventory = new Set(row.inventory.map(refKey));
+      const desired = desiredObjects(app, row.revision).filter((o) => inventory.has(refKey(refOf(o))));
+      const live = await applier.liveState(namespace, name);
+      const drifted: DriftedObject[] = [];
+      for (const o of desired) {
+        const ref = refOf(o);
+        const current = live.get(refKey(ref)) ?? (await cluster.get(ref));
+        if (!current) drifted.push({ ref, problem: 'missing', changedPaths: [] });
+        else {
+          const paths = ownedFieldDiff(o, current);
+          if (paths.length > 0) drifted.push({ ref, problem: 'changed', changedPaths: paths });
+        }
+      }
+      if (drifted.length === 0) return false;
+      logger.warn({ app: k, revision: row.revision, drifted: drifted.map((d) => `${d.ref.kind}/${d.ref.name} ${d.problem}`) }, 'drift detected; re-applying');
+      let error: string | null = null;
+      try {
+        await cluster.apply(desired);
+        for (const d of drifted) metrics.driftRepairs.inc({ kind: d.ref.kind });
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+        logger.error({ app: k, err: error }, 'drift repair failed');
+      }
+      drift.set(k, { detectedAt: new Date(clock.now()).toISOString(), revision: row.revision, objects: drifted, repaired: error === null, error });
+      return true;
+    });
+  }
+
+  async function reconcileOnce(): Promise<ReconcileReport> {
+    let resumed = 0;
+    let drifted = 0;
+    let errors = 0;
+    const unfinished = await store.unfinishedRevisions();
+    const newest = new Map<string, RevisionRow>();
+    for (const r of unfinished) newest.set(appKey(r.namespace, r.name), r);
+    for (const r of unfinished) {
+      if (deps.stopped()) break;
+      const k = appKey(r.namespace, r.name);
+      if (newest.get(k) !== r) {
+        await tracker.finish(r, { outcome: 'superseded', reason: null, message: 'superseded by a newer revision' });
+        continue;
+      }
+      if (tracker.trackedRevision(r.namespace, r.name) === r.revision) continue;
+      try {
+        await resume(r);
+        resumed++;
+      } catch (e) {
+        if (e instanceof StoppedError) break;
+        errors++;
+        logger.warn({ app: k, revision: r.revision, err: e instanceof Error ? e.message : String(e) }, 'could not resume revision; will retry');
+      }
+    }
+    for (const a of await store.listApps()) {
+      if (deps.stopped()) break;
+      try {
+        if (await repairDrift(a.namespace, a.name)) drifted++;
+      } catch (e) {
+        if (e instanceof StoppedError) break;
+        errors++;
+        logger.warn({ app: appKey(a.namespace, a.name), err: e instanceof Error ? e.message : String(e) }, 'drift check failed; will retry');
+      }
+    }
+    return { resumed, drifted, errors };
+  }
+
+  return {
+    reconcile() {
+      // Overlapping passes (timer + manual) share one run.
+      reconciling ??= reconcileOnce().finally(() => {
+        reconciling = undefined;
+      });
+      return reconciling;
+    },
+    driftOf: (namespace, name) => drift.get(appKey(namespace, name)),
+    idle: async () => {
+      await reconciling?.catch(() => undefined);
+    },
+    forget(namespace, name) {
+      drift.delete(appKey(namespace, name));
+    },
+  };
+}
