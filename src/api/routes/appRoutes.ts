@@ -24,6 +24,7 @@ import {
   RollbackBody,
   WaitQuery,
 } from '../schemas.ts';
+import { requestDocument, YamlBody } from '../bodies/yamlBodyParser.ts';
 import { appPath, auditContextOf, type RouteContext } from './context.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
@@ -157,7 +158,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
       const result = await engine.deploy({
         namespace: ns,
         name,
-        document: request.body,
+        document: requestDocument(request.body),
         actor: actorOf(request),
         ...(expectedRevision !== undefined ? { expectedRevision } : {}),
         dryRun: q.dryRun === true,
@@ -260,7 +261,8 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     },
     async (request): Promise<DiffResponse> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
-      const body = request.body === '' || request.body === null ? undefined : request.body;
+      const raw = request.body;
+      const body = raw === '' || raw === null || raw === undefined || (raw instanceof YamlBody && raw.text === '') ? undefined : requestDocument(raw);
       return engine.diff(ns, name, body);
     },
   );
