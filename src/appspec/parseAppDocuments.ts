@@ -47,7 +47,9 @@ export function parseAppDocuments(text: string, opts: ParseOptions = {}): Parsed
         const pos = e.linePos?.[0];
         const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
         const text = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-        textProblems.push(problem('BERTH_SPEC_MALFORMED', '', `${where}: ${text}`, { document: index }));
+        // The library's parser recurses per level of flow nesting and reports running out of stack as a YAML error.
+        if (/call stack/i.test(text)) textProblems.push(problem('BERTH_SPEC_TOO_COMPLEX', '', `${where}: nested too deeply to parse (the limit is ${SPEC_LIMITS.maxDepth} levels)`, { document: index }));
+        else textProblems.push(problem('BERTH_SPEC_MALFORMED', '', `${where}: ${text}`, { document: index }));
       }
       return;
     }
