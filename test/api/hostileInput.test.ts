@@ -71,9 +71,13 @@ describe('hostile documents', () => {
     const answers = await attack;
     expect(answers.map((a) => a.code)).toEqual(['BERTH_SPEC_TOO_COMPLEX', 'BERTH_SPEC_TOO_COMPLEX', 'BERTH_SPEC_TOO_COMPLEX', 'BERTH_SPEC_TOO_COMPLEX', 'BERTH_SPEC_TOO_COMPLEX']);
     expect(answers.every((a) => a.status === 422)).toBe(true);
-    // The attack lasts seconds on a busy machine; a blocked event loop would show one probe as long as it.
-    expect(latencies.length).toBeGreaterThan(3);
-    expect(Math.max(...latencies)).toBeLessThan(100);
+    // Each refused document costs the parser worker seconds on a busy machine; a blocked event loop would
+    // show that whole time in a probe. Most probes must be under 100 ms; single ones may lose the CPU to
+    // other processes on a shared machine, but never for anything near a parse.
+    expect(latencies.length).toBeGreaterThan(10);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(100);
+    expect(sorted.at(-1)).toBeLessThan(1000);
   }, 120_000);
 
   it('JSON nested 10,000 deep and a billion-laughs YAML get coded 4xx answers on PUT too', async () => {
