@@ -261,6 +261,22 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     },
     async (request): Promise<DiffResponse> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
+      // Same refusal as deploy, rollback and delete: berth must not read from a namespace it does not manage.
+      const managed = ctx.config.managedNamespaces;
+      if (managed !== undefined && !managed.includes(ns)) {
+        const refusal = new BerthError('BERTH_NAMESPACE_NOT_MANAGED', `berth does not manage namespace "${ns}"; it manages ${[...managed].sort().join(', ')}.`);
+        await ctx.audit.recordDenied({
+          actor: request.principal.name,
+          actorKind: request.principal.kind,
+          sourceIp: request.ip,
+          action: APP_POLICIES.diff.action,
+          namespace: ns,
+          app: name,
+          statusCode: refusal.status,
+          requestId: String(request.id),
+        });
+        throw refusal;
+      }
       const raw = request.body;
       const body = raw === '' || raw === null || raw === undefined || (raw instanceof YamlBody && raw.text === '') ? undefined : requestDocument(raw);
       return engine.diff(ns, name, body);
