@@ -41,6 +41,9 @@ export const ERRORS = {
   BERTH_SPEC_CONFLICT: def(422, 'Two fields contradict each other.', 'Change one of the named fields so they agree.'),
   BERTH_SPEC_PATTERN: def(422, 'A value does not match the required format.', 'Follow the format described in the message.'),
   BERTH_SPEC_TOO_LONG: def(422, 'A value is too long.', 'Shorten the value.'),
+  BERTH_SPEC_TOO_LARGE: def(413, 'The App file is too large.', 'An App file or request body may be at most 1 MiB; split it into several files.'),
+  BERTH_SPEC_TOO_COMPLEX: def(422, 'The document is nested too deeply or has too many entries or aliases.', 'Keep App files under 64 levels of nesting, 20,000 entries and 100 YAML aliases (docs/api.md, "Limits").'),
+  BERTH_SPEC_RESERVED_KEY: def(422, 'A key is reserved and cannot be used.', 'Rename or remove the key named in the problem (e.g. "__proto__").'),
   // warnings (never fail validation; shown by render, lint and deploy)
   BERTH_SPEC_IMAGE_MUTABLE_TAG: def(200, 'The image tag is missing or "latest".', 'Pin a version tag or a digest so every replica runs the same code and rollbacks are real.'),
   BERTH_SPEC_DANGEROUS: def(200, 'A dangerously* override weakens the hardened defaults.', 'Remove the override unless the workload truly needs it.'),

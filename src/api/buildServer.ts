@@ -30,6 +30,7 @@ import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import type { AppStore } from '../store/types.ts';
+import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { registerErrorHandling } from './errorHandler.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
@@ -71,9 +72,10 @@ export interface AuthDeps {
 export interface ServerOptions {
   /** SSE heartbeat interval (default 15 s); tests shorten it. */
   readonly heartbeatMs?: number;
+  /** Deadline for parsing one YAML body in the worker (default 10 s); tests shorten it. */
+  readonly yamlDeadlineMs?: number;
 }
 
-const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -213,7 +215,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   parts.set(app, ctx);
 
   app.setValidatorCompiler(typeBoxValidator);
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  registerBodyParsers(app, opts.yamlDeadlineMs !== undefined ? { yamlDeadlineMs: opts.yamlDeadlineMs } : {});
   registerErrorHandling(app);
   const apiHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: false }));
   const docsHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: true }));

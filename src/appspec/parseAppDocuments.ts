@@ -1,5 +1,6 @@
-import { LineCounter, isScalar, parseAllDocuments } from 'yaml';
+import { LineCounter, isScalar, parseAllDocuments, type Document, type ParsedNode } from 'yaml';
 import { problem, type Problem } from '../errors.ts';
+import { SPEC_LIMITS, sizeProblem, yamlDocumentProblems } from './specLimits.ts';
 import { validateApp, type AppValidation } from './validateApp.ts';
 
 export interface ParseOptions {
@@ -7,19 +8,38 @@ export interface ParseOptions {
   readonly source?: string;
 }
 
+export interface ParsedAppDocuments extends AppValidation {
+  /**
+   * Every non-empty document as a plain value, in file order; empty when the text itself is unusable
+   * (malformed YAML, over SPEC_LIMITS), so `problems` then holds only those text-level problems.
+   */
+  readonly documents: unknown[];
+}
+
 /**
  * Parses a YAML or JSON file of one or more App documents and validates each. A problem's `path`
  * is the field; its message ends with the source position when the field exists in the file.
+ * The work is bounded by SPEC_LIMITS and linear in the size of the text (docs/adr/0005).
  */
-export function parseAppDocuments(text: string, opts: ParseOptions = {}): AppValidation {
+export function parseAppDocuments(text: string, opts: ParseOptions = {}): ParsedAppDocuments {
   const source = opts.source ?? '<input>';
+  const tooLarge = sizeProblem(text, source);
+  if (tooLarge) return { apps: [], problems: [tooLarge], warnings: [], documents: [] };
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // uniqueKeys off: the library's check is quadratic in the keys of a mapping; yamlDocumentProblems does it in one pass.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [];
-  const problems: Problem[] = [];
-  const warnings: Problem[] = [];
-  const apps: AppValidation['apps'] = [];
-  let nonEmpty = 0;
+  if (list.length > SPEC_LIMITS.maxNodes) {
+    return { apps: [], problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `${source} holds more than ${SPEC_LIMITS.maxNodes} documents`)], warnings: [], documents: [] };
+  }
+  const textProblems: Problem[] = [];
+  const budget = { nodes: list.length, aliases: 0 };
+  const values: unknown[] = [];
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return source;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${source}:${line}:${col}`;
+  };
   list.forEach((doc, index) => {
     // One malformed document invalidates the whole file, but all of its YAML errors are reported.
     if (doc.errors.length > 0) {
@@ -27,31 +47,55 @@ export function parseAppDocuments(text: string, opts: ParseOptions = {}): AppVal
         const pos = e.linePos?.[0];
         const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
         const text = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-        problems.push(problem('BERTH_SPEC_MALFORMED', '', `${where}: ${text}`, { document: index }));
+        // The library's parser recurses per level of flow nesting and reports running out of stack as a YAML error.
+        if (/call stack/i.test(text)) textProblems.push(problem('BERTH_SPEC_TOO_COMPLEX', '', `${where}: nested too deeply to parse (the limit is ${SPEC_LIMITS.maxDepth} levels)`, { document: index }));
+        else textProblems.push(problem('BERTH_SPEC_MALFORMED', '', `${where}: ${text}`, { document: index }));
       }
       return;
     }
     // `---` separators around nothing (e.g. a trailing one) are not documents.
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
-    nonEmpty++;
-    const result = validateApp(doc.toJS({ maxAliasCount: 100 }), { document: index });
+    const shape = yamlDocumentProblems(doc, budget);
+    if (shape.length > 0) {
+      textProblems.push(...shape.map((p) => ({ ...p, message: `${at(nodeOffset(doc, p.path))}: ${p.message}`, document: index })));
+      return;
+    }
+    try {
+      values.push(doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliases }));
+    } catch (e) {
+      // The library refuses alias expansions that grow past its budget (a "billion laughs" document).
+      textProblems.push(problem('BERTH_SPEC_TOO_COMPLEX', '', `${source}: ${e instanceof Error ? e.message : String(e)}`, { document: index }));
+    }
+  });
+  if (textProblems.length > 0) return { apps: [], problems: textProblems, warnings: [], documents: [] };
+
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const apps: AppValidation['apps'] = [];
+  let nonEmpty = 0;
+  list.forEach((doc, index) => {
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
+    const result = validateApp(values[nonEmpty++], { document: index });
     const locate = (p: Problem): Problem => {
-      const segments = p.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-      // Point at the deepest node that exists: a missing field is reported at its parent.
-      for (let n = segments.length; n >= 0; n--) {
-        const node = doc.getIn(segments.slice(0, n).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), true) as { range?: [number, number, number] } | undefined;
-        const offset = n === 0 ? doc.contents?.range[0] : node?.range?.[0];
-        if (offset !== undefined) {
-          const { line, col } = lineCounter.linePos(offset);
-          return { ...p, message: `${p.message} (${source}:${line}:${col})` };
-        }
-      }
-      return p;
+      const offset = nodeOffset(doc, p.path);
+      return offset === undefined ? p : { ...p, message: `${p.message} (${at(offset)})` };
     };
     problems.push(...result.problems.map(locate));
     warnings.push(...result.warnings.map(locate));
     apps.push(...result.apps);
   });
   if (problems.length === 0 && nonEmpty === 0) problems.push(problem('BERTH_SPEC_EMPTY', '', `${source} contains no App document`));
-  return problems.length > 0 ? { apps: [], problems, warnings } : { apps, problems, warnings };
+  return problems.length > 0 ? { apps: [], problems, warnings, documents: values } : { apps, problems, warnings, documents: values };
+}
+
+
+/** Offset of the deepest node on `path` that exists in the document: a missing field is reported at its parent. */
+function nodeOffset(doc: Document.Parsed<ParsedNode>, path: string): number | undefined {
+  const segments = path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (let n = segments.length; n >= 0; n--) {
+    const node = doc.getIn(segments.slice(0, n).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), true) as { range?: [number, number, number] } | undefined;
+    const offset = n === 0 ? doc.contents?.range[0] : node?.range?.[0];
+    if (offset !== undefined) return offset;
+  }
+  return undefined;
 }

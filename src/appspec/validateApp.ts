@@ -4,6 +4,7 @@ import { AppSchema } from './appSchema.ts';
 import type { ResolvedApp } from './resolvedApp.ts';
 import { resolveApp } from './resolveApp.ts';
 import { semanticProblems } from './semanticProblems.ts';
+import { valueProblems } from './specLimits.ts';
 import { structuralProblems } from './structuralProblems.ts';
 
 export interface AppValidation {
@@ -26,6 +27,9 @@ export function validateApp(doc: unknown, opts: ValidateOptions = {}): AppValida
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     return { apps: [], problems: [stamp(problem('BERTH_SPEC_NOT_OBJECT', '', `the document is ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc)}, not a mapping`, { value: doc }))], warnings: [] };
   }
+  // Bounds and reserved keys first: the passes below recurse, and JavaScript objects drop "__proto__".
+  const shape = valueProblems(doc).map(stamp);
+  if (shape.length > 0) return { apps: [], problems: shape, warnings: [] };
   const semantic = semanticProblems(doc);
   const problems = [...structuralProblems(doc), ...semantic.errors].map(stamp);
   const warnings = semantic.warnings.map(stamp);

@@ -1,6 +1,5 @@
-import { parseAllDocuments } from 'yaml';
 import { BerthError, problem, type Problem } from '../errors.ts';
-import { loadApps } from '../appspec/loadApps.ts';
+import { loadDocuments, oneDocument } from '../appspec/loadApps.ts';
 import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import { validateApp } from '../appspec/validateApp.ts';
 
@@ -18,18 +17,8 @@ function isMap(v: unknown): v is Record<string, unknown> {
 /** A request body as one JSON value: YAML/JSON text is parsed, exactly one document is allowed. */
 export function documentOf(body: unknown, source = 'request body'): unknown {
   if (typeof body !== 'string') return body;
-  const docs = parseAllDocuments(body, { uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
-  // loadApps reports YAML errors (with line and column) and empty input with berth's codes.
-  if (list.some((d) => d.errors.length > 0)) loadApps(body, { source });
-  const values = list.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((v) => v !== null && v !== undefined);
-  if (values.length === 0) throw new BerthError('BERTH_SPEC_EMPTY', `The ${source} contains no App document.`, { problems: [problem('BERTH_SPEC_EMPTY', '', `${source} contains no App document`)] });
-  if (values.length > 1) {
-    throw new BerthError('BERTH_SPEC_INVALID', `The ${source} holds ${values.length} documents; send one App per request.`, {
-      problems: [problem('BERTH_SPEC_INVALID', '', `${values.length} documents; this route takes exactly one App`, { hint: 'Send one App per request (berth deploy does this for multi-document files).' })],
-    });
-  }
-  return values[0];
+  // Bounded and linear (SPEC_LIMITS); YAML errors and empty input get berth's codes, with line and column.
+  return oneDocument(loadDocuments(body, { source }), source);
 }
 
 /**

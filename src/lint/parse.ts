@@ -103,7 +103,14 @@ export function inputsFromText(text: string, source: string): LintInput[] {
         problems: [problem('BERTH_LINT_INPUT', '', `line ${pos.line}, column ${pos.col}: ${firstLine}`, { document })],
       });
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // The library refuses alias expansions past its budget ("billion laughs"): bad input, not a crash.
+      const why = e instanceof Error ? e.message : String(e);
+      throw new BerthError('BERTH_LINT_INPUT', `${source === '' ? '' : `${source}: `}${why}`, { problems: [problem('BERTH_LINT_INPUT', '', why, { document })] });
+    }
     // Comment-only and explicitly null documents are empty, as kubectl treats them.
     if (value === null || value === undefined) return;
     const start = isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : 0;

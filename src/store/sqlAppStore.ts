@@ -7,8 +7,8 @@
  * connection(s) and inside `transaction(fn)`. Later store features write their own tables in that
  * transaction through `sqlExecutorOf(tx)` (same-folder code only; see migrations.ts).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from './privateFiles.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -358,7 +358,10 @@ function createSqlAppStore(engine: SqlEngine, db: Kysely<Database>, target: stri
 }
 
 function openSqlite(path: string, busyTimeoutMs: number): BetterSqlite3.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    ensurePrivateDir(dirname(path));
+    ensurePrivateFile(path);
+  }
   const db = new BetterSqlite3(path);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);

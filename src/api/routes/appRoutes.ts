@@ -24,6 +24,7 @@ import {
   RollbackBody,
   WaitQuery,
 } from '../schemas.ts';
+import { requestDocument, YamlBody } from '../bodies/yamlBodyParser.ts';
 import { appPath, auditContextOf, type RouteContext } from './context.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
@@ -158,7 +159,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
       const result = await engine.deploy({
         namespace: ns,
         name,
-        document: request.body,
+        document: requestDocument(request.body),
         actor: actorOf(request),
         ...(expectedRevision !== undefined ? { expectedRevision } : {}),
         dryRun: q.dryRun === true,
@@ -261,7 +262,24 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     },
     async (request): Promise<DiffResponse> => {
       const { ns, name } = request.params as Static<typeof AppParams>;
-      const body = request.body === '' || request.body === null ? undefined : request.body;
+      // Same refusal as deploy, rollback and delete: berth must not read from a namespace it does not manage.
+      const managed = ctx.config.managedNamespaces;
+      if (managed !== undefined && !managed.includes(ns)) {
+        const refusal = new BerthError('BERTH_NAMESPACE_NOT_MANAGED', `berth does not manage namespace "${ns}"; it manages ${[...managed].sort().join(', ')}.`);
+        await ctx.audit.recordDenied({
+          actor: request.principal.name,
+          actorKind: request.principal.kind,
+          sourceIp: request.ip,
+          action: APP_POLICIES.diff.action,
+          namespace: ns,
+          app: name,
+          statusCode: refusal.status,
+          requestId: String(request.id),
+        });
+        throw refusal;
+      }
+      const raw = request.body;
+      const body = raw === '' || raw === null || raw === undefined || (raw instanceof YamlBody && raw.text === '') ? undefined : requestDocument(raw);
       return engine.diff(ns, name, body);
     },
   );

@@ -3,11 +3,12 @@ import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError, type Problem } from '../../errors.ts';
 import { documentOf } from '../../deploy/parseAppRequest.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
-import { loadApps } from '../../appspec/loadApps.ts';
+import { appsOf } from '../../appspec/loadApps.ts';
 import type { ResolvedApp } from '../../appspec/resolvedApp.ts';
 import { validateApp } from '../../appspec/validateApp.ts';
 import { DOC_RESPONSES, errors, ReadySchema, RenderBody, RenderResponseSchema } from '../schemas.ts';
 import type { RenderResponse } from '../types.ts';
+import { YamlBody } from '../bodies/yamlBodyParser.ts';
 import type { RouteContext } from './context.ts';
 
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
@@ -39,8 +40,8 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
     async (request): Promise<RenderResponse> => {
       let apps: ResolvedApp[];
       let warnings: Problem[];
-      if (typeof request.body === 'string') {
-        ({ apps, warnings } = loadApps(request.body, { source: 'request body' }));
+      if (request.body instanceof YamlBody) {
+        ({ apps, warnings } = appsOf(request.body.parsed, 'request body'));
       } else {
         const v = validateApp(documentOf(request.body));
         if (v.problems.length > 0) throw new BerthError('BERTH_SPEC_INVALID', `${v.problems.length} problem(s) in the App spec.`, { problems: v.problems });

@@ -9,6 +9,7 @@ import { BerthError } from '../../errors.ts';
 import type { RegisterCommand } from '../command.ts';
 import { EXIT, interruptSignal, type CliIO } from '../io.ts';
 import { intFlag } from '../remote.ts';
+import { ensurePrivateDir } from '../../store/privateFiles.ts';
 
 interface ServerFlags {
   readonly kubeconfig?: string;
@@ -41,6 +42,7 @@ export async function announceBootstrapToken(app: FastifyInstance, stateDir: str
   const { tokens, audit } = serverContext(app);
   const shown = relative(io.cwd, localTokenPath(stateDir)) || localTokenPath(stateDir);
   try {
+    ensurePrivateDir(stateDir);
     const result = await ensureBootstrapToken({ tokens, audit, stateDir });
     if (result.status === 'created') io.stdout.write(`${label}${shown} (new admin token, mode 0600; the berth CLI on this machine uses it; "berth token create" makes others)
 `);

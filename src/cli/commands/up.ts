@@ -13,6 +13,7 @@ import type { RegisterCommand } from '../command.ts';
 import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
 import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
 import { absoluteDatabaseUrl, announceBootstrapToken, listenOrExplain, tlsFlags, untilInterrupted } from './server.ts';
+import { ensurePrivateDir } from '../../store/privateFiles.ts';
 
 const BUNDLED_EXAMPLE = fileURLToPath(new URL('../../../examples/hello.yaml', import.meta.url));
 const SANDBOX_PORT = 6443;
@@ -103,6 +104,8 @@ export const registerUp: RegisterCommand = (program, ctx) => {
       }
 
       const kubeconfigPath = resolve(io.cwd, flags.kubeconfig);
+      // Before the sandbox writes its kubeconfig and data into it: tokens and the database live here.
+      ensurePrivateDir(join(io.cwd, '.berth'));
       const { sandbox, fellBack } = await startSandboxOnPreferredPort(flags, kubeconfigPath, io.cwd);
       let app: FastifyInstance | undefined;
       let exit: ExitCode = EXIT.OK;
