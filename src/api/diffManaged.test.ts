@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bearer, mintToken, testAuth } from '../auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../auth/testing/testAuth.ts';
 import { loadConfig } from '../config/config.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { buildServer, createLogger } from './buildServer.ts';
-import { emptyCluster, idleStatus } from './testDoubles.ts';
+import { emptyCluster, idleStatus } from './testing/testDoubles.ts';
 
 const APP = '{"apiVersion":"berth.dev/v1alpha1","kind":"App","metadata":{"name":"web"},"spec":{"image":"nginx:1.27"}}';
 

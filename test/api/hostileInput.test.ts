@@ -10,12 +10,12 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, createLogger } from '../../src/api/buildServer.ts';
-import { bearer, mintToken, testAuth } from '../../src/auth/testAuth.ts';
+import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
-import { emptyCluster, idleStatus } from '../../src/api/testDoubles.ts';
+import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
 
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';
 /** 40,000 env keys, about 800 KB: the library's duplicate-key check made this take 33 s. */
