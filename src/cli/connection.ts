@@ -3,7 +3,7 @@
  * admin token file, BERTH_CA_FILE.
  */
 import { readFileSync } from 'node:fs';
-import { readLocalTokenSync } from '../auth/bootstrapToken.ts';
+import { readLocalTokenSync } from '../auth/localToken.ts';
 import { BerthError } from '../errors.ts';
 import { fetchTrustingCa } from './caFetch.ts';
 import { DEFAULT_SERVER_URL, type FetchLike } from './httpTransport.ts';
