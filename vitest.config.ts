@@ -26,6 +26,8 @@ const E2E = [
 
 export default defineConfig({
   test: {
+    // Tests that spawn bin/berth.js run the compiled CLI: rebuild dist/ first when a source changed.
+    globalSetup: ['scripts/build.js'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // e2e tests start real servers and child processes; keep parallelism modest on 2 cores.
     pool: 'forks',

@@ -9,9 +9,8 @@
  *   the Secret `berth-bootstrap`, and the kubelet hands it to berth as BERTH_BOOTSTRAP_TOKEN. berth
  *   stores only its hash, and only while the installation has no admin yet.
  */
-import { readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { BerthError, problem } from '../errors.ts';
 import { nowDate, realClock, type Clock } from '../kube/clock.ts';
@@ -21,13 +20,12 @@ import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import type { AppStore, AppStoreTx } from '../store/types.ts';
 import { DEFAULT_SCRYPT, hashSecret, parseToken, type ScryptParams } from './tokens.ts';
 import type { TokenStore } from './tokenStore.ts';
+import { localTokenPath } from './localToken.ts';
+
+// The CLI reads the file through localToken.ts, which loads no store; re-exported for the server side.
+export { localTokenPath, readLocalToken, readLocalTokenSync } from './localToken.ts';
 
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
-
-/** Where the bootstrap token lives for a berth state directory (`.berth` by default). */
-export function localTokenPath(stateDir: string): string {
-  return join(stateDir, 'admin.token');
-}
 
 export interface BootstrapResult {
   /** `created`: a new admin token was written to `path`; `kept`: tokens already exist, nothing was minted. */
@@ -64,26 +62,6 @@ export async function ensureBootstrapToken(opts: { readonly tokens: TokenStore; 
     throw e;
   }
   return { status: 'created', path };
-}
-
-/** The token in the local state directory, or undefined when there is none (or it is unreadable). */
-export async function readLocalToken(stateDir: string): Promise<string | undefined> {
-  try {
-    const text = (await readFile(localTokenPath(stateDir), 'utf8')).trim();
-    return text === '' ? undefined : text;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `readLocalToken`, synchronously: the CLI builds its client before any request. */
-export function readLocalTokenSync(stateDir: string): string | undefined {
-  try {
-    const text = readFileSync(localTokenPath(stateDir), 'utf8').trim();
-    return text === '' ? undefined : text;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The environment variable (config key `bootstrapToken`) that carries an operator-made admin token. */

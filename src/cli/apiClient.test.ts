@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, ApiError, apiClientFromEnv, connectionFromEnv } from './apiClient.ts';
-import { main } from './main.ts';
-import { PassThrough } from 'node:stream';
-import type { CliIO } from './io.ts';
+import { ApiClient, apiClientFromEnv } from './apiClient.ts';
+import { connectionFromEnv } from './connection.ts';
+import { ApiError } from './httpTransport.ts';
+import { runCli } from './testing/runCli.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -140,18 +140,8 @@ describe('ApiClient', () => {
   });
 });
 
-async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin, cwd: process.cwd(), env };
-  const code = await main(argv, io);
-  return { code, out, err };
+function run(argv: string[], env: Record<string, string> = {}): ReturnType<typeof runCli> {
+  return runCli(argv, { env });
 }
 
 describe('remote commands without a server', () => {

@@ -8,7 +8,8 @@ import type { AuditList, CreateTokenRequest, CreateTokenResponse, RevokeTokenRes
 import type { AuditQuery } from '../audit/auditLog.ts';
 import { ERRORS, type ErrorCode } from '../errors.ts';
 import type { ApiErrorBody } from '../api/types.ts';
-import { ApiError, connectionFromEnv, DEFAULT_SERVER_URL, type FetchLike } from './apiClient.ts';
+import { connectionFromEnv } from './connection.ts';
+import { ApiError, DEFAULT_SERVER_URL, type FetchLike } from './httpTransport.ts';
 
 export interface AuthClientOptions {
   readonly baseUrl?: string;

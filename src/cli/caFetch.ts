@@ -6,7 +6,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import type { FetchLike } from './apiClient.ts';
+import type { FetchLike } from './httpTransport.ts';
 
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
 

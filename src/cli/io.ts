@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { BerthError } from '../errors.ts';
 
 /** Streams and environment a command uses; injected so tests run commands in-process. */
 export interface CliIO {
@@ -30,6 +31,15 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Exit codes are API for CI: 3 unreachable, 1 the operation ran and failed, 2 bad input or usage. */
+export function exitCodeFor(e: BerthError): ExitCode {
+  if (e.code === 'BERTH_SERVER_UNREACHABLE') return EXIT.UNREACHABLE;
+  if (e.code === 'BERTH_ROLLOUT_FAILED' || e.code === 'BERTH_ROLLOUT_TIMEOUT') return EXIT.FAILED;
+  // Configuration comes from flags and environment variables: bad input.
+  if (e.code === 'BERTH_CONFIG_INVALID') return EXIT.USAGE;
+  return e.status >= 500 ? EXIT.FAILED : EXIT.USAGE;
+}
 
 /** Reads a whole stream (used for `-f -`). */
 export async function readAll(stream: Readable): Promise<string> {

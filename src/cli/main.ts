@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../errors.ts';
-import { EXIT, processIO, type CliIO, type ExitCode } from './io.ts';
+import { EXIT, exitCodeFor, processIO, type CliIO, type ExitCode } from './io.ts';
 import type { CommandContext, RegisterCommand } from './command.ts';
-import { exitCodeFor } from './remote.ts';
+// Declarations only: each command's flags. What a command does is imported when it runs, so
+// `berth --help` loads commander and these files, not the sandbox, the server or client-node.
 import { registerSchema } from './commands/schema.ts';
 import { registerRender } from './commands/render.ts';
 import { registerLint } from './commands/lint.ts';
@@ -21,7 +22,6 @@ import { registerInstall } from './commands/install.ts';
 import { registerRbac } from './commands/rbac.ts';
 import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
-
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,

@@ -1,8 +1,7 @@
 import { stringify } from 'yaml';
 import type { CliIO } from './io.ts';
 
-export type OutputFormat = 'text' | 'json' | 'yaml';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['text', 'json', 'yaml'];
+export type { OutputFormat } from './flags.ts';
 
 /** How human output may be decorated: ANSI only on a terminal and never with NO_COLOR set. */
 export interface Terminal {

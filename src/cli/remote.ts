@@ -1,49 +1,24 @@
 /**
- * What the commands that talk to a berth server share: the --server/-n/-o options, the client, local
- * validation of App files (bad input never reaches the server), the rollout wait with its live
- * progress line, and the mapping from errors to exit codes.
+ * What the actions that talk to a berth server share: the client, local validation of App files (bad
+ * input never reaches the server), and the rollout wait with its live progress line. Their
+ * --server/-n/-o flags are declared in flags.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { parseAllDocuments, isScalar } from 'yaml';
 import { BerthError, type Problem } from '../errors.ts';
 import { loadApps } from '../appspec/loadApps.ts';
 import { parseDuration } from '../appspec/formats.ts';
 import type { AppStatus } from '../status/types.ts';
 import { apiClientFromEnv, type ApiClient } from './apiClient.ts';
-import { EXIT, readAll, type CliIO, type ExitCode } from './io.ts';
-import { OUTPUT_FORMATS, terminalOf } from './output.ts';
+import { readAll, type CliIO } from './io.ts';
+import { terminalOf } from './output.ts';
+import type { RemoteFlags } from './flags.ts';
 import { ProgressPrinter, formatFailure, rolloutVerdict } from './rolloutProgress.ts';
-
-export interface RemoteFlags {
-  readonly server?: string;
-}
-
-export function withServer(cmd: Command): Command {
-  return cmd.option('--server <url>', 'berth server URL (default $BERTH_URL or http://127.0.0.1:7070)');
-}
-
-export function withNamespace(cmd: Command): Command {
-  return cmd.option('-n, --namespace <ns>', 'namespace of the app', 'default');
-}
-
-export function withOutput(cmd: Command): Command {
-  return cmd.addOption(new Option('-o, --output <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'));
-}
 
 /** The client of a remote command: BERTH_TOKEN, else the local admin token under `<cwd>/.berth` (see connectionFromEnv). */
 export function clientFor(io: CliIO, flags: RemoteFlags): ApiClient {
   return apiClientFromEnv(io.env, flags.server, { stateDir: join(io.cwd, '.berth') });
-}
-
-/** Exit codes are API for CI: 3 unreachable, 1 the operation ran and failed, 2 bad input or usage. */
-export function exitCodeFor(e: BerthError): ExitCode {
-  if (e.code === 'BERTH_SERVER_UNREACHABLE') return EXIT.UNREACHABLE;
-  if (e.code === 'BERTH_ROLLOUT_FAILED' || e.code === 'BERTH_ROLLOUT_TIMEOUT') return EXIT.FAILED;
-  // Configuration comes from flags and environment variables: bad input.
-  if (e.code === 'BERTH_CONFIG_INVALID') return EXIT.USAGE;
-  return e.status >= 500 ? EXIT.FAILED : EXIT.USAGE;
 }
 
 /** Parses a duration flag such as "2m" or "90s" (a bare number is seconds). */

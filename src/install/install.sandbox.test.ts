@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
-import type { CliIO } from '../cli/io.ts';
-import { main } from '../cli/main.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
 import { haveKubectl, KUBECTL } from '../testing/kubectl.ts';
 import type { RbacReport } from './rbacCheck.ts';
 import { renderInstall } from './renderInstall.ts';
+import { runCli } from '../cli/testing/runCli.ts';
 
 /**
  * `berth install` and `berth rbac check` against the sandbox over HTTP, as against a real cluster. The
@@ -30,18 +28,8 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin, cwd: process.cwd(), env: {} };
-  const code = await main(args, io);
-  return { code, out, err };
+function run(args: string[]): ReturnType<typeof runCli> {
+  return runCli(args);
 }
 
 describe('berth install against the sandbox', () => {

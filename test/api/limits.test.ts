@@ -9,7 +9,6 @@ import { request } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -17,12 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/buildServer.ts';
 import { listen } from '../../src/api/server.ts';
 import { bearer, mintToken, testAuth } from '../../src/auth/testing/testAuth.ts';
-import type { CliIO } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
 import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
+import { runCli } from '../../src/cli/testing/runCli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
 const APP = 'apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n';
@@ -184,16 +182,8 @@ describe('TLS', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const io: CliIO = { stdout, stderr, stdin: new PassThrough(), cwd: dir, env };
-    const code = await main(argv, io);
-    return { code, out, err };
+function cli(argv: string[], env: Record<string, string>): ReturnType<typeof runCli> {
+    return runCli(argv, { cwd: dir, env });
   }
 
   it('serves HTTPS with HSTS; the CLI talks to it with BERTH_CA_FILE (in-process) or NODE_EXTRA_CA_CERTS (a real process)', async () => {

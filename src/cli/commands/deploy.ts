@@ -1,45 +1,6 @@
-import type { DeployResponse, ObjectChange } from '../../api/types.ts';
-import { BerthError } from '../../errors.ts';
 import type { RegisterCommand } from '../command.ts';
-import { EXIT, interruptSignal } from '../io.ts';
-import { formatStructured, formatTable, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, durationFlag, readAppFile, waitForRollout, withOutput, withServer, writeWarnings, type WaitResult } from '../remote.ts';
-
-interface DeployFlags {
-  readonly file?: string;
-  readonly wait?: boolean;
-  readonly timeout?: string;
-  readonly dryRun?: boolean;
-  readonly output: OutputFormat;
-  readonly namespace?: string;
-  readonly server?: string;
-  readonly ifMatch?: string;
-}
-
-const ACTION_STYLE = { create: 'green', update: 'yellow', prune: 'red', unchanged: 'gray' } as const;
-
-/** "2 created, 1 updated, 5 unchanged". */
-export function changeSummary(changes: readonly ObjectChange[]): string {
-  const count = (a: ObjectChange['action']): number => changes.filter((c) => c.action === a).length;
-  const parts = [
-    [count('create'), 'created'],
-    [count('update'), 'updated'],
-    [count('prune'), 'pruned'],
-    [count('unchanged'), 'unchanged'],
-  ] as const;
-  const said = parts.filter(([n]) => n > 0).map(([n, w]) => `${n} ${w}`);
-  return said.length > 0 ? said.join(', ') : 'no objects';
-}
-
-export function formatChanges(changes: readonly ObjectChange[], term: Terminal, opts: { dryRun: boolean }): string {
-  const verbs = opts.dryRun ? { create: 'would create', update: 'would update', prune: 'would prune', unchanged: 'unchanged' } : { create: 'created', update: 'updated', prune: 'pruned', unchanged: 'unchanged' };
-  const shown = changes.filter((c) => c.action !== 'unchanged' || opts.dryRun);
-  if (shown.length === 0) return '';
-  return formatTable(
-    ['ACTION', 'OBJECT', 'CHANGED'],
-    shown.map((c) => [paint(term, ACTION_STYLE[c.action], verbs[c.action]), `${c.ref.kind.toLowerCase()}/${c.ref.name}`, c.changedPaths.join(', ') || '-']),
-  );
-}
+import type { DeployFlags } from '../actions/deploy.ts';
+import { withOutput, withServer } from '../flags.ts';
 
 /** `berth deploy -f app.yaml`: validate locally, PUT each App, optionally follow the rollout live. */
 export const registerDeploy: RegisterCommand = (program, ctx) => {
@@ -54,63 +15,5 @@ export const registerDeploy: RegisterCommand = (program, ctx) => {
   cmd.option('-n, --namespace <ns>', 'namespace for documents that do not name one');
   withServer(cmd);
   withOutput(cmd);
-  cmd.action(async (flags: DeployFlags) => {
-    const { io } = ctx;
-    if (!flags.file) throw usage('berth deploy needs -f FILE (use "-f -" for stdin).');
-    const timeoutMs = flags.timeout !== undefined ? durationFlag(flags.timeout, '--timeout') : 120_000;
-    const wait = (flags.wait === true || flags.timeout !== undefined) && flags.dryRun !== true;
-    const ifMatch = flags.ifMatch === undefined ? undefined : revisionFlag(flags.ifMatch);
-    // Everything is validated before the first request: a bad file changes nothing.
-    const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
-    writeWarnings(io, warnings);
-    const client = clientFor(io, flags);
-    const term = terminalOf(io);
-    const responses: DeployResponse[] = [];
-    for (const app of apps) {
-      const res = await client.deploy(app.namespace, app.name, app.document, { dryRun: flags.dryRun === true, ...(ifMatch !== undefined ? { ifMatch } : {}) });
-      responses.push(res);
-      if (flags.output === 'text') {
-        const head = res.dryRun
-          ? `${res.namespace}/${res.name}: dry run, ${changeSummary(res.changes).replace(/created|updated|pruned/g, (w) => `to be ${w}`)}`
-          : res.unchanged
-            ? `${res.namespace}/${res.name}: unchanged, revision ${res.revision} already runs this spec (${changeSummary(res.changes)})`
-            : `${res.namespace}/${res.name}: revision ${res.revision} accepted (${changeSummary(res.changes)})`;
-        io.stdout.write(`${head}\n${formatChanges(res.changes, term, { dryRun: res.dryRun })}`);
-      }
-    }
-    let failed = false;
-    const finals: (WaitResult | undefined)[] = [];
-    if (wait) {
-      const interrupt = interruptSignal(io);
-      try {
-        for (const res of responses) {
-          const result = await waitForRollout(client, io, res, { timeoutMs, progress: flags.output === 'text', signal: interrupt.signal });
-          finals.push(result);
-          if (!result.ok) {
-            failed = true;
-            break;
-          }
-        }
-      } finally {
-        interrupt.dispose();
-      }
-    }
-    if (flags.output !== 'text') {
-      const docs = responses.map((r, i) => {
-        const final = finals[i];
-        return final?.status ? { ...r, status: final.status } : r;
-      });
-      io.stdout.write(formatStructured(docs.length === 1 ? docs[0] : docs, flags.output));
-    }
-    ctx.setExit(failed ? EXIT.FAILED : EXIT.OK);
-  });
+  cmd.action(async (flags: DeployFlags) => (await import('../actions/deploy.ts')).runDeploy(flags, ctx));
 };
-
-function usage(message: string): BerthError {
-  return new BerthError('BERTH_CLI_USAGE', message, { hint: 'Example: berth deploy -f app.yaml --wait' });
-}
-
-function revisionFlag(value: string): number {
-  if (!/^\d+$/.test(value)) throw new BerthError('BERTH_CLI_USAGE', `--if-match must be a revision number, got "${value}".`);
-  return Number(value);
-}

@@ -1,26 +1,6 @@
-import type { DiffResponse } from '../../api/types.ts';
 import type { RegisterCommand } from '../command.ts';
-import { EXIT } from '../io.ts';
-import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, readAppFile, withOutput, withServer, writeWarnings } from '../remote.ts';
-import { changeSummary, formatChanges } from './deploy.ts';
-import { BerthError } from '../../errors.ts';
-
-interface DiffFlags {
-  readonly file?: string;
-  readonly namespace?: string;
-  readonly output: OutputFormat;
-  readonly server?: string;
-}
-
-/** Colours a unified diff on a terminal: additions green, removals red, hunk headers cyan. */
-export function colourDiff(diff: string, term: Terminal): string {
-  if (!term.color) return diff;
-  return diff
-    .split('\n')
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? paint(term, 'bold', l) : l.startsWith('+') ? paint(term, 'green', l) : l.startsWith('-') ? paint(term, 'red', l) : l.startsWith('@@') ? paint(term, 'cyan', l) : l))
-    .join('\n');
-}
+import type { DiffFlags } from '../actions/diff.ts';
+import { withOutput, withServer } from '../flags.ts';
 
 /** `berth diff -f app.yaml`: what deploying the file would change in the cluster (live vs rendered). */
 export const registerDiff: RegisterCommand = (program, ctx) => {
@@ -31,25 +11,5 @@ export const registerDiff: RegisterCommand = (program, ctx) => {
     .option('-n, --namespace <ns>', 'namespace for documents that do not name one');
   withServer(cmd);
   withOutput(cmd);
-  cmd.action(async (flags: DiffFlags) => {
-    const { io } = ctx;
-    if (!flags.file) throw new BerthError('BERTH_CLI_USAGE', 'berth diff needs -f FILE (use "-f -" for stdin).', { hint: 'Example: berth diff -f app.yaml' });
-    const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
-    writeWarnings(io, warnings);
-    const client = clientFor(io, flags);
-    const term = terminalOf(io);
-    const results: (DiffResponse & { namespace: string; name: string })[] = [];
-    for (const app of apps) {
-      const res = await client.diff(app.namespace, app.name, app.document);
-      results.push({ namespace: app.namespace, name: app.name, ...res });
-      if (flags.output === 'text') {
-        const changed = res.changes.some((c) => c.action !== 'unchanged');
-        io.stdout.write(`${app.namespace}/${app.name}: ${changed ? changeSummary(res.changes).replace(/created|updated|pruned/g, (w) => `to be ${w}`) : 'no changes'}\n`);
-        if (changed) io.stdout.write(formatChanges(res.changes.filter((c) => c.action !== 'unchanged'), term, { dryRun: true }));
-        if (res.diff) io.stdout.write(`${colourDiff(res.diff, term)}${res.diff.endsWith('\n') ? '' : '\n'}`);
-      }
-    }
-    if (flags.output !== 'text') io.stdout.write(formatStructured(results.length === 1 ? results[0] : results, flags.output));
-    ctx.setExit(EXIT.OK);
-  });
+  cmd.action(async (flags: DiffFlags) => (await import('../actions/diff.ts')).runDiff(flags, ctx));
 };

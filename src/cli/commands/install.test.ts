@@ -1,22 +1,10 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { renderInstall } from '../../install/renderInstall.ts';
-import type { CliIO } from '../io.ts';
-import { main } from '../main.ts';
+import { runCli } from '../testing/runCli.ts';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin, cwd: process.cwd(), env: {} };
-  const code = await main(args, io);
-  return { code, out, err };
+function run(args: string[]): ReturnType<typeof runCli> {
+  return runCli(args);
 }
 
 describe('berth install --print', () => {

@@ -1,164 +1,28 @@
-import { resolve } from 'node:path';
-import { ApiException, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { Option } from 'commander';
-import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
-import { toBerthError } from '../../cluster/kubeErrors.ts';
-import { BerthError, type Problem } from '../../errors.ts';
-import { BOOTSTRAP_SECRET, DEFAULT_BERTH_IMAGE, DEFAULT_DATABASE_SECRET, DEFAULT_INSTALL_NAMESPACE, planInstall, type InstallOptions } from '../../install/renderInstall.ts';
-import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
+import type { DEFAULT_BERTH_IMAGE, DEFAULT_DATABASE_SECRET, DEFAULT_INSTALL_NAMESPACE } from '../../install/renderInstall.ts';
 import type { RegisterCommand } from '../command.ts';
-import { EXIT, type CliIO } from '../io.ts';
-import { intFlag } from '../remote.ts';
+import type { InstallFlags } from '../actions/install.ts';
 
-/** Field manager of `berth install`; distinct from the server's "berth", which never touches these objects. */
-export const INSTALL_FIELD_MANAGER = 'berth-install';
-
-export interface KubeconfigFlags {
-  readonly kubeconfig?: string;
-  readonly context?: string;
-}
-
-/** --kubeconfig, else $KUBECONFIG (its first file), else the client's default rules (~/.kube/config, in-cluster). */
-export function kubeConfigFromFlags(flags: KubeconfigFlags, io: CliIO): KubeConfig {
-  const file = flags.kubeconfig ?? io.env['KUBECONFIG']?.split(':')[0];
-  try {
-    if (file !== undefined && file !== '') return loadKubeConfig(resolve(io.cwd, file), flags.context);
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    if (flags.context !== undefined) kc.setCurrentContext(flags.context);
-    return kc;
-  } catch (e) {
-    throw new BerthError('BERTH_CLI_USAGE', `Cannot load the kubeconfig${file ? ` ${file}` : ''}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'Pass --kubeconfig FILE (and --context NAME), or set KUBECONFIG.',
-      cause: e,
-    });
-  }
-}
-
-/** "a,b , c" → ["a", "b", "c"]. */
-export function namespaceList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-function databaseFlag(value: string): { secret: string; key: string } {
-  const m = /^([^:]+):([^:]+)$/.exec(value);
-  if (!m?.[1] || !m[2]) throw new BerthError('BERTH_CLI_USAGE', `--database-secret must be NAME:KEY, got "${value}".`, { hint: 'e.g. --database-secret berth-database:url' });
-  return { secret: m[1], key: m[2] };
-}
-
-interface InstallFlags extends KubeconfigFlags {
-  readonly namespace: string;
-  readonly managedNamespaces: string;
-  readonly image: string;
-  readonly allowNamespaceCreate: boolean;
-  readonly replicas?: string;
-  readonly databaseSecret?: string;
-  readonly ephemeralSqlite: boolean;
-  readonly print: boolean;
-  readonly output: 'yaml' | 'json';
-}
-
-export function installOptionsFromFlags(flags: InstallFlags): InstallOptions {
-  if (flags.ephemeralSqlite && flags.databaseSecret !== undefined) {
-    throw new BerthError('BERTH_CLI_USAGE', '--ephemeral-sqlite and --database-secret exclude each other.', { hint: 'Pick one place for berth\'s store.' });
-  }
-  return {
-    namespace: flags.namespace,
-    managedNamespaces: namespaceList(flags.managedNamespaces),
-    image: flags.image,
-    allowNamespaceCreate: flags.allowNamespaceCreate,
-    ...(flags.replicas !== undefined ? { replicas: intFlag(flags.replicas, '--replicas', 1) } : {}),
-    ...(flags.ephemeralSqlite ? { database: 'ephemeral-sqlite' as const } : flags.databaseSecret !== undefined ? { database: databaseFlag(flags.databaseSecret) } : {}),
-  };
-}
-
-/**
- * How the operator gets the first admin token: berth cannot write one to its read-only filesystem, so
- * the operator makes it and berth registers its hash (BERTH_BOOTSTRAP_TOKEN from Secret berth-bootstrap).
- * The commands print no secret: the token goes from `berth token generate` straight into the Secret.
- */
-export function bootstrapSteps(namespace: string): string[] {
-  const { secret, key } = BOOTSTRAP_SECRET;
-  return [
-    '  First admin token (skip if this installation already has one):',
-    `    1. kubectl -n ${namespace} create secret generic ${secret} --from-literal=${key}="$(berth token generate)"`,
-    `       kubectl -n ${namespace} rollout restart deployment/berth   # pods read the Secret when they start; berth stores only its hash`,
-    `    2. export BERTH_TOKEN="$(kubectl -n ${namespace} get secret ${secret} -o jsonpath='{.data.${key}}' | base64 -d)"`,
-    '       then create your own tokens (berth token create ...), revoke the bootstrap one (berth token revoke bootstrap)',
-    `       and delete the Secret (kubectl -n ${namespace} delete secret ${secret}).`,
-  ];
-}
-
-function writeWarnings(io: CliIO, warnings: readonly Problem[]): void {
-  for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.path}: ${w.message}\n  hint: ${w.hint}\n`);
-}
-
-function where(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
-  return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-}
+// The install defaults, typed by the constants they must equal (renderInstall.ts is not loaded for --help).
+export const INSTALL_NAMESPACE: typeof DEFAULT_INSTALL_NAMESPACE = 'berth-system';
+const BERTH_IMAGE: typeof DEFAULT_BERTH_IMAGE = 'ghcr.io/berth-dev/berth:0.1.0';
+const DATABASE_SECRET: typeof DEFAULT_DATABASE_SECRET = { secret: 'berth-database', key: 'url' };
 
 /** `berth install`: berth's own least-privilege installation, printed or server-side applied. */
 export const registerInstall: RegisterCommand = (program, ctx) => {
   program
     .command('install')
     .description('Install berth into a cluster with least-privilege RBAC (or print the manifests with --print).')
-    .option('--namespace <ns>', 'namespace berth runs in', DEFAULT_INSTALL_NAMESPACE)
+    .option('--namespace <ns>', 'namespace berth runs in', INSTALL_NAMESPACE)
     .option('--managed-namespaces <list>', 'comma-separated namespaces berth may deploy into (each gets a Role)', 'default')
-    .option('--image <ref>', 'berth server image', DEFAULT_BERTH_IMAGE)
+    .option('--image <ref>', 'berth server image', BERTH_IMAGE)
     .option('--allow-namespace-create', 'let berth create missing namespaces (a ClusterRole with create on namespaces)', false)
     .option('--replicas <n>', 'server replicas (default 2)')
-    .option('--database-secret <name:key>', `Secret and key holding BERTH_DATABASE_URL (default ${DEFAULT_DATABASE_SECRET.secret}:${DEFAULT_DATABASE_SECRET.key})`)
+    .option('--database-secret <name:key>', `Secret and key holding BERTH_DATABASE_URL (default ${DATABASE_SECRET.secret}:${DATABASE_SECRET.key})`)
     .option('--ephemeral-sqlite', 'keep the store in the pod\'s /tmp (evaluation only: lost with the pod; one replica)', false)
     .option('--print', 'print the manifests instead of applying them', false)
     .addOption(new Option('-o, --output <format>', 'format of --print').choices(['yaml', 'json']).default('yaml'))
     .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: its current context)')
-    .action(async (flags: InstallFlags) => {
-      const { io } = ctx;
-      const options = installOptionsFromFlags(flags);
-      const plan = planInstall(options);
-      writeWarnings(io, plan.warnings);
-      if (flags.print) {
-        io.stdout.write(flags.output === 'json' ? toJsonList(plan.objects) : toYaml(plan.objects));
-        ctx.setExit(EXIT.OK);
-        return;
-      }
-      const kc = kubeConfigFromFlags(flags, io);
-      io.stdout.write(`installing berth into namespace ${flags.namespace} (context ${kc.getCurrentContext()})\n`);
-      // One object per call so an error names the object that failed; the order puts dependencies first.
-      for (const obj of plan.objects) {
-        try {
-          await applyObjects(kc, [obj as KubernetesObject], { fieldManager: INSTALL_FIELD_MANAGER, force: true });
-        } catch (e) {
-          throw toBerthError(e, `apply ${where(obj)}`);
-        }
-        io.stdout.write(`  applied ${where(obj)}\n`);
-      }
-      // Upgrades: rights an older berth needed and this one does not are removed, not left behind.
-      const objectApi = KubernetesObjectApi.makeApiClient(kc);
-      for (const old of plan.obsolete) {
-        const ref = { apiVersion: old.apiVersion, kind: old.kind, metadata: { name: old.name } };
-        try {
-          await objectApi.delete(ref);
-          io.stdout.write(`  removed obsolete ${old.kind}/${old.name}\n`);
-        } catch (e) {
-          if (e instanceof ApiException && e.code === 404) continue;
-          throw toBerthError(e, `delete obsolete ${old.kind}/${old.name}`);
-        }
-      }
-      const db = options.database !== 'ephemeral-sqlite';
-      io.stdout.write(
-        [
-          `berth installed (${plan.objects.length} objects).`,
-          ...(db ? [`  The server reads BERTH_DATABASE_URL from a Secret (see --database-secret); create it if it does not exist yet.`] : []),
-          ...bootstrapSteps(flags.namespace),
-          `  Check its rights: berth rbac check --namespace ${flags.namespace} --managed-namespaces ${namespaceList(flags.managedNamespaces).join(',')} (with berth's ServiceAccount credentials)`,
-          '',
-        ].join('\n'),
-      );
-      ctx.setExit(EXIT.OK);
-    });
+    .action(async (flags: InstallFlags) => (await import('../actions/install.ts')).runInstall(flags, ctx));
 };

@@ -1,10 +1,8 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../main.ts';
-import type { CliIO } from '../io.ts';
+import { runCli } from '../testing/runCli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-lint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,19 +13,8 @@ function file(name: string, text: string): string {
   return path;
 }
 
-async function run(args: string[], opts: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end(opts.stdin ?? '');
-  if (opts.tty) Object.assign(stdout, { isTTY: true });
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin, cwd: dir, env: opts.env ?? {} };
-  const code = await main(['lint', ...args], io);
-  return { code, out, err };
+function run(args: string[], opts: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {}): ReturnType<typeof runCli> {
+  return runCli(['lint', ...args], { ...opts, cwd: dir });
 }
 
 const CLEAN = `apiVersion: v1

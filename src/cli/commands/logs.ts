@@ -1,30 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { LogLineDto } from '../../api/types.ts';
-import type { RegisterCommand } from '../command.ts';
-import { EXIT, interruptSignal } from '../io.ts';
-import { OUTPUT_FORMATS, formatStreamed, paint, terminalOf, type OutputFormat, type Style, type Terminal } from '../output.ts';
-import { clientFor, durationFlag, intFlag, withNamespace, withServer } from '../remote.ts';
 import { Option } from 'commander';
-
-interface LogsFlags {
-  readonly namespace: string;
-  readonly follow?: boolean;
-  readonly tail?: string;
-  readonly since?: string;
-  readonly container?: string;
-  readonly previous?: boolean;
-  readonly output: OutputFormat;
-  readonly server?: string;
-}
-
-const POD_COLOURS: readonly Style[] = ['cyan', 'magenta', 'blue', 'green', 'yellow'];
-
-/** `[hello-7d9c-abcde] line`, the pod in a stable colour per pod on a terminal. */
-export function formatLogLine(l: LogLineDto, term: Terminal): string {
-  const hash = createHash('sha1').update(l.pod).digest()[0] ?? 0;
-  const style = POD_COLOURS[hash % POD_COLOURS.length] ?? 'cyan';
-  return `${paint(term, style, `[${l.pod}]`)} ${l.line}\n`;
-}
+import type { RegisterCommand } from '../command.ts';
+import type { LogsFlags } from '../actions/logs.ts';
+import { OUTPUT_FORMATS, withNamespace, withServer } from '../flags.ts';
 
 /** `berth logs NAME`: the lines of every pod of the app merged, following new pods with -f. */
 export const registerLogs: RegisterCommand = (program, ctx) => {
@@ -40,25 +17,5 @@ export const registerLogs: RegisterCommand = (program, ctx) => {
   withNamespace(cmd);
   withServer(cmd);
   cmd.addOption(new Option('-o, --output <format>', 'output format (json: one JSON object per line)').choices(OUTPUT_FORMATS.filter((f) => f !== 'yaml')).default('text'));
-  cmd.action(async (name: string, flags: LogsFlags) => {
-    const { io } = ctx;
-    const tail = flags.tail !== undefined ? intFlag(flags.tail, '--tail') : undefined;
-    if (flags.since !== undefined) durationFlag(flags.since, '--since');
-    const term = terminalOf(io);
-    const interrupt = interruptSignal(io);
-    try {
-      const lines = clientFor(io, flags).logs(flags.namespace, name, {
-        follow: flags.follow === true,
-        previous: flags.previous === true,
-        signal: interrupt.signal,
-        ...(tail !== undefined ? { tail } : {}),
-        ...(flags.since !== undefined ? { since: flags.since } : {}),
-        ...(flags.container !== undefined ? { container: flags.container } : {}),
-      });
-      for await (const l of lines) io.stdout.write(flags.output === 'json' ? formatStreamed(l, 'json') : formatLogLine(l, term));
-    } finally {
-      interrupt.dispose();
-    }
-    ctx.setExit(EXIT.OK);
-  });
+  cmd.action(async (name: string, flags: LogsFlags) => (await import('../actions/logs.ts')).runLogs(name, flags, ctx));
 };

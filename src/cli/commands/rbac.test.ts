@@ -1,9 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { AccessReviewer, GrantedRule } from '../../install/rbacCheck.ts';
 import { renderInstall } from '../../install/renderInstall.ts';
-import type { CliIO, ExitCode } from '../io.ts';
+import type { ExitCode } from '../io.ts';
+import { fakeIO } from '../testing/runCli.ts';
 import { registerRbacWith } from './rbac.ts';
 
 /** Answers from fixed rules like RBAC does: ClusterRole rules everywhere, Role rules only in their namespace. */
@@ -22,15 +22,12 @@ function reviewerFrom(rules: { cluster: GrantedRule[]; byNamespace: Record<strin
 }
 
 async function run(args: string[], reviewer: AccessReviewer): Promise<{ code: ExitCode; out: string }> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const io: CliIO = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), cwd: process.cwd(), env: {} };
+  const fake = fakeIO();
   let code: ExitCode = 0;
   const program = new Command('berth').exitOverride();
-  registerRbacWith(() => reviewer)(program, { io, setExit: (c) => (code = c) });
+  registerRbacWith(() => reviewer)(program, { io: fake.io, setExit: (c) => (code = c) });
   await program.parseAsync(args, { from: 'user' });
-  return { code, out };
+  return { code, out: fake.out() };
 }
 
 describe('berth rbac check', () => {

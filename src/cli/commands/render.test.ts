@@ -1,26 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main.ts';
-import type { CliIO } from '../io.ts';
+import { runCli } from '../testing/runCli.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
-async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const input = new PassThrough();
-  input.end(stdin);
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: CliIO = { stdout, stderr, stdin: input, cwd: root, env: {} };
-  const code = await main(argv, io);
-  return { code, out, err };
+function run(argv: string[], stdin = ''): ReturnType<typeof runCli> {
+  return runCli(argv, { stdin, cwd: root });
 }
 
 const app = (name: string) => `apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: ${name}\nspec:\n  image: acme/${name}:1.0.0\n`;

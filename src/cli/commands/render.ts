@@ -1,18 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { BerthError, type Problem } from '../../errors.ts';
 import type { RegisterCommand } from '../command.ts';
-import { EXIT, readAll, type CliIO } from '../io.ts';
-import { loadApps } from '../../appspec/loadApps.ts';
-import { renderApp } from '../../manifests/renderApp.ts';
-import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
-
-interface RenderFlags {
-  readonly file: string[];
-  readonly output: 'yaml' | 'json';
-  readonly namespace: boolean;
-}
+import type { RenderFlags } from '../actions/render.ts';
+import { collect } from '../flags.ts';
 
 /** `berth render -f app.yaml`: validate App files and print the hardened manifests, without a cluster. */
 export const registerRender: RegisterCommand = (program, ctx) => {
@@ -22,32 +11,5 @@ export const registerRender: RegisterCommand = (program, ctx) => {
     .requiredOption('-f, --file <path>', 'App file (YAML or JSON, multi-document allowed); "-" reads stdin; repeatable', collect, [])
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('--namespace', 'also render the Namespace with Pod Security labels', false)
-    .action(async (flags: RenderFlags) => {
-      const objects = [];
-      for (const file of flags.file) {
-        const text = await readSource(file, ctx.io);
-        const { apps, warnings } = loadApps(text, { source: file === '-' ? '<stdin>' : file });
-        writeWarnings(ctx.io, warnings);
-        for (const app of apps) objects.push(...renderApp(app, { includeNamespace: flags.namespace }));
-      }
-      ctx.io.stdout.write(flags.output === 'json' ? toJsonList(objects) : toYaml(objects));
-      ctx.setExit(EXIT.OK);
-    });
+    .action(async (flags: RenderFlags) => (await import('../actions/render.ts')).runRender(flags, ctx));
 };
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-async function readSource(file: string, io: CliIO): Promise<string> {
-  if (file === '-') return readAll(io.stdin);
-  try {
-    return await readFile(resolve(io.cwd, file), 'utf8');
-  } catch (e) {
-    throw new BerthError('BERTH_FILE_NOT_FOUND', `Cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-}
-
-function writeWarnings(io: CliIO, warnings: readonly Problem[]): void {
-  for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.path}: ${w.message}\n  hint: ${w.hint}\n`);
-}

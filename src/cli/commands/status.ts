@@ -1,17 +1,6 @@
-import type { AppStatus } from '../../status/types.ts';
 import type { RegisterCommand } from '../command.ts';
-import { EXIT, interruptSignal } from '../io.ts';
-import { formatStreamed, formatStructured, terminalOf, type OutputFormat } from '../output.ts';
-import { ProgressPrinter, formatStatusView } from '../rolloutProgress.ts';
-import { clientFor, durationFlag, withNamespace, withOutput, withServer } from '../remote.ts';
-
-interface StatusFlags {
-  readonly namespace: string;
-  readonly watch?: boolean;
-  readonly timeout?: string;
-  readonly output: OutputFormat;
-  readonly server?: string;
-}
+import type { StatusFlags } from '../actions/status.ts';
+import { withNamespace, withOutput, withServer } from '../flags.ts';
 
 /**
  * `berth status NAME`: the rollout state, pods and warnings. With --watch it follows the SSE stream
@@ -28,44 +17,5 @@ export const registerStatus: RegisterCommand = (program, ctx) => {
   withNamespace(cmd);
   withServer(cmd);
   withOutput(cmd);
-  cmd.action(async (name: string, flags: StatusFlags) => {
-    const { io } = ctx;
-    const term = terminalOf(io);
-    const client = clientFor(io, flags);
-    const timeoutMs = flags.timeout !== undefined ? durationFlag(flags.timeout, '--timeout') : undefined;
-    if (!flags.watch) {
-      const status = await client.status(flags.namespace, name);
-      io.stdout.write(flags.output === 'text' ? formatStatusView(status, term) : formatStructured(status, flags.output));
-      ctx.setExit(EXIT.OK);
-      return;
-    }
-    const interrupt = interruptSignal(io);
-    const abort = new AbortController();
-    const timer = timeoutMs !== undefined ? setTimeout(() => abort.abort(), timeoutMs) : undefined;
-    interrupt.signal.addEventListener('abort', () => abort.abort(), { once: true });
-    const printer = new ProgressPrinter(io.stdout, term);
-    const show = (s: AppStatus): void => {
-      if (flags.output === 'text') printer.update(s);
-      else io.stdout.write(formatStreamed(s, flags.output));
-    };
-    try {
-      // The stream opens with the current status, then every change.
-      const stream = client.appStatusStream(flags.namespace, name, { signal: abort.signal });
-      for await (const event of stream) {
-        if (event.type === 'deleted') {
-          printer.finish();
-          if (flags.output === 'text') io.stdout.write(`${flags.namespace}/${name} was deleted.\n`);
-          else io.stdout.write(formatStreamed(event, flags.output));
-          break;
-        }
-        if (event.status) show(event.status);
-      }
-      printer.finish();
-      ctx.setExit(EXIT.OK);
-    } finally {
-      if (timer) clearTimeout(timer);
-      abort.abort();
-      interrupt.dispose();
-    }
-  });
+  cmd.action(async (name: string, flags: StatusFlags) => (await import('../actions/status.ts')).runStatus(name, flags, ctx));
 };

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../api/errorHandler.ts';
@@ -19,10 +18,9 @@ import { registerTokenRoutes } from '../../auth/tokenRoutes.ts';
 import { createTokenStore, type TokenStore } from '../../auth/tokenStore.ts';
 import { parseToken } from '../../auth/tokens.ts';
 import { createMemoryAppStore } from '../../store/memoryAppStore.ts';
-import type { CliIO } from '../io.ts';
-import { main } from '../main.ts';
-import { timeFlag } from './audit.ts';
-import { parseLifetime } from './token.ts';
+import { timeFlag } from '../actions/audit.ts';
+import { parseLifetime } from '../actions/token.ts';
+import { runCli } from '../testing/runCli.ts';
 
 let app: FastifyInstance;
 let url: string;
@@ -51,16 +49,8 @@ afterAll(async () => {
   rmSync(workdir, { recursive: true, force: true });
 });
 
-async function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin: new PassThrough(), cwd: workdir, env: { BERTH_URL: url, NO_COLOR: '1', ...env } };
-  const code = await main(argv, io);
-  return { code, out, err };
+function run(argv: string[], env: Record<string, string | undefined> = {}): ReturnType<typeof runCli> {
+  return runCli(argv, { cwd: workdir, env: { BERTH_URL: url, NO_COLOR: '1', ...env } });
 }
 
 describe('bootstrap admin token', () => {

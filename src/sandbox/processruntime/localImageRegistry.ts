@@ -18,10 +18,13 @@ export interface LocalImageSpec {
 /** The repository root, where the built-in `hello` image runs from. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Images every sandbox knows: `berth.local/hello` is services/hello, run through tsx. */
+/**
+ * Images every sandbox knows: `berth.local/hello` is services/hello, compiled by the build (`npm ci`
+ * runs it). Plain node on compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004).
+ */
 export function builtinImages(): Record<string, LocalImageSpec> {
   return {
-    hello: { argv: [process.execPath, '--import', 'tsx', resolve(REPO_ROOT, 'services/hello/src/main.ts')], cwd: REPO_ROOT },
+    hello: { argv: [process.execPath, resolve(REPO_ROOT, 'services/hello/dist/main.js')], cwd: REPO_ROOT },
   };
 }
 

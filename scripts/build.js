@@ -1,0 +1,61 @@
+// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004).
+//
+//   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
+//   node scripts/build.js --if-stale  build only when a source changed since the last build
+//                                     (npm start, and vitest's global setup before tests spawn the CLI)
+//
+// Staleness is a modification-time check against a stamp written after a successful build, so an
+// up-to-date tree costs a few milliseconds instead of a tsc run.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STAMP = join(ROOT, 'dist', '.built');
+const PROJECTS = ['tsconfig.build.json', 'services/hello/tsconfig.build.json'];
+const INPUTS = ['src', 'services/hello/src', 'tsconfig.json', 'package.json', ...PROJECTS];
+
+function newestMtime(path) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs; // a deleted or renamed file changes its directory's mtime
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+export function isStale() {
+  const stamp = statSync(STAMP, { throwIfNoEntry: false });
+  if (!stamp) return true;
+  return INPUTS.some((input) => newestMtime(join(ROOT, input)) > stamp.mtimeMs);
+}
+
+export function build() {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  for (const project of PROJECTS) {
+    const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
+    if (res.status !== 0) throw new Error(`tsc -p ${project} failed (exit ${res.status ?? res.signal})`);
+  }
+  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+}
+
+export function buildIfStale() {
+  if (isStale()) build();
+}
+
+/** vitest globalSetup: tests that spawn bin/berth.js run the compiled CLI, so it must be current. */
+export function setup() {
+  buildIfStale();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    if (process.argv.includes('--if-stale')) buildIfStale();
+    else build();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exitCode = 1;
+  }
+}

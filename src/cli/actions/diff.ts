@@ -1,0 +1,46 @@
+import type { DiffResponse } from '../../api/types.ts';
+import type { CommandContext } from '../command.ts';
+import { EXIT } from '../io.ts';
+import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
+import { clientFor, readAppFile, writeWarnings } from '../remote.ts';
+import { changeSummary, formatChanges } from './deploy.ts';
+import { BerthError } from '../../errors.ts';
+
+export interface DiffFlags {
+  readonly file?: string;
+  readonly namespace?: string;
+  readonly output: OutputFormat;
+  readonly server?: string;
+}
+
+/** Colours a unified diff on a terminal: additions green, removals red, hunk headers cyan. */
+export function colourDiff(diff: string, term: Terminal): string {
+  if (!term.color) return diff;
+  return diff
+    .split('\n')
+    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? paint(term, 'bold', l) : l.startsWith('+') ? paint(term, 'green', l) : l.startsWith('-') ? paint(term, 'red', l) : l.startsWith('@@') ? paint(term, 'cyan', l) : l))
+    .join('\n');
+}
+
+/** `berth diff -f app.yaml`: what deploying the file would change in the cluster (live vs rendered). */
+export async function runDiff(flags: DiffFlags, ctx: CommandContext): Promise<void> {
+  const { io } = ctx;
+  if (!flags.file) throw new BerthError('BERTH_CLI_USAGE', 'berth diff needs -f FILE (use "-f -" for stdin).', { hint: 'Example: berth diff -f app.yaml' });
+  const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
+  writeWarnings(io, warnings);
+  const client = clientFor(io, flags);
+  const term = terminalOf(io);
+  const results: (DiffResponse & { namespace: string; name: string })[] = [];
+  for (const app of apps) {
+    const res = await client.diff(app.namespace, app.name, app.document);
+    results.push({ namespace: app.namespace, name: app.name, ...res });
+    if (flags.output === 'text') {
+      const changed = res.changes.some((c) => c.action !== 'unchanged');
+      io.stdout.write(`${app.namespace}/${app.name}: ${changed ? changeSummary(res.changes).replace(/created|updated|pruned/g, (w) => `to be ${w}`) : 'no changes'}\n`);
+      if (changed) io.stdout.write(formatChanges(res.changes.filter((c) => c.action !== 'unchanged'), term, { dryRun: true }));
+      if (res.diff) io.stdout.write(`${colourDiff(res.diff, term)}${res.diff.endsWith('\n') ? '' : '\n'}`);
+    }
+  }
+  if (flags.output !== 'text') io.stdout.write(formatStructured(results.length === 1 ? results[0] : results, flags.output));
+  ctx.setExit(EXIT.OK);
+}

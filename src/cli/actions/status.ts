@@ -1,0 +1,60 @@
+import type { AppStatus } from '../../status/types.ts';
+import type { CommandContext } from '../command.ts';
+import { EXIT, interruptSignal } from '../io.ts';
+import { formatStreamed, formatStructured, terminalOf, type OutputFormat } from '../output.ts';
+import { ProgressPrinter, formatStatusView } from '../rolloutProgress.ts';
+import { clientFor, durationFlag } from '../remote.ts';
+
+export interface StatusFlags {
+  readonly namespace: string;
+  readonly watch?: boolean;
+  readonly timeout?: string;
+  readonly output: OutputFormat;
+  readonly server?: string;
+}
+
+/**
+ * `berth status NAME`: the rollout state, pods and warnings. With --watch it follows the SSE stream
+ * (one progress line per change; JSON Lines / YAML documents with -o) until Ctrl-C, the app's
+ * deletion or --timeout.
+ */
+export async function runStatus(name: string, flags: StatusFlags, ctx: CommandContext): Promise<void> {
+  const { io } = ctx;
+  const term = terminalOf(io);
+  const client = clientFor(io, flags);
+  const timeoutMs = flags.timeout !== undefined ? durationFlag(flags.timeout, '--timeout') : undefined;
+  if (!flags.watch) {
+    const status = await client.status(flags.namespace, name);
+    io.stdout.write(flags.output === 'text' ? formatStatusView(status, term) : formatStructured(status, flags.output));
+    ctx.setExit(EXIT.OK);
+    return;
+  }
+  const interrupt = interruptSignal(io);
+  const abort = new AbortController();
+  const timer = timeoutMs !== undefined ? setTimeout(() => abort.abort(), timeoutMs) : undefined;
+  interrupt.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  const printer = new ProgressPrinter(io.stdout, term);
+  const show = (s: AppStatus): void => {
+    if (flags.output === 'text') printer.update(s);
+    else io.stdout.write(formatStreamed(s, flags.output));
+  };
+  try {
+    // The stream opens with the current status, then every change.
+    const stream = client.appStatusStream(flags.namespace, name, { signal: abort.signal });
+    for await (const event of stream) {
+      if (event.type === 'deleted') {
+        printer.finish();
+        if (flags.output === 'text') io.stdout.write(`${flags.namespace}/${name} was deleted.\n`);
+        else io.stdout.write(formatStreamed(event, flags.output));
+        break;
+      }
+      if (event.status) show(event.status);
+    }
+    printer.finish();
+    ctx.setExit(EXIT.OK);
+  } finally {
+    if (timer) clearTimeout(timer);
+    abort.abort();
+    interrupt.dispose();
+  }
+}
