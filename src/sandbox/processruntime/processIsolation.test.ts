@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../controllers/clock.ts';
 import type { ClusterClient, KObject } from '../types.ts';
+import { parseImageRef } from '../kubelet/imageCatalog.ts';
 import { SimulatedRuntime } from '../kubelet/runtime.ts';
 import type { StartRequest } from '../kubelet/runtime.ts';
 import { LocalImageRegistry } from './localImageRegistry.ts';
@@ -70,7 +71,7 @@ describe('process isolation (as root)', () => {
     const req: StartRequest = {
       pod: { namespace: 'a', name, uid: `uid-${name}`, annotations: {}, restartPolicy: 'Never' },
       container: { name: 'c', command: ['/bin/sh', '-c', script], volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }], ...extra },
-      image: { registry: 'berth.local', path: 'sh', tag: '1', reference: 'berth.local/sh:1' } as StartRequest['image'],
+      image: parseImageRef('berth.local/sh:1'),
       env: [],
       podIP: '127.0.0.1',
       restartCount: 0,
