@@ -82,6 +82,7 @@ export const ERRORS = {
   // --- authentication, authorization and abuse limits ---------------------------------------------
   BERTH_AUTH_UNAUTHENTICATED: def(401, 'Missing or invalid credentials.', 'Send "Authorization: Bearer <token>" with a valid, unexpired berth token or OIDC token (BERTH_TOKEN for the CLI).'),
   BERTH_AUTH_FORBIDDEN: def(403, 'You are not allowed to do this.', 'Ask an admin for a token whose role and namespaces cover this action ("berth token create").'),
+  BERTH_WEAKENING_NOT_GRANTED: def(403, 'The spec weakens the hardened defaults, which needs a grant.', 'Remove the dangerously* setting (or the sandbox command override), have an admin deploy it, or have an admin grant it for the namespace in the server config (weakeningGrants).'),
   BERTH_AUTH_RATE_LIMITED: def(429, 'Too many requests.', 'Wait for the time in the Retry-After header, then retry more slowly.'),
   BERTH_AUTH_TOO_MANY_STREAMS: def(429, 'Too many open streams for this caller.', 'Close other status or log streams (or share one /v1/events/stream) and retry.'),
   BERTH_AUTH_OIDC_CONFIG_INVALID: def(500, 'The OIDC configuration is invalid.', 'Fix the OIDC setting named in "problems" (issuer, audience, JWKS URL, algorithms, role rules).'),

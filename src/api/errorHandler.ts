@@ -56,7 +56,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     else if (be.status >= 500) request.log.warn({ code: be.code, msg: redactText(be.message) }, 'request failed');
     // Warnings (status 200) are never top-level errors; treat a misuse as internal.
     const status = be.status >= 400 ? be.status : ERRORS.BERTH_INTERNAL.status;
-    void reply.code(status).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
+    // A server-side failure's message can name files, hosts and users (a database path, the API
+    // server's address): callers who have not proved who they are get the generic words only.
+    // `principal` is unset when authentication itself failed (e.g. the token store is down).
+    const kind = (request.principal as typeof request.principal | undefined)?.kind;
+    const anonymous = kind !== 'token' && kind !== 'oidc';
+    const shown = status >= 500 && anonymous ? new BerthError(be.code) : be;
+    void reply.code(status).type('application/json; charset=utf-8').send(errorBody(shown, String(request.id)));
   });
   app.setNotFoundHandler((request, reply) => {
     // The path is never echoed: a credential pasted (or percent-encoded) into a URL must not come back.

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       metrics: 'public',
       rateLimit: { ratePerSecond: 20, burst: 60 },
       maxStreamsPerPrincipal: 8,
+      weakeningGrants: {},
       requestTimeoutMs: 30_000,
     });
   });
@@ -58,5 +59,17 @@ describe('loadConfig', () => {
     expect(redactConfig(c)['databaseUrl']).toBe('postgres://berth:***@db:5432/berth');
     expect(JSON.stringify(redactConfig(c))).not.toContain('s3cret');
     expect(redactConfig(loadConfig({}, {}))['databaseUrl']).toBe('sqlite:.berth/berth.db');
+  });
+});
+
+describe('weakeningGrants', () => {
+  it('takes known settings per namespace and refuses anything else', () => {
+    expect(loadConfig({ weakeningGrants: { legacy: ['dangerouslyWritableRootFilesystem'], lab: ['*'] } }, {}).weakeningGrants).toEqual({
+      legacy: ['dangerouslyWritableRootFilesystem'],
+      lab: ['*'],
+    });
+    expect(() => loadConfig({ weakeningGrants: { legacy: ['dangerouslyEverything'] } }, {})).toThrow(/weakeningGrants/);
+    expect(() => loadConfig({ weakeningGrants: { Not_A_Namespace: ['*'] } }, {})).toThrow(/weakeningGrants/);
+    expect(() => loadConfig({ weakeningGrants: { legacy: [] } }, {})).toThrow(/weakeningGrants/);
   });
 });

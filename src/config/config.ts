@@ -4,6 +4,7 @@ import { REDACTED } from '../audit/redact.ts';
 import { TOKEN_PATTERN } from '../auth/tokens.ts';
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { DNS1123_LABEL } from '../appspec/formats.ts';
+import { WEAKENING_SETTINGS } from '../appspec/weakenings.ts';
 
 /**
  * The server's configuration: one schema, defaults in it, built from an object (CLI flags, tests) over
@@ -50,6 +51,23 @@ export const ConfigSchema = Type.Object(
         burst: Type.Integer({ minimum: 1, default: 60, description: 'Requests a token may make at once after being idle.' }),
       },
       { default: {}, additionalProperties: false },
+    ),
+    weakeningGrants: Type.Record(
+      Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source }),
+      Type.Array(Type.Union([...WEAKENING_SETTINGS.map((w) => Type.Literal(w)), Type.Literal('*')]), { minItems: 1 }),
+      {
+        default: {},
+        // Without this, keys that do not match the namespace pattern would be accepted silently.
+        additionalProperties: false,
+        description:
+          'Per namespace, the settings weaker than Pod Security restricted that deployers may deploy (e.g. {"legacy": ["dangerouslyWritableRootFilesystem"]}; "*" for all). Admins may always. Empty: only admins.',
+      },
+    ),
+    sandboxIsolation: Type.Optional(
+      Type.Union([Type.Literal('uid'), Type.Literal('none')], {
+        description:
+          'Set by `berth up`: how the embedded sandbox isolates berth.local/* processes. With "none" (berth not root), overriding such an image\'s command runs a host command as berth\'s user, which only admins may do.',
+      }),
     ),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),

@@ -7,6 +7,7 @@
  * connection(s) and inside `transaction(fn)`. Later store features write their own tables in that
  * transaction through `sqlExecutorOf(tx)` (same-folder code only; see migrations.ts).
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile } from './privateFiles.ts';
 import BetterSqlite3 from 'better-sqlite3';
@@ -306,7 +307,13 @@ function createSqlAppStore(engine: SqlEngine, db: Kysely<Database>, target: stri
   return {
     engine,
     migrate: () => guarded(async () => void (await migrateToLatest(db as Kysely<unknown>, engine))),
-    ping: () => guarded(async () => void (await sql`select 1`.execute(db))),
+    // A read alone passes on a read-only database (a read-only mount, a standby), where every
+    // write then fails: a write that matches no row proves the database takes writes.
+    ping: () =>
+      guarded(async () => {
+        await sql`select 1`.execute(db);
+        await sql`delete from apps where 1 = 0`.execute(db);
+      }),
     async close() {
       closed = true;
       destroyed ??= db.destroy();
@@ -382,7 +389,22 @@ export function createSqliteAppStore(opts: SqliteAppStoreOptions): AppStore {
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ open: () => openSqlite(opts.path, busyTimeoutMs), busyTimeoutMs }),
   });
-  return createSqlAppStore('sqlite', db, `SQLite database ${opts.path}`, [], opts);
+  const target = `SQLite database ${opts.path}`;
+  const store = createSqlAppStore('sqlite', db, target, [], opts);
+  if (opts.path === ':memory:') return store;
+  return {
+    ...store,
+    // On a read-only filesystem SQLite cannot even open a WAL database ("unable to open database
+    // file"); asking the filesystem first lets /readyz say what is actually wrong.
+    async ping() {
+      try {
+        accessSync(dirname(opts.path), fsConstants.W_OK);
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 'EROFS') throw new BerthError('BERTH_STORE_UNAVAILABLE', `${target} is on a read-only filesystem`, { cause: e });
+      }
+      await store.ping();
+    },
+  };
 }
 
 /** PostgreSQL store over a connection pool; connects on first use. */

@@ -47,7 +47,9 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '28000', '28P01']);
+// 25006: read-only transaction (a hot standby, default_transaction_read_only); 55000 at connect:
+// the database does not accept connections (allow_connections false, being dropped).
+const PG_UNAVAILABLE = new Set(['25006', '55000', '57P01', '57P02', '57P03', '53300', '3D000', '28000', '28P01']);
 const SQLITE_UNAVAILABLE = ['SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_FULL', 'SQLITE_PERM', 'SQLITE_AUTH'];
 const PG_CONNECTION_MESSAGES = /connection terminated|timeout exceeded when trying to connect|connection error|not queryable|cannot use a pool after calling end/i;
 
@@ -88,5 +90,14 @@ export function toStoreError(e: unknown, target: string, secrets: readonly strin
   if (!isUnavailableError(e)) return e;
   let message = messageOf(e);
   for (const s of secrets) message = message.split(s).join('***');
-  return new BerthError('BERTH_STORE_UNAVAILABLE', `${target} is unavailable: ${message}`);
+  return new BerthError('BERTH_STORE_UNAVAILABLE', `${target} is unavailable: ${message}`, { cause: e });
+}
+
+/** Why the store is unavailable, in words safe for anyone: no path, host, user or driver text. */
+export function storeUnavailableReason(e: unknown): 'the database is read-only' | 'the database cannot be reached' {
+  for (let cur: unknown = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(cur);
+    if (code !== undefined && (code.startsWith('SQLITE_READONLY') || code === '25006' || code === 'EROFS')) return 'the database is read-only';
+  }
+  return 'the database cannot be reached';
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,9 @@ async function clusterIP(name: string): Promise<string> {
 describe.skipIf(!canRun)('real processes: berth.local/hello with Services, Ingress, logs, restarts, HPA', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-proc-'));
+    // The memhog "image" runs from here: as root the sandbox runs it as the image user, which
+    // must be able to enter its image directory, as with any real image's files.
+    chmodSync(dir, 0o755);
     execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=hello.${ID}.test`, '-addext', `subjectAltName=DNS:hello.${ID}.test`], { stdio: 'ignore' });
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     key = readFileSync(join(dir, 'key.pem'), 'utf8');

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
+import { redactText } from '../../auth/redact.ts';
 import { BerthError, type Problem } from '../../errors.ts';
+import { storeUnavailableReason } from '../../store/storeErrors.ts';
 import { documentOf } from '../../deploy/parseAppRequest.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
 import { appsOf } from '../../appspec/loadApps.ts';
@@ -57,16 +59,22 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.get(
     '/readyz',
     { config: { policy: SYSTEM_POLICIES.ready }, schema: { tags: ['system'], summary: 'Readiness: store reachable, cluster reachable, informers synced', security: [], [DOC_RESPONSES]: { 200: ReadySchema, 503: ReadySchema } } },
-    async (_request, reply) => {
-      const check = async (fn: () => Promise<void> | void): Promise<{ ok: boolean; message?: string }> => {
+    async (request, reply) => {
+      // /readyz is public: the reason is said in fixed words (never a file path, host or driver
+      // message, which anonymous callers must not see); the details go to the server log.
+      const check = async (name: string, fn: () => Promise<void> | void, reason: (e: unknown) => string): Promise<{ ok: boolean; message?: string }> => {
         try {
           await fn();
           return { ok: true };
         } catch (e) {
-          return { ok: false, message: e instanceof Error ? e.message : String(e) };
+          request.log.warn({ check: name, msg: redactText(e instanceof Error ? e.message : String(e)) }, 'readiness check failed');
+          return { ok: false, message: reason(e) };
         }
       };
-      const [storeCheck, clusterCheck] = await Promise.all([check(() => store.ping()), check(() => cluster.ping())]);
+      const [storeCheck, clusterCheck] = await Promise.all([
+        check('store', () => store.ping(), storeUnavailableReason),
+        check('cluster', () => cluster.ping(), () => 'the cluster cannot be reached'),
+      ]);
       const informers = status.synced() ? { ok: true } : { ok: false, message: 'the status informers have not finished their initial list' };
       const checks = { store: storeCheck, cluster: clusterCheck, informers };
       const ready = storeCheck.ok && clusterCheck.ok && informers.ok;

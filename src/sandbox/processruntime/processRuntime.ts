@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,8 @@ import { RES } from '../client/resources.ts';
 import type { ImageRef } from '../kubelet/imageCatalog.ts';
 import type { ContainerExit, ContainerRuntime, ImageInfo, ProbeResult, PullResult, RunningContainer, StartRequest } from '../kubelet/runtime.ts';
 import type { LocalImageRegistry, LocalImageSpec } from './localImageRegistry.ts';
+import { containerIdentity, detectIsolation, privateDir, unreachableDir } from './processIdentity.ts';
+import type { ProcessIdentity, ProcessIsolation } from './processIdentity.ts';
 import { runProbe } from './probes.ts';
 import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
 import { serviceEnv } from './serviceEnv.ts';
@@ -28,6 +30,11 @@ export interface ProcessRuntimeOptions {
   sampleIntervalMs?: number;
   /** CPU usage is averaged over this window, like metrics-server's (default 10,000 ms). */
   cpuWindowMs?: number;
+  /**
+   * 'uid' runs every container under its pod's numeric runAsUser/runAsGroup (needs root);
+   * 'none' runs them as this process's user. Default: 'uid' when running as root.
+   */
+  isolation?: ProcessIsolation;
 }
 
 interface Tracked {
@@ -78,10 +85,14 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
   private readonly runDir: string;
   private readonly ownRunDir: boolean;
   private closed = false;
+  readonly isolation: ProcessIsolation;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.ownRunDir = !opts.runDir;
     this.runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'berth-sandbox-run-'));
+    this.isolation = opts.isolation ?? detectIsolation();
+    // Container users reach their own per-pod directory by name but cannot list the others.
+    if (this.isolation === 'uid') chmodSync(this.runDir, 0o711);
   }
 
   private local(ref: ImageRef): LocalImageSpec | undefined {
@@ -106,14 +117,16 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     const img = this.local(req.image);
     if (!img) return this.opts.fallback.start(req);
     if (this.closed) throw new Error('the sandbox is stopping');
-    const env = await this.environment(req, img);
-    return this.spawn(req, img, env);
+    const pod = await this.opts.client.get(RES.pods, req.pod.namespace, req.pod.name);
+    const podSpec = spec(pod ?? ({} as KObject));
+    const who = this.isolation === 'uid' ? containerIdentity(podSpec, req.container) : undefined;
+    const env = await this.environment(req, img, podSpec, who);
+    return this.spawn(req, img, env, who);
   }
 
-  private async environment(req: StartRequest, img: LocalImageSpec): Promise<Record<string, string>> {
+  private async environment(req: StartRequest, img: LocalImageSpec, podSpec: Record<string, unknown>, who: ProcessIdentity | undefined): Promise<Record<string, string>> {
     const { namespace, name } = req.pod;
-    const pod = await this.opts.client.get(RES.pods, namespace, name);
-    const links = spec(pod ?? ({} as KObject))['enableServiceLinks'] !== false;
+    const links = podSpec['enableServiceLinks'] !== false;
     const services: KObject[] = [];
     const kube = await this.opts.client.get(RES.services, 'default', 'kubernetes');
     if (links) services.push(...(await this.opts.client.list(RES.services, { namespace })).items);
@@ -135,17 +148,25 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     env['POD_IP'] = req.podIP;
     // A volume mounted at /tmp (berth's emptyDir) becomes a per-pod directory that survives restarts.
     if (asArray(req.container['volumeMounts']).some((m) => asRecord(m)['mountPath'] === '/tmp')) {
-      const dir = join(this.runDir, req.pod.uid || name, 'tmp');
-      mkdirSync(dir, { recursive: true });
+      const podDir = join(this.runDir, req.pod.uid || name);
+      const dir = join(podDir, 'tmp');
+      privateDir(podDir, who);
+      privateDir(dir, who);
       env['TMPDIR'] = dir;
     }
     for (const e of req.env) env[e.name] = e.value;
     return env;
   }
 
-  private spawn(req: StartRequest, img: LocalImageSpec, env: Record<string, string>): Promise<RunningContainer> {
+  private spawn(req: StartRequest, img: LocalImageSpec, env: Record<string, string>, who: ProcessIdentity | undefined): Promise<RunningContainer> {
     const argv = containerArgv(img, req.container);
     const cwd = str(req.container['workingDir']) ?? img.cwd;
+    const blocked = who ? unreachableDir(cwd, who) : undefined;
+    if (blocked !== undefined) {
+      return Promise.reject(
+        new Error(`failed to create shim task: OCI runtime create failed: chdir to cwd ("${cwd}"): permission denied: ${blocked} is not searchable by uid ${who?.uid} gid ${who?.gid} (make the image directory world-readable or set runAsUser)`),
+      );
+    }
     const sup = spawnSupervisor(containerMarker(req));
     this.supervisors.add(sup);
     // Neither the supervisor nor its pipes may keep a CLI or test worker alive on their own.
@@ -241,7 +262,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
       sup.on('error', (err) => {
         if (!started) reject(err);
       });
-      sup.send({ type: 'start', argv, env, cwd });
+      sup.send({ type: 'start', argv, env, cwd, ...(who ? { uid: who.uid, gid: who.gid } : {}) });
     });
   }
 

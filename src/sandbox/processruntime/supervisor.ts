@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
  * when the sandbox exits for any reason, SIGKILL included, which is what guarantees that no
  * container process outlives the sandbox (Node has no prctl(PR_SET_PDEATHSIG)).
  *
- * Protocol (IPC messages): sandbox → supervisor `{type:'start', argv, env, cwd}` once, then
+ * Protocol (IPC messages): sandbox → supervisor `{type:'start', argv, env, cwd, uid?, gid?}` once, then
  * `{type:'signal', signal}`; supervisor → sandbox `{type:'started', pid}`, `{type:'error', message}`
  * and finally `{type:'exit', code, signal}`. The command's stdout/stderr are the supervisor's own
  * pipes, so output reaches the sandbox directly.
@@ -27,7 +27,11 @@ const send = (m, then) => { try { process.send(m, then); } catch { if (then) the
 process.on('message', (m) => {
   if (m && m.type === 'start' && !child) {
     const env = Object.assign({}, m.env);
-    child = spawn(m.argv[0], m.argv.slice(1), { cwd: m.cwd, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const opts = { cwd: m.cwd, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true };
+    // uid/gid given: the container runs as the pod's user (libuv also drops supplementary groups).
+    if (Number.isInteger(m.uid)) opts.uid = m.uid;
+    if (Number.isInteger(m.gid)) opts.gid = m.gid;
+    child = spawn(m.argv[0], m.argv.slice(1), opts);
     child.on('spawn', () => send({ type: 'started', pid: child.pid }));
     child.on('error', (e) => { if (exited) return; exited = true; send({ type: 'error', message: e.message }, () => process.exit(0)); });
     child.on('exit', (code, signal) => {
