@@ -26,14 +26,16 @@ export const LAYERS = [
       ['deploy', 'install'],
       ['api'],
       ['cli'],
+      // Test support (kubectl and PostgreSQL lookups that fail under CI): never shipped, may use anything.
+      ['testing'],
     ],
     // The sandbox is a separate cluster: it shares only Kubernetes semantics with berth.
     only: { sandbox: ['kube', 'podsecurity'] },
   },
   {
-    // Inside the sandbox: shared types, then the API server, controllers, kubelet, the runtimes, the wiring.
+    // Inside the sandbox: shared types, the client toolkit (informers, queues, events, clock), then the API server, controllers, kubelet, the runtimes, the wiring.
     dir: 'src/sandbox',
-    layers: [['types.ts', 'kubeconfigYaml.ts'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime'], ['startSandbox.ts']],
+    layers: [['types.ts', 'kubeconfigYaml.ts'], ['client'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime'], ['createCluster.ts'], ['startSandbox.ts']],
   },
 ];
 
@@ -43,15 +45,8 @@ export const LAYERS = [
  *
  * @type {ReadonlyArray<{ readonly from: string, readonly to: string }>}
  */
-export const TEMPORARY_ALLOWED_IMPORTS = [
-  // deploy's domain types still live in the API's wire types.
-  { from: 'src/deploy', to: 'src/api/types.ts' },
-  // The API client and the CA fetcher import each other.
-  { from: 'src/cli/apiClient.ts', to: 'src/cli/caFetch.ts' },
-  { from: 'src/cli/caFetch.ts', to: 'src/cli/apiClient.ts' },
-  // controllers/index.ts builds and re-exports the kubelet, which imports the controllers' toolkit.
-  { from: 'src/sandbox/controllers/index.ts', to: 'src/sandbox/kubelet' },
-];
+/** Imports that break the layers on purpose, each with its reason. None today; keep it that way. */
+export const TEMPORARY_ALLOWED_IMPORTS = /** @type {{ from: string, to: string }[]} */ ([]);
 
 /** Test code does not ship, so it may reach up (an auth test may start the whole server). */
 export const LAYER_EXEMPT = ['**/*.test.ts', '**/testing/**', '**/*.contract.ts'];

@@ -1,6 +1,6 @@
 import type { ClusterClient, Controller, KObject, PodLogSource, PodMetricsSource } from './types.ts';
-import type { Clock } from './controllers/clock.ts';
-import { realClock } from './controllers/clock.ts';
+import type { Clock } from './client/clock.ts';
+import { realClock } from './client/clock.ts';
 import type { ControllerContext } from './client/controllerContext.ts';
 import { makeRecorderCache } from './client/controllerContext.ts';
 import { RES } from './client/resources.ts';

@@ -6,7 +6,7 @@ import { HttpFrontend } from './apiserver/httpFrontend.ts';
 import type { SandboxFaults } from './apiserver/httpFrontend.ts';
 import { createInProcessClient } from './apiserver/inProcessClient.ts';
 import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
-import { realClock } from './controllers/clock.ts';
+import { realClock } from './client/clock.ts';
 import { createCluster } from './createCluster.ts';
 import { SimulatedRuntime } from './kubelet/runtime.ts';
 import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';

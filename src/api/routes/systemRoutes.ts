@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
-import { redactText } from '../../auth/redact.ts';
+import { redactText } from '../../audit/redact.ts';
 import { BerthError, type Problem } from '../../errors.ts';
 import { storeUnavailableReason } from '../../store/storeErrors.ts';
 import { documentOf } from '../../deploy/parseAppRequest.ts';

@@ -1,5 +1,5 @@
 import type { ClusterClient, Controller } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
+import type { Clock } from './clock.ts';
 import { EventRecorder } from './eventRecorder.ts';
 import type { SharedInformerFactory } from './sharedInformer.ts';
 import type { SharedInformer } from './sharedInformer.ts';

@@ -1,6 +1,6 @@
 import type { ClusterClient, KObject } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
-import { realClock, rfc3339 } from '../controllers/clock.ts';
+import type { Clock } from './clock.ts';
+import { realClock, rfc3339 } from './clock.ts';
 import { RES } from './resources.ts';
 import { isApiError } from './objects.ts';
 

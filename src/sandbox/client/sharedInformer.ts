@@ -1,6 +1,6 @@
 import type { ClusterClient, KObject, ListOptions, ResourceKey, WatchEvent } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
-import { realClock, sleep } from '../controllers/clock.ts';
+import type { Clock } from './clock.ts';
+import { realClock, sleep } from './clock.ts';
 import { controllerRef, objKey } from './objects.ts';
 
 export interface InformerHandler {

@@ -1,5 +1,5 @@
-import type { Clock } from '../controllers/clock.ts';
-import { realClock } from '../controllers/clock.ts';
+import type { Clock } from './clock.ts';
+import { realClock } from './clock.ts';
 import { errorMessage, isApiError } from './objects.ts';
 
 export interface SyncResult {

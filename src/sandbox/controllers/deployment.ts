@@ -1,5 +1,5 @@
 import type { KObject } from '../types.ts';
-import { parseTime, rfc3339 } from './clock.ts';
+import { parseTime, rfc3339 } from '../client/clock.ts';
 import type { ControllerContext } from '../client/controllerContext.ts';
 import { QueueController } from '../client/controllerContext.ts';
 import { computeHash } from './hash.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mostRecent, nextAfter, parseCron } from './cron.ts';
 import { EventRecorder } from '../client/eventRecorder.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../client/clock.ts';
 import { computeHash, fnv32a, safeEncodeString } from './hash.ts';
 import { behaviorFrom, normalizeWithBehavior, utilizationReplicas } from './hpaMath.ts';
 import { cpuMillis, matchesSelector, memoryBytes, podRequests } from '../client/objects.ts';

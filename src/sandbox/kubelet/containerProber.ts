@@ -1,5 +1,5 @@
-import type { Clock } from '../controllers/clock.ts';
-import { sleep } from '../controllers/clock.ts';
+import type { Clock } from '../client/clock.ts';
+import { sleep } from '../client/clock.ts';
 import type { EventType } from '../client/eventRecorder.ts';
 import { asRecord } from '../client/objects.ts';
 import type { ContainerState } from './podStatus.ts';

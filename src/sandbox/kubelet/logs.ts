@@ -1,6 +1,6 @@
 import type { KObject, LogLine, PodLogOptions, PodLogSource } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
-import { rfc3339Nano } from '../controllers/clock.ts';
+import type { Clock } from '../client/clock.ts';
+import { rfc3339Nano } from '../client/clock.ts';
 import { asArray, asRecord, badRequest, notFound, spec, status, str } from '../client/objects.ts';
 
 const MAX_LINES = 10_000;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { release } from 'node:os';
 import type { KObject } from '../types.ts';
-import { rfc3339 } from '../controllers/clock.ts';
+import { rfc3339 } from '../client/clock.ts';
 
 export interface NodeCapacity {
   cpu: string;

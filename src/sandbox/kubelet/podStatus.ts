@@ -1,6 +1,6 @@
 import type { KObject } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
-import { rfc3339 } from '../controllers/clock.ts';
+import type { Clock } from '../client/clock.ts';
+import { rfc3339 } from '../client/clock.ts';
 import type { Condition } from '../client/objects.ts';
 import { asArray, asRecord, num, spec, status, str } from '../client/objects.ts';
 import { parseImageRef } from './imageCatalog.ts';

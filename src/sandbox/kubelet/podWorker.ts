@@ -1,6 +1,6 @@
 import type { KObject } from '../types.ts';
-import type { Clock } from '../controllers/clock.ts';
-import { rfc3339, sleep, untilAborted } from '../controllers/clock.ts';
+import type { Clock } from '../client/clock.ts';
+import { rfc3339, sleep, untilAborted } from '../client/clock.ts';
 import type { ControllerContext } from '../client/controllerContext.ts';
 import type { EventRecorder, EventType } from '../client/eventRecorder.ts';
 import { asArray, asRecord, errorMessage, isApiError, num, spec, status, str } from '../client/objects.ts';

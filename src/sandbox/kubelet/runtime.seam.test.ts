@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCluster } from '../createCluster.ts';
 import type { ClusterComponents } from '../createCluster.ts';
-import { realClock } from '../controllers/clock.ts';
+import { realClock } from '../client/clock.ts';
 import { asArray, asRecord, getCondition, status } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
 import { FakeClient, eventually } from '../controllers/testing/fakeClient.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../controllers/clock.ts';
-import { sleep } from '../controllers/clock.ts';
+import type { Clock } from '../client/clock.ts';
+import { sleep } from '../client/clock.ts';
 import { asArray, asRecord, str } from '../client/objects.ts';
 import type { ImageRef } from './imageCatalog.ts';
 import { imageId, lookupImage, pullNotFoundMessage } from './imageCatalog.ts';

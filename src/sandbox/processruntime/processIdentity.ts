@@ -1,6 +1,6 @@
 import { chownSync, chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { asRecord } from '../controllers/objects.ts';
+import { asRecord } from '../client/objects.ts';
 
 /**
  * Who a container's processes run as. When the sandbox runs as root it can do what a container

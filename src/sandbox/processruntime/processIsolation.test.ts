@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realClock } from '../controllers/clock.ts';
+import { realClock } from '../client/clock.ts';
 import type { ClusterClient, KObject } from '../types.ts';
 import { parseImageRef } from '../kubelet/imageCatalog.ts';
 import { SimulatedRuntime } from '../kubelet/runtime.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterClient, DeleteOptions, KObject, ListOptions, PatchType, ResourceKey, WatchEvent, WatchOptions, WriteOptions } from '../../types.ts';
-import { rfc3339 } from '../clock.ts';
+import { rfc3339 } from '../../client/clock.ts';
 import { asRecord, deepEqual, generateName, statusError } from '../../client/objects.ts';
 
 /**
