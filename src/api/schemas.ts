@@ -115,6 +115,10 @@ const AppSummarySchema = Type.Object({
   updatedBy: Type.String(),
   status: Type.Union([AppStatusSchema, Type.Null()]),
   drift: DriftSchema,
+  weakened: Type.Array(
+    Type.Object({ setting: Type.String(), path: Type.String(), description: Type.String() }),
+    { description: 'Settings of the newest spec weaker than Pod Security restricted (each needed a grant).' },
+  ),
 });
 
 export const DeployResponseSchema = Type.Object({

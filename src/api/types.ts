@@ -7,6 +7,7 @@ import type { Problem, ErrorCode } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { AppDiff, DriftNote, ObjectChange } from '../deploy/types.ts';
 import type { AppStatus, StatusEvent } from '../status/types.ts';
+import type { Weakening } from '../appspec/weakenings.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
 
 /** The deploy domain's shapes travel as they are (src/deploy/types.ts). */
@@ -57,6 +58,8 @@ export interface AppSummary {
   readonly status: AppStatus | null;
   /** The last drift reconciliation found and repaired (objects deleted or edited outside berth); null when none since the server started. */
   readonly drift?: DriftNote | null;
+  /** Settings of the newest spec weaker than Pod Security restricted; empty when none. */
+  readonly weakened?: readonly Weakening[];
 }
 
 /** GET /v1/apps, GET /v1/namespaces/{ns}/apps */

@@ -20,6 +20,7 @@ import { createReconciler, type ReconcileReport } from './reconciler.ts';
 import { appKey, createRevisionApplier, type AppliedRevision } from './revisionApplier.ts';
 import { createRolloutTracker, withRolloutTimeout, type RolloutResult } from './rolloutTracker.ts';
 import { sameValue } from './sameValue.ts';
+import { describeWeakenings, type Weakening } from '../appspec/weakenings.ts';
 import type { AppDiff, DriftNote, ObjectChange } from './types.ts';
 
 export type { EngineLogger } from './engineLogger.ts';
@@ -78,6 +79,11 @@ export interface DeployRequest {
   readonly wait?: boolean;
   readonly timeoutMs?: number;
   readonly audit?: AuditContext;
+  /**
+   * Admission by the caller's rights, run on the resolved App before anything is stored: throws to
+   * refuse (e.g. a weakening without a grant), or returns the weakened settings to record.
+   */
+  readonly admit?: (app: ResolvedApp) => readonly Weakening[];
 }
 
 export interface RollbackRequest {
@@ -89,6 +95,8 @@ export interface RollbackRequest {
   readonly wait?: boolean;
   readonly timeoutMs?: number;
   readonly audit?: AuditContext;
+  /** As for deploy: a rollback re-deploys the old spec's weakenings and needs the same grant. */
+  readonly admit?: (app: ResolvedApp) => readonly Weakening[];
 }
 
 export interface DeleteRequest {
@@ -222,6 +230,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
     req: WriteRequest,
     action: RevisionAction,
     rollbackOf?: number,
+    weakenings: readonly Weakening[] = [],
   ): Promise<DeployResult> {
     const k = appKey(req.namespace, req.name);
     const outcome = await mutex.run(k, async (): Promise<WriteOutcome> => {
@@ -246,7 +255,9 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
         }
       }
       const previous = current ? resolveStored(current.spec) : undefined;
-      const summary = diffSummary(previous, parsed.app);
+      // Every weakened setting is named in the revision history and the audit row, every time.
+      const weakened = describeWeakenings(weakenings);
+      const summary = weakened === '' ? diffSummary(previous, parsed.app) : `${diffSummary(previous, parsed.app)}; ${weakened}`;
       const input: NewRevision = {
         namespace: req.namespace,
         name: req.name,
@@ -328,7 +339,8 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
     async deploy(req) {
       checkManaged(req.namespace);
       const parsed = parseAppRequest(req.document, req);
-      return write(parsed, req, 'deploy');
+      const weakenings = req.admit?.(parsed.app) ?? [];
+      return write(parsed, req, 'deploy', undefined, weakenings);
     },
 
     async rollback(req) {
@@ -339,7 +351,8 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
         throw new BerthError('BERTH_REVISION_NOT_FOUND', `${appKey(req.namespace, req.name)} has no revision ${req.revision}.`);
       }
       const parsed = parseAppRequest(target.spec, req);
-      return write(parsed, req, 'rollback', req.revision);
+      const weakenings = req.admit?.(parsed.app) ?? [];
+      return write(parsed, req, 'rollback', req.revision, weakenings);
     },
 
     async delete(req) {

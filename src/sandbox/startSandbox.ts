@@ -74,6 +74,8 @@ export interface Sandbox {
   readonly faults: SandboxFaults;
   /** The ingress front door, unless turned off. */
   readonly ingress: { httpUrl: string; httpsUrl: string } | undefined;
+  /** How `berth.local/*` processes are isolated: 'uid' (each runs as its pod's user) or 'none'; undefined without processes. */
+  readonly processIsolation: 'uid' | 'none' | undefined;
   stop(): Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     client,
     faults: http.faults,
     ingress: ports ? { httpUrl: `http://${urlHost}:${ports.http}`, httpsUrl: `https://${urlHost}:${ports.https}` } : undefined,
+    processIsolation: runtime?.isolation,
     async stop() {
       if (stopped) return;
       stopped = true;

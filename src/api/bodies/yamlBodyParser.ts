@@ -41,6 +41,10 @@ function spawn(): Worker {
   return new Worker(boot, { eval: true, resourceLimits });
 }
 
+function tooComplex(what: string): BerthError {
+  return new BerthError('BERTH_SPEC_TOO_COMPLEX', `The request body ${what}.`, { problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `request body ${what}`)] });
+}
+
 /**
  * One worker thread, one body at a time, each with a deadline: a body that takes longer is refused
  * (BERTH_SPEC_TOO_COMPLEX) and the worker is replaced, so no document can hold the parser either.
@@ -81,6 +85,8 @@ export function createYamlBodyParser(opts: { readonly deadlineMs: number }): Yam
       const job = current;
       if (!job || job.id !== reply.id) return;
       if ('result' in reply) job.resolve(reply.result);
+      // A stack or heap exhausted by the document is the document's fault: a coded 4xx, not a 500.
+      else if (/call stack|out of memory|heap/i.test(reply.error)) job.reject(tooComplex(`exhausted the parser (${reply.error})`));
       else job.reject(new BerthError('BERTH_INTERNAL', `The YAML parser failed: ${reply.error}`));
       finish();
     });
@@ -89,7 +95,8 @@ export function createYamlBodyParser(opts: { readonly deadlineMs: number }): Yam
       discard(w);
       const job = current;
       if (job) {
-        job.reject(new BerthError('BERTH_INTERNAL', 'The YAML parser failed.', { cause: e }));
+        // The worker died parsing this body (its heap is capped): the body is what was too much.
+        job.reject(tooComplex(`killed the parser (${e instanceof Error ? e.message : String(e)})`));
         finish();
       }
     };

@@ -5,6 +5,10 @@ import { canSee } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
 import type { DeployResult } from '../../deploy/deployEngine.ts';
 import { parseDuration } from '../../appspec/formats.ts';
+import type { ResolvedApp } from '../../appspec/resolvedApp.ts';
+import { weakenedSettings, type Weakening } from '../../appspec/weakenings.ts';
+import { assertWeakeningsGranted } from '../../auth/weakeningGrants.ts';
+import { resolveStored } from '../../deploy/parseAppRequest.ts';
 import type { AppRow, RevisionRow } from '../../store/types.ts';
 import type { AppDetail, AppList, AppSummary, DeleteResponse, DeployResponse, DiffResponse, RevisionList, RevisionSummary } from '../types.ts';
 import {
@@ -63,6 +67,19 @@ function imageOf(spec: unknown): string {
 
 export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, status, engine } = ctx;
+  const weakeningContext = ctx.config.sandboxIsolation !== undefined ? { sandboxIsolation: ctx.config.sandboxIsolation } : {};
+  const weakenedOf = (spec: unknown): Weakening[] => {
+    const app = resolveStored(spec);
+    return app ? weakenedSettings(app, weakeningContext) : [];
+  };
+  /** Refuses weakenings the caller has no grant for, before anything is stored; returns what to record. */
+  const admitFor =
+    (request: FastifyRequest, ns: string) =>
+    (app: ResolvedApp): Weakening[] => {
+      const list = weakenedSettings(app, weakeningContext);
+      assertWeakeningsGranted(request.principal, ns, list, ctx.config.weakeningGrants);
+      return list;
+    };
 
   const summary = (row: AppRow): AppSummary => ({
     namespace: row.namespace,
@@ -74,6 +91,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     updatedBy: row.updatedBy,
     status: status.get(row.namespace, row.name) ?? null,
     drift: engine.driftOf(row.namespace, row.name) ?? null,
+    weakened: weakenedOf(row.spec),
   });
 
   const deployResponse = (r: DeployResult): DeployResponse => {
@@ -166,6 +184,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
         wait: q.wait === true,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         audit: auditContextOf(request, q.wait ? 200 : 202),
+        admit: admitFor(request, ns),
       });
       if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
       return reply.code(q.dryRun || q.wait ? 200 : 202).send(deployResponse(result));
@@ -241,6 +260,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
         wait: q.wait === true,
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         audit: auditContextOf(request, q.wait ? 200 : 202),
+        admit: admitFor(request, ns),
       });
       if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
       return reply.code(q.wait ? 200 : 202).send(deployResponse(result));

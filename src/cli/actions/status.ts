@@ -24,8 +24,12 @@ export async function runStatus(name: string, flags: StatusFlags, ctx: CommandCo
   const client = clientFor(io, flags);
   const timeoutMs = flags.timeout !== undefined ? durationFlag(flags.timeout, '--timeout') : undefined;
   if (!flags.watch) {
-    const status = await client.status(flags.namespace, name);
-    io.stdout.write(flags.output === 'text' ? formatStatusView(status, term) : formatStructured(status, flags.output));
+    const [status, app] = await Promise.all([client.status(flags.namespace, name), client.getApp(flags.namespace, name)]);
+    if (flags.output === 'text') {
+      io.stdout.write(formatStatusView(status, term));
+      // Settings weaker than Pod Security restricted are part of what the app is: say each one.
+      for (const w of app.weakened ?? []) io.stdout.write(`${term.color ? '\u001b[33m' : ''}weakened:${term.color ? '\u001b[0m' : ''} ${w.description} (${w.setting})\n`);
+    } else io.stdout.write(formatStructured({ ...status, weakened: app.weakened ?? [] }, flags.output));
     ctx.setExit(EXIT.OK);
     return;
   }

@@ -100,7 +100,16 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
     const portTaken = serverPort === undefined && !(await portFree(flags.host, UP_SERVER_PORT));
     if (portTaken) port = 0;
     const config = loadConfig(
-      { host: flags.host, port, databaseUrl, kubeconfig: kubeconfigPath, ...tls, ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }) },
+      {
+        host: flags.host,
+        port,
+        databaseUrl,
+        kubeconfig: kubeconfigPath,
+        ...tls,
+        ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }),
+        // Without uid isolation a sandbox image's command override runs as berth's own user: admins only.
+        ...(sandbox.processIsolation !== undefined ? { sandboxIsolation: sandbox.processIsolation } : {}),
+      },
       io.env as NodeJS.ProcessEnv,
     );
     // Server logs go to stderr so stdout stays the human-readable story of `berth up`.
