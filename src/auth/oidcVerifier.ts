@@ -8,7 +8,12 @@
  * Semantics: a token that does not verify is 401 BERTH_AUTH_UNAUTHENTICATED; a valid token whose
  * claim matches no rule is 403 BERTH_AUTH_FORBIDDEN (we know who it is; they have no grant).
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+
+type Jose = typeof import('jose');
+let josePromise: Promise<Jose> | undefined;
+/** jose (~10 MiB resident) loads with the first OIDC token, not with every server that has no OIDC. */
+const loadJose = (): Promise<Jose> => (josePromise ??= import('jose'));
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { nowDate, type Clock } from '../kube/clock.ts';
 import { ROLES, roleAtLeast, type Principal, type Role } from './policy.ts';
@@ -146,7 +151,7 @@ function unauthenticated(why: string, cause?: unknown): BerthError {
 }
 
 /** jose's reasons in plain words; anything unexpected stays generic. */
-function reasonOf(e: unknown): string {
+function reasonOf(e: unknown, joseErrors: Jose['errors']): string {
   if (e instanceof joseErrors.JWTExpired) return 'it has expired';
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
     if (e.claim === 'nbf') return 'it is not valid yet';
@@ -164,7 +169,7 @@ function reasonOf(e: unknown): string {
 
 export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions = {}): OidcVerifier {
   const valid = validateOidcConfig(config);
-  const keys = opts.keys ?? createRemoteJWKSet(new URL(valid.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 5_000 });
+  let keys: JWTVerifyGetKey | undefined = opts.keys;
   const algorithms = [...(valid.algorithms ?? DEFAULT_ALGORITHMS)];
   const audience = typeof valid.audience === 'string' ? valid.audience : [...valid.audience];
   const claim = valid.claim ?? 'groups';
@@ -173,8 +178,10 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
   return {
     async verify(token) {
       let payload: JWTPayload;
+      const jose = await loadJose();
+      keys ??= jose.createRemoteJWKSet(new URL(valid.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 5_000 });
       try {
-        ({ payload } = await jwtVerify(token, keys, {
+        ({ payload } = await jose.jwtVerify(token, keys, {
           issuer: valid.issuer,
           audience,
           algorithms,
@@ -183,7 +190,7 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
           ...(opts.clock ? { currentDate: nowDate(opts.clock) } : {}),
         }));
       } catch (e) {
-        throw unauthenticated(reasonOf(e), e);
+        throw unauthenticated(reasonOf(e, jose.errors), e);
       }
       const subject = claimAt(payload, subjectClaim);
       if (typeof subject !== 'string' || subject === '') throw unauthenticated(`it has no ${subjectClaim} claim`);

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile } from './privateFiles.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import { BerthError } from '../errors.ts';
 import { nowDate, realClock, type Clock } from '../kube/clock.ts';
 import { ImmediateSqliteDialect } from './immediateSqliteDialect.ts';
@@ -409,14 +409,19 @@ export function createSqliteAppStore(opts: SqliteAppStoreOptions): AppStore {
 
 /** PostgreSQL store over a connection pool; connects on first use. */
 export function createPostgresAppStore(opts: PostgresAppStoreOptions): AppStore {
-  const pool = new pg.Pool({
-    connectionString: opts.connectionString,
-    max: opts.maxConnections ?? 10,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-  });
-  // An idle client losing its connection (server restart) must not crash the process; the next
-  // query gets a fresh client or reports BERTH_STORE_UNAVAILABLE.
-  pool.on('error', () => undefined);
+  // pg (~16 MiB resident) loads with the first query, so a SQLite berth never carries it.
+  const pool = async (): Promise<Pool> => {
+    const { default: pg } = await import('pg');
+    const p = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.maxConnections ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    });
+    // An idle client losing its connection (server restart) must not crash the process; the next
+    // query gets a fresh client or reports BERTH_STORE_UNAVAILABLE.
+    p.on('error', () => undefined);
+    return p;
+  };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return createSqlAppStore('postgres', db, `PostgreSQL database ${opts.displayName}`, opts.secrets ?? [], opts);
 }
