@@ -8,9 +8,10 @@
  * Semantics: a token that does not verify is 401 BERTH_AUTH_UNAUTHENTICATED; a valid token whose
  * claim matches no rule is 403 BERTH_AUTH_FORBIDDEN (we know who it is; they have no grant).
  */
+import type * as JoseModule from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 
-type Jose = typeof import('jose');
+type Jose = typeof JoseModule;
 let josePromise: Promise<Jose> | undefined;
 /** jose (~10 MiB resident) loads with the first OIDC token, not with every server that has no OIDC. */
 const loadJose = (): Promise<Jose> => (josePromise ??= import('jose'));
