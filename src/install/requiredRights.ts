@@ -107,10 +107,13 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
       (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer (rollout state)' }),
     ),
     { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer of Warning events, which explain failures' },
-    opts.allowNamespaceCreate
-      ? // ensureNamespace reads the target namespace before creating it, and a namespace that does not exist yet has no name to list in resourceNames.
-        { group: '', resource: 'namespaces', verbs: ['get', 'create'], scope: 'cluster', why: 'deploy checks the target namespace exists and creates it (Pod Security restricted) when missing; opt-in' }
-      : { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },
+    // The server refuses every namespace it does not manage before it calls the cluster, so even
+    // ensureNamespace reads only managed names; a name that does not exist yet is authorised by name all the same.
+    { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },
+    // RBAC cannot limit create by name (the name is in the body, not the URL), so this one is any name.
+    ...(opts.allowNamespaceCreate
+      ? [{ group: '', resource: 'namespaces', verbs: ['create'], scope: 'cluster', why: 'deploy creates a missing target namespace (Pod Security restricted); opt-in' } satisfies RequiredRight]
+      : []),
   ];
 }
 
