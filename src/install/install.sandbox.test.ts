@@ -172,6 +172,15 @@ describe('berth install against the sandbox', () => {
     const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
     expect((await rbac.readClusterRole({ name: 'berth-namespaces-berth-two' })).rules?.[0]?.resourceNames).toEqual(['web']);
     expect((await rbac.readClusterRole({ name: 'berth-namespaces-berth-system' })).rules?.[0]?.resourceNames).toEqual(['default', 'shop']);
+
+    // A second install may not take a managed namespace from the first: the Role names are per namespace.
+    const steal = await run(['install', '--kubeconfig', sb.kubeconfig, '--namespace', 'berth-two', '--managed-namespaces', 'web,shop', '--ephemeral-sqlite']);
+    expect(steal.code).toBe(2);
+    expect(steal.err).toContain('BERTH_INSTALL_CONFLICT');
+    expect(steal.err).toContain('RoleBinding shop/berth-manager grants to ServiceAccount berth-system/berth, not to ServiceAccount berth-two/berth');
+    expect(steal.out).not.toContain('applied');
+    expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
   });
 
   it('upgrading from the fixed name removes the old grant only for the install it belongs to', async () => {

@@ -1,3 +1,4 @@
+import { bindsOnly, describeSubjects } from './bindingSubjects.ts';
 import type { ObsoleteGrant, Subject } from './renderInstall.ts';
 
 /** The parts of a live ClusterRoleBinding the upgrade decision reads. */
@@ -12,13 +13,6 @@ export interface ObsoleteRemoval {
   readonly deleteRole: boolean;
   /** Why something of the grant is left in place; absent when nothing of it exists or all of it goes. */
   readonly kept?: string;
-}
-
-const sameSubject = (a: Subject, b: Subject): boolean => a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
-
-function describeSubjects(subjects: readonly Subject[]): string {
-  if (subjects.length === 0) return 'no subject';
-  return subjects.map((s) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`).join(', ');
 }
 
 /**
@@ -36,8 +30,7 @@ export function decideObsoleteRemoval(grant: ObsoleteGrant, bindings: readonly L
       ? { deleteBinding: false, deleteRole: false, kept: `ClusterRole/${grant.clusterRole} left in place: no ClusterRoleBinding/${grant.clusterRoleBinding} shows it belongs to ${subject} (unbound, it grants nothing)` }
       : { deleteBinding: false, deleteRole: false };
   }
-  const ours = binding.subjects.length > 0 && binding.subjects.every((s) => sameSubject(s, grant.subject));
-  if (!ours) {
+  if (!bindsOnly(binding.subjects, grant.subject)) {
     return { deleteBinding: false, deleteRole: false, kept: `ClusterRoleBinding/${grant.clusterRoleBinding} left in place: it grants to ${describeSubjects(binding.subjects)}, not only to ${subject}` };
   }
   if (!roleExists) return { deleteBinding: true, deleteRole: false };

@@ -3,8 +3,9 @@ import { ApiException, KubeConfig, RbacAuthorizationV1Api, type KubernetesObject
 import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
 import { toBerthError } from '../../cluster/kubeErrors.ts';
 import { BerthError, type Problem } from '../../errors.ts';
+import { managerBindingConflict } from '../../install/bindingSubjects.ts';
 import { decideObsoleteRemoval, type LiveClusterRoleBinding } from '../../install/obsoleteGrants.ts';
-import { BOOTSTRAP_SECRET, planInstall, type InstallOptions, type InstallPlan } from '../../install/renderInstall.ts';
+import { BOOTSTRAP_SECRET, planInstall, type InstallOptions, type InstallPlan, type Subject } from '../../install/renderInstall.ts';
 import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, type CliIO } from '../io.ts';
@@ -101,6 +102,33 @@ function where(o: { kind: string; metadata: { name: string; namespace?: string }
 }
 
 /**
+ * Refuses, before anything is applied, to take over a RoleBinding that grants to someone else: the
+ * Role and RoleBinding names are the same for every install, so a second install managing a namespace
+ * the first one manages would silently take the first one's rights there.
+ */
+async function refuseBindingTakeover(kc: KubeConfig, plan: InstallPlan): Promise<void> {
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const conflicts: string[] = [];
+  for (const b of plan.objects) {
+    if (b.kind !== 'RoleBinding' || b.metadata.namespace === undefined) continue;
+    const ours = (b['subjects'] as Subject[])[0];
+    if (ours === undefined) continue;
+    let live: Subject[] | undefined;
+    try {
+      const found = await rbac.readNamespacedRoleBinding({ name: b.metadata.name, namespace: b.metadata.namespace });
+      live = (found.subjects ?? []).map((x) => ({ kind: x.kind, name: x.name, ...(x.namespace !== undefined ? { namespace: x.namespace } : {}) }));
+    } catch (e) {
+      // Absent (or its namespace is): nothing to take over; the apply names a missing namespace.
+      if (e instanceof ApiException && e.code === 404) continue;
+      throw toBerthError(e, `read RoleBinding ${b.metadata.namespace}/${b.metadata.name}`);
+    }
+    const conflict = managerBindingConflict(b.metadata.namespace, b.metadata.name, live, ours);
+    if (conflict !== undefined) conflicts.push(conflict);
+  }
+  if (conflicts.length > 0) throw new BerthError('BERTH_INSTALL_CONFLICT', `Nothing was applied. ${conflicts.join('; ')}.`);
+}
+
+/**
  * Upgrades: cluster-scoped grants an older berth created and this one does not render are removed, not
  * left behind; but only this install's (decideObsoleteRemoval), as another berth may share the old names.
  * Runs after the apply, so berth holds its new rights before the old ones go.
@@ -155,6 +183,7 @@ export async function runInstall(flags: InstallFlags, ctx: CommandContext): Prom
   }
   const kc = kubeConfigFromFlags(flags, io);
   io.stdout.write(`installing berth into namespace ${flags.namespace} (context ${kc.getCurrentContext()})\n`);
+  await refuseBindingTakeover(kc, plan);
   // One object per call so an error names the object that failed; the order puts dependencies first.
   for (const obj of plan.objects) {
     try {

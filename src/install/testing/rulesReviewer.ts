@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../manifests/kubeObject.ts';
+import { sameSubject } from '../bindingSubjects.ts';
 import type { AccessQuestion, AccessReviewer, GrantedRule } from '../rbacCheck.ts';
 import type { Subject } from '../renderInstall.ts';
 
@@ -7,8 +8,6 @@ export interface SubjectGrants {
   readonly cluster: GrantedRule[];
   readonly byNamespace: Record<string, GrantedRule[]>;
 }
-
-const sameSubject = (a: Subject, b: Subject): boolean => a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
 
 /**
  * What RBAC grants `subject` through these objects (live ones read from a cluster, or a rendering):
