@@ -2,9 +2,12 @@ import { BerthError } from '../errors.ts';
 import { APP_KINDS } from '../cluster/clusterClient.ts';
 
 /**
- * The Kubernetes API rights the berth server needs, derived from what its code calls (src/cluster,
- * src/status). One table feeds the install's Roles, `berth rbac check` and docs/security.md, so the
- * three cannot disagree. Re-check it whenever a ClusterClient method or a status informer changes.
+ * The Kubernetes API rights the berth server needs, derived from what its code calls (src/cluster
+ * through src/deploy and the log routes, src/status's informers). One table feeds the install's Roles,
+ * `berth rbac check` and docs/security.md, so the three cannot disagree. Re-check it whenever a
+ * ClusterClient method or a status informer changes. Names are pinned (resourceNames) wherever they
+ * are known at install time: only the managed namespaces. list and watch cannot be narrowed further:
+ * RBAC authorises them per resource and namespace, never by label or field selector.
  */
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
