@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
 import { haveKubectl, KUBECTL } from '../testing/kubectl.ts';
-import type { RbacReport } from './rbacCheck.ts';
-import { renderInstall } from './renderInstall.ts';
+import type { KubeObject } from '../manifests/kubeObject.ts';
+import { checkRbac, NOT_VISIBLE, type RbacReport } from './rbacCheck.ts';
+import { berthSubject, renderInstall } from './renderInstall.ts';
+import { grantsOfSubject, reviewerFromGrants } from './testing/rulesReviewer.ts';
 import { runCli } from '../cli/testing/runCli.ts';
 
 /**
@@ -32,6 +34,27 @@ function run(args: string[]): ReturnType<typeof runCli> {
   return runCli(args);
 }
 
+/** Every RBAC object of the sandbox, as wire JSON (list items come without apiVersion and kind). */
+async function liveRbac(): Promise<KubeObject[]> {
+  const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
+  const wire = (kind: string, items: readonly object[]): KubeObject[] => items.map((o) => ({ ...(JSON.parse(JSON.stringify(o)) as KubeObject), apiVersion: 'rbac.authorization.k8s.io/v1', kind }));
+  return [
+    ...wire('ClusterRole', (await rbac.listClusterRole()).items),
+    ...wire('ClusterRoleBinding', (await rbac.listClusterRoleBinding()).items),
+    ...wire('Role', (await rbac.listRoleForAllNamespaces()).items),
+    ...wire('RoleBinding', (await rbac.listRoleBindingForAllNamespaces()).items),
+  ];
+}
+
+/**
+ * The sandbox does not enforce RBAC, so "berth keeps its rights" is decided from the live RBAC objects
+ * the way the RBAC authorizer would: what binds the install's ServiceAccount, checked by `checkRbac`.
+ */
+async function rightsOf(namespace: string, managedNamespaces: string[]): Promise<Pick<RbacReport, 'missing' | 'excess'>> {
+  const report = await checkRbac(reviewerFromGrants(grantsOfSubject(await liveRbac(), berthSubject(namespace))), { namespace, managedNamespaces });
+  return { missing: report.missing, excess: report.excess };
+}
+
 describe('berth install against the sandbox', () => {
   const flags = ['--managed-namespaces', 'default,shop'];
 
@@ -52,7 +75,7 @@ describe('berth install against the sandbox', () => {
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     const role = await rbac.readNamespacedRole({ name: 'berth-manager', namespace: 'shop' });
     expect(JSON.parse(JSON.stringify(role.rules))).toEqual(JSON.parse(JSON.stringify(expected.find((o) => o.kind === 'Role' && o.metadata.namespace === 'shop')?.['rules'])));
-    const cr = await rbac.readClusterRole({ name: 'berth-namespaces' });
+    const cr = await rbac.readClusterRole({ name: 'berth-namespaces-berth-system' });
     expect(cr.rules?.[0]?.resourceNames).toEqual(['default', 'shop']);
   });
 
@@ -94,7 +117,7 @@ describe('berth install against the sandbox', () => {
   it.skipIf(!haveKubectl('berth install as kubectl sees it'))('is what kubectl sees too', async () => {
     const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, 'get', 'clusterrolebindings,rolebindings', '-A', '-l', 'app.kubernetes.io/name=berth', '-o', 'name']);
     expect(stdout.split('\n').filter((l) => l !== '').sort()).toEqual([
-      'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces',
+      'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces-berth-system',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
     ]);
@@ -116,6 +139,8 @@ describe('berth install against the sandbox', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as RbacReport;
     expect(report.missing).toEqual([]);
+    // What it looked at, and what it cannot see, are part of the report.
+    expect(report.checked).toEqual({ managedNamespaces: ['default', 'shop'], installNamespace: 'berth-system', clusterScope: true, notVisible: NOT_VISIBLE });
     // The sandbox's rules review answers `*` on everything and its access reviews always allow.
     expect(report.excess).toContainEqual(expect.objectContaining({ verb: '*', resource: '*', group: '*', dangerous: true }));
     expect(report.excess).toContainEqual(expect.objectContaining({ verb: 'get', resource: 'secrets', dangerous: true }));
@@ -124,5 +149,63 @@ describe('berth install against the sandbox', () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/EXCESS — granted but not needed by berth/);
     expect(text.out).toMatch(/ok: nothing berth needs is missing/);
+    expect(text.out).toContain('checked: namespaces default, shop (managed) and berth-system (berth\'s own), and grants at cluster scope (ClusterRoleBindings).\n');
+    expect(text.out).toContain(`not visible: ${NOT_VISIBLE}\n`);
+  });
+
+  it('keeps two installs in two namespaces apart: neither overwrites the other\'s cluster-scoped RBAC, each keeps its rights', async () => {
+    const core = loadKubeConfig(sb.kubeconfig).makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'web' } } });
+    // The failed `--managed-namespaces nowhere` install above got as far as the ClusterRole: set the first install back.
+    expect((await run(['install', '--kubeconfig', sb.kubeconfig, ...flags])).code).toBe(0);
+    const second = await run(['install', '--kubeconfig', sb.kubeconfig, '--namespace', 'berth-two', '--managed-namespaces', 'web', '--ephemeral-sqlite']);
+    expect(second.err).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('applied ClusterRoleBinding berth-namespaces-berth-two\n');
+    const exact = { missing: [], excess: [] };
+    expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+    // Applying the first again (an upgrade, say) leaves the second's rights as they are, and back.
+    expect((await run(['install', '--kubeconfig', sb.kubeconfig, ...flags])).code).toBe(0);
+    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+    expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
+    const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
+    expect((await rbac.readClusterRole({ name: 'berth-namespaces-berth-two' })).rules?.[0]?.resourceNames).toEqual(['web']);
+    expect((await rbac.readClusterRole({ name: 'berth-namespaces-berth-system' })).rules?.[0]?.resourceNames).toEqual(['default', 'shop']);
+
+    // A second install may not take a managed namespace from the first: the Role names are per namespace.
+    const steal = await run(['install', '--kubeconfig', sb.kubeconfig, '--namespace', 'berth-two', '--managed-namespaces', 'web,shop', '--ephemeral-sqlite']);
+    expect(steal.code).toBe(2);
+    expect(steal.err).toContain('BERTH_INSTALL_CONFLICT');
+    expect(steal.err).toContain('RoleBinding shop/berth-manager grants to ServiceAccount berth-system/berth, not to ServiceAccount berth-two/berth');
+    expect(steal.out).not.toContain('applied');
+    expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+  });
+
+  it('upgrading from the fixed name removes the old grant only for the install it belongs to', async () => {
+    const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
+    // What an earlier `berth install --namespace berth-two` left: the fixed names, bound to berth-two.
+    await rbac.createClusterRole({ body: { metadata: { name: 'berth-namespaces' }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'], resourceNames: ['web'] }] } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'berth-namespaces' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-namespaces' },
+        subjects: [{ kind: 'ServiceAccount', name: 'berth', namespace: 'berth-two' }],
+      },
+    });
+    const other = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags]);
+    expect(other.code).toBe(0);
+    expect(other.out).not.toContain('removed obsolete ClusterRoleBinding/berth-namespaces\n');
+    expect(other.out).toContain('note: ClusterRoleBinding/berth-namespaces left in place: it grants to ServiceAccount berth-two/berth, not only to ServiceAccount berth-system/berth');
+    expect((await rbac.readClusterRoleBinding({ name: 'berth-namespaces' })).subjects).toEqual([expect.objectContaining({ namespace: 'berth-two' })]);
+
+    const owner = await run(['install', '--kubeconfig', sb.kubeconfig, '--namespace', 'berth-two', '--managed-namespaces', 'web', '--ephemeral-sqlite']);
+    expect(owner.code).toBe(0);
+    expect(owner.out).toContain('removed obsolete ClusterRoleBinding/berth-namespaces\n');
+    expect(owner.out).toContain('removed obsolete ClusterRole/berth-namespaces\n');
+    expect((await rbac.listClusterRoleBinding()).items.map((b) => b.metadata?.name)).not.toContain('berth-namespaces');
+    expect((await rbac.listClusterRole()).items.map((r) => r.metadata?.name)).not.toContain('berth-namespaces');
+    expect(await rightsOf('berth-two', ['web'])).toEqual({ missing: [], excess: [] });
   });
 });

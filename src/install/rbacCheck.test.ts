@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../manifests/kubeObject.ts';
-import { checkRbac, excessInRules, formatRbacReport, requiredQuestions, type AccessQuestion, type AccessReviewer, type GrantedRule, type RulesReview } from './rbacCheck.ts';
+import { checkRbac, coverageOf, excessInRules, NOT_VISIBLE, formatRbacReport, requiredQuestions, type AccessQuestion, type AccessReviewer, type GrantedRule, type RulesReview } from './rbacCheck.ts';
 import { renderInstall } from './renderInstall.ts';
 import { requiredRights } from './requiredRights.ts';
 
@@ -58,8 +58,8 @@ describe('checkRbac', () => {
   it('finds nothing missing and nothing excess for exactly the rendered install', async () => {
     const g = grantsOf(renderInstall(OPTS));
     const report = await checkRbac(new FixedReviewer(g.cluster, g.byNamespace), OPTS);
-    expect(report).toEqual({ missing: [], excess: [], notes: [] });
-    expect(formatRbacReport(report)).toContain('ok: the credentials hold exactly the rights berth needs.');
+    expect(report).toEqual({ missing: [], excess: [], notes: [], checked: coverageOf(OPTS) });
+    expect(formatRbacReport(report)).toContain('ok: nothing berth needs is missing, and nothing in excess where it checked.');
   });
 
   it('asks one access review per required verb, namespace and name', () => {
@@ -190,8 +190,32 @@ describe('checkRbac', () => {
     const opts = { ...OPTS, allowNamespaceCreate: true };
     const g = grantsOf(renderInstall(OPTS));
     const report = await checkRbac(new FixedReviewer(g.cluster, g.byNamespace), opts);
-    expect(report.missing.map((f) => `${f.verb} ${f.resource}`)).toEqual(['get namespaces', 'create namespaces']);
+    // get stays limited to the managed namespaces; only create is new, on any name.
+    expect(report.missing.map((f) => `${f.verb} ${f.resource}${f.resourceNames ? ` ${f.resourceNames.join()}` : ''}`)).toEqual(['create namespaces']);
     const g2 = grantsOf(renderInstall(opts));
-    expect(await checkRbac(new FixedReviewer(g2.cluster, g2.byNamespace), opts)).toEqual({ missing: [], excess: [], notes: [] });
+    expect(await checkRbac(new FixedReviewer(g2.cluster, g2.byNamespace), opts)).toEqual({ missing: [], excess: [], notes: [], checked: coverageOf(opts) });
+    const everyName = await checkRbac(new FixedReviewer([...g2.cluster, { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }], g2.byNamespace), opts);
+    expect(everyName.excess).toContainEqual(expect.objectContaining({ verb: 'get', resource: 'namespaces', message: 'granted for every name; berth needs it only for some names' }));
+  });
+
+  it('says exactly what it checked and what it cannot see, in the report and in its text', async () => {
+    const g = grantsOf(renderInstall(OPTS));
+    // A Secret read granted in a namespace the check is not told about: no rules review reaches it.
+    const reviewer = new FixedReviewer(g.cluster, { ...g.byNamespace, elsewhere: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] });
+    const report = await checkRbac(reviewer, OPTS);
+    expect(report.excess).toEqual([]);
+    expect(report.checked).toEqual({ managedNamespaces: ['shop', 'web'], installNamespace: 'berth-system', clusterScope: true, notVisible: NOT_VISIBLE });
+    expect(reviewer.asked.filter((q) => 'resource' in q && q.namespace === 'elsewhere')).toEqual([]);
+    const text = formatRbacReport(report);
+    expect(text).toContain('checked: namespaces shop, web (managed) and berth-system (berth\'s own), and grants at cluster scope (ClusterRoleBindings).\n');
+    expect(text).toContain(`not visible: ${NOT_VISIBLE}\n`);
+    expect(NOT_VISIBLE).toMatch(/^grants made by RoleBindings in any other namespace/);
+    // Never a bare "exactly the rights": only "where it checked".
+    expect(text).not.toMatch(/exactly the rights/);
+    expect(text).toMatch(/ok: nothing berth needs is missing, and nothing in excess where it checked\.\n$/);
+    // The same grant in a namespace it is told about is found.
+    const told = await checkRbac(reviewer, { namespace: 'elsewhere', managedNamespaces: OPTS.managedNamespaces });
+    expect(told.excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join() ?? '*'}`)).toEqual(['get secrets elsewhere', 'list secrets elsewhere']);
+    expect(formatRbacReport(told)).toContain('checked: namespaces shop, web (managed) and elsewhere (berth\'s own)');
   });
 });

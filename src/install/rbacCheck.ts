@@ -50,6 +50,18 @@ export interface RbacFinding {
   readonly dangerous?: boolean;
 }
 
+/** What a check looked at, and what it cannot see: an empty excess list means nothing beyond this. */
+export interface RbacCoverage {
+  /** Namespaces whose grants were reviewed (rules review and access reviews), sorted. */
+  readonly managedNamespaces: readonly string[];
+  /** berth's own namespace, reviewed for excess (berth needs nothing namespaced there). */
+  readonly installNamespace: string;
+  /** Cluster-wide grants (ClusterRoleBindings) show in every namespace's review, so they are always checked. */
+  readonly clusterScope: true;
+  /** Grants the check cannot see, in words. */
+  readonly notVisible: string;
+}
+
 export interface RbacReport {
   /** Rights berth needs and the credentials lack: berth fails at these calls. */
   readonly missing: RbacFinding[];
@@ -57,6 +69,18 @@ export interface RbacReport {
   readonly excess: RbacFinding[];
   /** Caveats about the answers (incomplete rules reviews). */
   readonly notes: string[];
+  readonly checked: RbacCoverage;
+}
+
+/**
+ * RoleBindings grant per namespace and a rules review answers for one namespace at a time; berth's
+ * credentials cannot list namespaces (nor should they), so the check cannot even find the others.
+ */
+export const NOT_VISIBLE =
+  'grants made by RoleBindings in any other namespace: a rules review answers for one named namespace, and berth\'s credentials cannot list namespaces to find them. A cluster admin lists them with `kubectl get rolebindings -A -o wide` (column SERVICEACCOUNTS).';
+
+export function coverageOf(opts: Pick<RbacCheckOptions, 'namespace' | 'managedNamespaces'>): RbacCoverage {
+  return { managedNamespaces: [...new Set(opts.managedNamespaces)].sort(), installNamespace: opts.namespace, clusterScope: true, notVisible: NOT_VISIBLE };
 }
 
 export interface RbacCheckOptions {
@@ -305,7 +329,7 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
   });
 
   const order = (a: RbacFinding, b: RbacFinding): number => Number(b.dangerous ?? false) - Number(a.dangerous ?? false) || `${a.group}/${a.resource}/${a.verb}`.localeCompare(`${b.group}/${b.resource}/${b.verb}`);
-  return { missing: [...missingByRight.values(), ...missingUrls], excess: [...excess.values()].sort(order), notes };
+  return { missing: [...missingByRight.values(), ...missingUrls], excess: [...excess.values()].sort(order), notes, checked: coverageOf(opts) };
 }
 
 /** The default reviewer: SelfSubjectAccessReview and SelfSubjectRulesReview through client-node. */
@@ -370,7 +394,11 @@ export function formatRbacReport(report: RbacReport): string {
     for (const f of report.excess) lines.push(`  ${f.dangerous ? 'warning!' : 'warning '} ${what(f)}  in ${where(f)}: ${f.message}`);
   }
   for (const n of report.notes) lines.push(`note: ${n}`);
-  if (report.missing.length === 0 && report.excess.length === 0) lines.push('ok: the credentials hold exactly the rights berth needs.');
+  const c = report.checked;
+  const own = c.managedNamespaces.includes(c.installNamespace) ? '' : ` and ${c.installNamespace} (berth's own)`;
+  lines.push(`checked: namespaces ${c.managedNamespaces.join(', ')} (managed)${own}, and grants at cluster scope (ClusterRoleBindings).`);
+  lines.push(`not visible: ${c.notVisible}`);
+  if (report.missing.length === 0 && report.excess.length === 0) lines.push('ok: nothing berth needs is missing, and nothing in excess where it checked.');
   else if (report.missing.length === 0) lines.push('ok: nothing berth needs is missing (see the warnings above).');
   return `${lines.join('\n')}\n`;
 }

@@ -48,8 +48,8 @@ describe('renderInstall', () => {
     expect(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
       'Namespace /berth-system',
       'ServiceAccount berth-system/berth',
-      'ClusterRole /berth-namespaces',
-      'ClusterRoleBinding /berth-namespaces',
+      'ClusterRole /berth-namespaces-berth-system',
+      'ClusterRoleBinding /berth-namespaces-berth-system',
       'Role shop/berth-manager',
       'RoleBinding shop/berth-manager',
       'Role web/berth-manager',
@@ -76,8 +76,8 @@ describe('renderInstall', () => {
   });
 
   it('grants cluster-wide only get on the managed namespaces by name: no cluster-wide read of workloads', () => {
-    expect(objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['berth-namespaces']);
-    expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-namespaces')))).toEqual(['get namespaces [shop,web]']);
+    expect(objects.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual(['berth-namespaces-berth-system']);
+    expect(flatten(rulesOf(find(objects, 'ClusterRole', 'berth-namespaces-berth-system')))).toEqual(['get namespaces [shop,web]']);
     expect(requiredRights({ managedNamespaces: ['shop'] }).filter((r) => r.scope === 'cluster').map((r) => r.resource)).toEqual(['namespaces']);
   });
 
@@ -86,16 +86,31 @@ describe('renderInstall', () => {
     expect(find(renderInstall({ managedNamespaces: ['web', 'a', 'web'] }), 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_MANAGED_NAMESPACES: 'a,web' });
   });
 
-  it('names the cluster-wide status ClusterRole of earlier installs as obsolete', () => {
-    expect(planInstall({ managedNamespaces: ['a'] }).obsolete).toEqual([
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'berth-status-reader' },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'berth-status-reader' },
+  it('names the cluster-scoped grants of earlier installs as obsolete, to be removed only when they are this install\'s', () => {
+    const subject = { kind: 'ServiceAccount', name: 'berth', namespace: 'tools' };
+    expect(planInstall({ namespace: 'tools', managedNamespaces: ['a'] }).obsolete).toEqual([
+      { clusterRoleBinding: 'berth-status-reader', clusterRole: 'berth-status-reader', subject },
+      { clusterRoleBinding: 'berth-namespaces', clusterRole: 'berth-namespaces', subject },
     ]);
   });
 
-  it('grants namespace create only when asked, and then get on any namespace', () => {
+  it('names its cluster-scoped RBAC after the install namespace, so two installs in one cluster keep theirs apart', () => {
+    const names = (o: KubeObject[]): string[] => o.filter((x) => x.metadata.namespace === undefined && x.kind.startsWith('ClusterRole')).map((x) => `${x.kind}/${x.metadata.name}`);
+    const a = renderInstall({ namespace: 'berth-a', managedNamespaces: ['shop'] });
+    const b = renderInstall({ namespace: 'berth-b', managedNamespaces: ['web'] });
+    expect(names(a)).toEqual(['ClusterRole/berth-namespaces-berth-a', 'ClusterRoleBinding/berth-namespaces-berth-a']);
+    expect(names(b)).toEqual(['ClusterRole/berth-namespaces-berth-b', 'ClusterRoleBinding/berth-namespaces-berth-b']);
+    expect(find(b, 'ClusterRoleBinding')['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'berth-namespaces-berth-b' });
+    // The longest namespace name still gives a valid object name (253 characters at most).
+    const longest = 'n'.repeat(63);
+    const name = find(renderInstall({ namespace: longest, managedNamespaces: ['a'] }), 'ClusterRole').metadata.name;
+    expect(name).toBe(`berth-namespaces-${longest}`);
+    expect(name.length).toBeLessThanOrEqual(253);
+  });
+
+  it('grants namespace create only when asked, on any name (RBAC cannot limit create by name), and get still only on the managed namespaces', () => {
     const open = renderInstall({ managedNamespaces: ['shop'], allowNamespaceCreate: true });
-    expect(flatten(rulesOf(find(open, 'ClusterRole', 'berth-namespaces')))).toEqual(['create namespaces', 'get namespaces']);
+    expect(flatten(rulesOf(find(open, 'ClusterRole', 'berth-namespaces-berth-system')))).toEqual(['create namespaces', 'get namespaces [shop]']);
     expect(flatten(allRules(objects)).some((r) => r.startsWith('create namespaces'))).toBe(false);
   });
 

@@ -18,12 +18,44 @@ export const DEFAULT_INSTALL_NAMESPACE = 'berth-system';
 export const BERTH_APP_NAME = 'berth';
 /** Role and RoleBinding in each managed namespace. */
 export const MANAGER_ROLE_NAME = 'berth-manager';
-export const NAMESPACES_CLUSTER_ROLE_NAME = 'berth-namespaces';
+/**
+ * The fixed name of the ClusterRole and ClusterRoleBinding of earlier installs. Two installs in one
+ * cluster overwrote each other's under it; the install now names them per install namespace
+ * (namespacesClusterRoleName) and an upgrade removes this one when it is this install's.
+ */
+export const LEGACY_NAMESPACES_CLUSTER_ROLE_NAME = 'berth-namespaces';
 /**
  * The cluster-wide read ClusterRole (and its binding) of earlier installs, whose status engine watched
  * every namespace. No longer rendered; `obsolete` in the plan names it so an upgrade can remove it.
  */
 export const STATUS_CLUSTER_ROLE_NAME = 'berth-status-reader';
+/**
+ * The ClusterRole and ClusterRoleBinding of the install in `installNamespace`. Cluster-scoped objects
+ * have no namespace to keep two installs apart, so the name carries it. A namespace name is at most 63
+ * characters, so the result (at most 80) is always within the 253 allowed for RBAC object names.
+ */
+export function namespacesClusterRoleName(installNamespace: string): string {
+  return `${LEGACY_NAMESPACES_CLUSTER_ROLE_NAME}-${installNamespace}`;
+}
+
+/** An RBAC subject: who a binding grants to. */
+export interface Subject {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+/**
+ * A ClusterRoleBinding and its ClusterRole that an earlier install created and this one no longer
+ * renders. Cluster-scoped names may be shared by several installs, so it is removed only when the
+ * binding grants to exactly `subject` (this install's ServiceAccount); see obsoleteGrants.ts.
+ */
+export interface ObsoleteGrant {
+  readonly clusterRoleBinding: string;
+  readonly clusterRole: string;
+  readonly subject: Subject;
+}
+
 export const DEFAULT_DATABASE_SECRET = { secret: 'berth-database', key: 'url' } as const;
 /**
  * The Secret the operator creates with `berth token generate`; berth registers its token as the first
@@ -64,10 +96,10 @@ export interface InstallPlan {
   /** The rights the rendered RBAC grants (the input of `berth rbac check`). */
   readonly rights: RequiredRight[];
   /**
-   * Cluster-scoped objects earlier berth installs created that this one no longer grants: applying the
+   * Cluster-scoped grants earlier berth installs created that this one no longer renders: applying the
    * plan over an old install leaves them (and their rights) behind until they are deleted.
    */
-  readonly obsolete: readonly { readonly apiVersion: string; readonly kind: string; readonly name: string }[];
+  readonly obsolete: readonly ObsoleteGrant[];
 }
 
 const DEFAULT_EGRESS: EgressInput = [{ cidr: '0.0.0.0/0', ports: [443, 5432, 6443], protocol: 'TCP' }];
@@ -146,7 +178,8 @@ function withBerthPodNeeds(obj: KubeObject): KubeObject {
   return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, automountServiceAccountToken: true, containers } } } };
 }
 
-function subject(namespace: string): Record<string, string> {
+/** The ServiceAccount every binding of the install in `namespace` grants to. */
+export function berthSubject(namespace: string): Subject {
   return { kind: 'ServiceAccount', name: BERTH_APP_NAME, namespace };
 }
 
@@ -161,8 +194,9 @@ function subject(namespace: string): Record<string, string> {
  *   (BERTH_MANAGED_NAMESPACES). No Secrets at all: berth only references Secrets by name in secretEnv
  *   and the kubelet reports a missing one as an event (CreateContainerConfigError) that the status
  *   engine already explains. No pods/exec, no update, no wildcards, no rights on RBAC objects.
- * - ClusterRole "berth-namespaces": get on exactly the managed namespaces (deploy checks the target
- *   exists); with allowNamespaceCreate, get + create on namespaces. Nothing else is cluster-wide.
+ * - ClusterRole and ClusterRoleBinding "berth-namespaces-<install namespace>": get on exactly the
+ *   managed namespaces (deploy checks the target exists); with allowNamespaceCreate, also create on
+ *   namespaces (RBAC cannot limit create by name). Nothing else is cluster-wide.
  */
 export function planInstall(opts: InstallOptions): InstallPlan {
   const namespace = opts.namespace ?? DEFAULT_INSTALL_NAMESPACE;
@@ -186,11 +220,12 @@ export function planInstall(opts: InstallOptions): InstallPlan {
     kind,
     metadata: { name, ...(ns !== undefined ? { namespace: ns } : {}), labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name },
-    subjects: [subject(namespace)],
+    subjects: [berthSubject(namespace)],
   });
+  const clusterName = namespacesClusterRoleName(namespace);
   const rbac: KubeObject[] = [
-    clusterRole(NAMESPACES_CLUSTER_ROLE_NAME, clusterRights),
-    binding('ClusterRoleBinding', NAMESPACES_CLUSTER_ROLE_NAME, 'ClusterRole'),
+    clusterRole(clusterName, clusterRights),
+    binding('ClusterRoleBinding', clusterName, 'ClusterRole'),
     ...managed.flatMap((ns): KubeObject[] => [
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: MANAGER_ROLE_NAME, namespace: ns, labels }, rules: toPolicyRules(namespaced) },
       binding('RoleBinding', MANAGER_ROLE_NAME, 'Role', ns),
@@ -202,10 +237,11 @@ export function planInstall(opts: InstallOptions): InstallPlan {
   const sa = own.findIndex((o) => o.kind === 'ServiceAccount');
   // Rights exist before the pods that use them start.
   const objects = [...own.slice(0, sa + 1), ...rbac, ...own.slice(sa + 1)];
-  const obsolete = [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: STATUS_CLUSTER_ROLE_NAME },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: STATUS_CLUSTER_ROLE_NAME },
-  ];
+  const obsolete: ObsoleteGrant[] = [STATUS_CLUSTER_ROLE_NAME, LEGACY_NAMESPACES_CLUSTER_ROLE_NAME].map((name) => ({
+    clusterRoleBinding: name,
+    clusterRole: name,
+    subject: berthSubject(namespace),
+  }));
   return { objects, warnings, rights, obsolete };
 }
 

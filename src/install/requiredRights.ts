@@ -2,9 +2,12 @@ import { BerthError } from '../errors.ts';
 import { APP_KINDS } from '../cluster/clusterClient.ts';
 
 /**
- * The Kubernetes API rights the berth server needs, derived from what its code calls (src/cluster,
- * src/status). One table feeds the install's Roles, `berth rbac check` and docs/security.md, so the
- * three cannot disagree. Re-check it whenever a ClusterClient method or a status informer changes.
+ * The Kubernetes API rights the berth server needs, derived from what its code calls (src/cluster
+ * through src/deploy and the log routes, src/status's informers). One table feeds the install's Roles,
+ * `berth rbac check` and docs/security.md, so the three cannot disagree. Re-check it whenever a
+ * ClusterClient method or a status informer changes. Names are pinned (resourceNames) wherever they
+ * are known at install time: only the managed namespaces. list and watch cannot be narrowed further:
+ * RBAC authorises them per resource and namespace, never by label or field selector.
  */
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
@@ -107,10 +110,13 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
       (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer (rollout state)' }),
     ),
     { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer of Warning events, which explain failures' },
-    opts.allowNamespaceCreate
-      ? // ensureNamespace reads the target namespace before creating it, and a namespace that does not exist yet has no name to list in resourceNames.
-        { group: '', resource: 'namespaces', verbs: ['get', 'create'], scope: 'cluster', why: 'deploy checks the target namespace exists and creates it (Pod Security restricted) when missing; opt-in' }
-      : { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },
+    // The server refuses every namespace it does not manage before it calls the cluster, so even
+    // ensureNamespace reads only managed names; a name that does not exist yet is authorised by name all the same.
+    { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },
+    // RBAC cannot limit create by name (the name is in the body, not the URL), so this one is any name.
+    ...(opts.allowNamespaceCreate
+      ? [{ group: '', resource: 'namespaces', verbs: ['create'], scope: 'cluster', why: 'deploy creates a missing target namespace (Pod Security restricted); opt-in' } satisfies RequiredRight]
+      : []),
   ];
 }
 

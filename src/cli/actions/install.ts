@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { ApiException, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, loadKubeConfig } from '../../cluster/applyObjects.ts';
 import { toBerthError } from '../../cluster/kubeErrors.ts';
 import { BerthError, type Problem } from '../../errors.ts';
-import { BOOTSTRAP_SECRET, planInstall, type InstallOptions } from '../../install/renderInstall.ts';
+import { managerBindingConflict } from '../../install/bindingSubjects.ts';
+import { decideObsoleteRemoval, type LiveClusterRoleBinding } from '../../install/obsoleteGrants.ts';
+import { BOOTSTRAP_SECRET, planInstall, type InstallOptions, type InstallPlan, type Subject } from '../../install/renderInstall.ts';
 import { toJsonList, toYaml } from '../../manifests/toYaml.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, type CliIO } from '../io.ts';
@@ -99,6 +101,75 @@ function where(o: { kind: string; metadata: { name: string; namespace?: string }
   return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 }
 
+/**
+ * Refuses, before anything is applied, to take over a RoleBinding that grants to someone else: the
+ * Role and RoleBinding names are the same for every install, so a second install managing a namespace
+ * the first one manages would silently take the first one's rights there.
+ */
+async function refuseBindingTakeover(kc: KubeConfig, plan: InstallPlan): Promise<void> {
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const conflicts: string[] = [];
+  for (const b of plan.objects) {
+    if (b.kind !== 'RoleBinding' || b.metadata.namespace === undefined) continue;
+    const ours = (b['subjects'] as Subject[])[0];
+    if (ours === undefined) continue;
+    let live: Subject[] | undefined;
+    try {
+      const found = await rbac.readNamespacedRoleBinding({ name: b.metadata.name, namespace: b.metadata.namespace });
+      live = (found.subjects ?? []).map((x) => ({ kind: x.kind, name: x.name, ...(x.namespace !== undefined ? { namespace: x.namespace } : {}) }));
+    } catch (e) {
+      // Absent (or its namespace is): nothing to take over; the apply names a missing namespace.
+      if (e instanceof ApiException && e.code === 404) continue;
+      throw toBerthError(e, `read RoleBinding ${b.metadata.namespace}/${b.metadata.name}`);
+    }
+    const conflict = managerBindingConflict(b.metadata.namespace, b.metadata.name, live, ours);
+    if (conflict !== undefined) conflicts.push(conflict);
+  }
+  if (conflicts.length > 0) throw new BerthError('BERTH_INSTALL_CONFLICT', `Nothing was applied. ${conflicts.join('; ')}.`);
+}
+
+/**
+ * Upgrades: cluster-scoped grants an older berth created and this one does not render are removed, not
+ * left behind; but only this install's (decideObsoleteRemoval), as another berth may share the old names.
+ * Runs after the apply, so berth holds its new rights before the old ones go.
+ */
+async function removeObsoleteGrants(kc: KubeConfig, obsolete: InstallPlan['obsolete'], io: CliIO): Promise<void> {
+  if (obsolete.length === 0) return;
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  let bindings: LiveClusterRoleBinding[];
+  try {
+    bindings = (await rbac.listClusterRoleBinding()).items.map((b) => ({
+      name: b.metadata?.name ?? '',
+      roleRef: { kind: b.roleRef.kind, name: b.roleRef.name },
+      subjects: (b.subjects ?? []).map((s) => ({ kind: s.kind, name: s.name, ...(s.namespace !== undefined ? { namespace: s.namespace } : {}) })),
+    }));
+  } catch (e) {
+    throw toBerthError(e, 'list ClusterRoleBindings to find obsolete berth grants');
+  }
+  const notFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
+  for (const grant of obsolete) {
+    let roleExists = true;
+    try {
+      await rbac.readClusterRole({ name: grant.clusterRole });
+    } catch (e) {
+      if (!notFound(e)) throw toBerthError(e, `read ClusterRole ${grant.clusterRole}`);
+      roleExists = false;
+    }
+    const d = decideObsoleteRemoval(grant, bindings, roleExists);
+    const remove = async (kind: 'ClusterRoleBinding' | 'ClusterRole', name: string, call: () => Promise<unknown>): Promise<void> => {
+      try {
+        await call();
+        io.stdout.write(`  removed obsolete ${kind}/${name}\n`);
+      } catch (e) {
+        if (!notFound(e)) throw toBerthError(e, `delete obsolete ${kind}/${name}`);
+      }
+    };
+    if (d.deleteBinding) await remove('ClusterRoleBinding', grant.clusterRoleBinding, () => rbac.deleteClusterRoleBinding({ name: grant.clusterRoleBinding }));
+    if (d.deleteRole) await remove('ClusterRole', grant.clusterRole, () => rbac.deleteClusterRole({ name: grant.clusterRole }));
+    if (d.kept !== undefined) io.stdout.write(`  note: ${d.kept}\n`);
+  }
+}
+
 /** `berth install`: berth's own least-privilege installation, printed or server-side applied. */
 export async function runInstall(flags: InstallFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
@@ -112,6 +183,7 @@ export async function runInstall(flags: InstallFlags, ctx: CommandContext): Prom
   }
   const kc = kubeConfigFromFlags(flags, io);
   io.stdout.write(`installing berth into namespace ${flags.namespace} (context ${kc.getCurrentContext()})\n`);
+  await refuseBindingTakeover(kc, plan);
   // One object per call so an error names the object that failed; the order puts dependencies first.
   for (const obj of plan.objects) {
     try {
@@ -121,18 +193,7 @@ export async function runInstall(flags: InstallFlags, ctx: CommandContext): Prom
     }
     io.stdout.write(`  applied ${where(obj)}\n`);
   }
-  // Upgrades: rights an older berth needed and this one does not are removed, not left behind.
-  const objectApi = KubernetesObjectApi.makeApiClient(kc);
-  for (const old of plan.obsolete) {
-    const ref = { apiVersion: old.apiVersion, kind: old.kind, metadata: { name: old.name } };
-    try {
-      await objectApi.delete(ref);
-      io.stdout.write(`  removed obsolete ${old.kind}/${old.name}\n`);
-    } catch (e) {
-      if (e instanceof ApiException && e.code === 404) continue;
-      throw toBerthError(e, `delete obsolete ${old.kind}/${old.name}`);
-    }
-  }
+  await removeObsoleteGrants(kc, plan.obsolete, io);
   const db = options.database !== 'ephemeral-sqlite';
   io.stdout.write(
     [
