@@ -529,6 +529,23 @@ const cases: Case[] = [
     message: '0/1 pods of revision 1 ready',
   },
   {
+    name: 'a slow starter that fails its first readiness probe long after it started is still Progressing',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        // running 90 s (startup passed after ~88 s, inside its 150 s budget); one readiness failure 1 s ago
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s5', probes: true, ready: false, cs: { name: 'app', ready: false, started: true, state: { running: { startedAt: '2025-01-01T11:58:30Z' } } } }))],
+        events: [
+          event('Pod', 'web-rs1-s5', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', { firstTimestamp: '2025-01-01T11:59:59Z', lastTimestamp: '2025-01-01T11:59:59Z' }),
+          event('Pod', 'web-rs1-s5', 'Unhealthy', 'Startup probe failed: connection refused', { count: 2, firstTimestamp: '2025-01-01T11:58:31Z', lastTimestamp: '2025-01-01T11:59:57Z' }),
+        ],
+      }),
+    state: 'Progressing',
+    reason: 'WaitingForReady',
+    message: '0/1 pods of revision 1 ready',
+  },
+  {
     name: 'readiness failures count as before next to startup failures',
     input: () =>
       input({
