@@ -148,7 +148,7 @@ export const AppSchema = strict(
             startup: Probe,
           },
           {
-            description: `Probes on the "http" port. Defaults: readiness GET ${DEFAULTS.probes.readinessPath}, liveness GET ${DEFAULTS.probes.livenessPath}, startup GET ${DEFAULTS.probes.startupPath} with failureThreshold ${DEFAULTS.probes.startupFailureThreshold}.`,
+            description: `Probes on the "http" port. Defaults: readiness GET ${DEFAULTS.probes.readinessPath}, liveness GET ${DEFAULTS.probes.livenessPath}, startup GET ${DEFAULTS.probes.startupPath} every ${DEFAULTS.probes.startupPeriodSeconds}s with failureThreshold ${DEFAULTS.probes.startupFailureThreshold}; readiness every ${DEFAULTS.probes.readinessPeriodSeconds}s, liveness every ${DEFAULTS.probes.periodSeconds}s.`,
           },
         ),
         autoscale: strict(

@@ -54,7 +54,7 @@ export function resolveApp(app: AppSpec): ResolvedApp {
         memoryLimit: spec.resources?.memoryLimit ?? scaleQuantity(memory, DEFAULTS.memoryLimitFactor) ?? memory,
       },
       probes: {
-        readiness: probe(spec.probes?.readiness, DEFAULTS.probes.readinessPath),
+        readiness: probe(spec.probes?.readiness, DEFAULTS.probes.readinessPath, { periodSeconds: DEFAULTS.probes.readinessPeriodSeconds }),
         liveness: probe(spec.probes?.liveness, DEFAULTS.probes.livenessPath),
         startup: probe(spec.probes?.startup, DEFAULTS.probes.startupPath, {
           periodSeconds: DEFAULTS.probes.startupPeriodSeconds,

@@ -29,7 +29,9 @@ describe('validateApp', () => {
     expect(app.spec.resources).toEqual({ cpu: '100m', memory: '128Mi', cpuLimit: '400m', memoryLimit: '256Mi' });
     expect(app.spec.probes.readiness?.action).toEqual({ kind: 'http', path: '/readyz' });
     expect(app.spec.probes.liveness?.action).toEqual({ kind: 'http', path: '/healthz' });
-    expect(app.spec.probes.startup?.failureThreshold).toBe(30);
+    expect(app.spec.probes.startup).toMatchObject({ periodSeconds: 1, failureThreshold: 150 });
+    expect(app.spec.probes.readiness?.periodSeconds).toBe(5);
+    expect(app.spec.probes.liveness?.periodSeconds).toBe(10);
     expect(app.spec.tmp).toEqual({ sizeLimit: '64Mi' });
     expect(app.spec.disruption).toEqual({ minAvailable: 1 });
     expect(app.spec.network).toEqual({ allowFrom: [{ kind: 'ingressController' }], egress: [] });

@@ -192,6 +192,11 @@ describe('renderApp', () => {
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'hello-env' } }]);
     expect(at(c, 'readinessProbe.httpGet')).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });
     expect(at(c, 'startupProbe.httpGet.path')).toBe('/healthz');
+    // Startup probed every second with the same 150 s budget as 30 × 5 s; readiness every 5 s, so a pod
+    // that turns ready right after starting is not left waiting for a 10 s tick; liveness stays at 10 s.
+    expect(at(c, 'startupProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 150 });
+    expect(at(c, 'readinessProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 3, successThreshold: 1, timeoutSeconds: 2 });
+    expect(at(c, 'livenessProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 3 });
     expect(at(find(objects, 'ConfigMap'), 'data')).toEqual({ MESSAGES: 'Hello from berth|Bonjour|Hola' });
     expect(at(find(objects, 'Service'), 'spec.ports')).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(at(find(objects, 'HorizontalPodAutoscaler'), 'spec')).toMatchObject({ minReplicas: 4, maxReplicas: 10 });

@@ -89,6 +89,12 @@ function event(kind: string, name: string, reason: string, message: string, extr
   };
 }
 
+/** berth's default startup probe: 1 s period, 150 failures (a 150 s budget). */
+function withStartupProbe(p: PodJson): PodJson {
+  const [c, ...rest] = p.spec?.containers ?? [];
+  return { ...p, spec: { ...p.spec, containers: [{ ...c, startupProbe: { initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 150 } }, ...rest] } };
+}
+
 function input(parts: Partial<AppStatusInput>): AppStatusInput {
   return { namespace: NS, name: 'web', replicaSets: [], pods: [], events: [], now: NOW, ...parts };
 }
@@ -477,6 +483,84 @@ const cases: Case[] = [
     state: 'Failed',
     reason: 'ProbeFailing',
     message: /fails its readiness probe: connection refused/,
+  },
+  {
+    name: 'startup-probe failures inside the startup budget are not ProbeFailing, however many',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        // running 20 s; startup budget 0 + 1 × 150 = 150 s; five failures while the server boots
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s1', ready: false, cs: { name: 'app', ready: false, started: false, state: { running: { startedAt: '2025-01-01T11:59:40Z' } } } }))],
+        events: [event('Pod', 'web-rs1-s1', 'Unhealthy', 'Startup probe failed: connection refused', { count: 5 })],
+      }),
+    state: 'Progressing',
+    reason: 'WaitingForReady',
+    message: '0/1 pods of revision 1 ready',
+  },
+  {
+    name: 'startup-probe failures past the startup budget → ProbeFailing',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        // running 160 s > 150 s budget, still not started
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s2', ready: false, cs: { name: 'app', ready: false, started: false, state: { running: { startedAt: '2025-01-01T11:57:20Z' } } } }))],
+        events: [event('Pod', 'web-rs1-s2', 'Unhealthy', 'Startup probe failed: connection refused', { count: 150 })],
+      }),
+    state: 'Failed',
+    reason: 'ProbeFailing',
+    message: 'revision 1 cannot start: container "app" fails its startup probe: connection refused',
+  },
+  {
+    name: 'startup failures do not add to readiness failures: one readiness failure after boot is still Progressing',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s3', probes: true, ready: false, cs: { name: 'app', ready: false, started: true, state: { running: { startedAt: '2025-01-01T11:59:50Z' } } } }))],
+        events: [
+          event('Pod', 'web-rs1-s3', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', { lastTimestamp: '2025-01-01T11:59:53Z' }),
+          event('Pod', 'web-rs1-s3', 'Unhealthy', 'Startup probe failed: connection refused', { count: 2, lastTimestamp: '2025-01-01T11:59:51Z' }),
+        ],
+      }),
+    state: 'Progressing',
+    reason: 'WaitingForReady',
+    message: '0/1 pods of revision 1 ready',
+  },
+  {
+    name: 'a slow starter that fails its first readiness probe long after it started is still Progressing',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        // running 90 s (startup passed after ~88 s, inside its 150 s budget); one readiness failure 1 s ago
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s5', probes: true, ready: false, cs: { name: 'app', ready: false, started: true, state: { running: { startedAt: '2025-01-01T11:58:30Z' } } } }))],
+        events: [
+          event('Pod', 'web-rs1-s5', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', { firstTimestamp: '2025-01-01T11:59:59Z', lastTimestamp: '2025-01-01T11:59:59Z' }),
+          event('Pod', 'web-rs1-s5', 'Unhealthy', 'Startup probe failed: connection refused', { count: 2, firstTimestamp: '2025-01-01T11:58:31Z', lastTimestamp: '2025-01-01T11:59:57Z' }),
+        ],
+      }),
+    state: 'Progressing',
+    reason: 'WaitingForReady',
+    message: '0/1 pods of revision 1 ready',
+  },
+  {
+    name: 'readiness failures count as before next to startup failures',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 1, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        pods: [withStartupProbe(pod(1, { name: 'web-rs1-s4', probes: true, ready: false, cs: { name: 'app', ready: false, started: true, state: { running: { startedAt: '2025-01-01T11:59:40Z' } } } }))],
+        events: [
+          // The older startup event is the newest-but-one: the readiness verdict must not depend on order.
+          event('Pod', 'web-rs1-s4', 'Unhealthy', 'Startup probe failed: connection refused', { count: 4, lastTimestamp: '2025-01-01T11:59:59Z' }),
+          event('Pod', 'web-rs1-s4', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 500', { count: 3, lastTimestamp: '2025-01-01T11:59:50Z' }),
+        ],
+      }),
+    state: 'Failed',
+    reason: 'ProbeFailing',
+    message: 'revision 1 cannot start: container "app" fails its readiness probe: HTTP probe failed with statuscode: 500',
   },
   {
     name: 'liveness kills make it ProbeFailing rather than CrashLooping',

@@ -15,7 +15,7 @@ import type { ContainerJson, ContainerStatusJson, DeploymentJson, EventJson, Met
  * | current pod waits with CreateContainerConfigError / CreateContainerError, or stays ContainerCreating with FailedMount events | Failed / Degraded | ConfigError |
  * | current container in CrashLoopBackOff, or ≥ 2 restarts after a non-zero exit (liveness kills → ProbeFailing) | Failed / Degraded | CrashLooping |
  * | current pod Pending with PodScheduled=False/Unschedulable (or FailedScheduling while unbound) | Failed / Degraded | Unschedulable |
- * | current container running, not ready, Unhealthy events, past its probe grace (initialDelay + period × failureThreshold) or ≥ 3 Unhealthy | Failed / Degraded | ProbeFailing |
+ * | current container running, not ready, readiness/liveness Unhealthy events failing for longer than that probe's grace (initialDelay + period × failureThreshold) or ≥ 3 of them; startup-probe failures only past the startup budget | Failed / Degraded | ProbeFailing |
  * | Deployment Progressing=False/ProgressDeadlineExceeded                    | Failed / Degraded   | ProgressDeadlineExceeded |
  * | desired 0, nothing left running                                          | Available           | ScaledToZero             |
  * | observedGeneration ≥ generation, updated = available = replicas = desired, no old pods | Available | Ready              |
@@ -300,22 +300,46 @@ function containerFailure(pod: PodJson, cs: ContainerStatusJson, podEvents: read
   }
   const running = cs.state?.running;
   if (running && cs.ready !== true && pod.status?.phase === 'Running') {
-    const unhealthy = containerEvents.filter((e) => e.reason === 'Unhealthy');
-    const first = unhealthy[0];
-    if (!first) return undefined;
-    const kind = probeKind(first);
-    const probe = kind === 'startup' ? spec?.startupProbe : kind === 'liveness' ? spec?.livenessProbe : spec?.readinessProbe;
-    const grace =
-      (probe?.initialDelaySeconds ?? PROBE_DEFAULTS.initialDelaySeconds) +
-      (probe?.periodSeconds ?? PROBE_DEFAULTS.periodSeconds) * (probe?.failureThreshold ?? PROBE_DEFAULTS.failureThreshold);
     const started = running.startedAt ? Date.parse(running.startedAt) : NaN;
     const runningFor = Number.isNaN(started) ? 0 : (now.getTime() - started) / 1000;
-    const repeats = unhealthy.reduce((n, e) => n + (e.count ?? 1), 0);
-    if (runningFor > grace || repeats >= UNHEALTHY_REPEATS) {
-      return { reason: 'ProbeFailing', detail: `container "${cname}" fails its ${kind} probe: ${probeMessage(first)}` };
+    const unhealthy = containerEvents.filter((e) => e.reason === 'Unhealthy');
+    // Newest first: the kind that failed most recently is checked (and named) first.
+    const kinds = [...new Set(unhealthy.map(probeKind))];
+    for (const kind of kinds) {
+      const ofKind = unhealthy.filter((e) => probeKind(e) === kind);
+      const first = ofKind[0];
+      if (!first) continue;
+      const probe = kind === 'startup' ? spec?.startupProbe : kind === 'liveness' ? spec?.livenessProbe : spec?.readinessProbe;
+      const grace =
+        (probe?.initialDelaySeconds ?? PROBE_DEFAULTS.initialDelaySeconds) +
+        (probe?.periodSeconds ?? PROBE_DEFAULTS.periodSeconds) * (probe?.failureThreshold ?? PROBE_DEFAULTS.failureThreshold);
+      if (kind === 'startup') {
+        // Failing the startup probe while booting is what the probe is for: a 1 s period fails a few
+        // times before the server listens. Only a container past its whole startup budget fails it
+        // (the kubelet restarts it then); once started, these events are history.
+        if (cs.started !== true && runningFor > grace) {
+          return { reason: 'ProbeFailing', detail: `container "${cname}" fails its startup probe: ${probeMessage(first)}` };
+        }
+        continue;
+      }
+      const repeats = ofKind.reduce((n, e) => n + (e.count ?? 1), 0);
+      // Readiness and liveness only probe once the startup probe passed, which may be long after the
+      // container started (150 s budget): their grace runs from their first failure, not from start.
+      const since = Math.min(...ofKind.map(firstSeen));
+      const failingFor = Number.isFinite(since) ? Math.min(runningFor, (now.getTime() - since) / 1000) : runningFor;
+      if (failingFor > grace || repeats >= UNHEALTHY_REPEATS) {
+        return { reason: 'ProbeFailing', detail: `container "${cname}" fails its ${kind} probe: ${probeMessage(first)}` };
+      }
     }
   }
   return undefined;
+}
+
+/** When an (aggregated) event was first seen, in ms; Infinity when it carries no time. */
+function firstSeen(e: EventJson): number {
+  const t = e.firstTimestamp ?? e.eventTime ?? e.lastTimestamp ?? e.metadata?.creationTimestamp;
+  const n = t ? Date.parse(t) : NaN;
+  return Number.isNaN(n) ? Infinity : n;
 }
 
 function probeKind(e: EventJson): 'readiness' | 'liveness' | 'startup' {

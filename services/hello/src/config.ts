@@ -23,7 +23,9 @@ export const DEFAULTS: HelloConfig = {
   host: '0.0.0.0',
   messages: [DEFAULT_MESSAGE],
   podName: 'hello',
-  warmupMs: 1000,
+  // Nothing to warm up: hello is ready once it listens. WARMUP_MS simulates an app that loads caches
+  // first, to show readiness gating; by default it would only delay every rollout by a readiness period.
+  warmupMs: 0,
   drainMs: 2000,
   faultRate: 0,
   tmpDir: '/tmp',

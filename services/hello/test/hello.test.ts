@@ -110,7 +110,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       messages: ['Hello, world!'],
       podName: 'node-a',
-      warmupMs: 1000,
+      warmupMs: 0,
       drainMs: 2000,
       faultRate: 0,
       tmpDir: '/tmp',
@@ -368,7 +368,7 @@ describe('hello as a child process with FAULT_RATE=1', () => {
     });
     expect(hello.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const warning = hello.logs.find((l) => l.level === 'warn');
-    expect(warning).toMatchObject({ variable: 'WARMUP_MS', value: 'soon', default: 1000 });
+    expect(warning).toMatchObject({ variable: 'WARMUP_MS', value: 'soon', default: 0 });
 
     for (let n = 0; n < 3; n++) expect((await get(hello.base, '/')).status).toBe(500);
     const metrics = (await get(hello.base, '/metrics')).body;
