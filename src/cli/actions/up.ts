@@ -83,6 +83,8 @@ function ingressHostOf(document: unknown): string | undefined {
  * `berth up`: everything in one process for trying berth out. The embedded sandbox cluster, the berth
  * server against it (SQLite in .berth/), and the bundled example deployed through the server's own
  * API, exactly as `berth deploy --wait` would; then it serves until Ctrl-C and shuts down in order.
+ * An app the store already has is never redeployed: after a crash its newest revision is the
+ * reconciler's to finish, and `berth up` only shows how it rolls out.
  */
 export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
