@@ -103,7 +103,7 @@ const AppStatusSchema = Type.Object(
 );
 const DriftSchema = Type.Union([
   Type.Null(),
-  Type.Object({ detectedAt: Type.String(), revision: Type.Integer(), objects: Type.Array(Type.Object({}, { additionalProperties: true })), repaired: Type.Boolean(), error: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Object({ detectedAt: Type.String(), revision: Type.Integer(), objects: Type.Array(Type.Object({}, { additionalProperties: true })), repaired: Type.Boolean(), error: Type.Union([Type.String(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]) }),
 ]);
 const AppSummarySchema = Type.Object({
   namespace: Type.String(),

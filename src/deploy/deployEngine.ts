@@ -166,7 +166,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
   };
   const applier = createRevisionApplier({ store, cluster, logger, alive });
   const tracker = createRolloutTracker({ store, status, metrics, logger, clock, rolloutTimeoutMs: opts.rolloutTimeoutMs });
-  const reconciler = createReconciler({ store, cluster, metrics, logger, clock, mutex, applier, tracker, stopped: () => stopped });
+  const reconciler = createReconciler({ store, cluster, metrics, logger, clock, mutex, applier, tracker, stopped: () => stopped, ...(opts.audit ? { audit: opts.audit } : {}) });
 
   const managed = opts.managedNamespaces === undefined ? undefined : new Set(opts.managedNamespaces);
   /** berth holds no Role outside its managed namespaces and does not watch them: refuse before anything is stored. */

@@ -1,4 +1,6 @@
+import type { AuditEntry, AuditLog } from '../audit/auditLog.ts';
 import { refKey, refOf, type ClusterClient } from '../cluster/clusterClient.ts';
+import { BerthError } from '../errors.ts';
 import type { Clock } from '../kube/clock.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { AppStore, RevisionRow } from '../store/types.ts';
@@ -29,7 +31,20 @@ export interface ReconcilerDeps {
   readonly tracker: RolloutTracker;
   /** True once the engine stopped: a pass ends early. */
   readonly stopped: () => boolean;
+  /** Where resumes, drift repairs and supersessions are recorded, as berth's own (system) writes. */
+  readonly audit?: AuditLog;
 }
+
+/** berth itself: the actor of every audit row reconciliation writes. No person asked for these changes. */
+export const SYSTEM_ACTOR = { actor: 'berth', actorKind: 'system' } as const;
+
+type SystemAuditEntry = Omit<AuditEntry, 'actor' | 'actorKind' | 'sourceIp' | 'requestId' | 'statusCode'>;
+
+/** The stable code of a failure, for a drift note's `reason`. */
+const reasonOf = (e: unknown): string => (e instanceof BerthError ? e.code : 'BERTH_INTERNAL');
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const describeDrift = (objects: readonly DriftedObject[]): string =>
+  objects.map((d) => `${d.ref.kind}/${d.ref.name} ${d.problem}${d.changedPaths.length > 0 ? ` (${d.changedPaths.join(', ')})` : ''}`).join(', ');
 
 /**
  * Brings the cluster back to what the store says: resumes revisions a previous process accepted but
@@ -54,6 +69,25 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     if (deps.stopped()) throw new StoppedError();
   };
 
+  /**
+   * An audit row of berth's own write. The cluster change it describes is already made and cannot be
+   * rolled back with it, so a failed audit write is logged, not retried (a retry would redo the change).
+   */
+  async function recordSystem(entry: SystemAuditEntry): Promise<void> {
+    if (deps.audit === undefined) return;
+    try {
+      await deps.audit.record({ ...SYSTEM_ACTOR, ...entry });
+    } catch (e) {
+      logger.error({ app: appKey(entry.namespace ?? '', entry.app ?? ''), action: entry.action, err: messageOf(e) }, 'could not write the audit row of a system change');
+    }
+  }
+
+  async function supersede(row: RevisionRow, by: number | undefined): Promise<void> {
+    const message = by === undefined ? 'superseded by a newer revision' : `superseded by revision ${by}`;
+    await tracker.finish(row, { outcome: 'superseded', reason: null, message });
+    await recordSystem({ action: 'app.supersede', namespace: row.namespace, app: row.name, revision: row.revision, outcome: 'succeeded', diffSummary: `revision ${row.revision} left unfinished by a previous process, ${message}` });
+  }
+
   async function resume(row: RevisionRow): Promise<void> {
     const k = appKey(row.namespace, row.name);
     await mutex.run(k, async () => {
@@ -61,19 +95,25 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const app = await store.getApp(row.namespace, row.name);
       if (!app) return;
       if (app.revision !== row.revision) {
-        await tracker.finish(row, { outcome: 'superseded', reason: null, message: `superseded by revision ${app.revision}` });
+        await supersede(row, app.revision);
         return;
       }
+      const about = { namespace: row.namespace, app: row.name, revision: row.revision, action: 'app.resume' } as const;
       if (row.outcome === 'accepted') {
         logger.info({ app: k, revision: row.revision }, `resuming revision ${row.revision}: applying`);
         try {
           await applier.apply(row);
         } catch (e) {
           const failure = applyFailure(e);
+          // Retried at the next pass; its row is written once the resume gets somewhere.
           if (failure.retry) throw failure.error;
           await tracker.finish(row, { outcome: 'failed', reason: failure.reason, message: failure.message });
+          await recordSystem({ ...about, outcome: 'failed', reason: failure.message, diffSummary: `resumed revision ${row.revision} after a restart: applying it failed` });
           return;
         }
+        await recordSystem({ ...about, outcome: 'succeeded', diffSummary: `resumed revision ${row.revision} after a restart: applied its objects, tracking its rollout` });
+      } else {
+        await recordSystem({ ...about, outcome: 'succeeded', diffSummary: `resumed revision ${row.revision} after a restart: tracking its rollout` });
       }
       if (tracker.trackedRevision(row.namespace, row.name) === undefined) void tracker.track(row);
     });
@@ -106,14 +146,36 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       if (drifted.length === 0) return false;
       logger.warn({ app: k, revision: row.revision, drifted: drifted.map((d) => `${d.ref.kind}/${d.ref.name} ${d.problem}`) }, 'drift detected; re-applying');
       let error: string | null = null;
+      let reason: string | null = null;
       try {
+        // The namespace itself may be gone (deleted, or a cluster that lost its state): objects cannot
+        // be applied into it, so it is recreated first, with the labels deploy gives a new one.
+        if (await cluster.ensureNamespace(namespace)) {
+          drifted.unshift({ ref: { apiVersion: 'v1', kind: 'Namespace', name: namespace }, problem: 'missing', changedPaths: [] });
+          logger.warn({ app: k, namespace }, 'namespace was missing; recreated it (Pod Security restricted)');
+        }
         await cluster.apply(desired);
         for (const d of drifted) metrics.driftRepairs.inc({ kind: d.ref.kind });
       } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-        logger.error({ app: k, err: error }, 'drift repair failed');
+        error = messageOf(e);
+        reason = reasonOf(e);
+        logger.error({ app: k, reason, err: error }, 'drift repair failed; retrying at the next pass');
       }
-      drift.set(k, { detectedAt: new Date(clock.now()).toISOString(), revision: row.revision, objects: drifted, repaired: error === null, error });
+      const previous = drift.get(k);
+      drift.set(k, { detectedAt: new Date(clock.now()).toISOString(), revision: row.revision, objects: drifted, repaired: error === null, error, reason });
+      // A repair that keeps failing the same way is one audit row, not one per pass; the note stays current.
+      const sameFailure = error !== null && previous !== undefined && !previous.repaired && previous.revision === row.revision && previous.reason === reason && previous.error === error;
+      if (!sameFailure) {
+        await recordSystem({
+          action: 'app.drift.repair',
+          namespace,
+          app: name,
+          revision: row.revision,
+          outcome: error === null ? 'succeeded' : 'failed',
+          reason: error === null ? null : `${reason}: ${error}`,
+          diffSummary: `${error === null ? 're-applied' : 'could not re-apply'} revision ${row.revision}: ${describeDrift(drifted)}`,
+        });
+      }
       return true;
     });
   }
@@ -129,7 +191,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       if (deps.stopped()) break;
       const k = appKey(r.namespace, r.name);
       if (newest.get(k) !== r) {
-        await tracker.finish(r, { outcome: 'superseded', reason: null, message: 'superseded by a newer revision' });
+        await supersede(r, undefined);
         continue;
       }
       if (tracker.trackedRevision(r.namespace, r.name) === r.revision) continue;

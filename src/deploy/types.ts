@@ -27,6 +27,8 @@ export interface DriftNote {
   readonly objects: readonly DriftedObject[];
   readonly repaired: boolean;
   readonly error: string | null;
+  /** The stable error code of a failed repair (e.g. BERTH_CLUSTER_FORBIDDEN when berth may not recreate the namespace); null when repaired. */
+  readonly reason: string | null;
 }
 
 /** Live vs rendered for one App. */

@@ -301,6 +301,7 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(race.map((r) => r.action)).toEqual(Array(10).fill('app.deploy'));
     expect(race.map((r) => r.revision).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(race.every((r) => r.actor === 'root' && r.actorKind === 'token' && r.outcome === 'succeeded' && r.statusCode === 202 && r.sourceIp === '127.0.0.1')).toBe(true);
+    expect(of('shop', 'web').filter((r) => r.actorKind === 'system').map((r) => `${r.actor} ${r.action}`)).toEqual(['berth app.drift.repair']);
     // Every request id is different: one row per request, never two.
     expect(new Set(race.map((r) => r.requestId)).size).toBe(10);
     expect(of('shop', 'web').map((r) => `${r.action} ${r.revision ?? '-'} ${r.outcome} ${r.statusCode ?? '-'}`)).toEqual([
@@ -314,6 +315,8 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
       'apps:write - failed 400',
       'app.rollback 3 succeeded 200',
       'apps:write - failed 404',
+      // The drift repair is berth's own write (actor berth, kind system), with no HTTP status.
+      'app.drift.repair 3 succeeded -',
       'app.delete 3 succeeded 200',
     ]);
     // The spec diff names what changed, never an env value.

@@ -160,9 +160,14 @@ describe.skipIf(!haveKubectl('berth server killed mid-deploy'))('berth server ki
     expect(await kubectl('get', 'deployment', APP, '-n', NS, '-o', 'jsonpath={.metadata.annotations.berth\\.dev/revision} {.spec.template.spec.containers[0].image} {.status.readyReplicas}/{.spec.replicas}')).toMatch(/^1 nginx:1\.27 (\d+)\/\1$/);
     // Still one revision after the second server's own reconcile pass: nothing duplicated, nothing lost.
     expect((await revisions(second)).map((r) => r.revision)).toEqual([1]);
-    // Its audit row was committed with the revision, before the kill: one, with the 202 it was meant to get.
+    // Its audit row was committed with the revision, before the kill: one, with the 202 it was meant to
+    // get. The resume is berth's own doing and says so, with no request and no status.
     const audit = (await (await api(second, `/v1/audit?namespace=${NS}&app=${APP}`)).json()) as AuditList;
-    expect(audit.items.map((a) => [a.action, a.revision, a.outcome, a.statusCode])).toEqual([['app.deploy', 1, 'succeeded', 202]]);
+    expect(audit.items.map((a) => [a.action, a.revision, a.outcome, a.statusCode, a.actorKind])).toEqual([
+      ['app.resume', 1, 'succeeded', null, 'system'],
+      ['app.deploy', 1, 'succeeded', 202, 'token'],
+    ]);
+    expect(audit.items[0]).toMatchObject({ actor: 'berth', requestId: null, sourceIp: null });
     await kill(second);
   }, 60_000);
 });

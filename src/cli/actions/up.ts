@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../api/buildServer.ts';
 import { loadConfig } from '../../config/config.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/startSandbox.ts';
-import { apiClientFromEnv } from '../apiClient.ts';
+import type { AppDetail } from '../../api/types.ts';
+import { apiClientFromEnv, type ApiClient } from '../apiClient.ts';
 import { fetchTrustingCa } from '../caFetch.ts';
 import type { CommandContext } from '../command.ts';
+import { ApiError } from '../httpTransport.ts';
 import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
 import { UP_SANDBOX_PORT, UP_SERVER_PORT } from '../flags.ts';
 import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
@@ -61,6 +63,16 @@ async function startSandboxOnPreferredPort(flags: UpFlags, kubeconfigPath: strin
   }
 }
 
+/** The stored app of `doc`, or undefined when the store has none (the only case `berth up` deploys it). */
+async function existingApp(client: ApiClient, doc: AppDocument): Promise<AppDetail | undefined> {
+  try {
+    return await client.getApp(doc.namespace, doc.name);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'BERTH_APP_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
 /** `spec.expose.ingress.host` of a raw App document, when it has one. */
 function ingressHostOf(document: unknown): string | undefined {
   const host = (document as { spec?: { expose?: { ingress?: { host?: unknown } } } } | null)?.spec?.expose?.ingress?.host;
@@ -71,6 +83,8 @@ function ingressHostOf(document: unknown): string | undefined {
  * `berth up`: everything in one process for trying berth out. The embedded sandbox cluster, the berth
  * server against it (SQLite in .berth/), and the bundled example deployed through the server's own
  * API, exactly as `berth deploy --wait` would; then it serves until Ctrl-C and shuts down in order.
+ * An app the store already has is never redeployed: after a crash its newest revision is the
+ * reconciler's to finish, and `berth up` only shows how it rolls out.
  */
 export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
@@ -130,7 +144,25 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
     const interrupt = interruptSignal(io);
     try {
       for (const doc of apps) {
-        const res = await client.deploy(doc.namespace, doc.name, doc.document);
+        const existing = await existingApp(client, doc);
+        if (existing !== undefined) {
+          // A restart after a crash: what the store holds (maybe a revision the reconciler is resuming
+          // right now) is newer than this file. Deploying the file would supersede it.
+          io.stdout.write(
+            `\n${doc.namespace}/${doc.name} already exists (revision ${existing.revision}, by ${existing.updatedBy}): left as it is, not redeployed from ${flags.file ?? 'the bundled example'}. Change it with "berth deploy".\n`,
+          );
+          const result = await waitForRollout(client, io, { namespace: doc.namespace, name: doc.name, revision: existing.revision }, { timeoutMs: rolloutTimeoutMs, progress: true, signal: interrupt.signal });
+          // Not this run's change: its state is reported, and berth up serves on so it can be fixed.
+          if (!result.ok && !result.interrupted) io.stderr.write(`revision ${existing.revision} of ${doc.namespace}/${doc.name} is not rolled out; see "berth status ${doc.name}${doc.namespace === 'default' ? '' : ` -n ${doc.namespace}`}".\n`);
+          if (result.interrupted) {
+            // Ctrl-C while waiting: stop, as during a deploy of the example.
+            exit = EXIT.FAILED;
+            break;
+          }
+          continue;
+        }
+        // If-Match 0: should the app appear in between, this refuses instead of superseding it.
+        const res = await client.deploy(doc.namespace, doc.name, doc.document, { ifMatch: 0 });
         io.stdout.write(`\ndeploying ${res.namespace}/${res.name} (revision ${res.revision})\n`);
         const result = await waitForRollout(client, io, res, { timeoutMs: rolloutTimeoutMs, progress: true, signal: interrupt.signal });
         if (!result.ok) {
