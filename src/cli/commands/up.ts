@@ -10,7 +10,7 @@ import { UP_SANDBOX_PORT, UP_SERVER_PORT } from '../flags.ts';
 export const registerUp: RegisterCommand = (program, ctx) => {
   program
     .command('up')
-    .description('Start the sandbox cluster and the berth server in one process, deploy the example, serve until Ctrl-C.')
+    .description('Start the sandbox cluster and the berth server in one process, deploy the example unless the app exists already, serve until Ctrl-C.')
     .option('--port <port>', `berth server port (default ${UP_SERVER_PORT}, or a free one when taken; 0 picks a free one)`)
     .option('--host <host>', 'address the server and the sandbox listen on', '127.0.0.1')
     .option('--sandbox-port <port>', `sandbox API server port (default ${UP_SANDBOX_PORT}, or a free one when taken)`)
