@@ -1,7 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { KObject, PatchType, PodMetricsSource, ResourceKey, StatusObject, WatchEventType } from '../types.ts';
 import { ApiError } from '../types.ts';
+import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpts, WriteResult } from './apiTypes.ts';
 import { applyDefaults, defaultPodOnCreate } from './defaults.ts';
+import { isTerminalPod, planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
 import { arr, clone, deepEqual, isObject, nowRfc3339, obj } from './json.ts';
 import type { JsonObject } from './json.ts';
@@ -16,54 +18,6 @@ import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gon
 import { validateObject } from './validation.ts';
 import { hpaFromV1, hpaToV1 } from './versionConversion.ts';
 
-export interface WriteOpts {
-  fieldManager?: string | undefined;
-  dryRun?: boolean | undefined;
-  force?: boolean | undefined;
-  /** Used as the default field manager, like kube-apiserver's user-agent prefix. */
-  userAgent?: string | undefined;
-}
-
-export interface WriteResult {
-  object: KObject;
-  warnings: string[];
-}
-
-export interface ListQuery {
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  limit?: number | undefined;
-  continue?: string | undefined;
-}
-
-export interface ListResult {
-  /** Read-only: stored objects are shared with the store (see `view`); copy before changing one. */
-  items: readonly KObject[];
-  resourceVersion: string;
-  continue?: string;
-  remainingItemCount?: number;
-}
-
-export interface DeleteOpts {
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' | undefined;
-  gracePeriodSeconds?: number | undefined;
-  dryRun?: boolean | undefined;
-  preconditions?: { uid?: string; resourceVersion?: string } | undefined;
-}
-
-export interface WatchQuery {
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  resourceVersion?: string | undefined;
-  /** Send ADDED for every existing object first (HTTP watch without a resourceVersion). */
-  sendInitialEvents: boolean;
-}
-
-/** Receives watch events; `object` may be the stored object itself and must be treated as read-only. */
-export type WatchSink = (type: WatchEventType, object: Readonly<KObject>) => void;
-
 export interface ApiServerOptions {
   metrics?: PodMetricsSource | undefined;
   historySize?: number | undefined;
@@ -73,7 +27,6 @@ export interface ApiServerOptions {
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 /**
  * The API server core: registry strategies (defaulting, validation, generation, status semantics),
@@ -409,7 +362,7 @@ export class ApiServer {
     }
     const stored = this.store.put(sid, next, old ? 'MODIFIED' : 'ADDED');
     if (!old && d.kind === 'Namespace') this.ensureServiceAccount(name);
-    if (old && this.readyToFinalize(stored)) {
+    if (old && readyToFinalize(stored)) {
       const gone = this.store.remove(sid, stored);
       return { object: this.present(d, gone ?? stored), warnings };
     }
@@ -429,13 +382,6 @@ export class ApiServer {
   private ensureServiceAccount(namespace: string): void {
     if (this.store.peek('/serviceaccounts', namespace, 'default')) return;
     this.create(this.def('', 'v1', 'serviceaccounts'), namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { fieldManager: 'kube-controller-manager' });
-  }
-
-  private readyToFinalize(o: KObject): boolean {
-    if (!o.metadata.deletionTimestamp) return false;
-    if ((o.metadata.finalizers ?? []).length) return false;
-    if (o.kind === 'Namespace' && arr(obj(o['spec'])['finalizers']).length) return false;
-    return (o.metadata.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
   /** The DefaultIngressClass admission plugin. */
@@ -656,7 +602,7 @@ export class ApiServer {
   evict(namespace: string, name: string, body: unknown): StatusObject {
     const d = this.def('', 'v1', 'pods');
     const pod = this.current(d, namespace, name);
-    if (!pod.metadata.deletionTimestamp && !TERMINAL.has(String(obj(pod['status'])['phase']))) {
+    if (!pod.metadata.deletionTimestamp && !isTerminalPod(pod)) {
       for (const pdb of this.store.scan('policy/poddisruptionbudgets')) {
         if (pdb.metadata.namespace !== namespace) continue;
         const spec = obj(pdb['spec']);
@@ -704,44 +650,13 @@ export class ApiServer {
   }
 
   private deleteObject(d: ResourceDef, cur: KObject, opts: DeleteOpts): { object: KObject; deleted: boolean } {
-    const sid = this.sid(d);
-    const policy = opts.propagationPolicy ?? (d.group === 'batch' && d.resource === 'jobs' ? 'Orphan' : 'Background');
-    const next = clone(cur);
-    const meta = next.metadata;
-    let grace = 0;
-    if (d.kind === 'Pod') {
-      const spec = obj(next['spec']);
-      grace = opts.gracePeriodSeconds ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
-      if (!spec['nodeName'] || TERMINAL.has(String(obj(next['status'])['phase']))) grace = 0;
-      if (grace < 0) grace = 1;
-    }
-    const finalizers = [...(meta.finalizers ?? [])];
-    if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    const nsPending = d.kind === 'Namespace' && arr(obj(next['spec'])['finalizers']).length > 0;
-    if (grace > 0 || finalizers.length || nsPending) {
-      if (meta.deletionTimestamp) {
-        const shorter = grace < (meta.deletionGracePeriodSeconds ?? 0);
-        const fChanged = !deepEqual(finalizers, meta.finalizers ?? []);
-        if (!shorter && !fChanged && !(grace === 0 && !finalizers.length && !nsPending)) return { object: this.present(d, cur), deleted: false };
-        if (grace === 0 && !finalizers.length && !nsPending) return this.finalRemove(d, sid, cur, opts);
-        if (shorter) {
-          meta.deletionGracePeriodSeconds = grace;
-          meta.deletionTimestamp = nowRfc3339(Date.now() + grace * 1000);
-        }
-      } else {
-        meta.deletionTimestamp = nowRfc3339(Date.now() + grace * 1000);
-        meta.deletionGracePeriodSeconds = grace;
-        meta.generation = (meta.generation ?? 1) + 1;
-      }
-      if (finalizers.length) meta.finalizers = finalizers;
-      if (d.kind === 'Namespace') next['status'] = { ...obj(next['status']), phase: 'Terminating' };
-      if (opts.dryRun) return { object: this.present(d, next), deleted: false };
-      const stored = this.store.put(sid, next, 'MODIFIED');
-      this.scheduleGc();
-      return { object: this.present(d, stored), deleted: false };
-    }
-    return this.finalRemove(d, sid, cur, opts);
+    const plan = planDeletion(d, cur, opts);
+    if (plan.kind === 'unchanged') return { object: this.present(d, cur), deleted: false };
+    if (plan.kind === 'remove') return this.finalRemove(d, this.sid(d), cur, opts);
+    if (opts.dryRun) return { object: this.present(d, plan.object), deleted: false };
+    const stored = this.store.put(this.sid(d), plan.object, 'MODIFIED');
+    this.scheduleGc();
+    return { object: this.present(d, stored), deleted: false };
   }
 
   private finalRemove(d: ResourceDef, sid: string, cur: KObject, opts: DeleteOpts): { object: KObject; deleted: boolean } {
@@ -949,7 +864,7 @@ export class ApiServer {
   private internalWrite(d: ResourceDef, o: KObject): void {
     const sid = this.sid(d);
     const stored = this.store.put(sid, o, 'MODIFIED');
-    if (this.readyToFinalize(stored)) this.store.remove(sid, stored);
+    if (readyToFinalize(stored)) this.store.remove(sid, stored);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type { ClusterClient, DeleteOptions, KObject, ListOptions, PatchType, ResourceKey, StatusObject, WatchEvent, WatchOptions, WriteOptions } from '../types.ts';
 import { ApiError } from '../types.ts';
-import type { ApiServer, WriteOpts } from './apiServer.ts';
+import type { ApiServer } from './apiServer.ts';
+import type { WriteOpts } from './apiTypes.ts';
 import { clone } from './json.ts';
 
 function writeOpts(opts: WriteOptions | undefined, fallbackManager: string): WriteOpts {
