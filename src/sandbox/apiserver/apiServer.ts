@@ -5,6 +5,7 @@ import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpt
 import { applyDefaults, defaultPodOnCreate } from './defaults.ts';
 import { isTerminalPod, planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
+import { GarbageCollector } from './garbageCollector.ts';
 import { arr, clone, deepEqual, isObject, nowRfc3339, obj } from './json.ts';
 import type { JsonObject } from './json.ts';
 import { ObjectStore } from './objectStore.ts';
@@ -38,20 +39,13 @@ export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly store: ObjectStore;
   readonly metrics: PodMetricsSource | undefined;
-  private gcTimer: NodeJS.Timeout | undefined;
-  /** "sid\u0000namespace\u0000name" of objects the collector should look at next. */
-  private readonly gcQueue = new Set<string>();
-  private gcFullSweep = true;
-  private gcInterval: NodeJS.Timeout | undefined;
-  private gcRunning = false;
-  private stopped = false;
-  private readonly unsubscribeGc: () => void;
+  private readonly gc: GarbageCollector;
 
   constructor(opts: ApiServerOptions = {}) {
     this.metrics = opts.metrics;
     this.registry = new ResourceRegistry({ metrics: opts.metrics !== undefined });
     this.store = new ObjectStore(opts.historySize ?? 10_000);
-    this.unsubscribeGc = this.store.subscribe((e) => this.noteForGc(e));
+    this.gc = new GarbageCollector(this.store, this.registry, this);
   }
 
   /** Creates the namespaces, ServiceAccounts, `kubernetes` Service and IngressClass a fresh cluster has. */
@@ -88,22 +82,16 @@ export class ApiServer {
   }
 
   startGc(intervalMs = 2000): void {
-    this.stopped = false;
-    // The full sweep is a safety net; events drive the collector (see noteForGc).
-    this.gcInterval ??= setInterval(() => {
-      this.gcFullSweep = true;
-      this.scheduleGc();
-    }, intervalMs);
-    this.gcInterval.unref();
+    this.gc.start(intervalMs);
+  }
+
+  /** One pass of the garbage collector and the namespace controller; exposed for tests. */
+  runGc(): void {
+    this.gc.run();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.gcInterval) clearInterval(this.gcInterval);
-    if (this.gcTimer) clearTimeout(this.gcTimer);
-    this.gcInterval = undefined;
-    this.gcTimer = undefined;
-    this.unsubscribeGc();
+    this.gc.stop();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -655,14 +643,14 @@ export class ApiServer {
     if (plan.kind === 'remove') return this.finalRemove(d, this.sid(d), cur, opts);
     if (opts.dryRun) return { object: this.present(d, plan.object), deleted: false };
     const stored = this.store.put(this.sid(d), plan.object, 'MODIFIED');
-    this.scheduleGc();
+    this.gc.schedule();
     return { object: this.present(d, stored), deleted: false };
   }
 
   private finalRemove(d: ResourceDef, sid: string, cur: KObject, opts: DeleteOpts): { object: KObject; deleted: boolean } {
     if (opts.dryRun) return { object: this.present(d, cur), deleted: true };
     const gone = this.store.remove(sid, cur) ?? cur;
-    this.scheduleGc();
+    this.gc.schedule();
     return { object: this.present(d, gone), deleted: true };
   }
 
@@ -676,195 +664,6 @@ export class ApiServer {
       }
     }
     return out;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // garbage collection and namespace finalisation
-
-  private scheduleGc(): void {
-    if (this.gcTimer || this.stopped) return;
-    this.gcTimer = setTimeout(() => {
-      this.gcTimer = undefined;
-      this.runGc();
-    }, 20);
-    this.gcTimer.unref();
-  }
-
-  /** One pass of the garbage collector and the namespace controller; exposed for tests. */
-  runGc(): void {
-    if (this.gcRunning || this.stopped) return;
-    this.gcRunning = true;
-    try {
-      this.gcPass();
-    } finally {
-      this.gcRunning = false;
-    }
-  }
-
-  private readonly defsBySid = new Map<string, ResourceDef | undefined>();
-
-  /** The stored version's definition for a storage id. */
-  private defBySid(sid: string): ResourceDef | undefined {
-    if (!this.defsBySid.has(sid)) this.defsBySid.set(sid, this.registry.defs.find((d) => storageId(d) === sid && !d.storageVersion));
-    return this.defsBySid.get(sid);
-  }
-
-  private enqueue(sid: string, o: KObject): void {
-    this.gcQueue.add(`${sid}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name ?? ''}`);
-  }
-
-  /** Decides from one store event which objects the collector must revisit. */
-  private noteForGc(e: HistoryEntry): void {
-    const o = e.object;
-    const before = e.prev;
-    let wake = false;
-    if (e.type === 'DELETED' && o.metadata.uid) {
-      for (const dep of this.store.dependentsOf(o.metadata.uid)) this.enqueue(dep.sid, dep.object);
-      wake = true;
-    }
-    if (o.metadata.deletionTimestamp && e.type !== 'DELETED') {
-      this.enqueue(e.sid, o);
-      // Foreground deletion reaches the dependents; their owner's state changed.
-      for (const dep of this.store.dependentsOf(o.metadata.uid ?? '')) this.enqueue(dep.sid, dep.object);
-      wake = true;
-    }
-    if (o.metadata.ownerReferences && e.type !== 'DELETED' && (e.type === 'ADDED' || !deepEqual(before?.metadata.ownerReferences, o.metadata.ownerReferences))) {
-      this.enqueue(e.sid, o);
-      wake = true;
-    }
-    if (o.metadata.namespace) {
-      const ns = this.store.peek('/namespaces', undefined, o.metadata.namespace);
-      if (ns?.metadata.deletionTimestamp) {
-        this.enqueue('/namespaces', ns);
-        wake = true;
-      }
-      // An owner finishing its foreground deletion waits for this dependent.
-      if (e.type === 'DELETED') for (const r of o.metadata.ownerReferences ?? []) {
-        const owner = this.store.byUidLive(r.uid);
-        if (owner?.object.metadata.deletionTimestamp) this.enqueue(owner.sid, owner.object);
-      }
-    }
-    if (wake) this.scheduleGc();
-  }
-
-  private gcPass(): void {
-    const work: { sid: string; o: KObject }[] = [];
-    if (this.gcFullSweep) {
-      this.gcFullSweep = false;
-      this.gcQueue.clear();
-      for (const sid of this.store.sids()) for (const o of this.store.scan(sid)) work.push({ sid, o });
-    } else {
-      const keys = [...this.gcQueue];
-      this.gcQueue.clear();
-      for (const k of keys) {
-        const [sid = '', ns = '', name = ''] = k.split('\u0000');
-        const o = this.store.peek(sid, ns || undefined, name);
-        if (o) work.push({ sid, o });
-      }
-    }
-    for (const { sid, o } of work) {
-      const d = this.defBySid(sid);
-      if (d) this.collect(d, o);
-    }
-  }
-
-  /** Garbage-collects or finalises one object (a live, read-only reference). */
-  private collect(d: ResourceDef, o: KObject): void {
-    const safe = (fn: () => void): void => {
-      try {
-        fn();
-      } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-      }
-    };
-    const meta = o.metadata;
-    const ns = meta.namespace;
-    const name = meta.name ?? '';
-    // Dependents whose owners are all gone follow them.
-    const refs = meta.ownerReferences ?? [];
-    if (refs.length && !meta.deletionTimestamp) {
-      // Owners of kinds this server does not serve cannot be checked, so they count as present.
-      const alive = refs.filter((r) => this.store.hasUid(r.uid) || !this.registry.byKind(r.apiVersion, r.kind));
-      if (alive.length === 0) {
-        safe(() => this.delete(d, ns, name, { propagationPolicy: 'Background' }));
-        return;
-      }
-      // An owner in foreground deletion takes its dependents with it.
-      const owners = alive.map((r) => this.store.byUidLive(r.uid)?.object);
-      const fgOwner = owners.some((ow) => ow?.metadata.deletionTimestamp && ow.metadata.finalizers?.includes('foregroundDeletion'));
-      if (fgOwner && owners.every((ow) => ow?.metadata.deletionTimestamp)) safe(() => this.delete(d, ns, name, { propagationPolicy: 'Foreground' }));
-    }
-    if (!meta.deletionTimestamp) return;
-    const fins = meta.finalizers ?? [];
-    const uid = meta.uid ?? '';
-    if (fins.includes('orphan')) {
-      for (const dep of this.store.dependentsOf(uid)) {
-        const depDef = this.defBySid(dep.sid);
-        if (!depDef) continue;
-        safe(() => {
-          const cur = this.store.get(dep.sid, dep.object.metadata.namespace, dep.object.metadata.name ?? '');
-          if (!cur) return;
-          const refsLeft = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (refsLeft.length) cur.metadata.ownerReferences = refsLeft;
-          else delete cur.metadata.ownerReferences;
-          this.internalWrite(depDef, cur);
-        });
-      }
-      safe(() => this.removeFinalizer(d, ns, name, 'orphan'));
-      return;
-    }
-    if (fins.includes('foregroundDeletion')) {
-      const deps = this.store.dependentsOf(uid);
-      if (deps.length === 0) safe(() => this.removeFinalizer(d, ns, name, 'foregroundDeletion'));
-      else
-        for (const dep of deps) {
-          const depDef = this.defBySid(dep.sid);
-          if (depDef && !dep.object.metadata.deletionTimestamp) safe(() => this.delete(depDef, dep.object.metadata.namespace, dep.object.metadata.name ?? '', { propagationPolicy: 'Foreground' }));
-        }
-      return;
-    }
-    if (d.kind === 'Namespace') this.finalizeNamespace(name);
-  }
-
-  private finalizeNamespace(namespace: string): void {
-    let left = false;
-    for (const sid of this.store.sids()) {
-      const d = this.defBySid(sid);
-      if (!d?.namespaced) continue;
-      for (const o of [...this.store.scan(sid)]) {
-        if (o.metadata.namespace !== namespace) continue;
-        left = true;
-        if (o.metadata.deletionTimestamp) continue;
-        try {
-          this.delete(d, namespace, o.metadata.name ?? '', { propagationPolicy: 'Background' });
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-        }
-      }
-    }
-    if (left) return;
-    const ns = this.store.get('/namespaces', undefined, namespace);
-    if (!ns) return;
-    const spec = obj(ns['spec']);
-    spec['finalizers'] = arr(spec['finalizers']).filter((f) => f !== 'kubernetes');
-    ns['spec'] = spec;
-    this.internalWrite(this.def('', 'v1', 'namespaces'), ns);
-  }
-
-  private removeFinalizer(d: ResourceDef, namespace: string | undefined, name: string, finalizer: string): void {
-    const cur = this.store.get(this.sid(d), namespace, name);
-    if (!cur) return;
-    const fins = (cur.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    if (fins.length) cur.metadata.finalizers = fins;
-    else delete cur.metadata.finalizers;
-    this.internalWrite(d, cur);
-  }
-
-  /** Writes done by the core's own controllers: no admission, finalises objects whose deletion is complete. */
-  private internalWrite(d: ResourceDef, o: KObject): void {
-    const sid = this.sid(d);
-    const stored = this.store.put(sid, o, 'MODIFIED');
-    if (readyToFinalize(stored)) this.store.remove(sid, stored);
   }
 
   // ---------------------------------------------------------------------------------------------
