@@ -8,12 +8,14 @@ import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwne
 import { GarbageCollector } from './garbageCollector.ts';
 import { arr, clone, deepEqual, isObject, nowRfc3339, obj } from './json.ts';
 import type { JsonObject } from './json.ts';
+import { getMetrics, listMetrics } from './metricsApi.ts';
 import { ObjectStore } from './objectStore.ts';
 import type { HistoryEntry } from './objectStore.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patches.ts';
 import { admitPodSecurity, namespacePodWarnings } from './podSecurityAdmission.ts';
 import { apiVersionOf, ResourceRegistry, storageId } from './resourceRegistry.ts';
 import type { ResourceDef } from './resourceRegistry.ts';
+import { answerReview } from './reviews.ts';
 import { matchLabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gone, invalid, MODIFIED, notFound, resourceNotFound, statusObject } from './statusErrors.ts';
 import { validateObject } from './validation.ts';
@@ -121,7 +123,7 @@ export class ApiServer {
   // reads
 
   get(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    if (d.readOnly) return this.getMetrics(d, namespace, name);
+    if (d.readOnly) return getMetrics(this.store, this.metrics, d, namespace, name);
     const o = this.store.get(this.sid(d), this.nsOf(d, namespace), name);
     if (!o) throw notFound(d, name);
     return this.present(d, o);
@@ -144,7 +146,7 @@ export class ApiServer {
   }
 
   list(d: ResourceDef, q: ListQuery): ListResult {
-    if (d.readOnly) return { items: this.listMetrics(d, q.namespace), resourceVersion: String(this.store.resourceVersion) };
+    if (d.readOnly) return { items: listMetrics(this.store, this.metrics, d, q.namespace), resourceVersion: String(this.store.resourceVersion) };
     const labels = parseLabelSelector(q.labelSelector);
     const fields = parseFieldSelector(q.fieldSelector, d.resource);
     let start = '';
@@ -227,7 +229,7 @@ export class ApiServer {
   create(d: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOpts = {}): WriteResult {
     const sd = this.storageDefOf(d);
     if (sd) return this.converted(d, this.create(sd, namespace, hpaFromV1(this.decode(d, body, namespace), undefined), opts));
-    if (d.createOnly) return { object: this.review(d, body), warnings: [] };
+    if (d.createOnly) return { object: answerReview(d, body), warnings: [] };
     if (d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
     const o = this.decode(d, body, namespace);
     if (!o.metadata.name && o.metadata.generateName) {
@@ -664,69 +666,6 @@ export class ApiServer {
       }
     }
     return out;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // virtual resources
-
-  private review(d: ResourceDef, body: unknown): KObject {
-    const o = clone(obj(body)) as KObject;
-    o.apiVersion = apiVersionOf(d);
-    o.kind = d.kind;
-    o.metadata = { ...(isObject(o.metadata) ? o.metadata : {}), creationTimestamp: undefined } as KObject['metadata'];
-    delete o.metadata.creationTimestamp;
-    if (d.resource === 'selfsubjectaccessreviews') o['status'] = { allowed: true, reason: 'berth sandbox does not enforce authorization' };
-    else
-      o['status'] = {
-        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-        incomplete: false,
-      };
-    return o;
-  }
-
-  private podMetrics(pod: KObject): KObject | undefined {
-    const usage = this.metrics?.podUsage(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
-    if (!usage) return undefined;
-    return {
-      apiVersion: 'metrics.k8s.io/v1beta1',
-      kind: 'PodMetrics',
-      metadata: { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', creationTimestamp: nowRfc3339(), ...(pod.metadata.labels ? { labels: pod.metadata.labels } : {}) },
-      timestamp: nowRfc3339(),
-      window: '30s',
-      containers: usage.containers.map((c) => ({ name: c.name, usage: { cpu: `${Math.round(c.cpuMillis * 1e6)}n`, memory: `${Math.round(c.memoryBytes / 1024)}Ki` } })),
-    };
-  }
-
-  private listMetrics(d: ResourceDef, namespace: string | undefined): KObject[] {
-    const pods = [...this.store.scan('/pods')].filter((p) => !namespace || p.metadata.namespace === namespace);
-    if (d.resource === 'pods') return pods.map((p) => this.podMetrics(p)).filter((x): x is KObject => x !== undefined);
-    const byNode = new Map<string, { cpu: number; mem: number }>();
-    for (const n of this.store.scan('/nodes')) byNode.set(n.metadata.name ?? '', { cpu: 0, mem: 0 });
-    for (const p of pods) {
-      const node = obj(p['spec'])['nodeName'];
-      const agg = typeof node === 'string' ? byNode.get(node) : undefined;
-      const u = this.metrics?.podUsage(p.metadata.namespace ?? '', p.metadata.name ?? '');
-      if (!agg || !u) continue;
-      for (const c of u.containers) {
-        agg.cpu += c.cpuMillis;
-        agg.mem += c.memoryBytes;
-      }
-    }
-    return [...byNode].map(([name, u]) => ({
-      apiVersion: 'metrics.k8s.io/v1beta1',
-      kind: 'NodeMetrics',
-      metadata: { name, creationTimestamp: nowRfc3339() },
-      timestamp: nowRfc3339(),
-      window: '30s',
-      usage: { cpu: `${Math.round(u.cpu * 1e6)}n`, memory: `${Math.round(u.mem / 1024)}Ki` },
-    }));
-  }
-
-  private getMetrics(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    const found = this.listMetrics(d, namespace).find((m) => m.metadata.name === name);
-    if (!found) throw notFound(d, name);
-    return found;
   }
 }
 
