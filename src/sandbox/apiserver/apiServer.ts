@@ -1,9 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { KObject, PatchType, PodMetricsSource, ResourceKey, StatusObject, WatchEventType } from '../types.ts';
+import type { KObject, PatchType, PodMetricsSource, ResourceKey, WatchEventType } from '../types.ts';
 import { ApiError } from '../types.ts';
 import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpts, WriteResult } from './apiTypes.ts';
 import { applyDefaults, defaultPodOnCreate } from './defaults.ts';
-import { isTerminalPod, planDeletion, readyToFinalize } from './deletion.ts';
+import { planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
 import { GarbageCollector } from './garbageCollector.ts';
 import { arr, clone, deepEqual, isObject, nowRfc3339, obj } from './json.ts';
@@ -11,13 +11,14 @@ import type { JsonObject } from './json.ts';
 import { getMetrics, listMetrics } from './metricsApi.ts';
 import { ObjectStore } from './objectStore.ts';
 import type { HistoryEntry } from './objectStore.ts';
-import { jsonPatch, mergePatch, strategicMergePatch } from './patches.ts';
+import { patchObject } from './patches.ts';
 import { admitPodSecurity, namespacePodWarnings } from './podSecurityAdmission.ts';
 import { apiVersionOf, ResourceRegistry, storageId } from './resourceRegistry.ts';
 import type { ResourceDef } from './resourceRegistry.ts';
 import { answerReview } from './reviews.ts';
-import { matchLabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gone, invalid, MODIFIED, notFound, resourceNotFound, statusObject } from './statusErrors.ts';
+import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gone, invalid, MODIFIED, notFound, resourceNotFound } from './statusErrors.ts';
+import { Subresources } from './subresources.ts';
 import { validateObject } from './validation.ts';
 import { hpaFromV1, hpaToV1 } from './versionConversion.ts';
 
@@ -41,6 +42,8 @@ export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly store: ObjectStore;
   readonly metrics: PodMetricsSource | undefined;
+  /** scale, pods/binding and pods/eviction. */
+  readonly subresources: Subresources;
   private readonly gc: GarbageCollector;
 
   constructor(opts: ApiServerOptions = {}) {
@@ -48,6 +51,15 @@ export class ApiServer {
     this.registry = new ResourceRegistry({ metrics: opts.metrics !== undefined });
     this.store = new ObjectStore(opts.historySize ?? 10_000);
     this.gc = new GarbageCollector(this.store, this.registry, this);
+    this.subresources = new Subresources(
+      {
+        def: (group, version, resource) => this.def(group, version, resource),
+        current: (d, namespace, name) => this.current(d, namespace, name),
+        update: (d, old, next, opts, subresource) => this.admitAndStore(d, old, next, opts, subresource),
+        delete: (d, namespace, name, opts) => this.delete(d, namespace, name, opts),
+      },
+      this.store,
+    );
   }
 
   /** Creates the namespaces, ServiceAccounts, `kubernetes` Service and IngressClass a fresh cluster has. */
@@ -491,34 +503,19 @@ export class ApiServer {
         return this.converted(d, this.patch(sd, namespace, name, applied, 'apply', opts, subresource));
       }
       if (!existing) throw notFound(d, name);
-      const patched = this.applyPatch(hpaToV1(existing), patch, type);
+      const patched = patchObject(hpaToV1(existing), patch, type);
       return this.converted(d, this.update(sd, namespace, name, hpaFromV1(this.decode(d, patched, namespace, name), existing), opts, subresource));
     }
     if (d.createOnly || d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
     const existing = this.store.peek(this.sid(d), this.nsOf(d, namespace), name);
     if (type === 'apply') return this.apply(d, namespace, name, patch, existing, opts, subresource);
     if (!existing) throw notFound(d, name);
-    const patched = this.applyPatch(existing, patch, type);
+    const patched = patchObject(existing, patch, type);
     if (!isObject(patched)) throw badRequest('the patch produced a non-object');
     const next = patched as KObject;
     if (next.metadata?.resourceVersion && next.metadata.resourceVersion !== existing.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
     if (next.metadata?.name !== undefined && next.metadata.name !== name) throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
     return this.admitAndStore(d, existing, this.decode(d, next, namespace, name), opts, subresource);
-  }
-
-  private applyPatch(target: KObject, patch: unknown, type: PatchType): unknown {
-    switch (type) {
-      case 'merge':
-        if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
-        return mergePatch(target, patch);
-      case 'json':
-        return jsonPatch(target, patch);
-      case 'strategic':
-        if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
-        return strategicMergePatch(target, patch);
-      default:
-        throw apiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
-    }
   }
 
   private apply(d: ResourceDef, namespace: string | undefined, name: string, patch: unknown, existing: KObject | undefined, opts: WriteOpts, subresource?: 'status'): WriteResult {
@@ -539,89 +536,6 @@ export class ApiServer {
       for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation'] as const) delete next.metadata[k];
     }
     return this.admitAndStore(d, existing, next, opts, subresource, applied as unknown as JsonObject);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // scale, binding, eviction
-
-  getScale(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    if (!d.subresources?.includes('scale')) throw resourceNotFound();
-    return toScale(this.current(d, namespace, name));
-  }
-
-  updateScale(d: ResourceDef, namespace: string | undefined, name: string, body: unknown, opts: WriteOpts = {}): WriteResult {
-    const cur = this.current(d, namespace, name);
-    const scale = obj(body);
-    const rv = obj(scale['metadata'])['resourceVersion'];
-    if (rv && rv !== cur.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
-    const replicas = obj(scale['spec'])['replicas'];
-    if (typeof replicas !== 'number' || replicas < 0)
-      throw invalid({ ...d, group: 'autoscaling', kind: 'Scale' }, name, [fieldErr.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
-    const next = clone(cur);
-    obj(next['spec'])['replicas'] = replicas;
-    const r = this.admitAndStore(d, cur, next, opts, 'scale');
-    return { object: toScale(r.object), warnings: r.warnings };
-  }
-
-  patchScale(d: ResourceDef, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts: WriteOpts = {}): WriteResult {
-    const scale = this.getScale(d, namespace, name);
-    const patched = type === 'apply' ? mergePatch(scale, patch) : this.applyPatch(scale, patch, type);
-    return this.updateScale(d, namespace, name, patched, opts);
-  }
-
-  bind(namespace: string, name: string, body: unknown): StatusObject {
-    const d = this.def('', 'v1', 'pods');
-    const pod = this.current(d, namespace, name);
-    const node = obj(obj(body)['target'])['name'];
-    if (typeof node !== 'string' || !node) throw invalid({ ...d, kind: 'Binding' }, name, [fieldErr.required('target.name')]);
-    const spec = obj(pod['spec']);
-    if (pod.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (spec['nodeName']) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${String(spec['nodeName'])}"`);
-    const next = clone(pod);
-    obj(next['spec'])['nodeName'] = node;
-    const st = obj(next['status']);
-    const conds = arr(st['conditions']).filter((c) => obj(c)['type'] !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() });
-    st['conditions'] = conds;
-    next['status'] = st;
-    // Binding writes spec.nodeName, which the pod update validation otherwise forbids.
-    this.store.put(this.sid(d), next, 'MODIFIED');
-    return { ...statusObject(201, '', ''), status: 'Success', message: '', reason: '' } as StatusObject;
-  }
-
-  evict(namespace: string, name: string, body: unknown): StatusObject {
-    const d = this.def('', 'v1', 'pods');
-    const pod = this.current(d, namespace, name);
-    if (!pod.metadata.deletionTimestamp && !isTerminalPod(pod)) {
-      for (const pdb of this.store.scan('policy/poddisruptionbudgets')) {
-        if (pdb.metadata.namespace !== namespace) continue;
-        const spec = obj(pdb['spec']);
-        if (!matchLabelSelector(spec['selector'], pod.metadata.labels)) continue;
-        const pods = [...this.store.scan('/pods')].filter((p) => p.metadata.namespace === namespace && !p.metadata.deletionTimestamp && matchLabelSelector(spec['selector'], p.metadata.labels));
-        const healthy = pods.filter((p) => arr(obj(p['status'])['conditions']).some((c) => obj(c)['type'] === 'Ready' && obj(c)['status'] === 'True')).length;
-        const expected = pods.length;
-        const resolve = (v: unknown, roundUp: boolean): number => {
-          if (typeof v === 'number') return v;
-          if (typeof v === 'string' && v.endsWith('%')) {
-            const x = (Number(v.slice(0, -1)) * expected) / 100;
-            return roundUp ? Math.ceil(x) : Math.floor(x);
-          }
-          return 0;
-        };
-        const desiredHealthy = spec['minAvailable'] !== undefined ? resolve(spec['minAvailable'], true) : Math.max(0, expected - resolve(spec['maxUnavailable'] ?? 0, true));
-        if (healthy - desiredHealthy < 1 || !obj(pod['status'])['conditions'] || healthy === 0) {
-          const pdbName = pdb.metadata.name ?? '';
-          throw apiError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
-            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} needs ${desiredHealthy} healthy pods and has ${healthy} currently` }],
-          });
-        }
-      }
-    }
-    const delOpts = obj(obj(body)['deleteOptions']);
-    const o: DeleteOpts = {};
-    if (typeof delOpts['gracePeriodSeconds'] === 'number') o.gracePeriodSeconds = delOpts['gracePeriodSeconds'];
-    this.delete(d, namespace, name, o);
-    return { ...statusObject(201, '', ''), status: 'Success', message: '', reason: '' } as StatusObject;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -692,36 +606,3 @@ function defaultManager(userAgent: string | undefined): string {
   if (!userAgent) return 'unknown';
   return userAgent.split('/')[0] ?? 'unknown';
 }
-
-function toScale(o: KObject): KObject {
-  const spec = obj(o['spec']);
-  const status = obj(o['status']);
-  const sel = spec['selector'];
-  let selector = '';
-  if (isObject(sel)) {
-    const parts = Object.entries(obj(sel['matchLabels'])).map(([k, v]) => `${k}=${String(v)}`);
-    for (const e of arr(sel['matchExpressions'])) {
-      const ex = obj(e);
-      const vals = arr(ex['values']).map(String).join(',');
-      if (ex['operator'] === 'In') parts.push(`${String(ex['key'])} in (${vals})`);
-      else if (ex['operator'] === 'NotIn') parts.push(`${String(ex['key'])} notin (${vals})`);
-      else if (ex['operator'] === 'Exists') parts.push(String(ex['key']));
-      else if (ex['operator'] === 'DoesNotExist') parts.push(`!${String(ex['key'])}`);
-    }
-    selector = parts.join(',');
-  }
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: o.metadata.name ?? '',
-      namespace: o.metadata.namespace ?? '',
-      uid: o.metadata.uid ?? '',
-      resourceVersion: o.metadata.resourceVersion ?? '',
-      creationTimestamp: o.metadata.creationTimestamp ?? '',
-    },
-    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
-    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector },
-  };
-}
-
