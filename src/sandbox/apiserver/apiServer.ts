@@ -1,8 +1,9 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { KObject, PatchType, PodMetricsSource, ResourceKey, WatchEventType } from '../types.ts';
 import { ApiError } from '../types.ts';
+import { Admission } from './admission.ts';
 import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpts, WriteResult } from './apiTypes.ts';
-import { applyDefaults, defaultPodOnCreate } from './defaults.ts';
+import { applyDefaults } from './defaults.ts';
 import { planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
 import { GarbageCollector } from './garbageCollector.ts';
@@ -12,12 +13,13 @@ import { getMetrics, listMetrics } from './metricsApi.ts';
 import { ObjectStore } from './objectStore.ts';
 import type { HistoryEntry } from './objectStore.ts';
 import { patchObject } from './patches.ts';
-import { admitPodSecurity, namespacePodWarnings } from './podSecurityAdmission.ts';
 import { apiVersionOf, ResourceRegistry, storageId } from './resourceRegistry.ts';
 import type { ResourceDef } from './resourceRegistry.ts';
 import { answerReview } from './reviews.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gone, invalid, MODIFIED, notFound, resourceNotFound } from './statusErrors.ts';
+import { allocateServiceAddresses } from './serviceAllocator.ts';
+import { alreadyExists, apiError, badRequest, conflict, gone, invalid, MODIFIED, notFound, resourceNotFound } from './statusErrors.ts';
+import { completeForKind, nextGeneration, prepareForCreate, prepareForUpdate } from './strategies.ts';
 import { Subresources } from './subresources.ts';
 import { validateObject } from './validation.ts';
 import { hpaFromV1, hpaToV1 } from './versionConversion.ts';
@@ -44,12 +46,14 @@ export class ApiServer {
   readonly metrics: PodMetricsSource | undefined;
   /** scale, pods/binding and pods/eviction. */
   readonly subresources: Subresources;
+  private readonly admission: Admission;
   private readonly gc: GarbageCollector;
 
   constructor(opts: ApiServerOptions = {}) {
     this.metrics = opts.metrics;
     this.registry = new ResourceRegistry({ metrics: opts.metrics !== undefined });
     this.store = new ObjectStore(opts.historySize ?? 10_000);
+    this.admission = new Admission(this.store);
     this.gc = new GarbageCollector(this.store, this.registry, this);
     this.subresources = new Subresources(
       {
@@ -257,86 +261,17 @@ export class ApiServer {
   private admitAndStore(d: ResourceDef, old: KObject | undefined, next: KObject, opts: WriteOpts, subresource: string | undefined, applied?: JsonObject): WriteResult {
     const sid = this.sid(d);
     const name = next.metadata.name ?? '';
-    const warnings: string[] = [];
-    const namespaceObj = d.namespaced ? this.store.peek('/namespaces', undefined, next.metadata.namespace ?? '') : undefined;
-    if (!old) {
-      // NamespaceLifecycle
-      if (d.namespaced) {
-        if (!namespaceObj) throw notFound({ group: '', resource: 'namespaces' }, next.metadata.namespace ?? '');
-        if (namespaceObj.metadata.deletionTimestamp || obj(namespaceObj['status'])['phase'] === 'Terminating')
-          throw forbidden(d, name, `unable to create new content in namespace ${next.metadata.namespace ?? ''} because it is being terminated`);
-      }
-    }
-    // Status semantics: the main resource ignores status; /status ignores everything else.
-    const hasStatusSub = d.subresources?.includes('status') ?? false;
-    if (old && hasStatusSub) {
-      if (subresource === 'status') {
-        const st = next['status'];
-        const labels = next.metadata.labels;
-        const annotations = next.metadata.annotations;
-        const mf = next.metadata.managedFields;
-        next = clone(old);
-        if (st === undefined) delete next['status'];
-        else next['status'] = st;
-        // kube-apiserver lets status writers (e.g. kubelet) keep metadata changes on nodes only.
-        if (d.kind === 'Node') {
-          if (labels) next.metadata.labels = labels;
-          if (annotations) next.metadata.annotations = annotations;
-        }
-        if (mf) next.metadata.managedFields = mf;
-      } else if (old['status'] === undefined) delete next['status'];
-      else next['status'] = clone(old['status']);
-    } else if (!old && hasStatusSub && d.kind !== 'Namespace' && d.kind !== 'Node' && d.kind !== 'Pod') {
-      delete next['status'];
-    }
-    if (!old && d.kind === 'Pod') next['status'] = {};
-    if (old) {
-      for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name'] as const) {
-        if (old.metadata[k] === undefined) delete next.metadata[k];
-        else (next.metadata as Record<string, unknown>)[k] = old.metadata[k];
-      }
-      if (old.metadata.deletionTimestamp) {
-        // Finalizers may only be removed, never added, once deletion has started.
-        const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-        if (added.length) throw invalid(d, name, [fieldErr.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((a) => JSON.stringify(a)).join(', ')}}`)]);
-      }
-    }
-    if (!old) next.metadata.uid = randomUUID();
+    const namespaceObj = this.admission.namespaceLifecycle(d, next, !old);
+    if (old) next = prepareForUpdate(d, old, next, subresource);
+    else prepareForCreate(d, next);
     applyDefaults(next);
-    if (d.kind === 'Job' && !old) defaultJobSelector(next);
-    if (d.kind === 'Pod' && !old) {
-      const saName = obj(next['spec'])['serviceAccountName'];
-      const ns = next.metadata.namespace ?? '';
-      const sa = typeof saName === 'string' ? saName : 'default';
-      if (!this.store.peek('/serviceaccounts', ns, sa))
-        throw forbidden(d, name, `error looking up service account ${ns}/${sa}: serviceaccount "${sa}" not found`);
-      defaultPodOnCreate(next, true);
-    }
-    if (d.kind === 'Service') this.allocateService(next, old);
-    if (d.kind === 'Ingress' && !old) this.defaultIngressClass(next);
-    if (d.kind === 'Namespace' && old && old.metadata.deletionTimestamp) {
-      const st = obj(next['status']);
-      st['phase'] = 'Terminating';
-      next['status'] = st;
-    }
+    completeForKind(d, old, next);
+    if (!old) this.admission.mutateOnCreate(d, next);
+    if (d.kind === 'Service') allocateServiceAddresses(next, old, this.store);
     const errs = validateObject(next, old);
     if (errs.length) throw invalid(d, name, errs);
-    // Like the PodSecurity plugin, only creates and spec changes are evaluated: status and metadata
-    // writes (the kubelet's, for instance) pass even after the namespace's level was raised.
-    if (d.namespaced && namespaceObj && (!old || !deepEqual(old['spec'], next['spec']))) warnings.push(...admitPodSecurity(next, namespaceObj.metadata.labels ?? {}));
-    if (d.kind === 'Namespace' && old) warnings.push(...this.namespaceLevelWarnings(old, next));
-
-    // Generation counts spec changes (everything outside metadata and status).
-    const specOf = (o: KObject): JsonObject => {
-      const c: JsonObject = { ...o };
-      delete c['metadata'];
-      delete c['status'];
-      delete c['apiVersion'];
-      delete c['kind'];
-      return c;
-    };
-    if (!old) next.metadata.generation = 1;
-    else next.metadata.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(old), specOf(next)) ? 0 : 1);
+    const warnings = this.admission.podSecurity(d, old, next, namespaceObj);
+    next.metadata.generation = nextGeneration(old, next);
 
     const manager = opts.fieldManager ?? defaultManager(opts.userAgent);
     const apiVersion = apiVersionOf(d);
@@ -371,77 +306,9 @@ export class ApiServer {
     return { object: this.present(d, stored), warnings };
   }
 
-  /** Raising a namespace's enforce level warns about the pods already running there, as kube-apiserver does. */
-  private namespaceLevelWarnings(old: KObject, next: KObject): string[] {
-    const key = 'pod-security.kubernetes.io/enforce';
-    const level = next.metadata.labels?.[key];
-    if (!level || (level === old.metadata.labels?.[key] && next.metadata.labels?.[`${key}-version`] === old.metadata.labels?.[`${key}-version`])) return [];
-    const ns = next.metadata.name ?? '';
-    const pods = [...this.store.scan('/pods')].filter((p) => p.metadata.namespace === ns);
-    return namespacePodWarnings(ns, level, next.metadata.labels?.[`${key}-version`] ?? 'latest', pods);
-  }
-
   private ensureServiceAccount(namespace: string): void {
     if (this.store.peek('/serviceaccounts', namespace, 'default')) return;
     this.create(this.def('', 'v1', 'serviceaccounts'), namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { fieldManager: 'kube-controller-manager' });
-  }
-
-  /** The DefaultIngressClass admission plugin. */
-  private defaultIngressClass(ing: KObject): void {
-    const spec = obj(ing['spec']);
-    if (spec['ingressClassName'] || ing.metadata.annotations?.['kubernetes.io/ingress.class']) return;
-    for (const c of this.store.scan('networking.k8s.io/ingressclasses')) {
-      if (c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true') {
-        spec['ingressClassName'] = c.metadata.name;
-        ing['spec'] = spec;
-        return;
-      }
-    }
-  }
-
-  private allocateService(next: KObject, old: KObject | undefined): void {
-    const spec = obj(next['spec']);
-    const oldSpec = obj(old?.['spec']);
-    if (spec['type'] === 'ExternalName') {
-      delete spec['clusterIP'];
-      delete spec['clusterIPs'];
-      return;
-    }
-    if ((spec['clusterIP'] === undefined || spec['clusterIP'] === '') && typeof oldSpec['clusterIP'] === 'string') spec['clusterIP'] = oldSpec['clusterIP'];
-    if (spec['clusterIP'] === undefined || spec['clusterIP'] === '') {
-      const used = new Set<string>();
-      for (const s of this.store.scan('/services')) used.add(String(obj(s['spec'])['clusterIP']));
-      // A random starting point keeps the real proxies of sandboxes running side by side apart.
-      const base = randomInt(0, 65_000);
-      for (let k = 0; k < 65534; k++) {
-        const i = ((base + k) % 65532) + 2;
-        const ip = `127.96.${i >> 8}.${i & 255}`;
-        if ((i & 255) === 0 || (i & 255) === 255 || used.has(ip)) continue;
-        spec['clusterIP'] = ip;
-        break;
-      }
-    }
-    spec['clusterIPs'] = [spec['clusterIP']];
-    if (spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer') {
-      const used = new Set<number>();
-      for (const s of this.store.scan('/services')) for (const p of arr(obj(s['spec'])['ports'])) if (typeof obj(p)['nodePort'] === 'number') used.add(obj(p)['nodePort'] as number);
-      const oldPorts = arr(oldSpec['ports']);
-      for (const p of arr(spec['ports'])) {
-        const po = obj(p);
-        if (po['nodePort'] !== undefined) continue;
-        const prev = oldPorts.map(obj).find((x) => x['port'] === po['port'] && typeof x['nodePort'] === 'number');
-        if (prev) {
-          po['nodePort'] = prev['nodePort'];
-          continue;
-        }
-        for (let n = 30000; n <= 32767; n++)
-          if (!used.has(n)) {
-            po['nodePort'] = n;
-            used.add(n);
-            break;
-          }
-      }
-    }
   }
 
   /** Parses and checks a request body: kind/apiVersion, namespace and name agreement. */
@@ -581,21 +448,6 @@ export class ApiServer {
     }
     return out;
   }
-}
-
-/** The Job strategy's generated selector: pods are matched by the Job's uid unless manualSelector is set. */
-function defaultJobSelector(job: KObject): void {
-  const spec = obj(job['spec']);
-  if (spec['manualSelector'] === true) return;
-  const uid = job.metadata.uid ?? '';
-  const name = job.metadata.name ?? '';
-  spec['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-  const tmpl = obj(spec['template']);
-  const meta = obj(tmpl['metadata']);
-  meta['labels'] = { ...obj(meta['labels']), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
-  tmpl['metadata'] = meta;
-  spec['template'] = tmpl;
-  job['spec'] = spec;
 }
 
 function ownershipSansTime(o: KObject): unknown {
