@@ -3,6 +3,8 @@ import type { KObject, PatchType, PodMetricsSource, ResourceKey, WatchEventType 
 import { ApiError } from '../types.ts';
 import { Admission } from './admission.ts';
 import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpts, WriteResult } from './apiTypes.ts';
+import { bootstrapObjects } from './bootstrapObjects.ts';
+import { decodeObject } from './decodeObject.ts';
 import { applyDefaults } from './defaults.ts';
 import { planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
@@ -32,13 +34,13 @@ export interface ApiServerOptions {
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
- * The API server core: registry strategies (defaulting, validation, generation, status semantics),
- * admission (NamespaceLifecycle, ServiceAccount, PodSecurity), patch/apply, graceful and cascading
- * deletion, the garbage collector and namespace finalisation. HTTP and the in-process client both
- * call these methods, so every client sees the same behaviour.
+ * The API server core, kube-apiserver's generic registry store: get, list, watch, create, update,
+ * patch/apply and graceful deletion of every served resource, through one write pipeline
+ * (strategies.ts, defaulting, admission.ts, validation, field ownership). Subresources,
+ * the garbage collector and the virtual resources (reviews.ts, metricsApi.ts) build on it. HTTP and
+ * the in-process client both call these methods, so every client sees the same behaviour.
  */
 export class ApiServer {
   readonly registry: ResourceRegistry;
@@ -68,34 +70,9 @@ export class ApiServer {
 
   /** Creates the namespaces, ServiceAccounts, `kubernetes` Service and IngressClass a fresh cluster has. */
   bootstrap(): void {
-    for (const ns of DEFAULT_NAMESPACES) {
-      if (!this.store.peek('/namespaces', undefined, ns)) this.create(this.def('', 'v1', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { fieldManager: 'kube-apiserver' });
-    }
-    if (!this.store.peek('/services', 'default', 'kubernetes')) {
-      this.create(
-        this.def('', 'v1', 'services'),
-        'default',
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { clusterIP: '127.96.0.1', ports: [{ name: 'https', port: 443, targetPort: 6443 }] },
-        },
-        { fieldManager: 'kube-apiserver' },
-      );
-    }
-    if (!this.store.peek('networking.k8s.io/ingressclasses', undefined, 'berth')) {
-      this.create(
-        this.def('networking.k8s.io', 'v1', 'ingressclasses'),
-        undefined,
-        {
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'IngressClass',
-          metadata: { name: 'berth', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-          spec: { controller: 'berth.dev/sandbox-ingress' },
-        },
-        { fieldManager: 'kube-apiserver' },
-      );
+    for (const { group, version, resource, namespace, body } of bootstrapObjects()) {
+      const d = this.def(group, version, resource);
+      if (!this.store.peek(this.sid(d), namespace, body.metadata.name ?? '')) this.create(d, namespace, body, { fieldManager: 'kube-apiserver' });
     }
   }
 
@@ -244,10 +221,10 @@ export class ApiServer {
 
   create(d: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOpts = {}): WriteResult {
     const sd = this.storageDefOf(d);
-    if (sd) return this.converted(d, this.create(sd, namespace, hpaFromV1(this.decode(d, body, namespace), undefined), opts));
+    if (sd) return this.converted(d, this.create(sd, namespace, hpaFromV1(decodeObject(d, body, namespace), undefined), opts));
     if (d.createOnly) return { object: answerReview(d, body), warnings: [] };
     if (d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
-    const o = this.decode(d, body, namespace);
+    const o = decodeObject(d, body, namespace);
     if (!o.metadata.name && o.metadata.generateName) {
       let suffix = '';
       for (let i = 0; i < 5; i++) suffix += NAME_CHARS[randomInt(NAME_CHARS.length)];
@@ -311,29 +288,6 @@ export class ApiServer {
     this.create(this.def('', 'v1', 'serviceaccounts'), namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { fieldManager: 'kube-controller-manager' });
   }
 
-  /** Parses and checks a request body: kind/apiVersion, namespace and name agreement. */
-  private decode(d: ResourceDef, body: unknown, namespace: string | undefined, name?: string): KObject {
-    if (!isObject(body)) throw badRequest('Object \'Kind\' is missing in \'null\'');
-    // Bodies are owned by the server from here on (HTTP parses them fresh; the in-process client copies).
-    const o = body as KObject;
-    o.metadata = isObject(o.metadata) ? o.metadata : {};
-    if (o.kind !== undefined && o.kind !== d.kind) throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(d)})`);
-    if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(d))
-      throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(d)})`);
-    o.apiVersion = apiVersionOf(d);
-    o.kind = d.kind;
-    if (d.namespaced) {
-      if (o.metadata.namespace && namespace && o.metadata.namespace !== namespace)
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      o.metadata.namespace = namespace ?? o.metadata.namespace;
-      if (!o.metadata.namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    } else delete o.metadata.namespace;
-    if (name !== undefined && o.metadata.name !== undefined && o.metadata.name !== name)
-      throw badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`);
-    if (name !== undefined) o.metadata.name = name;
-    return o;
-  }
-
   /** The live stored object (read-only: copy before modifying). */
   private current(d: ResourceDef, namespace: string | undefined, name: string): KObject {
     const cur = this.store.peek(this.sid(d), this.nsOf(d, namespace), name);
@@ -345,10 +299,10 @@ export class ApiServer {
     const sd = this.storageDefOf(d);
     if (sd) {
       const existing = this.current(sd, namespace, name);
-      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(this.decode(d, body, namespace, name), existing), opts, subresource));
+      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(decodeObject(d, body, namespace, name), existing), opts, subresource));
     }
     if (d.createOnly || d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
-    const next = this.decode(d, body, namespace, name);
+    const next = decodeObject(d, body, namespace, name);
     const old = this.current(d, namespace, name);
     const rv = next.metadata.resourceVersion;
     if (rv && rv !== old.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
@@ -371,7 +325,7 @@ export class ApiServer {
       }
       if (!existing) throw notFound(d, name);
       const patched = patchObject(hpaToV1(existing), patch, type);
-      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(this.decode(d, patched, namespace, name), existing), opts, subresource));
+      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(decodeObject(d, patched, namespace, name), existing), opts, subresource));
     }
     if (d.createOnly || d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
     const existing = this.store.peek(this.sid(d), this.nsOf(d, namespace), name);
@@ -382,7 +336,7 @@ export class ApiServer {
     const next = patched as KObject;
     if (next.metadata?.resourceVersion && next.metadata.resourceVersion !== existing.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
     if (next.metadata?.name !== undefined && next.metadata.name !== name) throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-    return this.admitAndStore(d, existing, this.decode(d, next, namespace, name), opts, subresource);
+    return this.admitAndStore(d, existing, decodeObject(d, next, namespace, name), opts, subresource);
   }
 
   private apply(d: ResourceDef, namespace: string | undefined, name: string, patch: unknown, existing: KObject | undefined, opts: WriteOpts, subresource?: 'status'): WriteResult {
@@ -397,7 +351,7 @@ export class ApiServer {
     if (d.namespaced && meta['namespace'] !== undefined && meta['namespace'] !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const merged = applyConfiguration(existing as unknown as JsonObject | undefined, applied as unknown as JsonObject, opts.fieldManager, apiVersionOf(d), opts.force === true, subresource) as unknown as KObject;
-    const next = this.decode(d, merged, namespace, name);
+    const next = decodeObject(d, merged, namespace, name);
     if (existing && meta['resourceVersion'] !== undefined && meta['resourceVersion'] !== existing.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
     if (!existing) {
       for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation'] as const) delete next.metadata[k];
