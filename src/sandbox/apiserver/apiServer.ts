@@ -1,68 +1,30 @@
-import { randomInt, randomUUID } from 'node:crypto';
-import type { KObject, PatchType, PodMetricsSource, ResourceKey, StatusObject, WatchEventType } from '../types.ts';
+import { randomInt } from 'node:crypto';
+import type { KObject, PatchType, PodMetricsSource, ResourceKey, WatchEventType } from '../types.ts';
 import { ApiError } from '../types.ts';
-import { applyDefaults, defaultPodOnCreate } from './defaults.ts';
+import { Admission } from './admission.ts';
+import type { DeleteOpts, ListQuery, ListResult, WatchQuery, WatchSink, WriteOpts, WriteResult } from './apiTypes.ts';
+import { bootstrapObjects } from './bootstrapObjects.ts';
+import { decodeObject } from './decodeObject.ts';
+import { applyDefaults } from './defaults.ts';
+import { planDeletion, readyToFinalize } from './deletion.ts';
 import { applyConfiguration, pruneManagedFields, trackUpdate } from './fieldOwnership.ts';
+import { GarbageCollector } from './garbageCollector.ts';
 import { arr, clone, deepEqual, isObject, nowRfc3339, obj } from './json.ts';
 import type { JsonObject } from './json.ts';
+import { getMetrics, listMetrics } from './metricsApi.ts';
 import { ObjectStore } from './objectStore.ts';
 import type { HistoryEntry } from './objectStore.ts';
-import { jsonPatch, mergePatch, strategicMergePatch } from './patches.ts';
-import { admitPodSecurity, namespacePodWarnings } from './podSecurityAdmission.ts';
+import { patchObject } from './patches.ts';
 import { apiVersionOf, ResourceRegistry, storageId } from './resourceRegistry.ts';
 import type { ResourceDef } from './resourceRegistry.ts';
-import { matchLabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { alreadyExists, apiError, badRequest, conflict, fieldErr, forbidden, gone, invalid, MODIFIED, notFound, resourceNotFound, statusObject } from './statusErrors.ts';
+import { answerReview } from './reviews.ts';
+import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { allocateServiceAddresses } from './serviceAllocator.ts';
+import { alreadyExists, apiError, badRequest, conflict, gone, invalid, MODIFIED, notFound, resourceNotFound } from './statusErrors.ts';
+import { completeForKind, nextGeneration, prepareForCreate, prepareForUpdate } from './strategies.ts';
+import { Subresources } from './subresources.ts';
 import { validateObject } from './validation.ts';
 import { hpaFromV1, hpaToV1 } from './versionConversion.ts';
-
-export interface WriteOpts {
-  fieldManager?: string | undefined;
-  dryRun?: boolean | undefined;
-  force?: boolean | undefined;
-  /** Used as the default field manager, like kube-apiserver's user-agent prefix. */
-  userAgent?: string | undefined;
-}
-
-export interface WriteResult {
-  object: KObject;
-  warnings: string[];
-}
-
-export interface ListQuery {
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  limit?: number | undefined;
-  continue?: string | undefined;
-}
-
-export interface ListResult {
-  /** Read-only: stored objects are shared with the store (see `view`); copy before changing one. */
-  items: readonly KObject[];
-  resourceVersion: string;
-  continue?: string;
-  remainingItemCount?: number;
-}
-
-export interface DeleteOpts {
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' | undefined;
-  gracePeriodSeconds?: number | undefined;
-  dryRun?: boolean | undefined;
-  preconditions?: { uid?: string; resourceVersion?: string } | undefined;
-}
-
-export interface WatchQuery {
-  namespace?: string | undefined;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-  resourceVersion?: string | undefined;
-  /** Send ADDED for every existing object first (HTTP watch without a resourceVersion). */
-  sendInitialEvents: boolean;
-}
-
-/** Receives watch events; `object` may be the stored object itself and must be treated as read-only. */
-export type WatchSink = (type: WatchEventType, object: Readonly<KObject>) => void;
 
 export interface ApiServerOptions {
   metrics?: PodMetricsSource | undefined;
@@ -72,85 +34,59 @@ export interface ApiServerOptions {
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 /**
- * The API server core: registry strategies (defaulting, validation, generation, status semantics),
- * admission (NamespaceLifecycle, ServiceAccount, PodSecurity), patch/apply, graceful and cascading
- * deletion, the garbage collector and namespace finalisation. HTTP and the in-process client both
- * call these methods, so every client sees the same behaviour.
+ * The API server core, kube-apiserver's generic registry store: get, list, watch, create, update,
+ * patch/apply and graceful deletion of every served resource, through one write pipeline
+ * (strategies.ts, defaulting, admission.ts, validation, field ownership). Subresources,
+ * the garbage collector and the virtual resources (reviews.ts, metricsApi.ts) build on it. HTTP and
+ * the in-process client both call these methods, so every client sees the same behaviour.
  */
 export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly store: ObjectStore;
   readonly metrics: PodMetricsSource | undefined;
-  private gcTimer: NodeJS.Timeout | undefined;
-  /** "sid\u0000namespace\u0000name" of objects the collector should look at next. */
-  private readonly gcQueue = new Set<string>();
-  private gcFullSweep = true;
-  private gcInterval: NodeJS.Timeout | undefined;
-  private gcRunning = false;
-  private stopped = false;
-  private readonly unsubscribeGc: () => void;
+  /** scale, pods/binding and pods/eviction. */
+  readonly subresources: Subresources;
+  private readonly admission: Admission;
+  private readonly gc: GarbageCollector;
 
   constructor(opts: ApiServerOptions = {}) {
     this.metrics = opts.metrics;
     this.registry = new ResourceRegistry({ metrics: opts.metrics !== undefined });
     this.store = new ObjectStore(opts.historySize ?? 10_000);
-    this.unsubscribeGc = this.store.subscribe((e) => this.noteForGc(e));
+    this.admission = new Admission(this.store);
+    this.gc = new GarbageCollector(this.store, this.registry, this);
+    this.subresources = new Subresources(
+      {
+        def: (group, version, resource) => this.def(group, version, resource),
+        current: (d, namespace, name) => this.current(d, namespace, name),
+        update: (d, old, next, opts, subresource) => this.admitAndStore(d, old, next, opts, subresource),
+        delete: (d, namespace, name, opts) => this.delete(d, namespace, name, opts),
+      },
+      this.store,
+    );
   }
 
   /** Creates the namespaces, ServiceAccounts, `kubernetes` Service and IngressClass a fresh cluster has. */
   bootstrap(): void {
-    for (const ns of DEFAULT_NAMESPACES) {
-      if (!this.store.peek('/namespaces', undefined, ns)) this.create(this.def('', 'v1', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { fieldManager: 'kube-apiserver' });
-    }
-    if (!this.store.peek('/services', 'default', 'kubernetes')) {
-      this.create(
-        this.def('', 'v1', 'services'),
-        'default',
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: { clusterIP: '127.96.0.1', ports: [{ name: 'https', port: 443, targetPort: 6443 }] },
-        },
-        { fieldManager: 'kube-apiserver' },
-      );
-    }
-    if (!this.store.peek('networking.k8s.io/ingressclasses', undefined, 'berth')) {
-      this.create(
-        this.def('networking.k8s.io', 'v1', 'ingressclasses'),
-        undefined,
-        {
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'IngressClass',
-          metadata: { name: 'berth', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-          spec: { controller: 'berth.dev/sandbox-ingress' },
-        },
-        { fieldManager: 'kube-apiserver' },
-      );
+    for (const { group, version, resource, namespace, body } of bootstrapObjects()) {
+      const d = this.def(group, version, resource);
+      if (!this.store.peek(this.sid(d), namespace, body.metadata.name ?? '')) this.create(d, namespace, body, { fieldManager: 'kube-apiserver' });
     }
   }
 
   startGc(intervalMs = 2000): void {
-    this.stopped = false;
-    // The full sweep is a safety net; events drive the collector (see noteForGc).
-    this.gcInterval ??= setInterval(() => {
-      this.gcFullSweep = true;
-      this.scheduleGc();
-    }, intervalMs);
-    this.gcInterval.unref();
+    this.gc.start(intervalMs);
+  }
+
+  /** One pass of the garbage collector and the namespace controller; exposed for tests. */
+  runGc(): void {
+    this.gc.run();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.gcInterval) clearInterval(this.gcInterval);
-    if (this.gcTimer) clearTimeout(this.gcTimer);
-    this.gcInterval = undefined;
-    this.gcTimer = undefined;
-    this.unsubscribeGc();
+    this.gc.stop();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -180,7 +116,7 @@ export class ApiServer {
   // reads
 
   get(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    if (d.readOnly) return this.getMetrics(d, namespace, name);
+    if (d.readOnly) return getMetrics(this.store, this.metrics, d, namespace, name);
     const o = this.store.get(this.sid(d), this.nsOf(d, namespace), name);
     if (!o) throw notFound(d, name);
     return this.present(d, o);
@@ -203,7 +139,7 @@ export class ApiServer {
   }
 
   list(d: ResourceDef, q: ListQuery): ListResult {
-    if (d.readOnly) return { items: this.listMetrics(d, q.namespace), resourceVersion: String(this.store.resourceVersion) };
+    if (d.readOnly) return { items: listMetrics(this.store, this.metrics, d, q.namespace), resourceVersion: String(this.store.resourceVersion) };
     const labels = parseLabelSelector(q.labelSelector);
     const fields = parseFieldSelector(q.fieldSelector, d.resource);
     let start = '';
@@ -285,10 +221,10 @@ export class ApiServer {
 
   create(d: ResourceDef, namespace: string | undefined, body: unknown, opts: WriteOpts = {}): WriteResult {
     const sd = this.storageDefOf(d);
-    if (sd) return this.converted(d, this.create(sd, namespace, hpaFromV1(this.decode(d, body, namespace), undefined), opts));
-    if (d.createOnly) return { object: this.review(d, body), warnings: [] };
+    if (sd) return this.converted(d, this.create(sd, namespace, hpaFromV1(decodeObject(d, body, namespace), undefined), opts));
+    if (d.createOnly) return { object: answerReview(d, body), warnings: [] };
     if (d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
-    const o = this.decode(d, body, namespace);
+    const o = decodeObject(d, body, namespace);
     if (!o.metadata.name && o.metadata.generateName) {
       let suffix = '';
       for (let i = 0; i < 5; i++) suffix += NAME_CHARS[randomInt(NAME_CHARS.length)];
@@ -302,86 +238,17 @@ export class ApiServer {
   private admitAndStore(d: ResourceDef, old: KObject | undefined, next: KObject, opts: WriteOpts, subresource: string | undefined, applied?: JsonObject): WriteResult {
     const sid = this.sid(d);
     const name = next.metadata.name ?? '';
-    const warnings: string[] = [];
-    const namespaceObj = d.namespaced ? this.store.peek('/namespaces', undefined, next.metadata.namespace ?? '') : undefined;
-    if (!old) {
-      // NamespaceLifecycle
-      if (d.namespaced) {
-        if (!namespaceObj) throw notFound({ group: '', resource: 'namespaces' }, next.metadata.namespace ?? '');
-        if (namespaceObj.metadata.deletionTimestamp || obj(namespaceObj['status'])['phase'] === 'Terminating')
-          throw forbidden(d, name, `unable to create new content in namespace ${next.metadata.namespace ?? ''} because it is being terminated`);
-      }
-    }
-    // Status semantics: the main resource ignores status; /status ignores everything else.
-    const hasStatusSub = d.subresources?.includes('status') ?? false;
-    if (old && hasStatusSub) {
-      if (subresource === 'status') {
-        const st = next['status'];
-        const labels = next.metadata.labels;
-        const annotations = next.metadata.annotations;
-        const mf = next.metadata.managedFields;
-        next = clone(old);
-        if (st === undefined) delete next['status'];
-        else next['status'] = st;
-        // kube-apiserver lets status writers (e.g. kubelet) keep metadata changes on nodes only.
-        if (d.kind === 'Node') {
-          if (labels) next.metadata.labels = labels;
-          if (annotations) next.metadata.annotations = annotations;
-        }
-        if (mf) next.metadata.managedFields = mf;
-      } else if (old['status'] === undefined) delete next['status'];
-      else next['status'] = clone(old['status']);
-    } else if (!old && hasStatusSub && d.kind !== 'Namespace' && d.kind !== 'Node' && d.kind !== 'Pod') {
-      delete next['status'];
-    }
-    if (!old && d.kind === 'Pod') next['status'] = {};
-    if (old) {
-      for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name'] as const) {
-        if (old.metadata[k] === undefined) delete next.metadata[k];
-        else (next.metadata as Record<string, unknown>)[k] = old.metadata[k];
-      }
-      if (old.metadata.deletionTimestamp) {
-        // Finalizers may only be removed, never added, once deletion has started.
-        const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-        if (added.length) throw invalid(d, name, [fieldErr.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((a) => JSON.stringify(a)).join(', ')}}`)]);
-      }
-    }
-    if (!old) next.metadata.uid = randomUUID();
+    const namespaceObj = this.admission.namespaceLifecycle(d, next, !old);
+    if (old) next = prepareForUpdate(d, old, next, subresource);
+    else prepareForCreate(d, next);
     applyDefaults(next);
-    if (d.kind === 'Job' && !old) defaultJobSelector(next);
-    if (d.kind === 'Pod' && !old) {
-      const saName = obj(next['spec'])['serviceAccountName'];
-      const ns = next.metadata.namespace ?? '';
-      const sa = typeof saName === 'string' ? saName : 'default';
-      if (!this.store.peek('/serviceaccounts', ns, sa))
-        throw forbidden(d, name, `error looking up service account ${ns}/${sa}: serviceaccount "${sa}" not found`);
-      defaultPodOnCreate(next, true);
-    }
-    if (d.kind === 'Service') this.allocateService(next, old);
-    if (d.kind === 'Ingress' && !old) this.defaultIngressClass(next);
-    if (d.kind === 'Namespace' && old && old.metadata.deletionTimestamp) {
-      const st = obj(next['status']);
-      st['phase'] = 'Terminating';
-      next['status'] = st;
-    }
+    completeForKind(d, old, next);
+    if (!old) this.admission.mutateOnCreate(d, next);
+    if (d.kind === 'Service') allocateServiceAddresses(next, old, this.store);
     const errs = validateObject(next, old);
     if (errs.length) throw invalid(d, name, errs);
-    // Like the PodSecurity plugin, only creates and spec changes are evaluated: status and metadata
-    // writes (the kubelet's, for instance) pass even after the namespace's level was raised.
-    if (d.namespaced && namespaceObj && (!old || !deepEqual(old['spec'], next['spec']))) warnings.push(...admitPodSecurity(next, namespaceObj.metadata.labels ?? {}));
-    if (d.kind === 'Namespace' && old) warnings.push(...this.namespaceLevelWarnings(old, next));
-
-    // Generation counts spec changes (everything outside metadata and status).
-    const specOf = (o: KObject): JsonObject => {
-      const c: JsonObject = { ...o };
-      delete c['metadata'];
-      delete c['status'];
-      delete c['apiVersion'];
-      delete c['kind'];
-      return c;
-    };
-    if (!old) next.metadata.generation = 1;
-    else next.metadata.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(old), specOf(next)) ? 0 : 1);
+    const warnings = this.admission.podSecurity(d, old, next, namespaceObj);
+    next.metadata.generation = nextGeneration(old, next);
 
     const manager = opts.fieldManager ?? defaultManager(opts.userAgent);
     const apiVersion = apiVersionOf(d);
@@ -409,114 +276,16 @@ export class ApiServer {
     }
     const stored = this.store.put(sid, next, old ? 'MODIFIED' : 'ADDED');
     if (!old && d.kind === 'Namespace') this.ensureServiceAccount(name);
-    if (old && this.readyToFinalize(stored)) {
+    if (old && readyToFinalize(stored)) {
       const gone = this.store.remove(sid, stored);
       return { object: this.present(d, gone ?? stored), warnings };
     }
     return { object: this.present(d, stored), warnings };
   }
 
-  /** Raising a namespace's enforce level warns about the pods already running there, as kube-apiserver does. */
-  private namespaceLevelWarnings(old: KObject, next: KObject): string[] {
-    const key = 'pod-security.kubernetes.io/enforce';
-    const level = next.metadata.labels?.[key];
-    if (!level || (level === old.metadata.labels?.[key] && next.metadata.labels?.[`${key}-version`] === old.metadata.labels?.[`${key}-version`])) return [];
-    const ns = next.metadata.name ?? '';
-    const pods = [...this.store.scan('/pods')].filter((p) => p.metadata.namespace === ns);
-    return namespacePodWarnings(ns, level, next.metadata.labels?.[`${key}-version`] ?? 'latest', pods);
-  }
-
   private ensureServiceAccount(namespace: string): void {
     if (this.store.peek('/serviceaccounts', namespace, 'default')) return;
     this.create(this.def('', 'v1', 'serviceaccounts'), namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { fieldManager: 'kube-controller-manager' });
-  }
-
-  private readyToFinalize(o: KObject): boolean {
-    if (!o.metadata.deletionTimestamp) return false;
-    if ((o.metadata.finalizers ?? []).length) return false;
-    if (o.kind === 'Namespace' && arr(obj(o['spec'])['finalizers']).length) return false;
-    return (o.metadata.deletionGracePeriodSeconds ?? 0) === 0;
-  }
-
-  /** The DefaultIngressClass admission plugin. */
-  private defaultIngressClass(ing: KObject): void {
-    const spec = obj(ing['spec']);
-    if (spec['ingressClassName'] || ing.metadata.annotations?.['kubernetes.io/ingress.class']) return;
-    for (const c of this.store.scan('networking.k8s.io/ingressclasses')) {
-      if (c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true') {
-        spec['ingressClassName'] = c.metadata.name;
-        ing['spec'] = spec;
-        return;
-      }
-    }
-  }
-
-  private allocateService(next: KObject, old: KObject | undefined): void {
-    const spec = obj(next['spec']);
-    const oldSpec = obj(old?.['spec']);
-    if (spec['type'] === 'ExternalName') {
-      delete spec['clusterIP'];
-      delete spec['clusterIPs'];
-      return;
-    }
-    if ((spec['clusterIP'] === undefined || spec['clusterIP'] === '') && typeof oldSpec['clusterIP'] === 'string') spec['clusterIP'] = oldSpec['clusterIP'];
-    if (spec['clusterIP'] === undefined || spec['clusterIP'] === '') {
-      const used = new Set<string>();
-      for (const s of this.store.scan('/services')) used.add(String(obj(s['spec'])['clusterIP']));
-      // A random starting point keeps the real proxies of sandboxes running side by side apart.
-      const base = randomInt(0, 65_000);
-      for (let k = 0; k < 65534; k++) {
-        const i = ((base + k) % 65532) + 2;
-        const ip = `127.96.${i >> 8}.${i & 255}`;
-        if ((i & 255) === 0 || (i & 255) === 255 || used.has(ip)) continue;
-        spec['clusterIP'] = ip;
-        break;
-      }
-    }
-    spec['clusterIPs'] = [spec['clusterIP']];
-    if (spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer') {
-      const used = new Set<number>();
-      for (const s of this.store.scan('/services')) for (const p of arr(obj(s['spec'])['ports'])) if (typeof obj(p)['nodePort'] === 'number') used.add(obj(p)['nodePort'] as number);
-      const oldPorts = arr(oldSpec['ports']);
-      for (const p of arr(spec['ports'])) {
-        const po = obj(p);
-        if (po['nodePort'] !== undefined) continue;
-        const prev = oldPorts.map(obj).find((x) => x['port'] === po['port'] && typeof x['nodePort'] === 'number');
-        if (prev) {
-          po['nodePort'] = prev['nodePort'];
-          continue;
-        }
-        for (let n = 30000; n <= 32767; n++)
-          if (!used.has(n)) {
-            po['nodePort'] = n;
-            used.add(n);
-            break;
-          }
-      }
-    }
-  }
-
-  /** Parses and checks a request body: kind/apiVersion, namespace and name agreement. */
-  private decode(d: ResourceDef, body: unknown, namespace: string | undefined, name?: string): KObject {
-    if (!isObject(body)) throw badRequest('Object \'Kind\' is missing in \'null\'');
-    // Bodies are owned by the server from here on (HTTP parses them fresh; the in-process client copies).
-    const o = body as KObject;
-    o.metadata = isObject(o.metadata) ? o.metadata : {};
-    if (o.kind !== undefined && o.kind !== d.kind) throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(d)})`);
-    if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(d))
-      throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(d)})`);
-    o.apiVersion = apiVersionOf(d);
-    o.kind = d.kind;
-    if (d.namespaced) {
-      if (o.metadata.namespace && namespace && o.metadata.namespace !== namespace)
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      o.metadata.namespace = namespace ?? o.metadata.namespace;
-      if (!o.metadata.namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    } else delete o.metadata.namespace;
-    if (name !== undefined && o.metadata.name !== undefined && o.metadata.name !== name)
-      throw badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`);
-    if (name !== undefined) o.metadata.name = name;
-    return o;
   }
 
   /** The live stored object (read-only: copy before modifying). */
@@ -530,10 +299,10 @@ export class ApiServer {
     const sd = this.storageDefOf(d);
     if (sd) {
       const existing = this.current(sd, namespace, name);
-      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(this.decode(d, body, namespace, name), existing), opts, subresource));
+      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(decodeObject(d, body, namespace, name), existing), opts, subresource));
     }
     if (d.createOnly || d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
-    const next = this.decode(d, body, namespace, name);
+    const next = decodeObject(d, body, namespace, name);
     const old = this.current(d, namespace, name);
     const rv = next.metadata.resourceVersion;
     if (rv && rv !== old.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
@@ -555,34 +324,19 @@ export class ApiServer {
         return this.converted(d, this.patch(sd, namespace, name, applied, 'apply', opts, subresource));
       }
       if (!existing) throw notFound(d, name);
-      const patched = this.applyPatch(hpaToV1(existing), patch, type);
-      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(this.decode(d, patched, namespace, name), existing), opts, subresource));
+      const patched = patchObject(hpaToV1(existing), patch, type);
+      return this.converted(d, this.update(sd, namespace, name, hpaFromV1(decodeObject(d, patched, namespace, name), existing), opts, subresource));
     }
     if (d.createOnly || d.readOnly) throw apiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
     const existing = this.store.peek(this.sid(d), this.nsOf(d, namespace), name);
     if (type === 'apply') return this.apply(d, namespace, name, patch, existing, opts, subresource);
     if (!existing) throw notFound(d, name);
-    const patched = this.applyPatch(existing, patch, type);
+    const patched = patchObject(existing, patch, type);
     if (!isObject(patched)) throw badRequest('the patch produced a non-object');
     const next = patched as KObject;
     if (next.metadata?.resourceVersion && next.metadata.resourceVersion !== existing.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
     if (next.metadata?.name !== undefined && next.metadata.name !== name) throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-    return this.admitAndStore(d, existing, this.decode(d, next, namespace, name), opts, subresource);
-  }
-
-  private applyPatch(target: KObject, patch: unknown, type: PatchType): unknown {
-    switch (type) {
-      case 'merge':
-        if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
-        return mergePatch(target, patch);
-      case 'json':
-        return jsonPatch(target, patch);
-      case 'strategic':
-        if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
-        return strategicMergePatch(target, patch);
-      default:
-        throw apiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
-    }
+    return this.admitAndStore(d, existing, decodeObject(d, next, namespace, name), opts, subresource);
   }
 
   private apply(d: ResourceDef, namespace: string | undefined, name: string, patch: unknown, existing: KObject | undefined, opts: WriteOpts, subresource?: 'status'): WriteResult {
@@ -597,95 +351,12 @@ export class ApiServer {
     if (d.namespaced && meta['namespace'] !== undefined && meta['namespace'] !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     const merged = applyConfiguration(existing as unknown as JsonObject | undefined, applied as unknown as JsonObject, opts.fieldManager, apiVersionOf(d), opts.force === true, subresource) as unknown as KObject;
-    const next = this.decode(d, merged, namespace, name);
+    const next = decodeObject(d, merged, namespace, name);
     if (existing && meta['resourceVersion'] !== undefined && meta['resourceVersion'] !== existing.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
     if (!existing) {
       for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation'] as const) delete next.metadata[k];
     }
     return this.admitAndStore(d, existing, next, opts, subresource, applied as unknown as JsonObject);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // scale, binding, eviction
-
-  getScale(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    if (!d.subresources?.includes('scale')) throw resourceNotFound();
-    return toScale(this.current(d, namespace, name));
-  }
-
-  updateScale(d: ResourceDef, namespace: string | undefined, name: string, body: unknown, opts: WriteOpts = {}): WriteResult {
-    const cur = this.current(d, namespace, name);
-    const scale = obj(body);
-    const rv = obj(scale['metadata'])['resourceVersion'];
-    if (rv && rv !== cur.metadata.resourceVersion) throw conflict(d, name, MODIFIED);
-    const replicas = obj(scale['spec'])['replicas'];
-    if (typeof replicas !== 'number' || replicas < 0)
-      throw invalid({ ...d, group: 'autoscaling', kind: 'Scale' }, name, [fieldErr.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
-    const next = clone(cur);
-    obj(next['spec'])['replicas'] = replicas;
-    const r = this.admitAndStore(d, cur, next, opts, 'scale');
-    return { object: toScale(r.object), warnings: r.warnings };
-  }
-
-  patchScale(d: ResourceDef, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts: WriteOpts = {}): WriteResult {
-    const scale = this.getScale(d, namespace, name);
-    const patched = type === 'apply' ? mergePatch(scale, patch) : this.applyPatch(scale, patch, type);
-    return this.updateScale(d, namespace, name, patched, opts);
-  }
-
-  bind(namespace: string, name: string, body: unknown): StatusObject {
-    const d = this.def('', 'v1', 'pods');
-    const pod = this.current(d, namespace, name);
-    const node = obj(obj(body)['target'])['name'];
-    if (typeof node !== 'string' || !node) throw invalid({ ...d, kind: 'Binding' }, name, [fieldErr.required('target.name')]);
-    const spec = obj(pod['spec']);
-    if (pod.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (spec['nodeName']) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${String(spec['nodeName'])}"`);
-    const next = clone(pod);
-    obj(next['spec'])['nodeName'] = node;
-    const st = obj(next['status']);
-    const conds = arr(st['conditions']).filter((c) => obj(c)['type'] !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() });
-    st['conditions'] = conds;
-    next['status'] = st;
-    // Binding writes spec.nodeName, which the pod update validation otherwise forbids.
-    this.store.put(this.sid(d), next, 'MODIFIED');
-    return { ...statusObject(201, '', ''), status: 'Success', message: '', reason: '' } as StatusObject;
-  }
-
-  evict(namespace: string, name: string, body: unknown): StatusObject {
-    const d = this.def('', 'v1', 'pods');
-    const pod = this.current(d, namespace, name);
-    if (!pod.metadata.deletionTimestamp && !TERMINAL.has(String(obj(pod['status'])['phase']))) {
-      for (const pdb of this.store.scan('policy/poddisruptionbudgets')) {
-        if (pdb.metadata.namespace !== namespace) continue;
-        const spec = obj(pdb['spec']);
-        if (!matchLabelSelector(spec['selector'], pod.metadata.labels)) continue;
-        const pods = [...this.store.scan('/pods')].filter((p) => p.metadata.namespace === namespace && !p.metadata.deletionTimestamp && matchLabelSelector(spec['selector'], p.metadata.labels));
-        const healthy = pods.filter((p) => arr(obj(p['status'])['conditions']).some((c) => obj(c)['type'] === 'Ready' && obj(c)['status'] === 'True')).length;
-        const expected = pods.length;
-        const resolve = (v: unknown, roundUp: boolean): number => {
-          if (typeof v === 'number') return v;
-          if (typeof v === 'string' && v.endsWith('%')) {
-            const x = (Number(v.slice(0, -1)) * expected) / 100;
-            return roundUp ? Math.ceil(x) : Math.floor(x);
-          }
-          return 0;
-        };
-        const desiredHealthy = spec['minAvailable'] !== undefined ? resolve(spec['minAvailable'], true) : Math.max(0, expected - resolve(spec['maxUnavailable'] ?? 0, true));
-        if (healthy - desiredHealthy < 1 || !obj(pod['status'])['conditions'] || healthy === 0) {
-          const pdbName = pdb.metadata.name ?? '';
-          throw apiError(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
-            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdbName} needs ${desiredHealthy} healthy pods and has ${healthy} currently` }],
-          });
-        }
-      }
-    }
-    const delOpts = obj(obj(body)['deleteOptions']);
-    const o: DeleteOpts = {};
-    if (typeof delOpts['gracePeriodSeconds'] === 'number') o.gracePeriodSeconds = delOpts['gracePeriodSeconds'];
-    this.delete(d, namespace, name, o);
-    return { ...statusObject(201, '', ''), status: 'Success', message: '', reason: '' } as StatusObject;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -704,50 +375,19 @@ export class ApiServer {
   }
 
   private deleteObject(d: ResourceDef, cur: KObject, opts: DeleteOpts): { object: KObject; deleted: boolean } {
-    const sid = this.sid(d);
-    const policy = opts.propagationPolicy ?? (d.group === 'batch' && d.resource === 'jobs' ? 'Orphan' : 'Background');
-    const next = clone(cur);
-    const meta = next.metadata;
-    let grace = 0;
-    if (d.kind === 'Pod') {
-      const spec = obj(next['spec']);
-      grace = opts.gracePeriodSeconds ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
-      if (!spec['nodeName'] || TERMINAL.has(String(obj(next['status'])['phase']))) grace = 0;
-      if (grace < 0) grace = 1;
-    }
-    const finalizers = [...(meta.finalizers ?? [])];
-    if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    const nsPending = d.kind === 'Namespace' && arr(obj(next['spec'])['finalizers']).length > 0;
-    if (grace > 0 || finalizers.length || nsPending) {
-      if (meta.deletionTimestamp) {
-        const shorter = grace < (meta.deletionGracePeriodSeconds ?? 0);
-        const fChanged = !deepEqual(finalizers, meta.finalizers ?? []);
-        if (!shorter && !fChanged && !(grace === 0 && !finalizers.length && !nsPending)) return { object: this.present(d, cur), deleted: false };
-        if (grace === 0 && !finalizers.length && !nsPending) return this.finalRemove(d, sid, cur, opts);
-        if (shorter) {
-          meta.deletionGracePeriodSeconds = grace;
-          meta.deletionTimestamp = nowRfc3339(Date.now() + grace * 1000);
-        }
-      } else {
-        meta.deletionTimestamp = nowRfc3339(Date.now() + grace * 1000);
-        meta.deletionGracePeriodSeconds = grace;
-        meta.generation = (meta.generation ?? 1) + 1;
-      }
-      if (finalizers.length) meta.finalizers = finalizers;
-      if (d.kind === 'Namespace') next['status'] = { ...obj(next['status']), phase: 'Terminating' };
-      if (opts.dryRun) return { object: this.present(d, next), deleted: false };
-      const stored = this.store.put(sid, next, 'MODIFIED');
-      this.scheduleGc();
-      return { object: this.present(d, stored), deleted: false };
-    }
-    return this.finalRemove(d, sid, cur, opts);
+    const plan = planDeletion(d, cur, opts);
+    if (plan.kind === 'unchanged') return { object: this.present(d, cur), deleted: false };
+    if (plan.kind === 'remove') return this.finalRemove(d, this.sid(d), cur, opts);
+    if (opts.dryRun) return { object: this.present(d, plan.object), deleted: false };
+    const stored = this.store.put(this.sid(d), plan.object, 'MODIFIED');
+    this.gc.schedule();
+    return { object: this.present(d, stored), deleted: false };
   }
 
   private finalRemove(d: ResourceDef, sid: string, cur: KObject, opts: DeleteOpts): { object: KObject; deleted: boolean } {
     if (opts.dryRun) return { object: this.present(d, cur), deleted: true };
     const gone = this.store.remove(sid, cur) ?? cur;
-    this.scheduleGc();
+    this.gc.schedule();
     return { object: this.present(d, gone), deleted: true };
   }
 
@@ -762,273 +402,6 @@ export class ApiServer {
     }
     return out;
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // garbage collection and namespace finalisation
-
-  private scheduleGc(): void {
-    if (this.gcTimer || this.stopped) return;
-    this.gcTimer = setTimeout(() => {
-      this.gcTimer = undefined;
-      this.runGc();
-    }, 20);
-    this.gcTimer.unref();
-  }
-
-  /** One pass of the garbage collector and the namespace controller; exposed for tests. */
-  runGc(): void {
-    if (this.gcRunning || this.stopped) return;
-    this.gcRunning = true;
-    try {
-      this.gcPass();
-    } finally {
-      this.gcRunning = false;
-    }
-  }
-
-  private readonly defsBySid = new Map<string, ResourceDef | undefined>();
-
-  /** The stored version's definition for a storage id. */
-  private defBySid(sid: string): ResourceDef | undefined {
-    if (!this.defsBySid.has(sid)) this.defsBySid.set(sid, this.registry.defs.find((d) => storageId(d) === sid && !d.storageVersion));
-    return this.defsBySid.get(sid);
-  }
-
-  private enqueue(sid: string, o: KObject): void {
-    this.gcQueue.add(`${sid}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name ?? ''}`);
-  }
-
-  /** Decides from one store event which objects the collector must revisit. */
-  private noteForGc(e: HistoryEntry): void {
-    const o = e.object;
-    const before = e.prev;
-    let wake = false;
-    if (e.type === 'DELETED' && o.metadata.uid) {
-      for (const dep of this.store.dependentsOf(o.metadata.uid)) this.enqueue(dep.sid, dep.object);
-      wake = true;
-    }
-    if (o.metadata.deletionTimestamp && e.type !== 'DELETED') {
-      this.enqueue(e.sid, o);
-      // Foreground deletion reaches the dependents; their owner's state changed.
-      for (const dep of this.store.dependentsOf(o.metadata.uid ?? '')) this.enqueue(dep.sid, dep.object);
-      wake = true;
-    }
-    if (o.metadata.ownerReferences && e.type !== 'DELETED' && (e.type === 'ADDED' || !deepEqual(before?.metadata.ownerReferences, o.metadata.ownerReferences))) {
-      this.enqueue(e.sid, o);
-      wake = true;
-    }
-    if (o.metadata.namespace) {
-      const ns = this.store.peek('/namespaces', undefined, o.metadata.namespace);
-      if (ns?.metadata.deletionTimestamp) {
-        this.enqueue('/namespaces', ns);
-        wake = true;
-      }
-      // An owner finishing its foreground deletion waits for this dependent.
-      if (e.type === 'DELETED') for (const r of o.metadata.ownerReferences ?? []) {
-        const owner = this.store.byUidLive(r.uid);
-        if (owner?.object.metadata.deletionTimestamp) this.enqueue(owner.sid, owner.object);
-      }
-    }
-    if (wake) this.scheduleGc();
-  }
-
-  private gcPass(): void {
-    const work: { sid: string; o: KObject }[] = [];
-    if (this.gcFullSweep) {
-      this.gcFullSweep = false;
-      this.gcQueue.clear();
-      for (const sid of this.store.sids()) for (const o of this.store.scan(sid)) work.push({ sid, o });
-    } else {
-      const keys = [...this.gcQueue];
-      this.gcQueue.clear();
-      for (const k of keys) {
-        const [sid = '', ns = '', name = ''] = k.split('\u0000');
-        const o = this.store.peek(sid, ns || undefined, name);
-        if (o) work.push({ sid, o });
-      }
-    }
-    for (const { sid, o } of work) {
-      const d = this.defBySid(sid);
-      if (d) this.collect(d, o);
-    }
-  }
-
-  /** Garbage-collects or finalises one object (a live, read-only reference). */
-  private collect(d: ResourceDef, o: KObject): void {
-    const safe = (fn: () => void): void => {
-      try {
-        fn();
-      } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-      }
-    };
-    const meta = o.metadata;
-    const ns = meta.namespace;
-    const name = meta.name ?? '';
-    // Dependents whose owners are all gone follow them.
-    const refs = meta.ownerReferences ?? [];
-    if (refs.length && !meta.deletionTimestamp) {
-      // Owners of kinds this server does not serve cannot be checked, so they count as present.
-      const alive = refs.filter((r) => this.store.hasUid(r.uid) || !this.registry.byKind(r.apiVersion, r.kind));
-      if (alive.length === 0) {
-        safe(() => this.delete(d, ns, name, { propagationPolicy: 'Background' }));
-        return;
-      }
-      // An owner in foreground deletion takes its dependents with it.
-      const owners = alive.map((r) => this.store.byUidLive(r.uid)?.object);
-      const fgOwner = owners.some((ow) => ow?.metadata.deletionTimestamp && ow.metadata.finalizers?.includes('foregroundDeletion'));
-      if (fgOwner && owners.every((ow) => ow?.metadata.deletionTimestamp)) safe(() => this.delete(d, ns, name, { propagationPolicy: 'Foreground' }));
-    }
-    if (!meta.deletionTimestamp) return;
-    const fins = meta.finalizers ?? [];
-    const uid = meta.uid ?? '';
-    if (fins.includes('orphan')) {
-      for (const dep of this.store.dependentsOf(uid)) {
-        const depDef = this.defBySid(dep.sid);
-        if (!depDef) continue;
-        safe(() => {
-          const cur = this.store.get(dep.sid, dep.object.metadata.namespace, dep.object.metadata.name ?? '');
-          if (!cur) return;
-          const refsLeft = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (refsLeft.length) cur.metadata.ownerReferences = refsLeft;
-          else delete cur.metadata.ownerReferences;
-          this.internalWrite(depDef, cur);
-        });
-      }
-      safe(() => this.removeFinalizer(d, ns, name, 'orphan'));
-      return;
-    }
-    if (fins.includes('foregroundDeletion')) {
-      const deps = this.store.dependentsOf(uid);
-      if (deps.length === 0) safe(() => this.removeFinalizer(d, ns, name, 'foregroundDeletion'));
-      else
-        for (const dep of deps) {
-          const depDef = this.defBySid(dep.sid);
-          if (depDef && !dep.object.metadata.deletionTimestamp) safe(() => this.delete(depDef, dep.object.metadata.namespace, dep.object.metadata.name ?? '', { propagationPolicy: 'Foreground' }));
-        }
-      return;
-    }
-    if (d.kind === 'Namespace') this.finalizeNamespace(name);
-  }
-
-  private finalizeNamespace(namespace: string): void {
-    let left = false;
-    for (const sid of this.store.sids()) {
-      const d = this.defBySid(sid);
-      if (!d?.namespaced) continue;
-      for (const o of [...this.store.scan(sid)]) {
-        if (o.metadata.namespace !== namespace) continue;
-        left = true;
-        if (o.metadata.deletionTimestamp) continue;
-        try {
-          this.delete(d, namespace, o.metadata.name ?? '', { propagationPolicy: 'Background' });
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-        }
-      }
-    }
-    if (left) return;
-    const ns = this.store.get('/namespaces', undefined, namespace);
-    if (!ns) return;
-    const spec = obj(ns['spec']);
-    spec['finalizers'] = arr(spec['finalizers']).filter((f) => f !== 'kubernetes');
-    ns['spec'] = spec;
-    this.internalWrite(this.def('', 'v1', 'namespaces'), ns);
-  }
-
-  private removeFinalizer(d: ResourceDef, namespace: string | undefined, name: string, finalizer: string): void {
-    const cur = this.store.get(this.sid(d), namespace, name);
-    if (!cur) return;
-    const fins = (cur.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    if (fins.length) cur.metadata.finalizers = fins;
-    else delete cur.metadata.finalizers;
-    this.internalWrite(d, cur);
-  }
-
-  /** Writes done by the core's own controllers: no admission, finalises objects whose deletion is complete. */
-  private internalWrite(d: ResourceDef, o: KObject): void {
-    const sid = this.sid(d);
-    const stored = this.store.put(sid, o, 'MODIFIED');
-    if (this.readyToFinalize(stored)) this.store.remove(sid, stored);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // virtual resources
-
-  private review(d: ResourceDef, body: unknown): KObject {
-    const o = clone(obj(body)) as KObject;
-    o.apiVersion = apiVersionOf(d);
-    o.kind = d.kind;
-    o.metadata = { ...(isObject(o.metadata) ? o.metadata : {}), creationTimestamp: undefined } as KObject['metadata'];
-    delete o.metadata.creationTimestamp;
-    if (d.resource === 'selfsubjectaccessreviews') o['status'] = { allowed: true, reason: 'berth sandbox does not enforce authorization' };
-    else
-      o['status'] = {
-        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-        incomplete: false,
-      };
-    return o;
-  }
-
-  private podMetrics(pod: KObject): KObject | undefined {
-    const usage = this.metrics?.podUsage(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
-    if (!usage) return undefined;
-    return {
-      apiVersion: 'metrics.k8s.io/v1beta1',
-      kind: 'PodMetrics',
-      metadata: { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', creationTimestamp: nowRfc3339(), ...(pod.metadata.labels ? { labels: pod.metadata.labels } : {}) },
-      timestamp: nowRfc3339(),
-      window: '30s',
-      containers: usage.containers.map((c) => ({ name: c.name, usage: { cpu: `${Math.round(c.cpuMillis * 1e6)}n`, memory: `${Math.round(c.memoryBytes / 1024)}Ki` } })),
-    };
-  }
-
-  private listMetrics(d: ResourceDef, namespace: string | undefined): KObject[] {
-    const pods = [...this.store.scan('/pods')].filter((p) => !namespace || p.metadata.namespace === namespace);
-    if (d.resource === 'pods') return pods.map((p) => this.podMetrics(p)).filter((x): x is KObject => x !== undefined);
-    const byNode = new Map<string, { cpu: number; mem: number }>();
-    for (const n of this.store.scan('/nodes')) byNode.set(n.metadata.name ?? '', { cpu: 0, mem: 0 });
-    for (const p of pods) {
-      const node = obj(p['spec'])['nodeName'];
-      const agg = typeof node === 'string' ? byNode.get(node) : undefined;
-      const u = this.metrics?.podUsage(p.metadata.namespace ?? '', p.metadata.name ?? '');
-      if (!agg || !u) continue;
-      for (const c of u.containers) {
-        agg.cpu += c.cpuMillis;
-        agg.mem += c.memoryBytes;
-      }
-    }
-    return [...byNode].map(([name, u]) => ({
-      apiVersion: 'metrics.k8s.io/v1beta1',
-      kind: 'NodeMetrics',
-      metadata: { name, creationTimestamp: nowRfc3339() },
-      timestamp: nowRfc3339(),
-      window: '30s',
-      usage: { cpu: `${Math.round(u.cpu * 1e6)}n`, memory: `${Math.round(u.mem / 1024)}Ki` },
-    }));
-  }
-
-  private getMetrics(d: ResourceDef, namespace: string | undefined, name: string): KObject {
-    const found = this.listMetrics(d, namespace).find((m) => m.metadata.name === name);
-    if (!found) throw notFound(d, name);
-    return found;
-  }
-}
-
-/** The Job strategy's generated selector: pods are matched by the Job's uid unless manualSelector is set. */
-function defaultJobSelector(job: KObject): void {
-  const spec = obj(job['spec']);
-  if (spec['manualSelector'] === true) return;
-  const uid = job.metadata.uid ?? '';
-  const name = job.metadata.name ?? '';
-  spec['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-  const tmpl = obj(spec['template']);
-  const meta = obj(tmpl['metadata']);
-  meta['labels'] = { ...obj(meta['labels']), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
-  tmpl['metadata'] = meta;
-  spec['template'] = tmpl;
-  job['spec'] = spec;
 }
 
 function ownershipSansTime(o: KObject): unknown {
@@ -1039,36 +412,3 @@ function defaultManager(userAgent: string | undefined): string {
   if (!userAgent) return 'unknown';
   return userAgent.split('/')[0] ?? 'unknown';
 }
-
-function toScale(o: KObject): KObject {
-  const spec = obj(o['spec']);
-  const status = obj(o['status']);
-  const sel = spec['selector'];
-  let selector = '';
-  if (isObject(sel)) {
-    const parts = Object.entries(obj(sel['matchLabels'])).map(([k, v]) => `${k}=${String(v)}`);
-    for (const e of arr(sel['matchExpressions'])) {
-      const ex = obj(e);
-      const vals = arr(ex['values']).map(String).join(',');
-      if (ex['operator'] === 'In') parts.push(`${String(ex['key'])} in (${vals})`);
-      else if (ex['operator'] === 'NotIn') parts.push(`${String(ex['key'])} notin (${vals})`);
-      else if (ex['operator'] === 'Exists') parts.push(String(ex['key']));
-      else if (ex['operator'] === 'DoesNotExist') parts.push(`!${String(ex['key'])}`);
-    }
-    selector = parts.join(',');
-  }
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: o.metadata.name ?? '',
-      namespace: o.metadata.namespace ?? '',
-      uid: o.metadata.uid ?? '',
-      resourceVersion: o.metadata.resourceVersion ?? '',
-      creationTimestamp: o.metadata.creationTimestamp ?? '',
-    },
-    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
-    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector },
-  };
-}
-

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KObject, PatchType, PodLogOptions, PodLogSource, StatusObject, WatchEventType } from '../types.ts';
 import { ApiError } from '../types.ts';
-import type { ApiServer, DeleteOpts, WriteOpts, WriteResult } from './apiServer.ts';
+import type { ApiServer } from './apiServer.ts';
+import type { DeleteOpts, WriteOpts, WriteResult } from './apiTypes.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { isObject, obj } from './json.ts';
 import { openApiDocument, openApiRoot } from './openApi.ts';
@@ -399,19 +400,19 @@ export class HttpFrontend {
         }
         throw methodNotAllowed();
       case 'scale':
-        if (method === 'GET') return this.sendJson(res, 200, api.getScale(def, namespace, name));
-        if (method === 'PUT') return sendWrite(200, api.updateScale(def, namespace, name, await this.readBody(req, contentType), this.writeOpts(req, url)));
+        if (method === 'GET') return this.sendJson(res, 200, api.subresources.getScale(def, namespace, name));
+        if (method === 'PUT') return sendWrite(200, api.subresources.updateScale(def, namespace, name, await this.readBody(req, contentType), this.writeOpts(req, url)));
         if (method === 'PATCH') {
           const { type, body } = await this.patchBody(req, contentType);
-          return sendWrite(200, api.patchScale(def, namespace, name, body, type, this.writeOpts(req, url)));
+          return sendWrite(200, api.subresources.patchScale(def, namespace, name, body, type, this.writeOpts(req, url)));
         }
         throw methodNotAllowed();
       case 'binding':
         if (method !== 'POST') throw methodNotAllowed();
-        return this.sendJson(res, 201, api.bind(namespace ?? '', name, await this.readBody(req, contentType)));
+        return this.sendJson(res, 201, api.subresources.bind(namespace ?? '', name, await this.readBody(req, contentType)));
       case 'eviction':
         if (method !== 'POST') throw methodNotAllowed();
-        return this.sendJson(res, 201, api.evict(namespace ?? '', name, await this.readBody(req, contentType)));
+        return this.sendJson(res, 201, api.subresources.evict(namespace ?? '', name, await this.readBody(req, contentType)));
       case 'finalize': {
         if (method !== 'PUT') throw methodNotAllowed();
         const body = obj(await this.readBody(req, contentType));

@@ -1,6 +1,7 @@
 import type { ClusterClient, DeleteOptions, KObject, ListOptions, PatchType, ResourceKey, StatusObject, WatchEvent, WatchOptions, WriteOptions } from '../types.ts';
 import { ApiError } from '../types.ts';
-import type { ApiServer, WriteOpts } from './apiServer.ts';
+import type { ApiServer } from './apiServer.ts';
+import type { WriteOpts } from './apiTypes.ts';
 import { clone } from './json.ts';
 
 function writeOpts(opts: WriteOptions | undefined, fallbackManager: string): WriteOpts {
@@ -60,7 +61,7 @@ export function createInProcessClient(api: ApiServer, opts: { fieldManager?: str
       return run(() => {
         const d = api.resolve(res);
         const w = writeOpts(o, manager);
-        if (o?.subresource === 'scale') return clone(api.patchScale(d, namespace, name, body, type, w).object);
+        if (o?.subresource === 'scale') return clone(api.subresources.patchScale(d, namespace, name, body, type, w).object);
         return clone(api.patch(d, namespace, name, body, type, w, o?.subresource).object);
       });
     },
@@ -77,7 +78,7 @@ export function createInProcessClient(api: ApiServer, opts: { fieldManager?: str
       const copy = clone(body);
       return run(() => {
         if (res.group !== '' || res.resource !== 'pods') throw new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404, details: {} });
-        return subresource === 'binding' ? api.bind(namespace, name, copy) : api.evict(namespace, name, copy);
+        return subresource === 'binding' ? api.subresources.bind(namespace, name, copy) : api.subresources.evict(namespace, name, copy);
       });
     },
     watch(res: ResourceKey, o: WatchOptions, onEvent: (ev: WatchEvent) => void): () => void {

@@ -1,3 +1,4 @@
+import type { PatchType } from '../types.ts';
 import { badRequest, apiError } from './statusErrors.ts';
 import { clone, deepEqual, isObject } from './json.ts';
 import type { JsonObject } from './json.ts';
@@ -200,4 +201,20 @@ function applyOrder(field: string, list: unknown[], order: unknown[]): unknown[]
   }
   for (const x of list) if (!ordered.includes(x)) ordered.push(x);
   return ordered;
+}
+
+/** Applies a JSON, merge or strategic merge patch (apply patches go through field ownership instead); `target` is not modified. */
+export function patchObject(target: unknown, patch: unknown, type: PatchType): unknown {
+  switch (type) {
+    case 'merge':
+      if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+      return mergePatch(target, patch);
+    case 'json':
+      return jsonPatch(target, patch);
+    case 'strategic':
+      if (!isObject(patch)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+      return strategicMergePatch(target, patch);
+    default:
+      throw apiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+  }
 }
