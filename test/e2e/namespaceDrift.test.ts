@@ -18,6 +18,7 @@ import { BerthError } from '../../src/errors.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { AppStatus } from '../../src/status/types.ts';
 import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
+import { until } from './testing/e2eKit.ts';
 
 /**
  * "After a sandbox restart, drift repair cannot bring back apps outside `default`": the app's whole
@@ -37,15 +38,6 @@ function kubectl(...args: string[]): Promise<string> {
   });
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Running {
   readonly app: FastifyInstance;
