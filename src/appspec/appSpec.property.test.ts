@@ -230,3 +230,20 @@ describe('counterexamples found by these properties', () => {
     expect(validateApp({ apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name: 'web' }, spec: { image: 'nginx:1.27', replica: 2 } }).problems[0]?.message).toContain('did you mean "replicas"?');
   });
 });
+
+describe('a collection used as a YAML key', () => {
+  it('is a problem of its field and writes no process warning (a request could fill the server\'s stderr)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const parsed = parseAppDocuments('apiVersion: berth.dev/v1alpha1\nkind: App\nmetadata:\n  name: web\nspec:\n  image: nginx:1.27\n  env:\n    ? [a]\n    : b\n');
+      expect(parsed.problems.map((p) => p.code)).toEqual(['BERTH_SPEC_ENV_NAME']);
+      // process.emitWarning delivers on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});

@@ -27,7 +27,9 @@ export function parseAppDocuments(text: string, opts: ParseOptions = {}): Parsed
   if (tooLarge) return { apps: [], problems: [tooLarge], warnings: [], documents: [] };
   const lineCounter = new LineCounter();
   // uniqueKeys off: the library's check is quadratic in the keys of a mapping; yamlDocumentProblems does it in one pass.
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
+  // logLevel "error": the library's warnings (a collection used as a key) go to process.emitWarning, i.e. the
+  // server's stderr, once per request; such a key is reported as a problem of its field anyway.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: false, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length > SPEC_LIMITS.maxNodes) {
     return { apps: [], problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `${source} holds more than ${SPEC_LIMITS.maxNodes} documents`)], warnings: [], documents: [] };
