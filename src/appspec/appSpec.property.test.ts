@@ -11,12 +11,15 @@ import { BerthError, ERRORS, type Problem } from '../errors.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import { toYaml } from '../manifests/toYaml.ts';
 import { evaluatePodSecurity, podTemplateOf } from '../podsecurity/evaluate.ts';
+import { AppSchema } from './appSchema.ts';
 import { loadApps } from './loadApps.ts';
 import { parseAppDocuments } from './parseAppDocuments.ts';
 import { anyDocument, hostileValue, mutatedAppDocument, validAppDocument, type Doc } from './testing/appArbitraries.ts';
 import { validateApp } from './validateApp.ts';
 
 const RUNS = { numRuns: 200 };
+/** For properties that round-trip YAML text (tens of ms a run on a busy machine). */
+const TEXT_RUNS = { numRuns: 100 };
 /** "" (the document) or /segment/segment with "~" and "/" escaped as ~0 and ~1. */
 const POINTER = /^(\/([^~/]|~[01])*)*$/;
 
@@ -118,7 +121,7 @@ describe('parseAppDocuments and loadApps', () => {
         const loaded = loadOrThrown(text);
         expect(loaded === undefined).toBe(parsed.problems.length > 0);
       }),
-      RUNS,
+      TEXT_RUNS,
     );
   });
 
@@ -137,7 +140,7 @@ describe('parseAppDocuments and loadApps', () => {
         checkProblems(parsed.problems, 'error');
         loadOrThrown(text);
       }),
-      RUNS,
+      TEXT_RUNS,
     );
   });
 
@@ -150,7 +153,7 @@ describe('parseAppDocuments and loadApps', () => {
           expect(toYaml(loaded.apps.flatMap((a) => renderApp(a, { includeNamespace: true })))).toBe(fromValue);
         }
       }),
-      { numRuns: 100 },
+      TEXT_RUNS,
     );
   });
 });
@@ -245,5 +248,40 @@ describe('a collection used as a YAML key', () => {
       process.off('warning', onWarning);
     }
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the valid-document arbitrary', () => {
+  /** Field paths of a schema (objects and the object members of unions; records' keys are free). */
+  function schemaPaths(schema: Record<string, unknown>, base = ''): string[] {
+    const out: string[] = [];
+    const variants = (schema.anyOf as Record<string, unknown>[] | undefined) ?? [schema];
+    for (const v of variants) {
+      const props = v.type === 'object' ? (v.properties as Record<string, Record<string, unknown>> | undefined) : undefined;
+      for (const [k, s] of Object.entries(props ?? {})) out.push(`${base}/${k}`, ...schemaPaths(s, `${base}/${k}`));
+    }
+    return out;
+  }
+
+  function documentPaths(v: unknown, base = '', out = new Set<string>()): Set<string> {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        out.add(`${base}/${k}`);
+        documentPaths(x, `${base}/${k}`, out);
+      }
+    } else if (Array.isArray(v)) for (const x of v) documentPaths(x, base, out);
+    return out;
+  }
+
+  it('generates every field of the schema but the dangerously* ones (which break Pod Security restricted on purpose)', () => {
+    const seen = new Set<string>();
+    for (const doc of fc.sample(validAppDocument, { numRuns: 1000, seed: 42 })) for (const p of documentPaths(doc)) seen.add(p);
+    const missing = [...new Set(schemaPaths(AppSchema as unknown as Record<string, unknown>))].filter((p) => !seen.has(p));
+    expect(missing.sort()).toEqual([
+      '/spec/security/dangerouslyAddCapabilities',
+      '/spec/security/dangerouslyAllowPrivilegeEscalation',
+      '/spec/security/dangerouslyRunAsRoot',
+      '/spec/security/dangerouslyWritableRootFilesystem',
+    ]);
   });
 });

@@ -29,7 +29,16 @@ export function parseAppDocuments(text: string, opts: ParseOptions = {}): Parsed
   // uniqueKeys off: the library's check is quadratic in the keys of a mapping; yamlDocumentProblems does it in one pass.
   // logLevel "error": the library's warnings (a collection used as a key) go to process.emitWarning, i.e. the
   // server's stderr, once per request; such a key is reported as a problem of its field anyway.
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: false, logLevel: 'error' });
+  const parse = () => parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: false, logLevel: 'error' });
+  let docs: ReturnType<typeof parse>;
+  try {
+    docs = parse();
+  } catch (e) {
+    // The library's parser recurses once per entry of a block mapping it cannot close (e.g. one after an
+    // unclosed "{"); where that runs out of stack outside its own error handling, the RangeError escapes.
+    if (e instanceof RangeError) return { apps: [], problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `${source}: too many entries to parse in an unclosed or malformed collection`)], warnings: [], documents: [] };
+    throw e;
+  }
   const list = Array.isArray(docs) ? docs : [];
   if (list.length > SPEC_LIMITS.maxNodes) {
     return { apps: [], problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `${source} holds more than ${SPEC_LIMITS.maxNodes} documents`)], warnings: [], documents: [] };
