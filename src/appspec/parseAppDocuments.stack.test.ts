@@ -6,9 +6,10 @@
  * library's parser is made to fail the same way here.
  */
 import { describe, expect, it, vi } from 'vitest';
+import type * as Yaml from 'yaml';
 
 vi.mock('yaml', async (importOriginal) => {
-  const real = await importOriginal<typeof import('yaml')>();
+  const real = await importOriginal<typeof Yaml>();
   return {
     ...real,
     parseAllDocuments: (text: string, ...rest: unknown[]) => {
