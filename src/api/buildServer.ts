@@ -31,7 +31,7 @@ import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
-import { registerErrorHandling } from './errorHandler.ts';
+import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
@@ -207,6 +207,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     forceCloseConnections: true,
     ...(tls ? { https: { ...tls, ...timeouts } } : { http: timeouts }),
     requestIdHeader: false,
+    frameworkErrors,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { redact, redactText } from '../audit/redact.ts';
 import { BerthError, ERRORS, problem, type ErrorCode, type Problem } from '../errors.ts';
 import type { ApiErrorBody } from './types.ts';
@@ -69,4 +69,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const be = new BerthError('BERTH_ROUTE_NOT_FOUND', `No API route matches this ${request.method} request.`);
     void reply.code(404).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: the router's own refusals (a malformed percent-encoding, a path
+ * parameter over maxParamLength) answer before any route or error handler, by default uncoded and
+ * echoing the path. A URL can carry a pasted credential, so the path is never echoed here either.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const why = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : err.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : 'the request could not be routed';
+  const be = new BerthError('BERTH_REQUEST_INVALID', `The URL is invalid: ${why}.`);
+  void reply.code(be.status).type('application/json; charset=utf-8').send(errorBody(be, String(request.id)));
 }
