@@ -187,14 +187,39 @@ describe('createStatusEngine (fake transport)', () => {
       await tick();
     }
     expect(team.map((s) => s.name)).toEqual(['b', 'd']);
+    const all: StatusEvent[] = [];
+    e.subscribe({}, (ev) => all.push(ev));
+    seed(cluster, 'e', 'default');
+    await tick();
+    // Only the last 3 (c, d, e) are buffered: after b's id, c, d and e are replayed.
+    const bId = team[0]?.id ?? 0;
     const replay: StatusEvent[] = [];
-    e.subscribe({}, (ev) => replay.push(ev), { afterId: 0 })();
-    // Only the last 3 are buffered.
-    expect(replay.map((s) => s.name)).toEqual(['b', 'c', 'd']);
+    e.subscribe({}, (ev) => replay.push(ev), { afterId: team[0]?.id ?? 0 })();
+    expect(replay.map((s) => s.name)).toEqual(['c', 'd', 'e']);
     const after: StatusEvent[] = [];
-    const firstId = replay[0]?.id ?? 0;
-    e.subscribe({ namespace: 'default' }, (ev) => after.push(ev), { afterId: firstId })();
-    expect(after.map((s) => s.name)).toEqual(['c']);
+    e.subscribe({ namespace: 'default' }, (ev) => after.push(ev), { afterId: bId + 1 })();
+    expect(after.map((s) => s.name)).toEqual(['e']);
+    expect(all.map((s) => s.name)).toEqual(['e']);
+  });
+
+  it('answers a Last-Event-ID it cannot replay (another process, or older than the buffer) with the current status of every app', async () => {
+    const cluster = new FakeCluster();
+    const e = await startWith(cluster, { bufferSize: 2 });
+    for (const app of ['a', 'b', 'c']) {
+      seed(cluster, app, 'default');
+      await tick();
+    }
+    // An id from an earlier server process (ids restarted below ours) and one the buffer no longer holds.
+    for (const afterId of [5, 1]) {
+      const got: StatusEvent[] = [];
+      e.subscribe({}, (ev) => got.push(ev), { afterId })();
+      expect(got.map((s) => s.name).sort()).toEqual(['a', 'b', 'c']);
+      expect(got.every((s) => s.type === 'status' && s.status !== undefined)).toBe(true);
+    }
+    // An id in the future (a later process's) is not ours either.
+    const future: StatusEvent[] = [];
+    e.subscribe({}, (ev) => future.push(ev), { afterId: Date.now() * 1000 * 2 })();
+    expect(future.map((s) => s.name).sort()).toEqual(['a', 'b', 'c']);
   });
 
   it('waitFor resolves on the current or a future status, times out with BERTH_ROLLOUT_TIMEOUT and honours abort', async () => {

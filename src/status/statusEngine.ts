@@ -131,7 +131,9 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
   const statuses = new Map<string, AppStatus>();
   const subscribers = new Set<Subscriber>();
   const buffer: StatusEvent[] = [];
-  let nextId = 1;
+  // Ids start at this process's start time (µs), so a Last-Event-ID from an earlier berth process (a
+  // restart, another replica) is always recognised as not ours instead of silently skipping events.
+  let nextId = Date.now() * 1000 + 1;
   const dirty = new Set<string>();
   let flushTimer: NodeJS.Timeout | undefined;
   let started = false;
@@ -268,7 +270,17 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
     const sub: Subscriber = { filter, listener };
     const afterId = subOpts?.afterId;
     if (afterId !== undefined) {
-      for (const e of buffer) if (e.id > afterId && matches(filter, e.namespace, e.name)) listener(e);
+      const oldest = buffer[0]?.id ?? nextId;
+      if (afterId >= nextId || afterId < oldest - 1) {
+        // A gap (an id from another process, or older than the buffer): like a re-list after 410 Gone,
+        // deliver the current status of every app the filter matches, then changes as usual.
+        for (const [key, status] of statuses) {
+          const { namespace, name } = splitKey(key);
+          if (matches(filter, namespace, name)) listener({ id: nextId - 1, type: 'status', namespace, name, status });
+        }
+      } else {
+        for (const e of buffer) if (e.id > afterId && matches(filter, e.namespace, e.name)) listener(e);
+      }
     }
     subscribers.add(sub);
     return () => {

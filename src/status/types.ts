@@ -76,7 +76,7 @@ export interface AppStatus {
 }
 
 export interface StatusEvent {
-  /** Monotonic per process, usable as SSE `id` and `Last-Event-ID`. */
+  /** Monotonic, starting at the process's start time, usable as SSE `id` and `Last-Event-ID`. */
   readonly id: number;
   readonly type: 'status' | 'deleted';
   readonly namespace: string;
