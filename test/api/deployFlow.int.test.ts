@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { BerthError } from '../../src/errors.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
+import { until } from '../e2e/testing/e2eKit.ts';
 import { createAppStore } from '../../src/store/createAppStore.ts';
 
 /**
@@ -62,15 +63,6 @@ function kubectl(...args: string[]): Promise<string> {
   });
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   sb = await startSandbox({ port: 0, timeScale: 0.02 });

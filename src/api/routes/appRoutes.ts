@@ -68,9 +68,17 @@ function imageOf(spec: unknown): string {
 export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store, status, engine } = ctx;
   const weakeningContext = ctx.config.sandboxIsolation !== undefined ? { sandboxIsolation: ctx.config.sandboxIsolation } : {};
-  const weakenedOf = (spec: unknown): Weakening[] => {
-    const app = resolveStored(spec);
-    return app ? weakenedSettings(app, weakeningContext) : [];
+  // App lists summarise every app on every request: resolve each stored spec once per revision, not
+  // once per request (a revision's spec never changes; createdAt tells a re-created app apart).
+  const weakenedByApp = new Map<string, { readonly revision: number; readonly createdAt: string; readonly weakened: Weakening[] }>();
+  const weakenedOf = (row: AppRow): Weakening[] => {
+    const key = `${row.namespace}/${row.name}`;
+    const known = weakenedByApp.get(key);
+    if (known?.revision === row.revision && known.createdAt === row.createdAt) return known.weakened;
+    const app = resolveStored(row.spec);
+    const weakened = app ? weakenedSettings(app, weakeningContext) : [];
+    weakenedByApp.set(key, { revision: row.revision, createdAt: row.createdAt, weakened });
+    return weakened;
   };
   /** Refuses weakenings the caller has no grant for, before anything is stored; returns what to record. */
   const admitFor =
@@ -91,7 +99,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     updatedBy: row.updatedBy,
     status: status.get(row.namespace, row.name) ?? null,
     drift: engine.driftOf(row.namespace, row.name) ?? null,
-    weakened: weakenedOf(row.spec),
+    weakened: weakenedOf(row),
   });
 
   const deployResponse = (r: DeployResult): DeployResponse => {
