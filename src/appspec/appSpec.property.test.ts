@@ -60,7 +60,8 @@ function jsonText(doc: unknown): string {
 
 function yamlText(doc: unknown): string {
   try {
-    return stringify(doc, { aliasDuplicateObjects: false });
+    // stringify(undefined) is undefined, not text: a body is always text, so fall back to JSON's.
+    return stringify(doc, { aliasDuplicateObjects: false }) ?? jsonText(doc);
   } catch {
     return jsonText(doc);
   }
