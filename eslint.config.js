@@ -22,8 +22,13 @@ export const LAYERS = [
       ['appspec', 'podsecurity'],
       ['manifests', 'lint', 'sandbox'],
       ['config', 'metrics', 'store', 'cluster', 'auth', 'audit'],
-      ['status'],
+      // Domains over the store and cluster: live status, the synthetic prober, the load generator.
+      ['status', 'probe', 'load'],
+      // Alert rules, their states and notifiers read the prober's minutes.
+      ['alerts'],
       ['deploy', 'install'],
+      // A stack deploys apps and their resources through the deploy engine.
+      ['stacks'],
       ['api'],
       ['cli'],
       // Test support (kubectl and PostgreSQL lookups that fail under CI): never shipped, may use anything.
@@ -35,7 +40,7 @@ export const LAYERS = [
   {
     // Inside the sandbox: shared types, the client toolkit (informers, queues, events, clock), then the API server, controllers, kubelet, the runtimes, the wiring.
     dir: 'src/sandbox',
-    layers: [['types.ts', 'kubeconfigYaml.ts'], ['client'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime'], ['createCluster.ts'], ['startSandbox.ts']],
+    layers: [['types.ts', 'kubeconfigYaml.ts'], ['client'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime', 'containerruntime'], ['createCluster.ts'], ['startSandbox.ts']],
   },
 ];
 
