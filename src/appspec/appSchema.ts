@@ -232,18 +232,47 @@ export const AppSchema = strict(
         }),
         health: strict(
           {
+            enabled: Type.Boolean({ default: true, description: 'Probe this app from outside and alert on its error ratio.' }),
             path: HttpPath('Path the external prober GETs.', DEFAULTS.health.path),
-            interval: Duration('Time between external probes.', DEFAULTS.health.interval),
-            timeout: Duration('Time one external probe may take.', DEFAULTS.health.timeout),
+            url: Type.String({
+              pattern: '^https?://[^\\s]+$',
+              maxLength: 2048,
+              description: 'Probe this absolute http(s) URL instead of the app\'s Service or Ingress.',
+            }),
+            interval: Duration('Time between external probes (at most 6s keeps 10 samples a minute).', DEFAULTS.health.interval),
+            timeout: Duration('Time one external probe may take; less than `interval`.', DEFAULTS.health.timeout),
+            expectedStatus: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), {
+              minItems: 1,
+              maxItems: 20,
+              uniqueItems: true,
+              description: 'Status codes that count as success; default any 2xx or 3xx.',
+            }),
+            headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 1024 }), {
+              maxProperties: 20,
+              description: 'Request headers the prober sends (not secrets: they are stored with the spec).',
+            }),
             errorRatio: Type.Number({
               exclusiveMinimum: 0,
               maximum: 1,
               default: DEFAULTS.health.errorRatio,
-              description: 'Alert when the ratio of failed requests per minute exceeds this over `window`.',
+              description: 'Alert when the ratio of failed probes per minute stays above this for `window`.',
             }),
-            window: Duration('Window the error ratio is evaluated over.', DEFAULTS.health.window),
+            window: Duration('How long the per-minute error ratio must stay above `errorRatio` before the alert fires.', DEFAULTS.health.window),
+            objective: Type.Number({
+              minimum: 50,
+              exclusiveMaximum: 100,
+              default: DEFAULTS.health.objective,
+              description: 'Availability objective in percent; multi-window multi-burn-rate alerts page and open tickets from it.',
+            }),
+            cronjob: Type.Boolean({ default: false, description: 'Also render a hardened CronJob that runs `berth probe` against the Service on `schedule`.' }),
+            schedule: Type.String({
+              minLength: 9,
+              maxLength: 100,
+              default: DEFAULTS.health.cronjobSchedule,
+              description: 'Cron schedule of the probe CronJob.',
+            }),
           },
-          { description: 'External health probing and the error-ratio alert.' },
+          { description: 'External health probing, the error-ratio alert and the availability objective.' },
         ),
         monitoring: strict(
           {

@@ -82,11 +82,17 @@ export function resolveApp(app: AppSpec): ResolvedApp {
       strategy: { maxSurge: spec.strategy?.maxSurge ?? DEFAULTS.maxSurge, maxUnavailable: spec.strategy?.maxUnavailable ?? DEFAULTS.maxUnavailable },
       progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds,
       health: {
+        enabled: spec.health?.enabled ?? true,
         path: spec.health?.path ?? DEFAULTS.health.path,
+        url: spec.health?.url ?? null,
         interval: spec.health?.interval ?? DEFAULTS.health.interval,
         timeout: spec.health?.timeout ?? DEFAULTS.health.timeout,
+        expectedStatus: [...(spec.health?.expectedStatus ?? [])].sort((a, b) => a - b),
+        headers: Object.fromEntries(Object.entries(spec.health?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
         errorRatio: spec.health?.errorRatio ?? DEFAULTS.health.errorRatio,
         window: spec.health?.window ?? DEFAULTS.health.window,
+        objective: spec.health?.objective ?? DEFAULTS.health.objective,
+        cronjob: spec.health?.cronjob === true ? { schedule: spec.health.schedule ?? DEFAULTS.health.cronjobSchedule } : null,
       },
       monitoring: {
         serviceMonitor: spec.monitoring?.serviceMonitor ?? false,

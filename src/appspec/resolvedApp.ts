@@ -96,11 +96,22 @@ export interface ResolvedApp {
     readonly strategy: { readonly maxSurge: number | string; readonly maxUnavailable: number | string };
     readonly progressDeadlineSeconds: number;
     readonly health: {
+      readonly enabled: boolean;
       readonly path: string;
+      /** Absolute URL overriding the Service/Ingress target, or null. */
+      readonly url: string | null;
       readonly interval: string;
       readonly timeout: string;
+      /** Status codes that count as success; empty means any 2xx or 3xx. */
+      readonly expectedStatus: readonly number[];
+      /** Header names lower-cased, sorted. */
+      readonly headers: Readonly<Record<string, string>>;
       readonly errorRatio: number;
       readonly window: string;
+      /** Availability objective in percent (e.g. 99.9). */
+      readonly objective: number;
+      /** The probe CronJob's schedule, or null when none is rendered. */
+      readonly cronjob: { readonly schedule: string } | null;
     };
     readonly monitoring: {
       readonly serviceMonitor: boolean;

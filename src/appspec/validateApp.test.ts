@@ -38,7 +38,19 @@ describe('validateApp', () => {
     expect(app.spec.security.runAsUser).toBe(10001);
     expect(app.spec.strategy).toEqual({ maxSurge: '25%', maxUnavailable: 0 });
     expect(app.spec.progressDeadlineSeconds).toBe(120);
-    expect(app.spec.health).toEqual({ path: '/healthz', interval: '30s', timeout: '5s', errorRatio: 0.05, window: '5m' });
+    expect(app.spec.health).toEqual({
+      enabled: true,
+      path: '/healthz',
+      url: null,
+      interval: '5s',
+      timeout: '2s',
+      expectedStatus: [],
+      headers: {},
+      errorRatio: 0.05,
+      window: '5m',
+      objective: 99.9,
+      cronjob: null,
+    });
     expect(app.spec.monitoring).toEqual({ serviceMonitor: false, prometheusRule: false, path: '/metrics', port: 8080 });
     // The resolved app is plain JSON.
     expect(JSON.parse(JSON.stringify(app))).toEqual(app);

@@ -95,7 +95,20 @@ const strategy = fc
 /** timeout always shorter than interval. */
 const health = fc
   .record(
-    { path: fc.stringMatching(/^\/[a-z0-9/_-]{0,20}$/), timeoutS: fc.integer({ min: 1, max: 9 }), intervalS: fc.integer({ min: 10, max: 600 }), errorRatio: fc.double({ min: 0.001, max: 1, noNaN: true }), window: fc.constantFrom('1m', '5m', '1h30m', '90s', '1.5h') },
+    {
+      enabled: fc.boolean(),
+      path: fc.stringMatching(/^\/[a-z0-9/_-]{0,20}$/),
+      url: fc.constantFrom('http://example.com/healthz', 'https://hello.localtest.me/ready?x=1'),
+      timeoutS: fc.integer({ min: 1, max: 9 }),
+      intervalS: fc.integer({ min: 10, max: 600 }),
+      expectedStatus: fc.uniqueArray(fc.integer({ min: 100, max: 599 }), { minLength: 1, maxLength: 5 }),
+      headers: fc.dictionary(fc.stringMatching(/^X-[A-Za-z0-9-]{1,20}$/), fc.string({ maxLength: 40 }), { maxKeys: 3 }),
+      errorRatio: fc.double({ min: 0.001, max: 1, noNaN: true }),
+      window: fc.constantFrom('1m', '5m', '1h30m', '90s', '1.5h'),
+      objective: fc.constantFrom(99, 99.5, 99.9, 99.95, 50),
+      cronjob: fc.boolean(),
+      schedule: fc.constantFrom('*/2 * * * *', '0 * * * *', '*/10 * * * *'),
+    },
     { requiredKeys: ['timeoutS', 'intervalS'] },
   )
   .map(({ timeoutS, intervalS, ...rest }) => ({ ...rest, timeout: `${timeoutS}s`, interval: `${intervalS}s` }));
