@@ -146,6 +146,10 @@ describe('validation and defaulting', () => {
     ]);
     const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } } as KObject;
     expect(validateObject(d, undefined).map((e) => `${e.field}: ${e.body}`)).toEqual(['spec.template.metadata.labels: Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`']);
+    // A bare label map: the server drops the unknown key "app", leaving an empty selector.
+    const bare = { ...d, spec: { ...d['spec'] as object, selector: { app: 'b' } } } as KObject;
+    expect(validateObject(bare, undefined).map((e) => e.field)).toEqual(['spec.selector']);
+    expect(validateObject(bare, undefined)[0]!.body).toContain('empty selector is invalid for deployment');
   });
   it('compares requests to limits with the whole quantity grammar', () => {
     const pod = (requests: Record<string, string>, limits: Record<string, string>): KObject =>

@@ -1,5 +1,6 @@
 import type { KObject } from '../types.ts';
 import { badRequest } from './statusErrors.ts';
+import { labelSelectorMatches } from '../../kube/labelSelector.ts';
 
 type Requirement =
   | { key: string; op: 'eq' | 'ne'; value: string }
@@ -144,23 +145,10 @@ export function parseFieldSelector(src: string | undefined, resource: string): (
     });
 }
 
-/** Evaluates a metav1.LabelSelector (matchLabels + matchExpressions). */
+/**
+ * Evaluates a metav1.LabelSelector with the one implementation berth has (src/kube/labelSelector.ts).
+ * Unknown keys are ignored: a real API server drops unknown fields when it decodes the object.
+ */
 export function matchLabelSelector(sel: unknown, labels: Record<string, string> | undefined): boolean {
-  if (!sel || typeof sel !== 'object') return false;
-  const s = sel as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(s.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of s.matchExpressions ?? []) {
-    const has = k(l, e.key);
-    const val = l[e.key] ?? '';
-    if (e.operator === 'In' && !(has && (e.values ?? []).includes(val))) return false;
-    if (e.operator === 'NotIn' && has && (e.values ?? []).includes(val)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
-function k(o: Record<string, string>, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, key);
+  return labelSelectorMatches(sel, labels, { unknownKeys: 'dropped' });
 }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { quantityFromJson } from '../../kube/quantity.ts';
+import { labelSelectorMatches } from '../../kube/labelSelector.ts';
 import { ApiError } from '../types.ts';
 import type { KObject, OwnerReference, StatusObject } from '../types.ts';
 
@@ -57,8 +58,13 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-// An absent selector selects nothing (as for workloads); an empty one selects everything.
-export { labelSelectorMatches as matchesSelector } from '../../kube/labelSelector.ts';
+/**
+ * An absent selector selects nothing (as for workloads); an empty one selects everything. Controllers read
+ * stored objects, and a real API server has dropped unknown fields from those, so unknown keys are ignored.
+ */
+export function matchesSelector(sel: unknown, labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labelSelectorMatches(sel, labels, { unknownKeys: 'dropped' });
+}
 
 /** Service-style selector (a plain map); empty or absent selects nothing. */
 export function matchesMap(sel: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {

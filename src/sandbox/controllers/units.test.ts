@@ -137,6 +137,9 @@ describe('objects helpers', () => {
     expect(matchesSelector({ matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'In', values: ['x', 'y'] }] }, { a: '1', b: 'y' })).toBe(true);
     expect(matchesSelector({ matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }] }, { b: '' })).toBe(false);
     expect(matchesSelector(undefined, {})).toBe(false);
+    // Controllers read stored objects: a real API server has dropped unknown keys, so a bare map reads as {}.
+    expect(matchesSelector({ app: 'other' }, { app: 'web' })).toBe(true);
+    expect(matchesSelector({ matchExpressions: [{ key: 'b', operator: 'Equals', values: ['x'] }] }, { b: 'x' })).toBe(false);
   });
 });
 
