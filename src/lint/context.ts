@@ -7,6 +7,7 @@ import {
   withPodDefaults,
 } from '../podsecurity/evaluate.ts';
 import { at, list, rec, str, type Rec } from '../kube/json.ts';
+import { labelSelectorIsEmpty, labelSelectorMatches } from '../kube/labelSelector.ts';
 import type { KubeObject, LintInput, LintLocation, LintObjectRef, LintSeverity } from './types.ts';
 
 // Lint rules read their input through these; they live in src/kube so podsecurity reads the same way.
@@ -61,6 +62,8 @@ export interface LintRule {
 const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod']);
 /** Kinds whose replica count is spec.replicas. */
 const REPLICATED = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
+/** Kinds whose spec.selector the API server rejects when it is `{}` ("empty selector is invalid for deployment"). */
+export const EMPTY_SELECTOR_INVALID = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
 
 export interface PodSecurityResult {
   readonly baseline: readonly DetailedPodSecurityViolation[];
@@ -133,17 +136,34 @@ export class LintContext {
 
   /** Replicas the workload runs with at the least: spec.replicas (default 1), raised by an HPA's minReplicas. */
   minReplicas(e: LintEntry): number | undefined {
+    return this.replicaRange(e)?.min;
+  }
+
+  /**
+   * The replica range of a replicated kind: spec.replicas (default 1), or the HPA's minReplicas..maxReplicas
+   * when one targets it (the HPA owns the count). `replicasSet` says whether spec.replicas is written.
+   */
+  replicaRange(e: LintEntry): { min: number; max: number; replicasSet: boolean; autoscaled: boolean } | undefined {
     if (!REPLICATED.has(e.ref.kind)) return undefined;
     const r = at(e.object, 'spec', 'replicas');
-    let n = typeof r === 'number' ? r : 1;
+    const replicasSet = typeof r === 'number';
+    const n = replicasSet ? r : 1;
     const hpas = this.autoscalersOf(e);
-    if (hpas.length > 0) {
-      n = Math.max(...hpas.map((h) => {
-        const m = at(h.object, 'spec', 'minReplicas');
-        return typeof m === 'number' ? m : 1;
-      }));
-    }
-    return n;
+    if (hpas.length === 0) return { min: n, max: n, replicasSet, autoscaled: false };
+    const min = Math.max(...hpas.map((h) => hpaMinReplicas(h)));
+    const max = Math.max(min, ...hpas.map((h) => num(at(h.object, 'spec', 'maxReplicas')) ?? min));
+    return { min, max, replicasSet, autoscaled: true };
+  }
+
+  /** Whether a LabelSelector of this owner kind picks these labels; malformed selectors, and `{}` where the API server rejects it, pick nothing. */
+  selects(ownerKind: string, selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+    if (EMPTY_SELECTOR_INVALID.has(ownerKind) && labelSelectorIsEmpty(selector)) return false;
+    return labelSelectorMatches(selector, labels);
+  }
+
+  /** Workloads in the same namespace as `e` (objects without a namespace count everywhere). */
+  workloadsNear(e: LintEntry): LintEntry[] {
+    return this.workloads().filter((w) => this.sameNamespace(w, e));
   }
 
   podSecurity(e: LintEntry): PodSecurityResult {
@@ -159,6 +179,15 @@ export class LintContext {
 }
 
 export { labelSelectorMatches as selectorMatches } from '../kube/labelSelector.ts';
+
+export function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** An HPA's minReplicas (default 1). */
+export function hpaMinReplicas(h: LintEntry): number {
+  return num(at(h.object, 'spec', 'minReplicas')) ?? 1;
+}
 
 /** Service-style map selector; an empty map selects nothing (no endpoints are managed). */
 export function mapSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {

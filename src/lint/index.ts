@@ -6,9 +6,14 @@
 import { LintContext, type LintRule } from './context.ts';
 import { inputsFromObjects, inputsFromText } from './parse.ts';
 import { apiRules } from './rules/api.ts';
+import { availabilityRules } from './rules/availability.ts';
+import { configRules } from './rules/config.ts';
 import { containerRules } from './rules/containers.ts';
+import { controllerRules } from './rules/controllers.ts';
 import { networkRules } from './rules/network.ts';
 import { podSecurityRules } from './rules/podsecurity.ts';
+import { rbacRules } from './rules/rbac.ts';
+import { selectorRules } from './rules/selectors.ts';
 import { workloadRules } from './rules/workloads.ts';
 import { SEVERITY_RANK, type LintFinding, type LintInput, type LintReport, type LintSeverity } from './types.ts';
 
@@ -17,7 +22,18 @@ export type { LintRule } from './context.ts';
 export { SEVERITIES } from './types.ts';
 
 /** Every rule, in the order findings for one object are listed. */
-export const RULES: readonly LintRule[] = [...podSecurityRules, ...containerRules, ...workloadRules, ...networkRules, ...apiRules];
+export const RULES: readonly LintRule[] = [
+  ...podSecurityRules,
+  ...containerRules,
+  ...configRules,
+  ...workloadRules,
+  ...availabilityRules,
+  ...controllerRules,
+  ...networkRules,
+  ...selectorRules,
+  ...rbacRules,
+  ...apiRules,
+];
 
 export function ruleById(id: string): LintRule | undefined {
   return RULES.find((r) => r.id === id);

@@ -47,6 +47,44 @@ const REMOVED: Readonly<Record<string, Readonly<Record<string, Removed>>>> = {
   'flowcontrol.apiserver.k8s.io/v1beta3': { '*': { removedIn: '1.32', use: 'flowcontrol.apiserver.k8s.io/v1' } },
 };
 
+/** Built-in kinds and the apiVersions current clusters serve them at; other kinds (CRDs) are not checked. */
+const SERVED: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['v1'],
+  Service: ['v1'],
+  ConfigMap: ['v1'],
+  Secret: ['v1'],
+  ServiceAccount: ['v1'],
+  Namespace: ['v1'],
+  PersistentVolumeClaim: ['v1'],
+  PersistentVolume: ['v1'],
+  ReplicationController: ['v1'],
+  LimitRange: ['v1'],
+  ResourceQuota: ['v1'],
+  Endpoints: ['v1'],
+  Deployment: ['apps/v1'],
+  StatefulSet: ['apps/v1'],
+  DaemonSet: ['apps/v1'],
+  ReplicaSet: ['apps/v1'],
+  Job: ['batch/v1'],
+  CronJob: ['batch/v1'],
+  PodDisruptionBudget: ['policy/v1'],
+  HorizontalPodAutoscaler: ['autoscaling/v2', 'autoscaling/v1'],
+  NetworkPolicy: ['networking.k8s.io/v1'],
+  Ingress: ['networking.k8s.io/v1'],
+  IngressClass: ['networking.k8s.io/v1'],
+  Role: ['rbac.authorization.k8s.io/v1'],
+  RoleBinding: ['rbac.authorization.k8s.io/v1'],
+  ClusterRole: ['rbac.authorization.k8s.io/v1'],
+  ClusterRoleBinding: ['rbac.authorization.k8s.io/v1'],
+  PriorityClass: ['scheduling.k8s.io/v1'],
+  StorageClass: ['storage.k8s.io/v1'],
+};
+
+function removedFor(apiVersion: string, kind: string): Removed | undefined {
+  const byKind = REMOVED[apiVersion];
+  return byKind?.[kind] ?? byKind?.['*'];
+}
+
 export const apiRules: readonly LintRule[] = [
   {
     id: 'berth/removed-api',
@@ -56,11 +94,24 @@ export const apiRules: readonly LintRule[] = [
     fix: 'Change apiVersion to the replacement named in the message and adapt the fields that changed (e.g. Ingress backends, required Deployment selectors).',
     *check(ctx): Iterable<RuleFinding> {
       for (const e of ctx.entries) {
-        const byKind = REMOVED[e.object.apiVersion];
-        const removed = byKind?.[e.ref.kind] ?? byKind?.['*'];
+        const removed = removedFor(e.object.apiVersion, e.ref.kind);
         if (removed) {
           yield { entry: e, path: 'apiVersion', message: `${e.object.apiVersion} ${e.ref.kind} was removed in Kubernetes ${removed.removedIn}; use ${removed.use}.` };
         }
+      }
+    },
+  },
+  {
+    id: 'berth/wrong-api-version',
+    severity: 'error',
+    title: 'apiVersion does not serve this kind',
+    why: 'Each built-in kind lives in one API group: a Deployment in "v1" or a PodDisruptionBudget in "apps/v1" is answered with "no matches for kind", so nothing is applied. (Removed beta versions are reported by berth/removed-api.)',
+    fix: 'Use the apiVersion named in the message.',
+    *check(ctx): Iterable<RuleFinding> {
+      for (const e of ctx.entries) {
+        const served = SERVED[e.ref.kind];
+        if (!served || served.includes(e.object.apiVersion) || removedFor(e.object.apiVersion, e.ref.kind)) continue;
+        yield { entry: e, path: 'apiVersion', message: `${e.ref.kind} is served at ${served.join(' or ')}, not ${e.object.apiVersion}; the API server answers "no matches for kind".` };
       }
     },
   },

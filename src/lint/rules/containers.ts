@@ -1,7 +1,42 @@
 /** Per-container hygiene: file system, probes, resources, images. */
-import { at, parseImage, rec, str, type ContainerRef, type LintRule, type RuleFinding } from '../context.ts';
+import { at, list, parseImage, rec, str, type ContainerRef, type LintRule, type Rec, type RuleFinding } from '../context.ts';
 
-const PROBED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);
+/** Long-running kinds; a bare Pod (often behind a Service) needs probes as much as a Deployment does. */
+const PROBED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod']);
+
+/**
+ * What a probe checks, without its timing: two probes with the same handler fail together, whatever their
+ * periods (kube-score compares probes this way). Named ports are resolved through the container's ports.
+ */
+function probeHandler(c: ContainerRef, probe: Rec): string | undefined {
+  const port = (p: unknown): unknown => {
+    if (typeof p !== 'string') return p;
+    const named = list(c.raw['ports']).find((x) => at(x, 'name') === p);
+    return named ? (at(named, 'containerPort') ?? p) : p;
+  };
+  const http = rec(probe['httpGet']);
+  if (http) return JSON.stringify(['http', str(http['path']) ?? '/', port(http['port']), str(http['host']) ?? '', str(http['scheme']) ?? 'HTTP']);
+  const tcp = rec(probe['tcpSocket']);
+  if (tcp) return JSON.stringify(['tcp', port(tcp['port']), str(tcp['host']) ?? '']);
+  const exec = rec(probe['exec']);
+  if (exec) return JSON.stringify(['exec', list(exec['command'])]);
+  const grpc = rec(probe['grpc']);
+  if (grpc) return JSON.stringify(['grpc', grpc['port'], str(grpc['service']) ?? '']);
+  return undefined;
+}
+
+/** Whether the container can write to node disk without a bound: a writable root file system, or an emptyDir on disk without sizeLimit. */
+function unboundedScratch(pod: Rec, c: ContainerRef): string | undefined {
+  if (at(c.raw, 'securityContext', 'readOnlyRootFilesystem') !== true) return 'a writable root file system';
+  const volumes = new Map(list(pod['volumes']).map((v) => [str(at(v, 'name')) ?? '', v]));
+  for (const m of list(c.raw['volumeMounts'])) {
+    if (at(m, 'readOnly') === true) continue;
+    const v = volumes.get(str(at(m, 'name')) ?? '');
+    const ed = rec(at(v, 'emptyDir'));
+    if (ed && ed['medium'] !== 'Memory' && ed['sizeLimit'] === undefined) return `the emptyDir "${str(at(v, 'name')) ?? ''}" without sizeLimit`;
+  }
+  return undefined;
+}
 
 function label(c: ContainerRef): string {
   return `${c.list === 'initContainers' ? 'init container' : 'container'} "${c.name}"`;
@@ -42,7 +77,7 @@ export const containerRules: readonly LintRule[] = [
     id: 'berth/liveness-probe',
     severity: 'warning',
     title: 'No liveness probe, or one identical to the readiness probe',
-    why: 'Without a liveness probe a deadlocked process is never restarted. A liveness probe identical to the readiness probe restarts pods that are merely busy, turning load into a crash loop.',
+    why: 'Without a liveness probe a deadlocked process is never restarted. A liveness probe that checks the same thing as the readiness probe (same handler, whatever the timing) restarts pods that are merely busy, turning load into a crash loop.',
     fix: 'Add a livenessProbe that checks only that the process is alive (cheap endpoint, generous failureThreshold), distinct from the readiness probe.',
     *check(ctx): Iterable<RuleFinding> {
       for (const e of ctx.workloads().filter((w) => PROBED_KINDS.has(w.ref.kind))) {
@@ -50,7 +85,7 @@ export const containerRules: readonly LintRule[] = [
           const live = rec(c.raw['livenessProbe']);
           const ready = rec(c.raw['readinessProbe']);
           if (!live) yield { entry: e, path: c.path, message: `${label(c)} has no livenessProbe.` };
-          else if (ready && JSON.stringify(live) === JSON.stringify(ready)) {
+          else if (ready && probeHandler(c, live) !== undefined && probeHandler(c, live) === probeHandler(c, ready)) {
             yield { entry: e, path: `${c.path}.livenessProbe`, message: `${label(c)} has a livenessProbe identical to its readinessProbe.` };
           }
         }
@@ -71,6 +106,40 @@ export const containerRules: readonly LintRule[] = [
           if (missing.length > 0) {
             yield { entry: e, path: `${c.path}.resources.requests`, message: `${label(c)} has no ${missing.join(' or ')} request.` };
           }
+        }
+      }
+    },
+  },
+  {
+    id: 'berth/requests-from-limits',
+    severity: 'info',
+    title: 'Request left to default to the limit',
+    why: 'A container with a CPU or memory limit but no request gets a request equal to the limit from the API server, so the scheduler reserves the whole limit: safe, but often far more than the container uses. berth does not count it as a missing request (kube-score does), since the pod is scheduled and an HPA can compute utilization.',
+    fix: 'Set resources.requests to what the container uses under normal load, below the limit.',
+    *check(ctx): Iterable<RuleFinding> {
+      for (const e of ctx.workloads()) {
+        for (const c of ctx.containers(e)) {
+          const defaulted = ['cpu', 'memory'].filter((r) => at(c.raw, 'resources', 'requests', r) === undefined && at(c.raw, 'resources', 'limits', r) !== undefined);
+          if (defaulted.length > 0) {
+            const shown = defaulted.map((r) => `${r} ${String(at(c.raw, 'resources', 'limits', r))}`).join(', ');
+            yield { entry: e, path: `${c.path}.resources.requests`, message: `${label(c)} has no ${defaulted.join(' or ')} request; Kubernetes sets it to the limit (${shown}).` };
+          }
+        }
+      }
+    },
+  },
+  {
+    id: 'berth/ephemeral-storage',
+    severity: 'info',
+    title: 'Unbounded writes to node disk without an ephemeral-storage request',
+    why: 'A container that writes to its root file system or to an emptyDir without sizeLimit uses node disk the scheduler does not account for; when the disk fills, the kubelet evicts pods in the order of how far they exceed their ephemeral-storage request. A read-only root file system with size-limited emptyDirs (as berth renders) is already bounded and not reported.',
+    fix: 'Set resources.requests["ephemeral-storage"] (and a limit), or make the root file system read-only and give every emptyDir a sizeLimit.',
+    *check(ctx): Iterable<RuleFinding> {
+      for (const e of ctx.workloads()) {
+        for (const c of ctx.containers(e)) {
+          if (at(c.raw, 'resources', 'requests', 'ephemeral-storage') !== undefined) continue;
+          const why = unboundedScratch(rec(e.template!.spec) ?? {}, c);
+          if (why) yield { entry: e, path: `${c.path}.resources.requests`, message: `${label(c)} can write to node disk through ${why} but requests no ephemeral-storage.` };
         }
       }
     },

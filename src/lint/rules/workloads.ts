@@ -1,4 +1,5 @@
 /** Availability, scaling and identity rules for workload objects. */
+import { labelSelectorIsEmpty, labelSelectorProblems } from '../../kube/labelSelector.ts';
 import { at, list, rec, selectorMatches, str, type LintEntry, type LintRule, type RuleFinding } from '../context.ts';
 
 /** intstr resolution as the Deployment controller does it: percentages round down for maxUnavailable, up for maxSurge. */
@@ -31,7 +32,6 @@ function utilizationResources(hpa: LintEntry): { resource: string; container: st
 }
 
 const SELECTOR_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet']);
-const PDB_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']);
 
 function serviceAccountName(e: LintEntry): string {
   const spec = rec(e.template?.spec) ?? {};
@@ -49,25 +49,10 @@ export const workloadRules: readonly LintRule[] = [
       for (const e of ctx.workloads().filter((w) => SELECTOR_KINDS.has(w.ref.kind))) {
         const selector = at(e.object, 'spec', 'selector');
         if (!rec(selector)) yield { entry: e, path: 'spec.selector', message: `${e.ref.kind} has no spec.selector.` };
+        else if (labelSelectorProblems(selector).length > 0 || labelSelectorIsEmpty(selector)) continue; // berth/malformed-selector
         else if (!selectorMatches(selector, ctx.podLabels(e))) {
           yield { entry: e, path: 'spec.selector', message: 'spec.selector does not match spec.template.metadata.labels; the API server will reject the object.' };
         }
-      }
-    },
-  },
-  {
-    id: 'berth/pod-disruption-budget',
-    severity: 'warning',
-    title: 'Replicated workload without a PodDisruptionBudget',
-    why: 'Node drains and cluster upgrades may evict every replica at once unless a PodDisruptionBudget limits voluntary disruptions.',
-    fix: 'Add a policy/v1 PodDisruptionBudget whose selector matches the pod labels, e.g. maxUnavailable: 1.',
-    *check(ctx): Iterable<RuleFinding> {
-      for (const e of ctx.workloads().filter((w) => PDB_KINDS.has(w.ref.kind))) {
-        const replicas = ctx.minReplicas(e) ?? 1;
-        if (replicas < 2) continue;
-        const labels = ctx.podLabels(e);
-        const covered = ctx.ofKind('PodDisruptionBudget').some((p) => ctx.sameNamespace(p, e) && selectorMatches(at(p.object, 'spec', 'selector'), labels));
-        if (!covered) yield { entry: e, path: 'spec.replicas', message: `${replicas} replicas but no PodDisruptionBudget in the input selects its pods.` };
       }
     },
   },
