@@ -1,3 +1,4 @@
+import type { HardeningScore } from './score.ts';
 import type { LintFinding, LintReport, LintSeverity } from './types.ts';
 
 const COLOR: Readonly<Record<LintSeverity, string>> = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m' };
@@ -44,5 +45,17 @@ export function formatLintText(report: LintReport, opts: { color?: boolean } = {
     const colored = [c(COLOR.error, parts[0]!), c(COLOR.warning, parts[1]!), c(COLOR.info, parts[2]!)];
     out.push(`${plural(s.objects, 'object')} checked: ${(opts.color ? colored : parts).join(', ')}.`);
   }
+  return `${out.join('\n')}\n`;
+}
+
+/** `berth lint --score`: the overall score, then one line per workload, lowest first. */
+export function formatScoreText(score: HardeningScore, opts: { color?: boolean } = {}): string {
+  const tone = (n: number): string => (n >= 90 ? '\x1b[32m' : n >= 50 ? COLOR.warning : COLOR.error);
+  const c = (n: number, s: string): string => (opts.color ? `${tone(n)}${s}${RESET}` : s);
+  const name = (w: HardeningScore['workloads'][number]): string => `${w.object.kind} ${w.object.namespace === '' ? '' : `${w.object.namespace}/`}${w.object.name}`;
+  const rows = [...score.workloads].sort((a, b) => a.score - b.score || name(a).localeCompare(name(b)));
+  const width = Math.max(0, ...rows.map((w) => name(w).length));
+  const out = [`Hardening score: ${c(score.overall, `${score.overall}/100`)}`];
+  for (const w of rows) out.push(`  ${name(w).padEnd(width)}  ${c(w.score, String(w.score).padStart(3))}`);
   return `${out.join('\n')}\n`;
 }

@@ -15,10 +15,12 @@ import { podSecurityRules } from './rules/podsecurity.ts';
 import { rbacRules } from './rules/rbac.ts';
 import { selectorRules } from './rules/selectors.ts';
 import { workloadRules } from './rules/workloads.ts';
+import { hardeningScore, type HardeningScore } from './score.ts';
 import { SEVERITY_RANK, type LintFinding, type LintInput, type LintReport, type LintSeverity } from './types.ts';
 
 export type { LintFinding, LintLocation, LintObjectRef, LintReport, LintSeverity, LintSummary } from './types.ts';
 export type { LintRule } from './context.ts';
+export type { HardeningScore, WorkloadScore } from './score.ts';
 export { SEVERITIES } from './types.ts';
 
 /** Every rule, in the order findings for one object are listed. */
@@ -58,12 +60,13 @@ function lintInputs(inputs: readonly LintInput[]): LintReport {
   });
   // Stable, input-ordered output: CI diffs and snapshot tests rely on it.
   rows.sort((a, b) => a.index - b.index || SEVERITY_RANK[b.finding.severity] - SEVERITY_RANK[a.finding.severity] || a.rule - b.rule);
-  return report(rows.map((r) => r.finding), ctx.entries.length);
+  const findings = rows.map((r) => r.finding);
+  return report(findings, ctx.entries.length, hardeningScore(findings, ctx.workloads().map((w) => w.ref)));
 }
 
-function report(findings: readonly LintFinding[], objects: number): LintReport {
+function report(findings: readonly LintFinding[], objects: number, score: HardeningScore): LintReport {
   const count = (s: LintSeverity): number => findings.filter((f) => f.severity === s).length;
-  return { findings, summary: { objects, error: count('error'), warning: count('warning'), info: count('info') } };
+  return { findings, summary: { objects, error: count('error'), warning: count('warning'), info: count('info') }, score };
 }
 
 /** Lints already-parsed objects (each needs apiVersion, kind and metadata.name; `kind: List` is expanded). */
@@ -83,5 +86,5 @@ export function lintTexts(files: readonly { readonly text: string; readonly sour
 
 /** Drops findings below a severity; the summary is recomputed. */
 export function filterReport(r: LintReport, minSeverity: LintSeverity): LintReport {
-  return report(r.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[minSeverity]), r.summary.objects);
+  return report(r.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[minSeverity]), r.summary.objects, r.score);
 }

@@ -155,7 +155,7 @@ spec:
   });
 
   it('an empty input has no findings', () => {
-    expect(lintText('', 'empty.yaml')).toEqual({ findings: [], summary: { objects: 0, error: 0, warning: 0, info: 0 } });
+    expect(lintText('', 'empty.yaml')).toEqual({ findings: [], summary: { objects: 0, error: 0, warning: 0, info: 0 }, score: { overall: 100, workloads: [] } });
   });
 });
 

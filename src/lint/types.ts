@@ -1,4 +1,5 @@
 import type { KubeObject as BaseKubeObject, ObjectMeta } from '../kube/objectMeta.ts';
+import type { HardeningScore } from './score.ts';
 
 export type LintSeverity = 'error' | 'warning' | 'info';
 
@@ -43,6 +44,8 @@ export interface LintSummary {
 export interface LintReport {
   readonly findings: readonly LintFinding[];
   readonly summary: LintSummary;
+  /** The hardening score of the whole input (src/lint/score.ts); filtering findings does not change it. */
+  readonly score: HardeningScore;
 }
 
 /** A Kubernetes object as read from the input; only the envelope is guaranteed. */

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.ts';
 import { filterReport, lintTexts, type LintSeverity } from '../../lint/index.ts';
-import { formatLintText } from '../../lint/format.ts';
+import { formatLintText, formatScoreText } from '../../lint/format.ts';
 import { renderApp } from '../../manifests/renderApp.ts';
 import { toYaml } from '../../manifests/toYaml.ts';
 import { loadApps } from '../../appspec/loadApps.ts';
@@ -70,6 +70,7 @@ export interface LintFlags {
   readonly filename: string[];
   readonly output: 'text' | 'json';
   readonly minSeverity: LintSeverity;
+  readonly score?: boolean;
 }
 
 export async function runLint(opts: LintFlags, ctx: CommandContext): Promise<void> {
@@ -81,11 +82,14 @@ export async function runLint(opts: LintFlags, ctx: CommandContext): Promise<voi
   const sources = renderAppSources(await readSources(ctx.io, opts.filename));
   const report = filterReport(lintTexts(sources), opts.minSeverity);
   if (opts.output === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    // The score is part of the JSON only when asked for, so existing consumers see the same document.
+    const doc = opts.score === true ? report : { findings: report.findings, summary: report.summary };
+    ctx.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const tty = (ctx.io.stdout as { isTTY?: boolean }).isTTY === true;
     const color = tty && ctx.io.env['NO_COLOR'] === undefined;
     ctx.io.stdout.write(formatLintText(report, { color }));
+    if (opts.score === true) ctx.io.stdout.write(`\n${formatScoreText(report.score, { color })}`);
   }
   ctx.setExit(report.summary.error > 0 ? EXIT.FAILED : EXIT.OK);
 }

@@ -69,8 +69,22 @@ spec: {image: nginx:1.27}
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^Pod nginx \(.*pod\.yaml:1\)\n {2}error {3}berth\/privilege-escalation {2}spec\.containers\[0\]\.securityContext\n/);
     expect(r.out).toContain('          runAsNonRoot != true (pod or container "nginx" must set securityContext.runAsNonRoot=true)\n');
-    expect(r.out).toMatch(/1 object checked: 2 errors, \d+ warnings, 1 info\.\n$/);
+    // info: no CPU limit, and a writable root file system without an ephemeral-storage request.
+    expect(r.out).toMatch(/1 object checked: 2 errors, \d+ warnings, 2 info\.\n$/);
     expect(r.out).not.toContain('\x1b[');
+  });
+
+  it('--score prints the hardening score per workload and overall, and adds it to the JSON only when asked', async () => {
+    const path = file('scored.yaml', `${ROOT_POD}---\n${CLEAN}`);
+    const text = await run(['-f', path, '--score']);
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(/\nHardening score: (\d+)\/100\n {2}Pod nginx {2}\s*\d+\n$/);
+    const json = JSON.parse((await run(['-f', path, '--score', '-o', 'json'])).out) as { score: { overall: number; workloads: { object: { name: string }; score: number }[] } };
+    expect(json.score.workloads.map((w) => w.object.name)).toEqual(['nginx']);
+    // An error caps the workload at 49; the overall score is the workloads' mean when nothing else has findings.
+    expect(json.score.workloads[0]!.score).toBeLessThanOrEqual(49);
+    expect(json.score.overall).toBe(json.score.workloads[0]!.score);
+    expect(JSON.parse((await run(['-f', path, '-o', 'json'])).out)).not.toHaveProperty('score');
   });
 
   it('colours severities only on a TTY, and honours NO_COLOR', async () => {

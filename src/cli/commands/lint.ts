@@ -12,5 +12,6 @@ export const registerLint: RegisterCommand = (program, ctx) => {
     .option('-f, --filename <file>', 'manifest file or directory to lint; "-" reads stdin; repeatable', collect, [])
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--min-severity <severity>', 'hide findings below this severity').choices([...SEVERITIES]).default('info'))
+    .option('--score', 'also print the 0-100 hardening score per workload and overall (docs/lint-rules.md, "Score")', false)
     .action(async (flags: LintFlags) => (await import('../actions/lint.ts')).runLint(flags, ctx));
 };
