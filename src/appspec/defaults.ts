@@ -12,6 +12,8 @@ export const MAX_APP_NAME_LENGTH = 53;
 export const DEFAULTS = {
   namespace: 'default',
   replicas: 2,
+  /** Replicas spread across this topology, softly (renderDeployment). */
+  spreadTopologyKey: 'kubernetes.io/hostname',
   port: 8080,
   cpu: '100m',
   memory: '128Mi',
@@ -109,6 +111,7 @@ export const SECURE_DEFAULTS: readonly SecureDefault[] = [
   { object: 'Pod', field: 'securityContext.runAsGroup', value: DEFAULTS.runAsGroup, reason: 'Avoids the image default group (often root, GID 0).' },
   { object: 'Pod', field: 'securityContext.fsGroup', value: DEFAULTS.fsGroup, reason: 'Mounted volumes (the /tmp emptyDir) are writable by the app user.' },
   { object: 'Pod', field: 'securityContext.seccompProfile.type', value: 'RuntimeDefault', reason: 'Pod Security restricted: blocks syscalls containers never need.' },
+  { object: 'Pod', field: 'topologySpreadConstraints.0.topologyKey', value: DEFAULTS.spreadTopologyKey, reason: 'Replicas prefer different nodes (whenUnsatisfiable: ScheduleAnyway), so one node failure does not take them all down; rendered when 2 or more replicas may run.' },
   { object: 'Pod', field: 'terminationGracePeriodSeconds', value: DEFAULTS.terminationGracePeriodSeconds, reason: 'Time to drain in-flight requests after SIGTERM.' },
   { object: 'Container', field: 'securityContext.allowPrivilegeEscalation', value: false, reason: 'Pod Security restricted: setuid binaries cannot gain privileges.' },
   { object: 'Container', field: 'securityContext.readOnlyRootFilesystem', value: true, reason: 'An intruder cannot drop tools or modify the app; writes go to the /tmp emptyDir.' },

@@ -168,7 +168,8 @@ describe('renderApp', () => {
     const objects = renderApp(minimal());
     const multi = renderApp(resolve({ apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name: 'multi' }, spec: { image: 'multi:1' } }));
     for (const d of SECURE_DEFAULTS) {
-      const source = d.object === 'PodDisruptionBudget' ? multi : objects;
+      // Rendered only when 2 or more replicas may run; the minimal app has one.
+      const source = d.object === 'PodDisruptionBudget' || d.field.startsWith('topologySpreadConstraints') ? multi : objects;
       const root =
         d.object === 'Pod'
           ? at(find(source, 'Deployment'), 'spec.template.spec')
@@ -188,6 +189,11 @@ describe('renderApp', () => {
     expect(at(dep, 'spec.selector.matchLabels')).toEqual({ 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello' });
     expect(at(pod, 'serviceAccountName')).toBe('hello');
     expect(at(pod, 'volumes')).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    // Up to 10 autoscaled replicas prefer different nodes; a single replica has nothing to spread.
+    expect(at(pod, 'topologySpreadConstraints')).toEqual([
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello' } } },
+    ]);
+    expect(at(find(renderApp(minimal()), 'Deployment'), 'spec.template.spec.topologySpreadConstraints')).toBeUndefined();
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'hello-env' } }]);
     expect(at(c, 'readinessProbe.httpGet')).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });

@@ -30,6 +30,15 @@ export function renderDeployment(app: ResolvedApp): V1Deployment {
     },
     containers: [renderContainer(app)],
     ...(spec.tmp ? { volumes: [{ name: 'tmp', emptyDir: { sizeLimit: spec.tmp.sizeLimit } }] } : {}),
+    // Replicas prefer different nodes, so one node failure does not take them all down (berth/topology-spread).
+    // ScheduleAnyway: a small or single-node cluster still schedules every replica.
+    ...((spec.autoscale ? spec.autoscale.max : spec.replicas) >= 2
+      ? {
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: DEFAULTS.spreadTopologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(app) } },
+          ],
+        }
+      : {}),
   };
   return {
     apiVersion: 'apps/v1',
