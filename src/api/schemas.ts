@@ -121,6 +121,20 @@ const AppSummarySchema = Type.Object({
   ),
 });
 
+const HardeningScoreSchema = Type.Object(
+  {
+    overall: Type.Integer({ minimum: 0, maximum: 100 }),
+    workloads: Type.Array(
+      Type.Object({
+        object: Type.Object({ kind: Type.String(), namespace: Type.String(), name: Type.String() }),
+        score: Type.Integer({ minimum: 0, maximum: 100 }),
+        findings: Type.Object({ error: Type.Integer(), warning: Type.Integer(), info: Type.Integer() }),
+      }),
+    ),
+  },
+  { description: 'Lint hardening score of the rendered objects, 0–100 per workload and overall (docs/lint-rules.md, "Score"; src/lint/score.ts).' },
+);
+
 export const DeployResponseSchema = Type.Object({
   namespace: Type.String(),
   name: Type.String(),
@@ -129,6 +143,7 @@ export const DeployResponseSchema = Type.Object({
   unchanged: Type.Boolean({ description: 'true: the App already runs this spec and nothing drifted; no revision was recorded and `revision` is the current one.' }),
   changes: Type.Array(ObjectChangeSchema),
   warnings: Type.Array(ProblemSchema),
+  score: HardeningScoreSchema,
   status: Type.Optional(AppStatusSchema),
   outcome: Type.Optional(Type.String({ description: 'With ?wait=true: succeeded, failed or superseded.' })),
   links: Type.Object({ self: Type.String(), status: Type.String(), stream: Type.String() }),

@@ -5,13 +5,13 @@
  */
 import type { Problem, ErrorCode } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
-import type { AppDiff, DriftNote, ObjectChange } from '../deploy/types.ts';
+import type { AppDiff, DriftNote, HardeningScore, ObjectChange } from '../deploy/types.ts';
 import type { AppStatus, StatusEvent } from '../status/types.ts';
 import type { Weakening } from '../appspec/weakenings.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
 
 /** The deploy domain's shapes travel as they are (src/deploy/types.ts). */
-export type { DriftedObject, DriftNote, ObjectChange } from '../deploy/types.ts';
+export type { DriftedObject, DriftNote, HardeningScore, ObjectChange, WorkloadScore } from '../deploy/types.ts';
 
 export interface ApiErrorBody {
   readonly error: {
@@ -38,6 +38,12 @@ export interface DeployResponse {
   readonly unchanged: boolean;
   readonly changes: readonly ObjectChange[];
   readonly warnings: readonly Problem[];
+  /**
+   * The lint hardening score (0–100, per workload and overall) of the objects rendered for this spec
+   * (docs/lint-rules.md, "Score"). This server always sends it; optional so clients also read servers
+   * that do not.
+   */
+  readonly score?: HardeningScore;
   /** Present with ?wait=true: the status that ended the wait. */
   readonly status?: AppStatus;
   /** Present with ?wait=true: how the rollout ended (a failed rollout still answers 200; read reason/message in `status`). */

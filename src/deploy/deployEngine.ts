@@ -13,6 +13,7 @@ import type { StatusEngine } from '../status/types.ts';
 import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction } from '../store/types.ts';
 import { applyFailure, StoppedError } from './applyFailure.ts';
 import { diffSummary } from './diffSummary.ts';
+import { hardeningScoreOf } from './hardeningScore.ts';
 import type { EngineLogger } from './engineLogger.ts';
 import { KeyedMutex } from './keyedMutex.ts';
 import { parseAppRequest, resolveStored } from './parseAppRequest.ts';
@@ -21,7 +22,7 @@ import { appKey, createRevisionApplier, type AppliedRevision } from './revisionA
 import { createRolloutTracker, withRolloutTimeout, type RolloutResult } from './rolloutTracker.ts';
 import { sameValue } from './sameValue.ts';
 import { describeWeakenings, type Weakening } from '../appspec/weakenings.ts';
-import type { AppDiff, DriftNote, ObjectChange } from './types.ts';
+import type { AppDiff, DriftNote, HardeningScore, ObjectChange } from './types.ts';
 
 export type { EngineLogger } from './engineLogger.ts';
 export type { ReconcileReport } from './reconciler.ts';
@@ -116,6 +117,8 @@ export interface DeployResult {
   readonly unchanged: boolean;
   readonly changes: readonly ObjectChange[];
   readonly warnings: readonly Problem[];
+  /** The lint hardening score of the objects rendered for this spec (docs/lint-rules.md, "Score"). */
+  readonly score: HardeningScore;
   /** With wait: how the rollout ended. */
   readonly rollout?: RolloutResult;
 }
@@ -293,6 +296,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
       unchanged: outcome.unchanged,
       changes: outcome.changes,
       warnings: [...parsed.warnings, ...outcome.warnings],
+      score: hardeningScoreOf(parsed.app),
     };
     const limit = req.timeoutMs ?? opts.rolloutTimeoutMs;
     if (outcome.unchanged && outcome.revision !== null) {

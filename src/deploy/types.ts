@@ -4,6 +4,9 @@
  */
 import type { ObjectRef } from '../store/types.ts';
 
+/** The hardening score every deploy answers with; the lint domain defines it (src/lint/score.ts). */
+export type { HardeningScore, WorkloadScore } from '../lint/score.ts';
+
 /** One object of a change plan: what applying a revision does to the cluster. */
 export interface ObjectChange {
   readonly ref: ObjectRef;

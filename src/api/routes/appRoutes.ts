@@ -112,6 +112,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
       unchanged: r.unchanged,
       changes: r.changes,
       warnings: r.warnings,
+      score: r.score,
       ...(r.rollout ? { outcome: r.rollout.outcome, ...(r.rollout.status ? { status: r.rollout.status } : {}) } : {}),
       links: { self, status: `${self}/status`, stream: `${self}/status/stream` },
     };

@@ -1,4 +1,4 @@
-import type { DeployResponse, ObjectChange } from '../../api/types.ts';
+import type { DeployResponse, HardeningScore, ObjectChange } from '../../api/types.ts';
 import { BerthError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, interruptSignal } from '../io.ts';
@@ -41,6 +41,15 @@ export function formatChanges(changes: readonly ObjectChange[], term: Terminal, 
   );
 }
 
+/** "hardening score 95/100" (per workload when there are several); "" when the server sent no score. */
+export function formatScore(score: HardeningScore | undefined, term: Terminal, file: string): string {
+  if (!score) return '';
+  const tone = (n: number): 'green' | 'yellow' | 'red' => (n >= 90 ? 'green' : n >= 50 ? 'yellow' : 'red');
+  const per = score.workloads.length > 1 ? ` (${score.workloads.map((w) => `${w.object.kind.toLowerCase()}/${w.object.name} ${w.score}`).join(', ')})` : '';
+  const how = score.overall < 100 ? `; berth lint -f ${file} --score lists the findings` : '';
+  return `hardening score ${paint(term, tone(score.overall), `${score.overall}/100`)}${per}${how}\n`;
+}
+
 /** `berth deploy -f app.yaml`: validate locally, PUT each App, optionally follow the rollout live. */
 export async function runDeploy(flags: DeployFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
@@ -63,7 +72,7 @@ export async function runDeploy(flags: DeployFlags, ctx: CommandContext): Promis
         : res.unchanged
           ? `${res.namespace}/${res.name}: unchanged, revision ${res.revision} already runs this spec (${changeSummary(res.changes)})`
           : `${res.namespace}/${res.name}: revision ${res.revision} accepted (${changeSummary(res.changes)})`;
-      io.stdout.write(`${head}\n${formatChanges(res.changes, term, { dryRun: res.dryRun })}`);
+      io.stdout.write(`${head}\n${formatChanges(res.changes, term, { dryRun: res.dryRun })}${formatScore(res.score, term, flags.file)}`);
     }
   }
   let failed = false;

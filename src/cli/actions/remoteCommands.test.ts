@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppSummary, ObjectChange, RevisionSummary } from '../../api/types.ts';
 import { formatAppsTable } from './apps.ts';
-import { changeSummary, formatChanges } from './deploy.ts';
+import { changeSummary, formatChanges, formatScore } from './deploy.ts';
 import { colourDiff } from './diff.ts';
 import { formatHistory } from './history.ts';
 import { formatLogLine } from './logs.ts';
@@ -31,6 +31,20 @@ describe('deploy output', () => {
     );
     expect(formatChanges(changes, PLAIN, { dryRun: true })).toContain('unchanged     service/hello');
     expect(formatChanges([change('Service', 'hello', 'unchanged')], PLAIN, { dryRun: false })).toBe('');
+  });
+
+  it('shows the hardening score the server sent, per workload when there are several', () => {
+    const w = (name: string, score: number): { object: { kind: string; namespace: string; name: string }; score: number; findings: { error: number; warning: number; info: number } } => ({
+      object: { kind: 'Deployment', namespace: 'default', name },
+      score,
+      findings: { error: 0, warning: 0, info: 0 },
+    });
+    expect(formatScore({ overall: 100, workloads: [w('hello', 100)] }, PLAIN, 'app.yaml')).toBe('hardening score 100/100\n');
+    expect(formatScore({ overall: 93, workloads: [w('hello', 95), w('worker', 90)] }, PLAIN, 'app.yaml')).toBe(
+      'hardening score 93/100 (deployment/hello 95, deployment/worker 90); berth lint -f app.yaml --score lists the findings\n',
+    );
+    expect(formatScore({ overall: 40, workloads: [] }, COLOR, 'a.yaml')).toContain('\x1b[');
+    expect(formatScore(undefined, PLAIN, 'app.yaml')).toBe('');
   });
 });
 
