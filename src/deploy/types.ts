@@ -4,8 +4,8 @@
  */
 import type { ObjectRef } from '../store/types.ts';
 
-/** The hardening score every deploy answers with; the lint domain defines it (src/lint/score.ts). */
-export type { HardeningScore, WorkloadScore } from '../lint/score.ts';
+/** The hardening score every deploy answers with; the lint domain defines it (src/lint/types.ts, computed by src/lint/score.ts). */
+export type { HardeningScore, WorkloadScore } from '../lint/types.ts';
 
 /** One object of a change plan: what applying a revision does to the cluster. */
 export interface ObjectChange {

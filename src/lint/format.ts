@@ -1,5 +1,4 @@
-import type { HardeningScore } from './score.ts';
-import type { LintFinding, LintReport, LintSeverity } from './types.ts';
+import type { HardeningScore, LintFinding, LintReport, LintSeverity } from './types.ts';
 
 const COLOR: Readonly<Record<LintSeverity, string>> = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m' };
 const RESET = '\x1b[0m';

@@ -15,12 +15,12 @@ import { podSecurityRules } from './rules/podsecurity.ts';
 import { rbacRules } from './rules/rbac.ts';
 import { selectorRules } from './rules/selectors.ts';
 import { workloadRules } from './rules/workloads.ts';
-import { hardeningScore, type HardeningScore } from './score.ts';
-import { SEVERITY_RANK, type LintFinding, type LintInput, type LintReport, type LintSeverity } from './types.ts';
+import { hardeningScore } from './score.ts';
+import { SEVERITY_RANK, type HardeningScore, type LintFinding, type LintInput, type LintReport, type LintSeverity } from './types.ts';
 
 export type { LintFinding, LintLocation, LintObjectRef, LintReport, LintSeverity, LintSummary } from './types.ts';
 export type { LintRule } from './context.ts';
-export type { HardeningScore, WorkloadScore } from './score.ts';
+export type { HardeningScore, WorkloadScore } from './types.ts';
 export { SEVERITIES } from './types.ts';
 
 /** Every rule, in the order findings for one object are listed. */

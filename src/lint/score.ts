@@ -10,25 +10,13 @@
  *   (Services, NetworkPolicies, RBAC...), at most 49 when any object has an error; 100 minus those
  *   weights when the input has no workload. Always an integer in 0..100.
  */
-import type { LintFinding, LintObjectRef, LintSeverity } from './types.ts';
+import type { HardeningScore, LintFinding, LintObjectRef, LintSeverity, WorkloadScore } from './types.ts';
+
+export type { HardeningScore, WorkloadScore } from './types.ts';
 
 export const SCORE_WEIGHTS: Readonly<Record<LintSeverity, number>> = { error: 20, warning: 5, info: 0 };
 /** The highest score of anything with an error finding. */
 export const SCORE_ERROR_CAP = 49;
-
-export interface WorkloadScore {
-  readonly object: LintObjectRef;
-  /** 0..100. */
-  readonly score: number;
-  /** Findings on the workload object, by severity (every finding, before once-per-rule counting). */
-  readonly findings: { readonly error: number; readonly warning: number; readonly info: number };
-}
-
-export interface HardeningScore {
-  /** 0..100. */
-  readonly overall: number;
-  readonly workloads: readonly WorkloadScore[];
-}
 
 const key = (o: LintObjectRef): string => `${o.kind}\u0000${o.namespace}\u0000${o.name}`;
 

@@ -1,5 +1,4 @@
 import type { KubeObject as BaseKubeObject, ObjectMeta } from '../kube/objectMeta.ts';
-import type { HardeningScore } from './score.ts';
 
 export type LintSeverity = 'error' | 'warning' | 'info';
 
@@ -57,4 +56,19 @@ export interface KubeObject extends BaseKubeObject {
 export interface LintInput {
   readonly object: KubeObject;
   readonly location?: LintLocation;
+}
+
+/** The 0–100 hardening score of one workload (src/lint/score.ts). */
+export interface WorkloadScore {
+  readonly object: LintObjectRef;
+  /** 0..100. */
+  readonly score: number;
+  /** Findings on the workload object, by severity (every finding, before once-per-rule counting). */
+  readonly findings: { readonly error: number; readonly warning: number; readonly info: number };
+}
+
+export interface HardeningScore {
+  /** 0..100. */
+  readonly overall: number;
+  readonly workloads: readonly WorkloadScore[];
 }
