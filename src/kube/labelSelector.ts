@@ -23,6 +23,8 @@ export interface LabelSelectorReadOptions {
    * when it decodes a stored object (the sandbox's controllers read stored objects this way).
    */
   readonly unknownKeys?: 'malformed' | 'dropped';
+  /** The caller has already checked labelSelectorProblems() (lint caches it per selector); skip the check. */
+  readonly validated?: boolean;
 }
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
@@ -101,7 +103,7 @@ export function labelSelectorIsEmpty(selector: unknown): boolean {
 
 /** Whether the selector picks a pod with these labels; absent or malformed selectors pick nothing. */
 export function labelSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>> | undefined, opts: LabelSelectorReadOptions = {}): boolean {
-  if (!isMap(selector) || labelSelectorProblems(selector, opts).length > 0) return false;
+  if (!isMap(selector) || (opts.validated !== true && labelSelectorProblems(selector, opts).length > 0)) return false;
   const l = labels ?? {};
   const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(l, k);
   for (const [k, v] of Object.entries(isMap(selector['matchLabels']) ? selector['matchLabels'] : {})) if (!has(k) || l[k] !== v) return false;

@@ -7,7 +7,7 @@ import {
   withPodDefaults,
 } from '../podsecurity/evaluate.ts';
 import { at, list, rec, str, type Rec } from '../kube/json.ts';
-import { labelSelectorIsEmpty, labelSelectorMatches } from '../kube/labelSelector.ts';
+import { labelSelectorIsEmpty, labelSelectorMatches, labelSelectorProblems } from '../kube/labelSelector.ts';
 import type { KubeObject, LintInput, LintLocation, LintObjectRef, LintSeverity } from './types.ts';
 
 // Lint rules read their input through these; they live in src/kube so podsecurity reads the same way.
@@ -89,16 +89,43 @@ export class LintContext {
     });
   }
 
-  ofKind(...kinds: string[]): LintEntry[] {
-    return this.entries.filter((e) => kinds.includes(e.ref.kind));
+  // Cross-object rules look up objects of a kind near each workload; indexes keep that linear.
+  private readonly kindIndex = new Map<string, LintEntry[]>();
+  private readonly nearIndex = new Map<string, LintEntry[]>();
+  private workloadList?: LintEntry[];
+  private readonly labelCache = new Map<LintEntry, Record<string, string>>();
+  private readonly validSelectors = new WeakMap<object, boolean>();
+
+  ofKind(...kinds: string[]): readonly LintEntry[] {
+    if (kinds.length !== 1) return this.entries.filter((e) => kinds.includes(e.ref.kind));
+    const kind = kinds[0]!;
+    let found = this.kindIndex.get(kind);
+    if (!found) {
+      found = this.entries.filter((e) => e.ref.kind === kind);
+      this.kindIndex.set(kind, found);
+    }
+    return found;
   }
 
   /** Entries with a pod template. */
-  workloads(): LintEntry[] {
-    return this.entries.filter((e) => e.template !== undefined);
+  workloads(): readonly LintEntry[] {
+    this.workloadList ??= this.entries.filter((e) => e.template !== undefined);
+    return this.workloadList;
   }
 
-  longRunning(): LintEntry[] {
+  /** Objects of a kind (or every workload, for "*workload") in the same namespace as `e`, in input order. */
+  near(kind: string, e: LintEntry): readonly LintEntry[] {
+    const k = `${kind}\u0000${e.ref.namespace}`;
+    let found = this.nearIndex.get(k);
+    if (!found) {
+      const all = kind === '*workload' ? this.workloads() : this.ofKind(kind);
+      found = all.filter((x) => this.sameNamespace(x, e));
+      this.nearIndex.set(k, found);
+    }
+    return found;
+  }
+
+  longRunning(): readonly LintEntry[] {
     return this.workloads().filter((e) => LONG_RUNNING.has(e.ref.kind));
   }
 
@@ -111,7 +138,12 @@ export class LintContext {
   }
 
   podLabels(e: LintEntry): Record<string, string> {
-    return labelsOf(e.template?.metadata.labels);
+    let labels = this.labelCache.get(e);
+    if (!labels) {
+      labels = labelsOf(e.template?.metadata.labels);
+      this.labelCache.set(e, labels);
+    }
+    return labels;
   }
 
   containers(e: LintEntry, lists: readonly ContainerList[] = ['initContainers', 'containers']): ContainerRef[] {
@@ -129,8 +161,8 @@ export class LintContext {
 
   /** HPAs in the set whose scaleTargetRef names this object. */
   autoscalersOf(e: LintEntry): LintEntry[] {
-    return this.ofKind('HorizontalPodAutoscaler').filter(
-      (h) => this.sameNamespace(h, e) && at(h.object, 'spec', 'scaleTargetRef', 'kind') === e.ref.kind && at(h.object, 'spec', 'scaleTargetRef', 'name') === e.ref.name,
+    return this.near('HorizontalPodAutoscaler', e).filter(
+      (h) => at(h.object, 'spec', 'scaleTargetRef', 'kind') === e.ref.kind && at(h.object, 'spec', 'scaleTargetRef', 'name') === e.ref.name,
     );
   }
 
@@ -158,12 +190,18 @@ export class LintContext {
   /** Whether a LabelSelector of this owner kind picks these labels; malformed selectors, and `{}` where the API server rejects it, pick nothing. */
   selects(ownerKind: string, selector: unknown, labels: Readonly<Record<string, string>>): boolean {
     if (EMPTY_SELECTOR_INVALID.has(ownerKind) && labelSelectorIsEmpty(selector)) return false;
-    return labelSelectorMatches(selector, labels);
+    if (selector === null || typeof selector !== 'object') return false;
+    let valid = this.validSelectors.get(selector);
+    if (valid === undefined) {
+      valid = labelSelectorProblems(selector).length === 0;
+      this.validSelectors.set(selector, valid);
+    }
+    return valid && labelSelectorMatches(selector, labels, { validated: true });
   }
 
   /** Workloads in the same namespace as `e` (objects without a namespace count everywhere). */
-  workloadsNear(e: LintEntry): LintEntry[] {
-    return this.workloads().filter((w) => this.sameNamespace(w, e));
+  workloadsNear(e: LintEntry): readonly LintEntry[] {
+    return this.near('*workload', e);
   }
 
   podSecurity(e: LintEntry): PodSecurityResult {

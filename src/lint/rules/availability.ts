@@ -6,7 +6,7 @@ const SPREAD_KEYS = new Set(['kubernetes.io/hostname', 'topology.kubernetes.io/z
 
 function pdbsCovering(ctx: LintContext, e: LintEntry): LintEntry[] {
   const labels = ctx.podLabels(e);
-  return ctx.ofKind('PodDisruptionBudget').filter((p) => ctx.sameNamespace(p, e) && ctx.selects('PodDisruptionBudget', at(p.object, 'spec', 'selector'), labels));
+  return ctx.near('PodDisruptionBudget', e).filter((p) => ctx.selects('PodDisruptionBudget', at(p.object, 'spec', 'selector'), labels));
 }
 
 function workloadsCoveredBy(ctx: LintContext, pdb: LintEntry): LintEntry[] {

@@ -61,7 +61,7 @@ export const controllerRules: readonly LintRule[] = [
           yield { entry: e, path: 'spec.serviceName', message: 'StatefulSet has no spec.serviceName; its pods get no stable network identity.' };
           continue;
         }
-        const services = ctx.ofKind('Service').filter((s) => ctx.sameNamespace(s, e));
+        const services = ctx.near('Service', e);
         if (services.length === 0) continue;
         const svc = services.find((s) => s.ref.name === name);
         if (!svc) yield { entry: e, path: 'spec.serviceName', message: `spec.serviceName "${name}" names no Service in the input.` };

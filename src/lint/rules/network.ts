@@ -13,7 +13,7 @@ const podSelectorOf = (policy: LintEntry): unknown => at(policy.object, 'spec', 
 
 function policiesSelecting(ctx: LintContext, e: LintEntry, direction: 'Ingress' | 'Egress'): LintEntry[] {
   const labels = ctx.podLabels(e);
-  return ctx.ofKind('NetworkPolicy').filter((p) => ctx.sameNamespace(p, e) && isolates(p, direction) && ctx.selects('NetworkPolicy', podSelectorOf(p), labels));
+  return ctx.near('NetworkPolicy', e).filter((p) => isolates(p, direction) && ctx.selects('NetworkPolicy', podSelectorOf(p), labels));
 }
 
 /** The Services an Ingress routes to, with the port each backend names, and the backend's path. */
@@ -118,7 +118,7 @@ export const networkRules: readonly LintRule[] = [
       if (ctx.ofKind('Service').length === 0 && ctx.workloads().length === 0) return;
       for (const i of ctx.ofKind('Ingress')) {
         for (const b of ingressBackends(i)) {
-          const svc = ctx.ofKind('Service').find((s) => s.ref.name === b.name && ctx.sameNamespace(s, i));
+          const svc = ctx.near('Service', i).find((s) => s.ref.name === b.name);
           if (!svc) {
             yield { entry: i, path: `${b.path}.name`, message: `backend Service "${b.name}" is not in the input.` };
             continue;

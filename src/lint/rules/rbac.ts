@@ -24,7 +24,7 @@ function policyRules(e: LintEntry): PolicyRule[] {
 const coreGroup = (r: PolicyRule): boolean => r.apiGroups.includes('') || r.apiGroups.includes('*');
 const anyVerb = (r: PolicyRule, verbs: readonly string[]): string[] => (r.verbs.includes('*') ? ['*'] : r.verbs.filter((v) => verbs.includes(v)));
 
-function* roles(ctx: { ofKind(...k: string[]): LintEntry[] }): Iterable<{ e: LintEntry; r: PolicyRule }> {
+function* roles(ctx: { ofKind(...k: string[]): readonly LintEntry[] }): Iterable<{ e: LintEntry; r: PolicyRule }> {
   for (const e of ctx.ofKind('Role', 'ClusterRole')) for (const r of policyRules(e)) yield { e, r };
 }
 

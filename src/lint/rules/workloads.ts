@@ -90,7 +90,7 @@ export const workloadRules: readonly LintRule[] = [
       for (const h of ctx.ofKind('HorizontalPodAutoscaler')) {
         const kind = str(at(h.object, 'spec', 'scaleTargetRef', 'kind')) ?? '';
         const name = str(at(h.object, 'spec', 'scaleTargetRef', 'name')) ?? '';
-        if (!ctx.entries.some((e) => e.ref.kind === kind && e.ref.name === name && ctx.sameNamespace(e, h))) {
+        if (!ctx.near(kind, h).some((e) => e.ref.name === name)) {
           yield { entry: h, path: 'spec.scaleTargetRef', message: `scaleTargetRef ${kind || '(no kind)'} "${name}" is not in the input.` };
         }
       }
@@ -106,7 +106,7 @@ export const workloadRules: readonly LintRule[] = [
       for (const h of ctx.ofKind('HorizontalPodAutoscaler')) {
         const kind = at(h.object, 'spec', 'scaleTargetRef', 'kind');
         const name = at(h.object, 'spec', 'scaleTargetRef', 'name');
-        const target = ctx.workloads().find((e) => e.ref.kind === kind && e.ref.name === name && ctx.sameNamespace(e, h));
+        const target = ctx.workloadsNear(h).find((e) => e.ref.kind === kind && e.ref.name === name);
         if (!target) continue;
         const seen = new Set<string>();
         for (const need of utilizationResources(h)) {
@@ -139,7 +139,7 @@ export const workloadRules: readonly LintRule[] = [
         const podValue = spec['automountServiceAccountToken'];
         if (podValue === false) continue;
         const saName = serviceAccountName(e);
-        const sa = ctx.ofKind('ServiceAccount').find((s) => s.ref.name === saName && ctx.sameNamespace(s, e));
+        const sa = ctx.near('ServiceAccount', e).find((s) => s.ref.name === saName);
         if (podValue === undefined && sa && sa.object['automountServiceAccountToken'] === false) continue;
         yield {
           entry: e,
