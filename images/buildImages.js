@@ -12,10 +12,11 @@
 // it is not built again: a second run costs a few podman queries. Layers are written with timestamp 0,
 // so the same inputs give the same image digest.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
 import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
@@ -107,8 +108,8 @@ function recipes() {
           mkdirSync(join(root, 'usr/bin'), { recursive: true });
           mkdirSync(join(root, 'nodejs/bin'), { recursive: true });
           // The binary carries ~12 MB of debug symbols; stripping them changes nothing at run time.
-          const stripped = spawnSync('strip', ['-o', join(root, 'usr/bin/node'), process.execPath]);
-          if (stripped.status !== 0) copyFileSync(process.execPath, join(root, 'usr/bin/node'));
+          const stripped = spawnSync('strip', ['-o', join(root, 'usr/bin/node'), process.execPath], { encoding: 'utf8' });
+          if (stripped.status !== 0) throw new Error(`strip ${process.execPath} failed (${stripped.error?.message ?? stripped.stderr.trim()}); install Debian's binutils`);
           chmodSync(join(root, 'usr/bin/node'), 0o755);
           symlinkSync('../../usr/bin/node', join(root, 'nodejs/bin/node'));
           tarDir(root, join(work, 'node.tar'));

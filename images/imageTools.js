@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { containerEnv } from './containerEnv.js';
 
 /** The label that records the hash of everything an image was built from (see buildImages.js). */
@@ -82,7 +83,7 @@ export async function withBuildLock(fn, opts = {}) {
         continue;
       }
       if (Date.now() > deadline) throw new Error(`another image build (lock ${dir}) did not finish in time`);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
   try {
@@ -96,7 +97,8 @@ function lockHolderAlive(/** @type {string} */ dir) {
   const pidFile = join(dir, 'pid');
   if (!existsSync(pidFile)) {
     // Just created by its holder, or the holder died between mkdir and write: trust it for a few seconds.
-    return Date.now() - statSync(dir, { throwIfNoEntry: false })?.mtimeMs < 10_000;
+    const st = statSync(dir, { throwIfNoEntry: false });
+    return st !== undefined && Date.now() - st.mtimeMs < 10_000;
   }
   const pid = Number(readFileSync(pidFile, 'utf8'));
   try {
