@@ -114,6 +114,13 @@ function recipes() {
           symlinkSync('../../usr/bin/node', join(root, 'nodejs/bin/node'));
           tarDir(root, join(work, 'node.tar'));
           bud(join(ROOT, 'images/node/Containerfile'), work, tags, key, { BASE: 'berth.local/base:debian12' });
+          // Every library ldd lists for the binary must be in the base: running it there proves it.
+          try {
+            tool('podman', ['run', '--rm', '--network', 'none', /** @type {string} */ (tags[0]), '-e', 'process.exitCode = process.versions.node ? 0 : 1']);
+          } catch (e) {
+            tool('podman', ['untag', /** @type {string} */ (tags[0]), ...tags], { allowFailure: true }); // never cached as good
+            throw e;
+          }
         } finally {
           rmSync(work, { recursive: true, force: true });
         }
