@@ -197,6 +197,8 @@ export async function buildImages(opts = {}) {
       if (!current) {
         log(`building ${ref}`);
         r.build(tags, key);
+        // The image this build replaced is untagged now; on vfs it holds a full copy of its files.
+        if (have && inspectImage(ref)?.id !== have.id) tool('podman', ['rmi', have.id], { allowFailure: true });
       }
       const img = inspectImage(ref);
       if (!img) throw new Error(`${ref} missing after its build`);
