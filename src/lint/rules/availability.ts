@@ -152,10 +152,11 @@ export const availabilityRules: readonly LintRule[] = [
     id: 'berth/replicas-with-hpa',
     severity: 'warning',
     title: 'spec.replicas set on an autoscaled workload',
-    why: 'When an HPA owns the replica count, every apply of a manifest with spec.replicas resets it to that number, undoing the autoscaler (a scale-down in the middle of a load peak).',
+    why: 'When an HPA owns the replica count, every apply of a manifest with spec.replicas resets it to that number, undoing the autoscaler (a scale-down in the middle of a load peak). Objects labelled app.kubernetes.io/managed-by: berth are exempt: berth renders replicas: minReplicas so a new Deployment starts there, and its deploy engine applies the live count (kept within the HPA\'s range) on every update.',
     fix: 'Remove spec.replicas from the workload and let the HorizontalPodAutoscaler own the count.',
     *check(ctx): Iterable<RuleFinding> {
       for (const e of ctx.workloads()) {
+        if (e.object.metadata.labels?.['app.kubernetes.io/managed-by'] === 'berth') continue;
         const range = ctx.replicaRange(e);
         if (range?.autoscaled && range.replicasSet) {
           const hpa = ctx.autoscalersOf(e)[0]!;

@@ -91,11 +91,12 @@ export const MORE_CASES: Record<string, RuleCase> = {
     message: 'minReplicas 1: the autoscaler may leave a single pod serving.',
   },
   'berth/replicas-with-hpa': {
-    fail: variant((f) => void (f['deploy'].spec.replicas = 2)),
-    pass: variant((f) => {
-      delete f['hpa'];
+    fail: variant((f) => {
       f['deploy'].spec.replicas = 2;
+      delete f['deploy'].metadata.labels['app.kubernetes.io/managed-by'];
     }),
+    // berth applies the live count over spec.replicas; without an HPA, replicas is the count.
+    pass: variant((f) => void (f['deploy'].spec.replicas = 2)),
     message: 'spec.replicas is set while HorizontalPodAutoscaler "web" scales this Deployment.',
   },
   'berth/topology-spread': {
