@@ -7,9 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { validAppDocument } from '../appspec/testing/appArbitraries.ts';
 import { validateApp } from '../appspec/validateApp.ts';
 import { haveExecutable } from '../testing/requiredUnderCi.ts';
 import { renderApp } from './renderApp.ts';
@@ -82,6 +84,19 @@ describe.skipIf(!canRun)('rendered PrometheusRules and the real promtool', () =>
     const r = await promtool('check', 'rules', path);
     expect(r.out).toContain('SUCCESS');
     expect(r.code, r.out).toBe(0);
+  });
+
+  it('promtool check rules accepts the rules of 40 generated valid apps', async () => {
+    const docs = fc.sample(validAppDocument, { numRuns: 40, seed: 11 });
+    const files = docs.map((doc, i) => {
+      const spec = doc['spec'] as Record<string, unknown>;
+      const r = validateApp({ ...doc, spec: { ...spec, monitoring: { ...(spec['monitoring'] as object | undefined), prometheusRule: true } } });
+      expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
+      return writeRules(`generated-${i}.yaml`, prometheusRuleGroups(r.apps[0]!));
+    });
+    const r = await promtool('check', 'rules', ...files);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out.match(/SUCCESS/g)).toHaveLength(files.length);
   });
 
   it('promtool check rules rejects a broken rule, so the check above can fail', async () => {

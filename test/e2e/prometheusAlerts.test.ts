@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateApp } from '../../src/appspec/validateApp.ts';
 import type { ResolvedApp } from '../../src/appspec/resolvedApp.ts';
 import { renderApp } from '../../src/manifests/renderApp.ts';
+import { grafanaDashboard } from '../../src/manifests/renderDashboard.ts';
 import { BURN_RATE_ALERT_NAME, ERROR_RATIO_ALERT_NAME, prometheusRuleGroups } from '../../src/manifests/renderPrometheusRule.ts';
 import { PROMETHEUS_SD_PATH } from '../../src/sandbox/apiserver/prometheusSd.ts';
 import { RES } from '../../src/sandbox/client/resources.ts';
@@ -171,6 +172,24 @@ describe.skipIf(!canRun)('Prometheus discovers the sandbox pods, scrapes hello a
     expect(await alertsNamed(ERROR_RATIO_ALERT_NAME)).toEqual([]);
     expect(await alertsNamed(BURN_RATE_ALERT_NAME)).toEqual([]);
   }, 60_000);
+
+  it("every dashboard query runs on the real Prometheus; hello's request, error and latency panels have data", async () => {
+    const panels = grafanaDashboard(app).panels;
+    const results = new Map<string, number>();
+    for (const p of panels) {
+      for (const t of p.targets) {
+        // Grafana substitutes $__rate_interval with at least four scrape intervals.
+        const query = t.expr.replaceAll('$__rate_interval', '4s');
+        const data = await promApi<{ resultType: string; result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent(query)}`);
+        expect(data.resultType, query).toBe('vector');
+        results.set(`${p.title}/${t.legendFormat}`, data.result.length);
+      }
+    }
+    // Replicas, CPU and memory come from kube-state-metrics and cAdvisor, which the sandbox lacks.
+    expect(results.get('Request rate by status class/{{code_class}}')).toBeGreaterThan(0);
+    expect(results.get('Error ratio (5xx)/error ratio')).toBe(1);
+    expect(results.get('Latency p50 / p95 / p99/p99')).toBe(1);
+  }, 30_000);
 
   it('fires the per-minute error-ratio alert and pages on the burn rate after hello starts failing', async () => {
     const ips = await readyPodIPs(2);
