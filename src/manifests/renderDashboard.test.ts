@@ -70,6 +70,13 @@ describe('renderDashboard', () => {
     expect(byTitle('Request rate').targets[0]!.expr).toContain('label_replace(rate(http_requests_total{namespace="shop",service="hello"}[$__rate_interval]), "code_class", "${1}xx", "code"');
     expect(byTitle('Request rate').targets[0]!.legendFormat).toBe('{{code_class}}');
     expect(byTitle('Error ratio').fieldConfig.defaults).toMatchObject({ unit: 'percentunit', thresholds: { steps: [{ value: null }, { value: 0.005 }, { value: 0.02 }] } });
+    // Ascending whatever the order of objective and alert threshold.
+    const steps = (a: ResolvedApp) => (dashboardOf(a).panels[1]!.fieldConfig.defaults as { thresholds: { steps: unknown[] } }).thresholds.steps;
+    expect(steps(app({ health: { errorRatio: 0.001, objective: 99 } }))).toEqual([
+      { color: 'green', value: null },
+      { color: 'red', value: 0.001 },
+      { color: 'orange', value: 0.01 },
+    ]);
     expect(byTitle('Latency').targets.map((t) => t.legendFormat)).toEqual(['p50', 'p95', 'p99']);
     expect(byTitle('Latency').targets[2]!.expr).toBe('histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="shop",service="hello"}[$__rate_interval])))');
     expect(byTitle('Replicas').targets.map((t) => t.expr)).toEqual([

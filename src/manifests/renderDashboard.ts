@@ -60,7 +60,8 @@ interface PanelSpec {
   readonly description: string;
   readonly unit: string;
   readonly targets: readonly { readonly expr: string; readonly legend: string }[];
-  readonly thresholds?: readonly number[];
+  /** Lines drawn on the panel; Grafana wants its steps in ascending order. */
+  readonly thresholds?: readonly { readonly value: number; readonly color: string }[];
   readonly min?: number;
 }
 
@@ -100,7 +101,10 @@ export function grafanaDashboard(app: ResolvedApp): GrafanaDashboard {
       description: `Share of requests answered with a 5xx. The lines: the alert threshold (${promNumber(errorRatio * 100)}% per minute) and the error budget of the ${objective}% objective.`,
       unit: 'percentunit',
       min: 0,
-      thresholds: [promNumberValue(1 - objective / 100), errorRatio],
+      thresholds: [
+        { value: promNumberValue(1 - objective / 100), color: 'orange' },
+        { value: errorRatio, color: 'red' },
+      ],
       targets: [{ expr: errorRatioExpr(app, RATE_INTERVAL), legend: 'error ratio' }],
     },
     {
@@ -192,7 +196,8 @@ function promNumberValue(n: number): number {
 }
 
 function panel(spec: PanelSpec, index: number): DashboardPanel {
-  const steps = [{ color: 'green', value: null }, ...(spec.thresholds ?? []).map((value, i) => ({ color: i === 0 ? 'orange' : 'red', value }))];
+  const lines = [...(spec.thresholds ?? [])].sort((a, b) => a.value - b.value);
+  const steps = [{ color: 'green', value: null }, ...lines.map(({ color, value }) => ({ color, value }))];
   return {
     id: index + 1,
     type: 'timeseries',
