@@ -53,7 +53,7 @@ const maximalSpec = {
     strategy: { maxSurge: 1, maxUnavailable: '10%' },
     progressDeadlineSeconds: 300,
     health: { path: '/healthz', interval: '15s', timeout: '2s', errorRatio: 0.01, window: '10m' },
-    monitoring: { serviceMonitor: true, prometheusRule: true, path: '/prom', port: 9090 },
+    monitoring: { serviceMonitor: true, prometheusRule: true, path: '/prom', port: 9090, labels: { release: 'kube-prometheus-stack' } },
   },
 };
 
@@ -249,7 +249,9 @@ describe('renderApp', () => {
     const sm = find(objects, 'ServiceMonitor');
     expect(at(sm, 'spec.endpoints')).toEqual([{ port: 'metrics', path: '/prom', interval: '30s' }]);
     expect(at(sm, 'spec.selector.matchLabels')).toEqual(at(find(objects, 'Service'), 'spec.selector'));
-    const rule = (at(find(objects, 'PrometheusRule'), 'spec.groups') as Array<{ rules: Array<Record<string, unknown>> }>)[0]!.rules[0]!;
+    expect(sm.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const rules = (at(find(objects, 'PrometheusRule'), 'spec.groups') as Array<{ rules: Array<Record<string, unknown>> }>).flatMap((g) => g.rules);
+    const rule = rules.find((r) => r.alert === 'BerthAppHighErrorRatio')!;
     expect(rule).toMatchObject({ alert: 'BerthAppHighErrorRatio', for: '10m' });
     expect(rule.expr).toContain('> 0.01');
     expect(at(find(objects, 'PodDisruptionBudget'), 'spec.minAvailable')).toBe('50%');
