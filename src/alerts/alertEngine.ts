@@ -191,7 +191,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
           const m = known.get(alertId(app.namespace, app.name, rule))?.memo;
           if (m !== undefined) memos[rule] = m;
         }
-        for (const verdict of evaluateRules(health, read, memos)) await stepOne(app.namespace, app.name, verdict, now);
+        for (const verdict of evaluateRules(health, read, now, memos)) await stepOne(app.namespace, app.name, verdict, now);
       } catch (err) {
         // One app's unreadable buckets must not stop the others' alerts.
         opts.logger?.warn({ err, app: key }, 'alert evaluation failed for an app');

@@ -77,31 +77,37 @@ function describePairs(severity: AlertSeverity, objective: number, results: read
  * Multi-window, multi-burn-rate (SRE workbook, Sloth's values): the alert holds while any pair's long
  * AND short window burn faster than its factor.
  *
- * One addition for pages: once a page that the fast pair (1h/5m) raised sees the 5m window burn below
- * 1× (the outage is over), it resolves even though the 6h/30m pair still remembers the outage, and that
- * pair then only counts samples after the recovery (`resetAt`). Otherwise a total outage longer than
- * ~2 minutes would keep paging for 30 minutes after the service came back. Tickets keep the plain
- * semantics: they are about budget already spent.
+ * One addition for pages: a page the fast pair (1h/5m) raised resolves as soon as the last 5 whole
+ * minutes hold no failure (the outage is over), even though the 1h and 6h/30m windows still remember
+ * it; from then on the page's windows count only samples after that recovery (`resetAt`). Without
+ * this a total outage longer than ~2 minutes would keep paging for 30 minutes after the service came
+ * back. A new failure soon after still pages, as it would with the plain rule (the 1h window would
+ * still hold the outage). Tickets keep the plain semantics: they are about budget already spent.
  */
-function sloVerdict(severity: AlertSeverity, health: HealthSpec, read: WindowReader, memo: AlertMemo): RuleVerdict {
+function sloVerdict(severity: AlertSeverity, health: HealthSpec, read: WindowReader, memo: AlertMemo, now: number): RuleVerdict {
   const objective = health.objective;
   const pairs = SLO_BURN_WINDOWS[severity];
-  const results = pairs.map((p, i) => pairResult(p, objective, read, severity === 'page' && i > 0 ? memo.resetAt : undefined));
+  const clip = severity === 'page' ? memo.resetAt : undefined;
+  const results = pairs.map((p) => pairResult(p, objective, read, clip));
   const holding = results.filter((r) => r.holds);
   const value = Math.max(0, ...(holding.length > 0 ? holding : results.slice(0, 1)).map((r) => Math.min(r.longBurn, r.shortBurn)));
   const base = { rule: severity === 'page' ? ('slo-page' as const) : ('slo-ticket' as const), severity, value, forMs: 0, summary: describePairs(severity, objective, results) };
   if (severity !== 'page') return { ...base, active: holding.length > 0 };
   const fast = results[0]?.holds === true;
-  const shortest = read(SLO_BURN_WINDOWS.page[0].shortMs);
-  const recovered = shortest.total > 0 && burnRate(ratioOf(shortest), objective) < 1;
-  if (memo.fast === true && !fast && recovered) return { ...base, active: false, fast, reset: true };
+  if (memo.fast === true) {
+    // Whole minutes only: the minute the outage ended holds its last failures until it leaves the window.
+    const shortMs = SLO_BURN_WINDOWS.page[0].shortMs;
+    const wholeFrom = Math.ceil((now - shortMs) / MINUTE_MS) * MINUTE_MS;
+    const recent = read(shortMs, Math.max(wholeFrom, clip ?? Number.NEGATIVE_INFINITY));
+    if (recent.total > 0 && recent.failed === 0) return { ...base, active: false, fast: false, reset: true };
+  }
   return { ...base, active: holding.length > 0, fast };
 }
 
-/** Every rule of an app; none when its health checks are off. */
-export function evaluateRules(health: HealthSpec, read: WindowReader, memos: Partial<Record<AlertRuleName, AlertMemo>> = {}): RuleVerdict[] {
+/** Every rule of an app at `now`; none when its health checks are off. */
+export function evaluateRules(health: HealthSpec, read: WindowReader, now: number, memos: Partial<Record<AlertRuleName, AlertMemo>> = {}): RuleVerdict[] {
   if (!health.enabled) return [];
-  return [errorRatioVerdict(health, read), sloVerdict('page', health, read, memos['slo-page'] ?? {}), sloVerdict('ticket', health, read, memos['slo-ticket'] ?? {})];
+  return [errorRatioVerdict(health, read), sloVerdict('page', health, read, memos['slo-page'] ?? {}, now), sloVerdict('ticket', health, read, memos['slo-ticket'] ?? {}, now)];
 }
 
 /** An alert as the state machine needs it (the stored row, times in ms). */
