@@ -1,6 +1,6 @@
 /** The AlertStore contract on PostgreSQL (fails under CI without it, skips with the reason elsewhere). */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { createAppStore } from '../store/createAppStore.ts';
 import { adminQuery, databaseUrl, havePostgres } from '../store/testing/testPostgres.ts';
 import { describeAlertStoreContract } from './testing/alertStore.contract.ts';
@@ -30,4 +30,6 @@ if (await havePostgres('the PostgreSQL alert store contract')) {
       cleanup: () => store.close(),
     };
   });
+} else {
+  it.skip('AlertStore contract: postgres (PostgreSQL unreachable)', () => undefined);
 }
