@@ -15,15 +15,19 @@ import { appLabels, selectorLabels } from './labels.ts';
 import { envConfigMapName, hasMetricsPort, renderDeployment } from './renderDeployment.ts';
 import { renderPrometheusRule, renderServiceMonitor } from './renderMonitoring.ts';
 import { renderNetworkPolicy } from './renderNetworkPolicy.ts';
+import { renderProbeCronJob, renderProbeNetworkPolicy } from './renderProbeCronJob.ts';
 
 export interface RenderOptions {
   /** Also render the Namespace (with Pod Security labels); off by default because namespaces are often shared. */
   readonly includeNamespace?: boolean;
+  /** Image of the health CronJob (`berth probe`); default berth.local/berth:<version>. */
+  readonly proberImage?: string;
 }
 
 /**
  * Renders a resolved App into Kubernetes objects, dependencies first: Namespace, ServiceAccount,
- * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule.
+ * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule, and
+ * with health.cronjob the probe CronJob and its NetworkPolicy.
  * Pure and deterministic: the same app gives the same objects, byte for byte once serialised.
  */
 export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObject[] {
@@ -40,6 +44,7 @@ export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObjec
     ...(spec.expose.ingress ? [renderIngress(app, spec.expose.ingress)] : []),
     ...(spec.monitoring.serviceMonitor ? [renderServiceMonitor(app)] : []),
     ...(spec.monitoring.prometheusRule ? [renderPrometheusRule(app)] : []),
+    ...(spec.health.cronjob !== null ? [renderProbeNetworkPolicy(app), renderProbeCronJob(app, opts.proberImage)] : []),
   ];
   return objects.map((o) => prune(o) as KubeObject);
 }
