@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import { validateApp } from '../appspec/validateApp.ts';
 import { evaluatePodSecurity } from '../podsecurity/evaluate.ts';
+import { appSelector } from '../cluster/clusterClient.ts';
 import { renderApp } from './renderApp.ts';
 import { DEFAULT_PROBER_IMAGE, probeName } from './renderProbeCronJob.ts';
 import { toYaml } from './toYaml.ts';
@@ -63,13 +64,15 @@ describe('health.cronjob', () => {
   });
 
   it('its pods may reach DNS and the app\'s port only, and the app admits them; the Service never selects them', () => {
-    expect(policy['spec'].podSelector.matchLabels).toEqual({ 'app.kubernetes.io/component': 'health-probe', 'app.kubernetes.io/instance': 'hello-probe', 'app.kubernetes.io/name': 'hello-probe' });
+    expect(policy['spec'].podSelector.matchLabels).toEqual({ 'app.kubernetes.io/component': 'health-probe', 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello-probe' });
     expect(policy['spec'].ingress).toEqual([]);
     expect(policy['spec'].egress[1]).toEqual({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello' } } }], ports: [{ protocol: 'TCP', port: 8080 }] });
     const appPolicy = find(objects, 'NetworkPolicy', 'hello');
     expect(appPolicy['spec'].ingress[0].from).toContainEqual({ podSelector: { matchLabels: policy['spec'].podSelector.matchLabels } });
     const service = find(objects, 'Service', 'hello');
     const podLabels = cron['spec'].jobTemplate.spec.template.metadata.labels as Record<string, string>;
+    // Found (pruned, deleted) with the app's other objects.
+    expect(cron['metadata'].labels).toMatchObject(appSelector('hello'));
     expect(Object.entries(service['spec'].selector as Record<string, string>).every(([k, v]) => podLabels[k] === v)).toBe(false);
   });
 

@@ -29,9 +29,13 @@ export function probeName(app: ResolvedApp): string {
   return `${app.metadata.name.slice(0, MAX_CRONJOB_NAME - 13).replace(/-+$/, '')}-${hash}-probe`;
 }
 
-/** The probe pods' labels: never the app's selector labels, so the app's Service never routes to them. */
+/**
+ * The probe pods' labels. `instance` stays the app's, so pruning and `berth delete` (which find an
+ * app's objects by instance) remove the CronJob too; `name` differs from the app's, so the app's
+ * Service and NetworkPolicy never select the probe pods.
+ */
 export function probeSelectorLabels(app: ResolvedApp): Record<string, string> {
-  return { 'app.kubernetes.io/component': 'health-probe', 'app.kubernetes.io/instance': probeName(app), 'app.kubernetes.io/name': probeName(app) };
+  return { 'app.kubernetes.io/component': 'health-probe', 'app.kubernetes.io/instance': app.metadata.name, 'app.kubernetes.io/name': probeName(app) };
 }
 
 function probeLabels(app: ResolvedApp): Record<string, string> {
