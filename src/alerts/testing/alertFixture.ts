@@ -51,7 +51,14 @@ export interface AlertFixture {
   run(ms: number, down: (t: number) => boolean, name?: string): Promise<void>;
 }
 
-export async function alertFixture(opts: { readonly evaluationIntervalMs?: number; readonly apps?: Record<string, Record<string, unknown>> } = {}): Promise<AlertFixture> {
+export async function alertFixture(
+  opts: {
+    readonly evaluationIntervalMs?: number;
+    readonly apps?: Record<string, Record<string, unknown>>;
+    /** Healthy probes recorded before T0 (an app with a past); default none (a new app). */
+    readonly historyMs?: number;
+  } = {},
+): Promise<AlertFixture> {
   const clock = new ManualClock(T0);
   const store = createMemoryAppStore({ clock });
   await store.migrate();
@@ -60,6 +67,7 @@ export async function alertFixture(opts: { readonly evaluationIntervalMs?: numbe
   }
   const alerts = createAlertStore(store);
   const buckets = new MemoryProbeBuckets();
+  for (const name of Object.keys(opts.apps ?? { api: {} })) buckets.fill('shop', name, T0 - (opts.historyMs ?? 0), T0, PROBE_INTERVAL_MS);
   const notifier = new RecordingNotifier('ops', clock);
   const events: AlertStreamEvent[] = [];
   const build = (): { engine: AlertEngine; delivery: AlertDelivery } => {
