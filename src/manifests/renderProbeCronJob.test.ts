@@ -35,7 +35,7 @@ describe('health.cronjob', () => {
   });
 
   it('matches the snapshot and validates against the Kubernetes schema', () => {
-    expect(toYaml([policy, cron])).toMatchSnapshot();
+    expect(toYaml([policy, cron] as never[])).toMatchSnapshot();
     expect(() => new CronJob(cron as never).validate()).not.toThrow();
     expect(() => new NetworkPolicy(policy as never).validate()).not.toThrow();
   });
