@@ -10,7 +10,7 @@ const SECRET = 'correct-horse-battery-staple';
 const clock = new ManualClock(Date.parse('2030-01-02T00:00:05Z'));
 
 describeNotifierContract('webhook', {
-  create: (url) => createWebhookNotifier({ name: 'hook', url, secret: SECRET, timeoutMs: 300, clock }),
+  create: (url, timeoutMs) => createWebhookNotifier({ name: 'hook', url, secret: SECRET, timeoutMs, clock }),
   decode: (r) => {
     const b = JSON.parse(r.body) as WebhookBody;
     return { alert: `${b.notification.namespace}/${b.notification.name}`, state: b.notification.state };
@@ -19,7 +19,7 @@ describeNotifierContract('webhook', {
 });
 
 describeNotifierContract('slack', {
-  create: (url) => createSlackNotifier({ name: 'chat', url, timeoutMs: 300 }),
+  create: (url, timeoutMs) => createSlackNotifier({ name: 'chat', url, timeoutMs }),
   decode: (r) => {
     const b = JSON.parse(r.body) as { text: string };
     return { alert: /on (\S+?\/\S+?):/.exec(b.text)?.[1] ?? '?', state: b.text.includes('[FIRING]') ? 'firing' : 'resolved' };
@@ -28,7 +28,7 @@ describeNotifierContract('slack', {
 });
 
 describeNotifierContract('alertmanager', {
-  create: (url) => createAlertmanagerNotifier({ name: 'am', url, timeoutMs: 300 }),
+  create: (url, timeoutMs) => createAlertmanagerNotifier({ name: 'am', url, timeoutMs }),
   decode: (r) => {
     const [a] = JSON.parse(r.body) as PostableAlert[];
     return { alert: `${a?.labels['namespace']}/${a?.labels['app']}`, state: a?.endsAt !== undefined ? 'resolved' : 'firing' };

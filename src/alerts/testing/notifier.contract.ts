@@ -9,8 +9,8 @@ import { isRetryable, type Notifier } from '../notifiers/notifier.ts';
 import { startCaptureServer, type CapturedRequest, type CaptureServer } from './captureServer.ts';
 
 export interface NotifierContractOptions {
-  /** A notifier posting to `url` (a path holding a "secret" segment) with a short timeout. */
-  readonly create: (url: string) => Notifier;
+  /** A notifier posting to `url` (a path holding a "secret" segment) with this timeout per attempt. */
+  readonly create: (url: string, timeoutMs: number) => Notifier;
   /** Reads back, from what the receiver got, which alert and state it was told about. */
   readonly decode: (req: CapturedRequest) => { readonly alert: string; readonly state: 'firing' | 'resolved' };
   /** The path the notifier posts to, given the configured URL's path. */
@@ -58,7 +58,7 @@ export function describeNotifierContract(kind: string, opts: NotifierContractOpt
     });
 
     it('POSTs JSON about the firing and the resolved alert to the configured URL', async () => {
-      const n = opts.create(`${server.url}${SECRET_PATH}`);
+      const n = opts.create(`${server.url}${SECRET_PATH}`, 10_000);
       await n.send(notification('firing'));
       await n.send(notification('resolved'));
       expect(server.requests).toHaveLength(2);
@@ -75,7 +75,7 @@ export function describeNotifierContract(kind: string, opts: NotifierContractOpt
     });
 
     it('a 5xx, 429 or 408 is worth retrying; another 4xx is not', async () => {
-      const n = opts.create(`${server.url}${SECRET_PATH}`);
+      const n = opts.create(`${server.url}${SECRET_PATH}`, 10_000);
       for (const status of [500, 503, 429, 408]) {
         server.respond = status;
         const e = await failure(n.send(notification('firing')));
@@ -92,13 +92,13 @@ export function describeNotifierContract(kind: string, opts: NotifierContractOpt
 
     it('a receiver that is down or never answers is retryable, and no error names the URL', async () => {
       server.respond = 'hang';
-      const hanging = opts.create(`${server.url}${SECRET_PATH}`);
+      const hanging = opts.create(`${server.url}${SECRET_PATH}`, 300);
       const slow = await failure(hanging.send(notification('firing')));
       expect(slow.code).toBe('BERTH_NOTIFIER_UNREACHABLE');
       expect(slow.message).toMatch(/no answer within/);
       const url = server.url;
       await server.close();
-      const down = await failure(opts.create(`${url}${SECRET_PATH}`).send(notification('firing')));
+      const down = await failure(opts.create(`${url}${SECRET_PATH}`, 10_000).send(notification('firing')));
       expect(down.code).toBe('BERTH_NOTIFIER_UNREACHABLE');
       for (const e of [slow, down]) expect(`${e.message} ${e.hint}`).not.toContain('s3cr3t');
       server = await startCaptureServer();
