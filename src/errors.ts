@@ -95,6 +95,10 @@ export const ERRORS = {
   BERTH_INSTALL_CONFLICT: def(409, 'Another berth installation already holds its rights in a namespace this one would manage.', 'Give each berth installation its own managed namespaces, or remove the other installation\'s Role and RoleBinding berth-manager from the namespace first.'),
   BERTH_SERVER_UNREACHABLE: def(503, 'The berth server could not be reached.', 'Start it with "berth up" or "berth server", or pass --server / BERTH_URL.'),
 
+  // --- alerts and notifiers --------------------------------------------------------------------------
+  BERTH_NOTIFIER_UNREACHABLE: def(502, 'A notifier could not be reached or answered with a server error; the notification is retried.', 'Check that the receiver (webhook, Slack, Alertmanager) is up and reachable from berth; berth retries with back-off.'),
+  BERTH_NOTIFIER_REJECTED: def(502, 'A notifier refused the notification (a 4xx answer); it is not retried.', 'Check the notifier\'s URL and secret in the server config (alerts.notifiers) and the receiver\'s logs.'),
+
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),
 } as const satisfies Record<string, ErrorDef>;

@@ -8,6 +8,11 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { createAlertDelivery, type AlertDelivery } from '../alerts/alertDelivery.ts';
+import { createAlertEngine, type AlertEngine } from '../alerts/alertEngine.ts';
+import { createAlertStore } from '../alerts/alertStore.ts';
+import { createNotifiers } from '../alerts/notifiers/createNotifiers.ts';
+import type { Notifier } from '../alerts/notifiers/notifier.ts';
 import { createAuditLog, type AuditLog } from '../audit/auditLog.ts';
 import { registerAuditRoutes } from '../audit/auditRoutes.ts';
 import { authPlugin } from '../auth/authPlugin.ts';
@@ -26,12 +31,14 @@ import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
+import type { ProbeBucketReader } from '../probe/probeMinute.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
 import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
+import { registerAlertRoutes } from './routes/alertRoutes.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
@@ -52,6 +59,13 @@ export interface ServerDeps {
   readonly kubeConfig: KubeConfig;
   /** Authentication, audit and abuse limits; each part defaults from the store and the config. */
   readonly auth: AuthDeps;
+  /**
+   * The prober's buckets. With it the server evaluates alert rules and delivers notifications; without
+   * it there is nothing to evaluate (the alert routes still answer from the store).
+   */
+  readonly probeBuckets: ProbeBucketReader;
+  /** Default: config.alerts.notifiers. */
+  readonly notifiers: readonly Notifier[];
 }
 
 export interface AuthDeps {
@@ -148,6 +162,34 @@ function typeBoxValidator({ schema, httpPart }: { schema: unknown; httpPart?: st
 }
 
 /**
+ * The alert engine and its delivery worker over the prober's buckets. The outbox is delivered by
+ * whichever process claims a row first (a lease per row), so several replicas never send a row twice
+ * at once; evaluation writes are version-guarded the same way.
+ */
+function buildAlerting(
+  buckets: ProbeBucketReader,
+  given: readonly Notifier[] | undefined,
+  parts: { config: BerthConfig; store: AppStore; alerts: ReturnType<typeof createAlertStore>; clock: Clock; logger: Logger; metrics: BerthMetrics },
+): { engine: AlertEngine; delivery: AlertDelivery } {
+  const { config, store, alerts, clock, logger, metrics } = parts;
+  const notifiers = given ?? createNotifiers(config.alerts.notifiers, { clock });
+  const delivery = createAlertDelivery({ alerts, notifiers, clock, logger, onOutcome: (notifier, outcome) => metrics.alertNotifications.inc({ notifier, outcome }) });
+  const engine = createAlertEngine({
+    store,
+    alerts,
+    buckets,
+    notifiers,
+    clock,
+    logger,
+    evaluationIntervalMs: config.alerts.evaluationIntervalMs,
+    externalUrl: config.alerts.externalUrl ?? `${config.tls !== undefined ? 'https' : 'http'}://${config.host}:${config.port}`,
+    onNotifications: () => void delivery.deliverNow().catch((err: unknown) => logger.error({ err }, 'alert delivery failed')),
+  });
+  metrics.observeAlerts(engine);
+  return { engine, delivery };
+}
+
+/**
  * The composition root: builds an UN-started Fastify app from explicit dependencies, creating any not
  * given (store from config.databaseUrl, cluster client and status engine from the kubeconfig, pino
  * logger, metrics registry). What it creates it also starts (on ready) and stops (on close); passed-in
@@ -187,7 +229,9 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     reconcileIntervalMs: config.reconcileIntervalMs,
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit };
+  const alerts = createAlertStore(store);
+  const alerting = deps.probeBuckets !== undefined ? buildAlerting(deps.probeBuckets, deps.notifiers, { config, store, alerts, clock, logger, metrics }) : undefined;
+  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, ...(alerting !== undefined ? { alertEngine: alerting.engine } : {}) };
 
   const tls = readTls(config);
   // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
@@ -248,6 +292,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       tags: [
         { name: 'apps', description: 'Deploy, inspect, roll back and delete apps' },
         { name: 'status', description: 'Rollout status and its live streams' },
+        { name: 'alerts', description: 'Error-ratio and SLO burn-rate alerts and their history' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'API tokens and the audit log (admin)' },
       ],
@@ -267,6 +312,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerAppRoutes(api, ctx);
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
+    registerAlertRoutes(api, { store, alerts });
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
@@ -285,9 +331,13 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));
     }
     engine.start();
+    alerting?.delivery.start();
+    alerting?.engine.start();
   });
   app.addHook('onClose', async () => {
     await engine.stop();
+    await alerting?.engine.stop();
+    await alerting?.delivery.stop();
     // Aggregated denials still being counted are written before the store goes.
     await audit.flush().catch((err: unknown) => logger.error({ err }, 'audit: could not write the aggregated denials'));
     if (ownStatus) await status.stop();

@@ -10,6 +10,9 @@ import type { AppStatus, StatusEvent } from '../status/types.ts';
 import type { Weakening } from '../appspec/weakenings.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
 
+/** The alert domain's shapes travel as they are (src/alerts/alertTypes.ts). */
+export type { AlertHistoryEntry, AlertList, AlertStreamEvent, AlertSummary } from '../alerts/alertTypes.ts';
+
 /** The deploy domain's shapes travel as they are (src/deploy/types.ts). */
 export type { DriftedObject, DriftNote, HardeningScore, ObjectChange, WorkloadScore } from '../deploy/types.ts';
 

@@ -169,13 +169,13 @@ describe('renderApp', () => {
     );
   });
 
-  it('renders pod templates that pass Pod Security restricted, and nothing else holding a pod', () => {
+  it('renders pod templates that pass Pod Security restricted (the Deployment, and the health CronJob when asked for), and nothing else holding a pod', () => {
     fc.assert(
       fc.property(validAppDocument, (doc) => {
         const [app] = validateApp(doc).apps;
         const objects = renderApp(app as NonNullable<typeof app>, { includeNamespace: true });
         const templates = objects.map((o) => podTemplateOf(o)).filter((t) => t !== undefined);
-        expect(templates).toHaveLength(1);
+        expect(templates).toHaveLength(app?.spec.health.cronjob !== null ? 2 : 1);
         for (const t of templates) expect(evaluatePodSecurity('restricted', t)).toEqual([]);
         const ns = objects.find((o) => o.kind === 'Namespace');
         expect(ns?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');

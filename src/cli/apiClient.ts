@@ -13,7 +13,9 @@ import type {
   RenderResponse,
   RevisionList,
   StatusStreamEvent,
+  AlertList,
 } from '../api/types.ts';
+import type { AlertState } from '../alerts/alertTypes.ts';
 import type { AppStatus } from '../status/types.ts';
 import { connectionFromEnv } from './connection.ts';
 import { HttpTransport, type HttpTransportOptions, type SseOptions } from './httpTransport.ts';
@@ -68,6 +70,15 @@ export class ApiClient {
 
   listApps(namespace?: string): Promise<AppList> {
     return this.http.json<AppList>('GET', namespace === undefined ? '/v1/apps' : `/v1/namespaces/${path(namespace, 'apps')}`);
+  }
+
+  /** GET /v1/alerts (every namespace the token may see, or one). */
+  listAlerts(q: { readonly namespace?: string; readonly state?: AlertState } = {}): Promise<AlertList> {
+    const params = new URLSearchParams();
+    if (q.namespace !== undefined) params.set('namespace', q.namespace);
+    if (q.state !== undefined) params.set('state', q.state);
+    const query = params.toString();
+    return this.http.json<AlertList>('GET', `/v1/alerts${query === '' ? '' : `?${query}`}`);
   }
 
   getApp(namespace: string, name: string): Promise<AppDetail> {

@@ -22,6 +22,8 @@ import { registerInstall } from './commands/install.ts';
 import { registerRbac } from './commands/rbac.ts';
 import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerAlerts } from './commands/alerts.ts';
+import { registerProbe } from './commands/probe.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -41,6 +43,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerDelete,
   registerToken,
   registerAudit,
+  registerAlerts,
+  registerProbe,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */

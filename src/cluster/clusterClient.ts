@@ -16,6 +16,8 @@ export const APP_KINDS: ReadonlyArray<{ readonly apiVersion: string; readonly ki
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' },
+  // health.cronjob's prober (src/manifests/renderProbeCronJob.ts).
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
 ];
 
 /** Labels that mark an object as berth's for one app (see src/manifests/labels.ts). */

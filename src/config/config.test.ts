@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxStreamsPerPrincipal: 8,
       weakeningGrants: {},
       requestTimeoutMs: 30_000,
+      alerts: { evaluationIntervalMs: 10_000, notifiers: [] },
     });
   });
 

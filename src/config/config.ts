@@ -6,6 +6,38 @@ import { BerthError, problem, type Problem } from '../errors.ts';
 import { DNS1123_LABEL } from '../appspec/formats.ts';
 import { WEAKENING_SETTINGS } from '../appspec/weakenings.ts';
 
+const NotifierCommon = {
+  name: Type.String({ minLength: 1, maxLength: 63, pattern: DNS1123_LABEL.source, description: 'Unique name; the outbox and logs refer to the notifier by it.' }),
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the notification is POSTed to. Treated as a secret (Slack webhook URLs are credentials): never logged.' }),
+  severities: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('page'), Type.Literal('ticket')]), { minItems: 1, uniqueItems: true, description: 'Only alerts of these severities (default both).' }),
+  ),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'Per attempt (default 5000).' })),
+};
+
+/** The three notifier kinds (src/alerts/notifiers); each entry is validated against its kind. */
+export const NotifierConfigSchema = Type.Union([
+  Type.Object(
+    {
+      ...NotifierCommon,
+      kind: Type.Literal('webhook'),
+      secret: Type.String({ minLength: 16, maxLength: 256, description: 'HMAC-SHA256 key: every request carries X-Berth-Signature (docs/security.md). Never logged.' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ ...NotifierCommon, kind: Type.Literal('slack') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      ...NotifierCommon,
+      kind: Type.Literal('alertmanager'),
+      bearerToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Sent as Authorization: Bearer (an Alertmanager behind an authenticating proxy). Never logged.' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export type NotifierConfig = Static<typeof NotifierConfigSchema>;
+
 /**
  * The server's configuration: one schema, defaults in it, built from an object (CLI flags, tests) over
  * the environment. Validated once at start-up and deep-frozen, so nothing later can read a half-valid
@@ -68,6 +100,23 @@ export const ConfigSchema = Type.Object(
         description:
           'Set by `berth up`: how the embedded sandbox isolates berth.local/* processes. With "none" (berth not root), overriding such an image\'s command runs a host command as berth\'s user, which only admins may do.',
       }),
+    ),
+    alerts: Type.Object(
+      {
+        evaluationIntervalMs: Type.Integer({
+          minimum: 1000,
+          maximum: 60_000,
+          default: 10_000,
+          description: 'How often every app\'s alert rules are evaluated. 10 s pages a total outage at 99.9 % within about a minute (ADR 0010).',
+        }),
+        externalUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Base URL of berth\'s API as receivers should link to it (generatorURL); default http://<host>:<port>.' })),
+        notifiers: Type.Array(NotifierConfigSchema, {
+          default: [],
+          maxItems: 20,
+          description: 'Where firing and resolved alerts are sent (BERTH_ALERT_NOTIFIERS: a JSON array). Webhook, Slack-compatible incoming webhook, Alertmanager v2.',
+        }),
+      },
+      { default: {}, additionalProperties: false },
     ),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
@@ -143,6 +192,20 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     fromEnv[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : value;
     source.set(key, name);
   }
+  // Notifiers are a list of objects: the variable holds their JSON (usually from a Kubernetes Secret).
+  const notifiers = env['BERTH_ALERT_NOTIFIERS'];
+  if (notifiers !== undefined && notifiers.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(notifiers);
+    } catch {
+      throw new BerthError('BERTH_CONFIG_INVALID', 'BERTH_ALERT_NOTIFIERS is not valid JSON (expected an array of notifier objects).', {
+        problems: [problem('BERTH_CONFIG_INVALID', '/alerts/notifiers', 'BERTH_ALERT_NOTIFIERS is not valid JSON', { hint: 'Set it to a JSON array, e.g. [{"name":"ops","kind":"slack","url":"https://hooks.slack.com/services/…"}].' })],
+      });
+    }
+    fromEnv['alerts'] = { notifiers: parsed };
+    source.set('alerts', 'BERTH_ALERT_NOTIFIERS');
+  }
   // rateLimit is nested, so its two numbers have a variable each.
   const rps = env['BERTH_RATE_LIMIT_RPS'];
   const burst = env['BERTH_RATE_LIMIT_BURST'];
@@ -162,9 +225,10 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     problems.push(
       unknown
         ? problem('BERTH_CONFIG_INVALID', e.path, `unknown configuration key ${JSON.stringify(key)}`, { value: e.value })
-        : problem('BERTH_CONFIG_INVALID', e.path, `${key}${from}: ${e.message}`, SECRET_KEYS.has(key) ? {} : { value: e.value }),
+        : problem('BERTH_CONFIG_INVALID', e.path, `${key}${from}: ${e.message}`, SECRET_KEYS.has(key) || e.path.startsWith('/alerts/notifiers') ? {} : { value: e.value }),
     );
   }
+  if (problems.length === 0) problems.push(...notifierProblems(withDefaults));
   // TypeBox reports additional properties at the object; name each unknown key instead.
   for (const key of Object.keys(withDefaults)) {
     if (!(key in ConfigSchema.properties) && !problems.some((p) => p.path === `/${key}`)) {
@@ -180,9 +244,55 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
   return deepFreeze(withDefaults) as BerthConfig;
 }
 
-/** A copy safe to log: the database password and the bootstrap token are replaced. */
+/** What the schema cannot say: URLs that parse as http(s), names unique. Values are never echoed (URLs hold credentials). */
+function notifierProblems(config: Record<string, unknown>): Problem[] {
+  const list = ((config['alerts'] as { notifiers?: NotifierConfig[] } | undefined)?.notifiers ?? []) as NotifierConfig[];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  list.forEach((n, i) => {
+    if (seen.has(n.name)) problems.push(problem('BERTH_CONFIG_INVALID', `/alerts/notifiers/${i}/name`, `notifier name ${JSON.stringify(n.name)} is used twice`));
+    seen.add(n.name);
+    let url: URL | undefined;
+    try {
+      url = new URL(n.url);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      problems.push(problem('BERTH_CONFIG_INVALID', `/alerts/notifiers/${i}/url`, `notifier ${JSON.stringify(n.name)}: url must be an http:// or https:// URL`, { hint: 'e.g. https://hooks.example.com/berth or http://alertmanager:9093' }));
+    }
+  });
+  const external = (config['alerts'] as { externalUrl?: string } | undefined)?.externalUrl;
+  if (external !== undefined && !/^https?:\/\/[^/\s]+/.test(external)) problems.push(problem('BERTH_CONFIG_INVALID', '/alerts/externalUrl', 'externalUrl must be an http:// or https:// URL', { value: external }));
+  return problems;
+}
+
+/** A notifier URL safe to show: scheme, host and port only (paths and queries of webhook URLs are credentials). */
+export function redactNotifierUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' && u.search === '' ? '/' : '/…'}`;
+  } catch {
+    return REDACTED;
+  }
+}
+
+/** A copy safe to log: the database password, the bootstrap token and notifier URLs and secrets are replaced. */
 export function redactConfig(config: BerthConfig): Record<string, unknown> {
-  return { ...config, databaseUrl: redactUrl(config.databaseUrl), ...(config.bootstrapToken !== undefined ? { bootstrapToken: REDACTED } : {}) };
+  return {
+    ...config,
+    databaseUrl: redactUrl(config.databaseUrl),
+    ...(config.bootstrapToken !== undefined ? { bootstrapToken: REDACTED } : {}),
+    alerts: {
+      ...config.alerts,
+      notifiers: config.alerts.notifiers.map((n) => ({
+        ...n,
+        url: redactNotifierUrl(n.url),
+        ...('secret' in n ? { secret: REDACTED } : {}),
+        ...('bearerToken' in n && n.bearerToken !== undefined ? { bearerToken: REDACTED } : {}),
+      })),
+    },
+  };
 }
 
 export function redactUrl(url: string): string {

@@ -39,6 +39,7 @@ const APP_RESOURCES = [
   'ingresses.networking.k8s.io',
   'servicemonitors.monitoring.coreos.com',
   'prometheusrules.monitoring.coreos.com',
+  'cronjobs.batch',
 ];
 
 describe('renderInstall', () => {

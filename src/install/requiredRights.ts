@@ -49,6 +49,7 @@ const RESOURCE_OF: Readonly<Record<string, string>> = {
   Ingress: 'ingresses',
   ServiceMonitor: 'servicemonitors',
   PrometheusRule: 'prometheusrules',
+  CronJob: 'cronjobs',
 };
 
 export function groupOf(apiVersion: string): string {

@@ -17,16 +17,19 @@ import { renderDashboard } from './renderDashboard.ts';
 import { renderServiceMonitor } from './renderMonitoring.ts';
 import { renderPrometheusRule } from './renderPrometheusRule.ts';
 import { renderNetworkPolicy } from './renderNetworkPolicy.ts';
+import { renderProbeCronJob, renderProbeNetworkPolicy } from './renderProbeCronJob.ts';
 
 export interface RenderOptions {
   /** Also render the Namespace (with Pod Security labels); off by default because namespaces are often shared. */
   readonly includeNamespace?: boolean;
+  /** Image of the health CronJob (`berth probe`); default berth.local/berth:<version>. */
+  readonly proberImage?: string;
 }
 
 /**
  * Renders a resolved App into Kubernetes objects, dependencies first: Namespace, ServiceAccount,
- * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule and
- * the Grafana dashboard ConfigMap.
+ * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule, the
+ * Grafana dashboard ConfigMap, and with health.cronjob the probe CronJob and its NetworkPolicy.
  * Pure and deterministic: the same app gives the same objects, byte for byte once serialised.
  */
 export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObject[] {
@@ -44,6 +47,7 @@ export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObjec
     ...(spec.monitoring.serviceMonitor ? [renderServiceMonitor(app)] : []),
     ...(spec.monitoring.prometheusRule ? [renderPrometheusRule(app)] : []),
     ...(spec.monitoring.dashboard ? [renderDashboard(app)] : []),
+    ...(spec.health.cronjob !== null ? [renderProbeNetworkPolicy(app), renderProbeCronJob(app, opts.proberImage)] : []),
   ];
   return objects.map((o) => prune(o) as KubeObject);
 }

@@ -10,6 +10,7 @@ import type { ResolvedApp, ResolvedDestination, ResolvedPeer } from '../appspec/
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { hasMetricsPort } from './renderDeployment.ts';
+import { probeSelectorLabels } from './renderProbeCronJob.ts';
 
 /**
  * Default deny both ways. Ingress: same-app pods, the monitoring namespace and the declared peers
@@ -23,6 +24,8 @@ export function renderNetworkPolicy(app: ResolvedApp): KubeObject {
     { podSelector: { matchLabels: selectorLabels(app) } },
     namespacePeer(MONITORING_NAMESPACE),
     ...spec.network.allowFrom.map(peer),
+    // The health CronJob's pods (renderProbeCronJob.ts) probe the app from its own namespace.
+    ...(spec.health.cronjob !== null && spec.health.url === null ? [{ podSelector: { matchLabels: probeSelectorLabels(app) } }] : []),
   ];
   const ports = [{ protocol: 'TCP', port: spec.port }, ...(hasMetricsPort(app) ? [{ protocol: 'TCP', port: spec.monitoring.port }] : [])];
   const dns: V1NetworkPolicyEgressRule = {

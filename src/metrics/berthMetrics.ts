@@ -5,14 +5,23 @@ export interface InformerStatsSource {
   stats(): { readonly watchConnections: number; readonly reconnects: number; readonly subscribers: number };
 }
 
+/** What feeds the alerts-firing gauge; the alert engine's `firing()` satisfies it. */
+export interface FiringAlertsSource {
+  firing(): ReadonlyArray<{ readonly namespace: string; readonly name: string; readonly rule: string; readonly severity: string }>;
+}
+
 export interface BerthMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status_class'>;
   readonly deploys: Counter<'outcome' | 'reason'>;
   readonly rolloutDuration: Histogram<'outcome'>;
   readonly driftRepairs: Counter<'kind'>;
+  /** Alert notifications by notifier and outcome (delivered, retry, failed). */
+  readonly alertNotifications: Counter<'notifier' | 'outcome'>;
   /** Connects the informer gauges/counters to the status engine (read at scrape time). */
   observeInformers(source: InformerStatsSource): void;
+  /** Connects berth_alerts_firing to the alert engine (read at scrape time). */
+  observeAlerts(source: FiringAlertsSource): void;
 }
 
 /**
@@ -23,6 +32,7 @@ export function createBerthMetrics(opts: { readonly defaultMetrics?: boolean } =
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'berth_' });
   let source: InformerStatsSource | undefined;
+  let alertSource: FiringAlertsSource | undefined;
   let lastReconnects = 0;
 
   const httpRequests = new Counter({
@@ -79,8 +89,28 @@ export function createBerthMetrics(opts: { readonly defaultMetrics?: boolean } =
     },
   });
 
+  const alertNotifications = new Counter({
+    name: 'berth_alert_notifications_total',
+    help: 'Alert notification attempts by notifier and outcome (delivered, retry, failed).',
+    labelNames: ['notifier', 'outcome'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'berth_alerts_firing',
+    help: 'Alerts firing, per app, rule and severity (1 while firing).',
+    labelNames: ['namespace', 'app', 'rule', 'severity'] as const,
+    registers: [registry],
+    collect() {
+      if (!alertSource) return;
+      // Rebuilt at each scrape: a resolved alert's series disappears instead of sticking at its last value.
+      this.reset();
+      for (const a of alertSource.firing()) this.inc({ namespace: a.namespace, app: a.name, rule: a.rule, severity: a.severity });
+    },
+  });
+
   return {
     registry,
+    alertNotifications,
     httpRequests,
     deploys,
     rolloutDuration,
@@ -88,6 +118,9 @@ export function createBerthMetrics(opts: { readonly defaultMetrics?: boolean } =
     observeInformers(s) {
       source = s;
       lastReconnects = 0;
+    },
+    observeAlerts(s) {
+      alertSource = s;
     },
   };
 }

@@ -135,6 +135,68 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.alterTable('audit_events').dropColumn('count').execute();
       },
     },
+    // Alert states and their history (src/alerts/alertStore.ts), and the notification outbox: a
+    // transition and its notifications commit together; a delivery worker claims, sends and marks them.
+    '0005_alert_states': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const id = (c: ColumnDefinitionBuilder): ColumnDefinitionBuilder => (engine === 'postgres' ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement());
+        await db.schema
+          .createTable('alert_states')
+          .addColumn('id', 'text', (c) => key(c).primaryKey())
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('severity', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('since', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .addColumn('summary', 'text', (c) => c.notNull())
+          // JSON text: rule-specific state (see AlertMemo).
+          .addColumn('memo', 'text', (c) => c.notNull())
+          // Optimistic concurrency: a write names the version it read, so two evaluators cannot both move an alert.
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alert_states_app').on('alert_states').columns(['namespace', 'name']).execute();
+        await db.schema
+          .createTable('alert_history')
+          .addColumn('id', 'integer', id)
+          .addColumn('alert_id', 'text', key)
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('from_state', 'text', (c) => c.notNull())
+          .addColumn('to_state', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alert_history_app').on('alert_history').columns(['namespace', 'name', 'id']).execute();
+        await db.schema
+          .createTable('alert_notifications')
+          .addColumn('id', 'integer', id)
+          .addColumn('alert_id', 'text', key)
+          .addColumn('history_id', 'integer', (c) => c.notNull())
+          .addColumn('notifier', 'text', (c) => c.notNull())
+          // JSON text: the AlertNotification handed to the notifier.
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          // Who is sending it and until when (a lease): another process takes it over only after that.
+          .addColumn('claimed_by', 'text')
+          .addColumn('claimed_until', 'text')
+          .addColumn('delivered_at', 'text')
+          .addColumn('failed_at', 'text')
+          .addColumn('last_error', 'text')
+          .execute();
+        await db.schema.createIndex('alert_notifications_due').on('alert_notifications').columns(['delivered_at', 'failed_at', 'next_attempt_at']).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('alert_notifications').execute();
+        await db.schema.dropTable('alert_history').execute();
+        await db.schema.dropTable('alert_states').execute();
+      },
+    },
   };
 }
 

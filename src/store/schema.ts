@@ -76,9 +76,59 @@ export interface AuditEventsTable {
   count: Generated<number>;
 }
 
+/** One alert per app and rule (src/alerts/alertStore.ts, migration 0005). */
+export interface AlertStatesTable {
+  id: string;
+  namespace: string;
+  name: string;
+  rule: string;
+  severity: string;
+  state: string;
+  since: string;
+  value: number;
+  summary: string;
+  /** JSON text. */
+  memo: string;
+  version: number;
+  updated_at: string;
+}
+
+export interface AlertHistoryTable {
+  id: Generated<number>;
+  alert_id: string;
+  namespace: string;
+  name: string;
+  rule: string;
+  at: string;
+  from_state: string;
+  to_state: string;
+  value: number;
+}
+
+/** The notification outbox: written with the transition, claimed and marked by the delivery worker. */
+export interface AlertNotificationsTable {
+  id: Generated<number>;
+  alert_id: string;
+  history_id: number;
+  notifier: string;
+  /** JSON text. */
+  payload: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
+  alert_states: AlertStatesTable;
+  alert_history: AlertHistoryTable;
+  alert_notifications: AlertNotificationsTable;
 }

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import type { AlertEngine } from '../../alerts/alertEngine.ts';
+import type { AlertStore } from '../../alerts/alertStore.ts';
 import type { AuditLog } from '../../audit/auditLog.ts';
 import type { TokenStore } from '../../auth/tokenStore.ts';
 import type { ClusterClient } from '../../cluster/clusterClient.ts';
@@ -21,6 +23,10 @@ export interface RouteContext {
   readonly clock: Clock;
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
+  /** Alert states, history and outbox in the store. */
+  readonly alerts: AlertStore;
+  /** Present when the server evaluates alerts (it was given a ProbeBucketReader). */
+  readonly alertEngine?: AlertEngine;
 }
 
 /**

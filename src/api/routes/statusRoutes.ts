@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { streamEnd, type DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { canSee, type Principal } from '../../auth/policy.ts';
 import { BerthError } from '../../errors.ts';
+import type { AlertStreamEvent } from '../../alerts/alertTypes.ts';
 import type { AppStatus, StatusFilter } from '../../status/types.ts';
 import { AppParams, DOC_RESPONSES, errors, SseSchema, StatusSchema, StreamQuery } from '../schemas.ts';
 import { lastEventId, openSse } from '../sse.ts';
@@ -17,7 +18,7 @@ export const STATUS_POLICIES = {
 } as const satisfies Record<string, DeclaredPolicy>;
 
 export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, opts: { readonly heartbeatMs?: number } = {}): void {
-  const { store, status, clock } = ctx;
+  const { store, status, clock, alertEngine } = ctx;
 
   /** Status of a stored app the informers have not seen yet (just accepted, or the cluster is slow). */
   const pendingStatus = (namespace: string, name: string): AppStatus => ({
@@ -59,6 +60,10 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
    * snapshot and replay included, passes `canSee` for the caller: a stream never carries an app of a
    * namespace the caller may not see.
    */
+  /**
+   * Alert transitions ride the same stream as `event: alert` without an `id:` (they are not part of
+   * the status engine's resumable sequence; a client that reconnects re-reads GET /v1/alerts).
+   */
   const stream = (request: FastifyRequest, reply: FastifyReply, filter: StatusFilter, snapshot: () => AppStatus[]): void => {
     const principal: Principal = request.principal;
     const visible = (namespace: string): boolean => canSee(principal, 'status:read', namespace);
@@ -77,6 +82,12 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext, op
       afterId !== undefined ? { afterId } : {},
     );
     sse.onClose(unsubscribe);
+    if (alertEngine !== undefined) {
+      const matches = (e: AlertStreamEvent): boolean => (filter.namespace === undefined || e.namespace === filter.namespace) && (filter.name === undefined || e.name === filter.name);
+      sse.onClose(alertEngine.subscribe((e) => {
+        if (matches(e) && visible(e.namespace)) sse.send({ event: 'alert', data: e });
+      }));
+    }
   };
 
   app.get(
