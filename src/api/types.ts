@@ -123,3 +123,22 @@ export interface LogLineDto {
 
 /** SSE `data:` payload of the status streams; the SSE `id:` is `event.id`, the SSE `event:` is `event.type`. */
 export type StatusStreamEvent = StatusEvent;
+
+/** POST /v1/live/{streamId}/subscriptions body (the dashboard's multiplexed stream, src/api/live). */
+export type LiveSubscribeRequest =
+  | { readonly id: string; readonly kind: 'status'; readonly namespace?: string; readonly name?: string }
+  | { readonly id: string; readonly kind: 'logs'; readonly namespace: string; readonly name: string; readonly tail?: number };
+
+/** 201 from POST /v1/live/{streamId}/subscriptions. */
+export interface LiveSubscribeResponse {
+  readonly sub: string;
+}
+
+/** SSE `data:` of GET /v1/live, by SSE event name. */
+export interface LiveEvents {
+  readonly hello: { readonly streamId: string };
+  readonly status: { readonly sub: string; readonly event: StatusEvent };
+  readonly deleted: { readonly sub: string; readonly event: StatusEvent };
+  readonly logs: { readonly sub: string; readonly lines: readonly LogLineDto[] };
+  readonly 'sub-end': { readonly sub: string; readonly error?: Pick<ApiErrorBody['error'], 'code' | 'status' | 'message' | 'hint'> };
+}
