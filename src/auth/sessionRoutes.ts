@@ -11,7 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { BerthError } from '../errors.ts';
-import type { SessionInfo } from './apiTypes.ts';
+import type { SessionInfo, SessionStatus } from './apiTypes.ts';
 import type { DeclaredPolicy } from './authPlugin.ts';
 import { sameOrigin } from './authPlugin.ts';
 import type { OidcVerifier } from './oidcVerifier.ts';
@@ -46,6 +46,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
   const infoOf = (principal: Principal, session: Session): SessionInfo => {
     if (principal.kind === 'anonymous' || principal.role === null) throw new BerthError('BERTH_AUTH_UNAUTHENTICATED');
     return {
+      signedIn: true,
       principal: { kind: principal.kind, name: principal.name, role: principal.role, namespaces: principal.namespaces === '*' ? '*' : [...principal.namespaces].sort() },
       csrfToken: session.csrfToken,
       expiresAt: new Date(session.expiresAtMs).toISOString(),
@@ -57,8 +58,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
     throw err;
   };
 
-  /** The caller's live session and its verified principal; 401 (and the cookie cleared) otherwise. */
-  const current = async (request: FastifyRequest, reply: FastifyReply): Promise<{ session: Session; principal: Principal }> => {
+  /** The caller's live session and its verified principal; undefined (and the cookie cleared) otherwise. */
+  const current = async (request: FastifyRequest, reply: FastifyReply): Promise<{ session: Session; principal: Principal } | undefined> => {
     const id = cookieValue(request.headers.cookie, deps.cookie);
     const session = id !== undefined ? sessions.get(id) : undefined;
     if (session !== undefined) {
@@ -70,7 +71,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       }
     }
     if (id !== undefined) void reply.header('set-cookie', sessionCookie('', { tls: deps.tls, maxAgeSeconds: 0 }));
-    throw new BerthError('BERTH_AUTH_UNAUTHENTICATED', 'Not signed in, or the session ended (its token was revoked or expired).');
+    return undefined;
   };
 
   app.post(
@@ -105,10 +106,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
 
   app.get(
     '/v1/session',
-    { config: { policy: SESSION_POLICY }, schema: { tags: ['auth'], summary: 'The signed-in session: who, its role and namespaces, and its CSRF token', security: [] } },
-    async (request, reply): Promise<SessionInfo> => {
-      const { session, principal } = await current(request, reply);
-      return infoOf(principal, session);
+    { config: { policy: SESSION_POLICY }, schema: { tags: ['auth'], summary: 'The signed-in session (who, role, namespaces, CSRF token), or signedIn: false', security: [] } },
+    async (request, reply): Promise<SessionStatus> => {
+      // Not signed in is an answer, not an error: the dashboard asks this before it shows anything.
+      const found = await current(request, reply);
+      return found === undefined ? { signedIn: false } : infoOf(found.principal, found.session);
     },
   );
 
