@@ -110,6 +110,7 @@ const AppSummarySchema = Type.Object({
   name: Type.String(),
   revision: Type.Integer(),
   image: Type.String(),
+  labels: Type.Record(Type.String(), Type.String(), { description: 'metadata.labels of the newest spec.' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   updatedBy: Type.String(),

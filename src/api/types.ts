@@ -51,6 +51,8 @@ export interface AppSummary {
   readonly name: string;
   readonly revision: number;
   readonly image: string;
+  /** metadata.labels of the newest spec (what the dashboard filters on). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
