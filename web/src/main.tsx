@@ -27,7 +27,13 @@ function Shell() {
   useEffect(() => {
     whenSignedOut(() => signedIn(null));
     session.current().then((s) => signedIn(s.signedIn ? s : null), setError);
-    return onLiveState(setLive);
+    // The server ends a live stream when its token is revoked or expires: ask whether the session still is.
+    let last: LiveState = 'closed';
+    return onLiveState((s) => {
+      if (last === 'open' && s !== 'open') void session.current().then((cur) => !cur.signedIn && signedIn(null), () => undefined);
+      last = s;
+      setLive(s);
+    });
   }, []);
 
   if (error) return <main class="page"><ErrorBox error={error} title="Cannot reach berth" /></main>;
