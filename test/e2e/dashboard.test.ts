@@ -75,6 +75,7 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
     await screenshot(page, '03-app-available');
     await page.goto(`${e.url}/#/apps`);
     await page.locator('[data-app="default/hello"] .badge', { hasText: 'Available' }).waitFor();
+    await page.locator('[data-app="default/hello"]').getByText(/no health data|%|probing off/).waitFor();
     await screenshot(page, '04-apps');
   }, 90_000);
 
@@ -143,7 +144,8 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
 
   it('the audit view lists what happened; admins only', async () => {
     await page.goto(`${e.url}/#/audit`);
-    await page.locator('td code', { hasText: 'apps:write' }).first().waitFor();
+    await page.locator('td code', { hasText: 'app.rollback' }).first().waitFor();
+    await page.locator('td code', { hasText: 'app.deploy' }).first().waitFor();
     await screenshot(page, '10-audit');
   });
 
@@ -151,7 +153,7 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
     const viewerCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       await page.goto(`${e.url}/#/tokens`);
-      await page.getByLabel('Name').fill('phone-viewer');
+      await page.getByLabel('Name', { exact: true }).fill('phone-viewer');
       await page.getByLabel('Namespaces').fill('default');
       await page.getByRole('button', { name: 'Create token' }).click();
       const secret = await page.getByTestId('new-token').inputValue();
@@ -164,6 +166,9 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
       await signIn(viewer, secret);
       await viewer.locator('[data-app="default/hello"]').waitFor();
       await screenshot(viewer, '12-apps-phone');
+      await viewer.goto(`${e.url}/#/apps/default/hello`);
+      await viewer.getByTestId('reason').waitFor();
+      await screenshot(viewer, '12-app-phone');
       // A viewer has no Deploy, Audit or Tokens.
       expect(await viewer.getByRole('link', { name: 'Deploy' }).count()).toBe(0);
 
