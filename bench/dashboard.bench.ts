@@ -18,7 +18,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { buildServer } from '../src/api/buildServer.ts';
 import { listen } from '../src/api/server.ts';
 import { emptyCluster, idleStatus } from '../src/api/testing/testDoubles.ts';
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   try {
     const big = await server(1000);
     const small = await server(10);
-    const load = async (s: typeof big, last: string): Promise<{ ms: number; page: import('playwright-core').Page }> => {
+    const load = async (s: typeof big, last: string): Promise<{ ms: number; page: Page }> => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await ctx.newPage();
       await page.goto(s.url);

@@ -26,6 +26,14 @@ export function AppsView() {
 
   useEffect(() => {
     let refetch: ReturnType<typeof setTimeout> | undefined;
+    // Events arrive in bursts (the snapshot of 1,000 apps, a rollout touching many): one render per frame.
+    let frame: number | undefined;
+    const changed = (): void => {
+      frame ??= requestAnimationFrame(() => {
+        frame = undefined;
+        setVersion((v) => v + 1);
+      });
+    };
     const load = (): void => {
       api<AppList>('/v1/apps').then((list) => {
         const next = new Map<string, AppSummary>();
@@ -46,17 +54,18 @@ export function AppsView() {
         if (name === 'deleted') apps.current.delete(key);
         else if (known && e.status) apps.current.set(key, { ...known, status: e.status, revision: Math.max(known.revision, e.status.revision ?? 0) });
         else if (!known) refetch ??= setTimeout(() => ((refetch = undefined), load()), 300);
-        setVersion((v) => v + 1);
+        changed();
       },
       setError,
     );
     return () => {
       stop();
       if (refetch) clearTimeout(refetch);
+      if (frame !== undefined) cancelAnimationFrame(frame);
     };
   }, []);
 
-  const all = useMemo(() => [...apps.current.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)), [version]);
+  const all = useMemo(() => [...apps.current.values()].sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), [version]);
   const namespaces = useMemo(() => [...new Set(all.map((a) => a.namespace))].sort(), [all]);
   const rows = useMemo(() => {
     const [lk, lv] = label.split('=').map((s) => s.trim());

@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { useMemo, useState } from 'preact/hooks';
+import type * as Yaml from 'yaml';
 import type { DeployResponse, RevisionList, RevisionSummary } from '../../../src/api/types.ts';
 import { api, appPath } from '../api.ts';
 import { ConfirmButton, Empty, ErrorBox, Loading, useAsync } from '../components.tsx';
@@ -42,7 +43,7 @@ export function HistoryTab({ ns, name, canRollback, current, onChanged }: { ns: 
   );
 }
 
-function Revision({ rev, prev, yaml, newest, canRollback, onRollback }: { rev: RevisionSummary; prev: RevisionSummary | undefined; yaml: typeof import('yaml'); newest: boolean; canRollback: boolean; onRollback: () => void }) {
+function Revision({ rev, prev, yaml, newest, canRollback, onRollback }: { rev: RevisionSummary; prev: RevisionSummary | undefined; yaml: typeof Yaml; newest: boolean; canRollback: boolean; onRollback: () => void }) {
   const [open, setOpen] = useState(newest);
   const patch = useMemo(() => (open ? createTwoFilesPatch(`revision ${prev?.revision ?? 0}`, `revision ${rev.revision}`, prev ? yaml.stringify(prev.spec) : '', yaml.stringify(rev.spec), '', '', { context: 3 }) : ''), [open, rev, prev, yaml]);
   return (
