@@ -8,6 +8,7 @@ import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { AppDiff, DriftNote, ObjectChange } from '../deploy/types.ts';
 import type { AppStatus, StatusEvent } from '../status/types.ts';
 import type { Weakening } from '../appspec/weakenings.ts';
+import type { LintReport } from '../lint/types.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
 
 /** The deploy domain's shapes travel as they are (src/deploy/types.ts). */
@@ -104,6 +105,8 @@ export interface RollbackRequest {
 export interface RenderResponse {
   readonly objects: readonly KubeObject[];
   readonly warnings: readonly Problem[];
+  /** With ?lint=true: the findings of `berth lint` on the rendered objects. */
+  readonly lint?: LintReport;
 }
 export type DiffResponse = AppDiff;
 

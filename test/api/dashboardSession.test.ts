@@ -273,6 +273,18 @@ describe('the live stream', () => {
   });
 });
 
+describe('the manifests view\'s data', () => {
+  it('POST /v1/render?lint=true adds the findings of berth lint on the rendered objects; without it, none', async () => {
+    const post = (q: string) => fetch(`${url}/v1/render${q}`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(tokens.viewerA) }, body: JSON.stringify({ ...APP('a'), spec: { image: 'nginx:latest' } }) });
+    const plain = (await (await post('')).json()) as { lint?: unknown; objects: unknown[] };
+    expect(plain.lint).toBeUndefined();
+    expect(plain.objects.length).toBeGreaterThan(0);
+    const linted = (await (await post('?lint=true')).json()) as { lint: { findings: Array<{ rule: string; object: { kind: string } }>; summary: { objects: number } } };
+    expect(linted.lint.summary.objects).toBe(plain.objects.length);
+    expect(linted.lint.findings.map((f) => f.rule)).toContain('berth/image-tag');
+  });
+});
+
 describe('the dashboard page', () => {
   it('is served at / with a strict CSP and revalidation; /v1 keeps its own headers', async () => {
     const page = await fetch(`${url}/`);

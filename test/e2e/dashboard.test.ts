@@ -102,6 +102,13 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
     await page.getByText('No log lines').or(page.getByText(/^0 of \d+ lines$/)).first().waitFor();
   }, 60_000);
 
+  it('shows the rendered manifests and their lint findings', async () => {
+    await page.goto(`${e.url}/#/apps/default/hello/manifests`);
+    await page.getByRole('heading', { name: /Lint findings/ }).waitFor();
+    await page.locator('.code-block', { hasText: 'kind: Deployment' }).waitFor();
+    await screenshot(page, '06b-manifests');
+  });
+
   it('rolls back from the history, after a confirmation, with the diff of each revision', async () => {
     await page.goto(`${e.url}/#/deploy/default/hello`);
     await page.getByLabel('Environment').fill('MESSAGES=Hi from the dashboard');

@@ -138,18 +138,33 @@ function Overview({ status, detail }: { status: AppStatus | null | undefined; de
 function Manifests({ spec }: { spec: unknown }) {
   const render = useAsync(async (signal) => {
     if (spec === undefined) return undefined;
-    const [r, yaml] = await Promise.all([api<RenderResponse>('/v1/render', { method: 'POST', body: spec, signal }), import('yaml')]);
-    return { warnings: r.warnings, text: r.objects.map((o) => yaml.stringify(o)).join('---\n') };
+    const [r, yaml] = await Promise.all([api<RenderResponse>('/v1/render?lint=true', { method: 'POST', body: spec, signal }), import('yaml')]);
+    return { warnings: r.warnings, lint: r.lint?.findings ?? [], text: r.objects.map((o) => yaml.stringify(o)).join('---\n') };
   }, [spec]);
   if (render.error !== undefined) return <ErrorBox error={render.error} />;
   if (render.data === undefined) return <Loading what="rendered manifests" />;
   return (
     <>
-      <h2>Findings</h2>
+      <h2>Spec warnings</h2>
       {render.data.warnings.length === 0 ? (
         <Empty>No warnings for this spec.</Empty>
       ) : (
         <ul class="events">{render.data.warnings.map((w) => <li key={`${w.path}${w.code}`}><code>{w.code}</code> <code>{w.path}</code> {w.message}{w.hint && <p class="hint">{w.hint}</p>}</li>)}</ul>
+      )}
+      <h2>Lint findings <small>(berth lint of the rendered objects)</small></h2>
+      {render.data.lint.length === 0 ? (
+        <Empty>No lint findings.</Empty>
+      ) : (
+        <ul class="events" data-testid="lint">
+          {render.data.lint.map((f, i) => (
+            <li key={i}>
+              <span class={`badge ${f.severity === 'error' ? 'bad' : f.severity === 'warning' ? 'warn' : 'busy'}`}>{f.severity}</span> <code>{f.rule}</code> {f.object.kind}/{f.object.name}
+              {f.path && <> <code>{f.path}</code></>}
+              <p>{f.message}</p>
+              {f.hint && <p class="hint">{f.hint}</p>}
+            </li>
+          ))}
+        </ul>
       )}
       <h2>Rendered objects</h2>
       <pre class="code-block" tabIndex={0}>{render.data.text}</pre>

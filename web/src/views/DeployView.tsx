@@ -3,79 +3,8 @@ import type { AppDetail, DeployResponse, DiffResponse } from '../../../src/api/t
 import { api, appPath } from '../api.ts';
 import { ErrorBox, Loading, useAsync } from '../components.tsx';
 import { go } from '../router.ts';
+import { documentOf, FIELDS, get, nodeAt, type SchemaNode, type Values } from '../deployForm.ts';
 import { DiffView } from './DiffView.tsx';
-
-/** A JSON Schema node as `berth schema` publishes it (only what the form reads). */
-interface SchemaNode {
-  readonly type?: string;
-  readonly description?: string;
-  readonly default?: unknown;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly pattern?: string;
-  readonly properties?: Readonly<Record<string, SchemaNode>>;
-  readonly required?: readonly string[];
-  readonly anyOf?: readonly SchemaNode[];
-}
-
-/** The fields the form offers, by their path in the App document; everything else about each comes from the schema. */
-const FIELDS: ReadonlyArray<{ readonly path: readonly string[]; readonly label: string }> = [
-  { path: ['metadata', 'name'], label: 'Name' },
-  { path: ['metadata', 'namespace'], label: 'Namespace' },
-  { path: ['spec', 'image'], label: 'Image' },
-  { path: ['spec', 'replicas'], label: 'Replicas' },
-  { path: ['spec', 'port'], label: 'Port' },
-  { path: ['spec', 'env'], label: 'Environment' },
-  { path: ['spec', 'expose', 'ingress', 'host'], label: 'Ingress host' },
-  { path: ['spec', 'autoscale', 'min'], label: 'Autoscale: min replicas' },
-  { path: ['spec', 'autoscale', 'max'], label: 'Autoscale: max replicas' },
-  { path: ['spec', 'autoscale', 'cpu'], label: 'Autoscale: target CPU %' },
-];
-
-function nodeAt(schema: SchemaNode, path: readonly string[]): SchemaNode | undefined {
-  let node: SchemaNode | undefined = schema;
-  for (const key of path) {
-    const obj: SchemaNode | undefined = node?.properties ? node : node?.anyOf?.find((n) => n.properties);
-    node = obj?.properties?.[key];
-  }
-  return node;
-}
-
-type Values = Record<string, string>;
-
-function get(doc: unknown, path: readonly string[]): unknown {
-  let v: unknown = doc;
-  for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-  return v;
-}
-
-function set(doc: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let o = doc;
-  for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-  o[path[path.length - 1] ?? ''] = value;
-}
-
-/** The App document the form describes: only fields given (defaults stay the server's). */
-export function documentOf(values: Values, schema: SchemaNode, base?: unknown): Record<string, unknown> {
-  const doc = (base ? structuredClone(base) : { apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: {}, spec: {} }) as Record<string, unknown>;
-  for (const f of FIELDS) {
-    const key = f.path.join('.');
-    const raw = (values[key] ?? '').trim();
-    const node = nodeAt(schema, f.path);
-    if (key === 'spec.env') {
-      const env = Object.fromEntries(raw.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.slice(0, l.indexOf('=') < 0 ? l.length : l.indexOf('=')), l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
-      if (Object.keys(env).length > 0) set(doc, f.path, env);
-      else if (get(doc, f.path) !== undefined) set(doc, f.path, undefined);
-      continue;
-    }
-    if (raw === '') {
-      if (get(doc, f.path) !== undefined) set(doc, f.path, undefined);
-      continue;
-    }
-    set(doc, f.path, node?.type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : raw);
-  }
-  return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
-}
 
 export function DeployView({ ns, name }: { ns: string | undefined; name: string | undefined }) {
   const schema = useAsync((signal) => api<SchemaNode>('/v1/schema/app', { signal }), []);
