@@ -113,21 +113,21 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const state = i % 2 === 0 ? 'Failed' : 'Available';
       const reason = i % 2 === 0 ? 'ImagePullFailed' : 'Ready';
-      await page.evaluate((want) => {
-        const w = window as unknown as { seenAt?: number };
-        w.seenAt = undefined;
+      // In-page code as text: this file is type-checked without the DOM library.
+      await page.evaluate(`(() => {
+        window.seenAt = undefined;
         const obs = new MutationObserver(() => {
-          if (document.querySelector('[data-app="team-0/app-0000"] .badge')?.textContent === want) {
-            w.seenAt = performance.timeOrigin + performance.now();
+          if (document.querySelector('[data-app="team-0/app-0000"] .badge')?.textContent === ${JSON.stringify(state)}) {
+            window.seenAt = performance.timeOrigin + performance.now();
             obs.disconnect();
           }
         });
         obs.observe(document.body, { subtree: true, childList: true, characterData: true });
-      }, state);
+      })()`);
       const t0 = Date.now();
       big.status.emit({ id: 1000 + i, type: 'status', namespace: 'team-0', name: 'app-0000', status: statusOf('team-0', 'app-0000', state, reason) });
-      await page.waitForFunction(() => (window as unknown as { seenAt?: number }).seenAt !== undefined, undefined, { polling: 10, timeout: 5000 });
-      latencies.push((await page.evaluate(() => (window as unknown as { seenAt: number }).seenAt)) - t0);
+      await page.waitForFunction('window.seenAt !== undefined', undefined, { polling: 10, timeout: 5000 });
+      latencies.push(((await page.evaluate('window.seenAt')) as number) - t0);
       roundTrips.push(await page.evaluate(async () => {
         const s = performance.now();
         await fetch('/healthz');
