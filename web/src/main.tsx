@@ -49,7 +49,7 @@ function Shell() {
   else if (view === 'apps') body = <AppsView />;
   else if (view === 'deploy') body = <DeployView ns={rest[0]} name={rest[1]} />;
   else if (view === 'audit' && admin) body = <AuditView />;
-  else if (view === 'tokens' && admin) body = <TokensView />;
+  else if (view === 'tokens' && admin) body = <TokensView me={me.principal.name} />;
   else body = <ErrorBox error={new ApiError({ code: 'BERTH_ROUTE_NOT_FOUND', status: 404, message: `No page "${route.join('/')}" for role ${me.principal.role}.`, hint: 'Use the navigation above.' })} />;
 
   return (

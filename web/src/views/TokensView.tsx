@@ -4,7 +4,7 @@ import { api } from '../api.ts';
 import { ConfirmButton, Empty, ErrorBox, Loading, useAsync } from '../components.tsx';
 import { ago } from '../format.ts';
 
-export function TokensView() {
+export function TokensView({ me }: { me: string }) {
   const list = useAsync((signal) => api<TokenList>('/v1/tokens?includeRevoked=true', { signal }), []);
   const [form, setForm] = useState({ name: '', role: 'viewer', namespaces: '' });
   const [created, setCreated] = useState<CreateTokenResponse | undefined>(undefined);
@@ -58,13 +58,13 @@ export function TokensView() {
             <tbody>
               {list.data.items.map((t) => (
                 <tr key={t.id} class={t.revokedAt ? 'old' : ''} data-token={t.name}>
-                  <td>{t.name} <small><code>{t.id}</code></small></td>
+                  <td>{t.name} <small><code>{t.id}</code></small>{t.name === me && !t.revokedAt && <small> (you)</small>}</td>
                   <td>{t.role}</td>
                   <td>{t.namespaces === '*' ? 'all' : t.namespaces.join(', ')}</td>
                   <td>{ago(t.createdAt)} <small>by {t.createdBy}</small></td>
                   <td>{ago(t.lastUsedAt)}</td>
                   <td>{t.expiresAt ?? 'never'}</td>
-                  <td>{t.revokedAt ? <small>revoked {ago(t.revokedAt)}</small> : <ConfirmButton label="Revoke" confirm={`Revoke ${t.name}? Its sessions and streams end at once.`} onConfirm={() => void revoke(t.id)} />}</td>
+                  <td>{t.revokedAt ? <small>revoked {ago(t.revokedAt)}</small> : <ConfirmButton label="Revoke" confirm={t.name === me ? 'Revoke the token you are signed in with? This signs you out.' : `Revoke ${t.name}? Its sessions and streams end at once.`} onConfirm={() => void revoke(t.id)} />}</td>
                 </tr>
               ))}
             </tbody>
