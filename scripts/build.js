@@ -1,4 +1,5 @@
-// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004).
+// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), and
+// bundles the dashboard web/ to dist/web with Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
 //   node scripts/build.js --if-stale  build only when a source changed since the last build
@@ -9,13 +10,13 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
 const PROJECTS = ['tsconfig.build.json', 'services/hello/tsconfig.build.json'];
-const INPUTS = ['src', 'services/hello/src', 'tsconfig.json', 'package.json', ...PROJECTS];
+const INPUTS = ['src', 'services/hello/src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 
 function newestMtime(path) {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -38,6 +39,10 @@ export function build() {
     const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
     if (res.status !== 0) throw new Error(`tsc -p ${project} failed (exit ${res.status ?? res.signal})`);
   }
+  // The dashboard: a separate bundle for browsers (its own tsconfig; it imports only wire types from src).
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  const web = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts')], { cwd: ROOT, stdio: 'inherit' });
+  if (web.status !== 0) throw new Error(`vite build of web/ failed (exit ${web.status ?? web.signal})`);
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }
 

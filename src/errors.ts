@@ -89,6 +89,13 @@ export const ERRORS = {
   BERTH_AUTH_TOKEN_NOT_FOUND: def(404, 'No such API token.', 'Run "berth token list" to see the token names and ids.'),
   BERTH_AUTH_TOKEN_EXISTS: def(409, 'An active API token with this name already exists.', 'Pick another name, or revoke the existing token first ("berth token revoke NAME").'),
 
+  // --- dashboard: browser sessions and the live stream ----------------------------------------------
+  BERTH_SESSION_CSRF: def(403, 'A state-changing request with a session cookie lacks a valid CSRF token or comes from another origin.', 'Send the csrfToken of POST /v1/session in the X-Berth-CSRF header, from the dashboard\'s own origin; scripts and the CLI use Authorization: Bearer instead of a cookie.'),
+  BERTH_SESSION_TOO_MANY: def(429, 'Too many sessions for this credential.', 'Sign out of dashboard sessions you no longer use, or wait for them to expire.'),
+  BERTH_LIVE_STREAM_NOT_FOUND: def(404, 'No such live stream for this caller.', 'Open GET /v1/live first and use the streamId of its "hello" event; a stream ends when its tab closes.'),
+  BERTH_LIVE_TOO_MANY_SUBSCRIPTIONS: def(429, 'Too many subscriptions on this live stream.', 'Unsubscribe from apps or logs you no longer show, then subscribe again.'),
+  BERTH_DASHBOARD_NOT_BUILT: def(503, 'The dashboard has not been built.', 'Run "npm run build" (npm ci runs it), then restart the server.'),
+
   // --- store and server ----------------------------------------------------------------------------
   BERTH_STORE_UNAVAILABLE: def(503, 'The database could not be reached.', 'Check BERTH_DATABASE_URL and that the database is up.'),
   BERTH_CONFIG_INVALID: def(500, 'The configuration is invalid.', 'Fix the configuration value named in "problems"; unknown keys are rejected.'),

@@ -41,6 +41,14 @@ describe('the package', () => {
     expect(files).toEqual(expect.arrayContaining(['bin/berth.js', 'dist/cli/main.js', 'dist/cli/actions/up.js', 'services/hello/dist/main.js', 'examples/hello.yaml', 'package.json']));
   });
 
+  it('ships the built dashboard: its page and the hashed assets it loads', () => {
+    expect(files).toContain('dist/web/index.html');
+    const page = readFileSync(join(ROOT, 'dist/web/index.html'), 'utf8');
+    const assets = [...page.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => `dist/web/${m[1] ?? ''}`);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    expect(files).toEqual(expect.arrayContaining(assets));
+  });
+
   it('ships no sources, tests, fixtures or test helpers', () => {
     const offending = files.filter((f) => f.endsWith('.ts') ? !f.endsWith('.d.ts') : TEST_ONLY.some((re) => re.test(f)));
     expect(offending).toEqual([]);

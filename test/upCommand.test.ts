@@ -34,6 +34,10 @@ describe('berth up', () => {
       // The server it printed answers, and knows the app it deployed (stored in .berth/berth.db).
       const url = /berth server +(http:\/\/\S+)/.exec(run.out())?.[1] ?? '';
       expect(run.out()).toContain(`API docs         ${url}/docs`);
+      expect(run.out()).toContain(`dashboard        ${url}/ (sign in with the admin token)`);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module"');
       // First start: a bootstrap admin token in a 0600 file; the output says where, never what.
       expect(run.out()).toContain('admin token      .berth/admin.token (new admin token, mode 0600');
       const tokenFile = join(dir, '.berth', 'admin.token');

@@ -22,6 +22,8 @@ import { createRateLimiter, type RateLimiter } from '../auth/rateLimiter.ts';
 import { redactText } from '../audit/redact.ts';
 import { createStreamLimiter, type StreamLimiter } from '../auth/streamLimiter.ts';
 import { registerTokenRoutes } from '../auth/tokenRoutes.ts';
+import { registerSessionRoutes } from '../auth/sessionRoutes.ts';
+import { createSessionStore, SESSION_COOKIE, SESSION_COOKIE_TLS, type SessionStore } from '../auth/sessionStore.ts';
 import { createTokenStore, type TokenStore } from '../auth/tokenStore.ts';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { ClusterClient } from '../cluster/clusterClient.ts';
@@ -39,7 +41,10 @@ import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
 import { registerAlertRoutes } from './routes/alertRoutes.ts';
+import { registerLiveRoutes } from './live/liveRoutes.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
+import { isDashboardUrl, registerDashboardRoutes } from './routes/dashboardRoutes.ts';
+import { registerSchemaRoutes } from './routes/schemaRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
@@ -81,6 +86,8 @@ export interface AuthDeps {
   readonly authFailureLimiter?: RateLimiter;
   /** Default: config.maxStreamsPerPrincipal. */
   readonly streamLimiter?: StreamLimiter;
+  /** Default: dashboard sessions in this process's memory. */
+  readonly sessions?: SessionStore;
 }
 
 export interface ServerOptions {
@@ -88,6 +95,8 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /** Deadline for parsing one YAML body in the worker (default 10 s); tests shorten it. */
   readonly yamlDeadlineMs?: number;
+  /** The built dashboard (index.html and assets/); default dist/web. */
+  readonly dashboardDir?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -231,9 +240,12 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
   const alerts = createAlertStore(store);
   const alerting = deps.probeBuckets !== undefined ? buildAlerting(deps.probeBuckets, deps.notifiers, { config, store, alerts, clock, logger, metrics }) : undefined;
+  const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
   const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, ...(alerting !== undefined ? { alertEngine: alerting.engine } : {}) };
 
   const tls = readTls(config);
+  // Over TLS the __Host- prefix binds the cookie to this host (Secure, Path=/, no Domain).
+  const sessionCookieName = tls !== undefined ? SESSION_COOKIE_TLS : SESSION_COOKIE;
   // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
   const timeouts = {
     requestTimeout: config.requestTimeoutMs,
@@ -264,11 +276,12 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   registerErrorHandling(app);
   const apiHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: false }));
   const docsHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: true }));
+  const dashboardHeaders = Object.entries(securityHeaders({ tls: tls !== undefined, docs: false, dashboard: true }));
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
     // On the raw response, so hijacked SSE and log streams (which Fastify never serialises) get them too.
     const docs = request.url === '/docs' || request.url.startsWith('/docs/');
-    for (const [name, value] of docs ? docsHeaders : apiHeaders) reply.raw.setHeader(name, value);
+    for (const [name, value] of docs ? docsHeaders : isDashboardUrl(request.url) ? dashboardHeaders : apiHeaders) reply.raw.setHeader(name, value);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
@@ -283,6 +296,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     ...(deps.auth?.authFailureLimiter !== undefined ? { authFailureLimiter: deps.auth.authFailureLimiter } : {}),
     streamLimiter: deps.auth?.streamLimiter ?? createStreamLimiter({ maxPerKey: config.maxStreamsPerPrincipal }),
     metrics: config.metrics === 'protected' ? 'protected' : 'public',
+    sessions: { store: sessions, cookie: sessionCookieName },
     publicPrefixes: ['/docs'],
   });
   void app.register(swagger, {
@@ -316,6 +330,10 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
+    registerSessionRoutes(api, { sessions, cookie: sessionCookieName, tls: tls !== undefined, tokens, audit, ...(oidc !== undefined ? { oidc } : {}) });
+    registerLiveRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
+    registerSchemaRoutes(api);
+    registerDashboardRoutes(api, opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {});
   });
 
   app.addHook('onReady', async () => {

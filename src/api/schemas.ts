@@ -30,6 +30,8 @@ export const DeployQuery = Type.Object(
 
 export const WaitQuery = Type.Object({ wait: Type.Optional(Flag('Hold the response until the rollout finishes.')), timeout: Type.Optional(Duration) }, { additionalProperties: false });
 
+export const RenderQuery = Type.Object({ lint: Type.Optional(Flag('Also lint the rendered objects (the rules of `berth lint`).')) }, { additionalProperties: false });
+
 export const ListQuery = Type.Object({ namespace: Type.Optional(Name) }, { additionalProperties: false });
 
 export const LogsQuery = Type.Object(
@@ -110,6 +112,7 @@ const AppSummarySchema = Type.Object({
   name: Type.String(),
   revision: Type.Integer(),
   image: Type.String(),
+  labels: Type.Record(Type.String(), Type.String(), { description: 'metadata.labels of the newest spec.' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   updatedBy: Type.String(),
@@ -167,7 +170,11 @@ export const RevisionListSchema = Type.Object({
     }),
   ),
 });
-export const RenderResponseSchema = Type.Object({ objects: Type.Array(Type.Object({}, { additionalProperties: true })), warnings: Type.Array(ProblemSchema) });
+export const RenderResponseSchema = Type.Object({
+  objects: Type.Array(Type.Object({}, { additionalProperties: true })),
+  warnings: Type.Array(ProblemSchema),
+  lint: Type.Optional(Type.Object({ findings: Type.Array(Type.Object({}, { additionalProperties: true })), summary: Type.Object({}, { additionalProperties: true }) }, { description: 'With ?lint=true: `berth lint` of the rendered objects.' })),
+});
 export const DiffResponseSchema = Type.Object({ changes: Type.Array(ObjectChangeSchema), diff: Type.String({ description: 'Unified diff of live vs rendered YAML.' }) });
 export const DeleteResponseSchema = Type.Object({ namespace: Type.String(), name: Type.String(), deleted: Type.Array(ObjectRefSchema) });
 export const StatusSchema = AppStatusSchema;

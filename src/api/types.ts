@@ -8,6 +8,7 @@ import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { AppDiff, DriftNote, HardeningScore, ObjectChange } from '../deploy/types.ts';
 import type { AppStatus, StatusEvent } from '../status/types.ts';
 import type { Weakening } from '../appspec/weakenings.ts';
+import type { LintReport } from '../lint/types.ts';
 import type { ObjectRef, RevisionOutcome, RevisionAction } from '../store/types.ts';
 
 /** The alert domain's shapes travel as they are (src/alerts/alertTypes.ts). */
@@ -60,6 +61,8 @@ export interface AppSummary {
   readonly name: string;
   readonly revision: number;
   readonly image: string;
+  /** metadata.labels of the newest spec (what the dashboard filters on). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
@@ -111,6 +114,8 @@ export interface RollbackRequest {
 export interface RenderResponse {
   readonly objects: readonly KubeObject[];
   readonly warnings: readonly Problem[];
+  /** With ?lint=true: the findings of `berth lint` on the rendered objects. */
+  readonly lint?: LintReport;
 }
 export type DiffResponse = AppDiff;
 
@@ -132,3 +137,22 @@ export interface LogLineDto {
 
 /** SSE `data:` payload of the status streams; the SSE `id:` is `event.id`, the SSE `event:` is `event.type`. */
 export type StatusStreamEvent = StatusEvent;
+
+/** POST /v1/live/{streamId}/subscriptions body (the dashboard's multiplexed stream, src/api/live). */
+export type LiveSubscribeRequest =
+  | { readonly id: string; readonly kind: 'status'; readonly namespace?: string; readonly name?: string }
+  | { readonly id: string; readonly kind: 'logs'; readonly namespace: string; readonly name: string; readonly tail?: number };
+
+/** 201 from POST /v1/live/{streamId}/subscriptions. */
+export interface LiveSubscribeResponse {
+  readonly sub: string;
+}
+
+/** SSE `data:` of GET /v1/live, by SSE event name. */
+export interface LiveEvents {
+  readonly hello: { readonly streamId: string };
+  readonly status: { readonly sub: string; readonly event: StatusEvent };
+  readonly deleted: { readonly sub: string; readonly event: StatusEvent };
+  readonly logs: { readonly sub: string; readonly lines: readonly LogLineDto[] };
+  readonly 'sub-end': { readonly sub: string; readonly error?: Pick<ApiErrorBody['error'], 'code' | 'status' | 'message' | 'hint'> };
+}

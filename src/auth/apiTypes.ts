@@ -34,3 +34,20 @@ export interface TokenList {
 export interface RevokeTokenResponse {
   readonly info: TokenInfo;
 }
+
+/** POST /v1/session body: the credential a browser exchanges for a session cookie. */
+export interface CreateSessionRequest {
+  readonly token: string;
+}
+
+/** POST /v1/session (201) and GET /v1/session: who the session is, and its CSRF token. */
+export interface SessionInfo {
+  readonly signedIn: true;
+  readonly principal: { readonly kind: 'token' | 'oidc'; readonly name: string; readonly role: Role; readonly namespaces: '*' | readonly string[] };
+  /** Echo it in the X-Berth-CSRF header of every state-changing request made with the cookie. */
+  readonly csrfToken: string;
+  readonly expiresAt: string;
+}
+
+/** GET /v1/session: the session, or that there is none (no cookie, signed out, or its token revoked or expired). */
+export type SessionStatus = SessionInfo | { readonly signedIn: false };

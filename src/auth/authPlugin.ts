@@ -6,6 +6,9 @@
  *
  *   onRequest      public route → anonymous principal, done.
  *                  Authorization: Bearer → berth token (berth_…) or OIDC JWT → principal, else 401
+ *                  no Bearer but a dashboard session cookie → the session's credential, verified again
+ *                  (a revoked token's session is gone); a state-changing request must then carry the
+ *                  session's CSRF token and come from this origin (403 BERTH_SESSION_CSRF).
  *                  (429 once this address failed too often: only failures are limited, so valid
  *                  credentials always get through, whoever else shares the address).
  *                  anonymous → rate limit per address (429), then 401.
@@ -31,6 +34,7 @@ import type { OidcVerifier } from './oidcVerifier.ts';
 import { createOpenStreams } from './openStreams.ts';
 import { ANONYMOUS, authorize, authorizeAll, isPublicPolicy, namespacesOfBody, WRITE_ACTIONS, type Action, type Decision, type Principal, type RoutePolicy } from './policy.ts';
 import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
+import { cookieValue, CSRF_HEADER, sameSecret, type SessionStore } from './sessionStore.ts';
 import { createStreamLimiter, type StreamLimiter } from './streamLimiter.ts';
 import { retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { TOKEN_PREFIX } from './tokens.ts';
@@ -73,6 +77,31 @@ export interface AuthPluginOptions {
   readonly publicPrefixes?: readonly string[];
   /** Times credential expiry of open streams; default the real clock. */
   readonly clock?: Clock;
+  /** Dashboard sessions (cookie `sessionCookie`); absent: only Authorization headers authenticate. */
+  readonly sessions?: { readonly store: SessionStore; readonly cookie: string };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a cookie-authenticated request comes from this server's own pages: its Origin (sent by
+ * browsers on every cross-origin and every non-GET request) names this host, and Sec-Fetch-Site, when
+ * the browser sends it, says same-origin. The CSRF token is the main defence; this is the second.
+ */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    const host = request.headers.host;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (host === undefined || parsed.host !== host || parsed.protocol !== `${request.protocol}:`) return false;
+  }
+  const site = request.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin';
 }
 
 const declared = new WeakMap<FastifyInstance, Array<{ method: string; url: string; policy: DeclaredPolicy | undefined }>>();
@@ -138,7 +167,10 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
   const streams = opts.streamLimiter ?? createStreamLimiter({ maxPerKey: 8 });
   const clock = opts.clock ?? realClock;
   const openStreams = createOpenStreams(clock);
-  const stopListening = opts.tokens.onRevoked((id) => openStreams.revoke(id));
+  const stopListening = opts.tokens.onRevoked((id) => {
+    openStreams.revoke(id);
+    opts.sessions?.store.revokeToken(id);
+  });
   app.addHook('onClose', async () => stopListening());
   const publicPrefixes = opts.publicPrefixes ?? ['/docs'];
   const table: Array<{ method: string; url: string; policy: DeclaredPolicy | undefined }> = [];
@@ -195,7 +227,20 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
       return deny(request, code, err, policy.action, paramsOf(request).ns ?? null);
     };
 
-    const bearer = bearerOf(request);
+    let bearer = bearerOf(request);
+    if (bearer === undefined && opts.sessions !== undefined) {
+      const id = cookieValue(request.headers.cookie, opts.sessions.cookie);
+      const session = id !== undefined ? opts.sessions.store.get(id) : undefined;
+      if (session !== undefined) {
+        if (!SAFE_METHODS.has(request.method)) {
+          const csrf = request.headers[CSRF_HEADER];
+          if (typeof csrf !== 'string' || !sameSecret(csrf, session.csrfToken) || !sameOrigin(request)) {
+            await deny(request, 'BERTH_SESSION_CSRF', new BerthError('BERTH_SESSION_CSRF'), policy.action, paramsOf(request).ns ?? null);
+          }
+        }
+        bearer = session.credential;
+      }
+    }
     if (bearer !== undefined) {
       // Verified first, limited after: a flood of bad tokens from a shared address (an ingress) must not
       // lock out the valid ones. Made-up tokens are refused without hashing (see tokenStore.ts).

@@ -49,6 +49,17 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /v1/tokens': 'tokens:admin none',
   'DELETE /v1/tokens/:nameOrId': 'tokens:admin none',
   'GET /v1/audit': 'audit:read none',
+  // The dashboard: sign-in checks the credential in its body; its page and the App schema hold no data.
+  'POST /v1/session': 'public',
+  'GET /v1/session': 'public',
+  'DELETE /v1/session': 'public',
+  'GET /v1/schema/app': 'public',
+  'GET /': 'public',
+  'GET /assets/:file': 'public',
+  // One stream per tab; each subscription on it is authorized for its own namespace (test/api/liveStream.test.ts).
+  'GET /v1/live': 'status:read filter stream',
+  'POST /v1/live/:streamId/subscriptions': 'status:read filter',
+  'DELETE /v1/live/:streamId/subscriptions/:subId': 'status:read filter',
 };
 
 /** The least role of each action (independent of src/auth/policy.ts). */

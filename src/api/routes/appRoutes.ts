@@ -60,6 +60,13 @@ function timeoutOf(q: { timeout?: string }): number | undefined {
   return q.timeout === undefined ? undefined : parseDuration(q.timeout);
 }
 
+/** metadata.labels of a stored App document (strings only); {} when it has none. */
+function labelsOf(spec: unknown): Record<string, string> {
+  const labels = (spec as { metadata?: { labels?: unknown } } | null)?.metadata?.labels;
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return {};
+  return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 function imageOf(spec: unknown): string {
   const s = (spec as { spec?: { image?: unknown } } | null)?.spec;
   return typeof s?.image === 'string' ? s.image : '';
@@ -94,6 +101,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: RouteContext): void
     name: row.name,
     revision: row.revision,
     image: imageOf(row.spec),
+    labels: labelsOf(row.spec),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     updatedBy: row.updatedBy,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { redactText } from '../../audit/redact.ts';
 import { BerthError, type Problem } from '../../errors.ts';
@@ -8,7 +9,7 @@ import { renderApp } from '../../manifests/renderApp.ts';
 import { appsOf } from '../../appspec/loadApps.ts';
 import type { ResolvedApp } from '../../appspec/resolvedApp.ts';
 import { validateApp } from '../../appspec/validateApp.ts';
-import { DOC_RESPONSES, errors, ReadySchema, RenderBody, RenderResponseSchema } from '../schemas.ts';
+import { DOC_RESPONSES, errors, ReadySchema, RenderBody, RenderQuery, RenderResponseSchema } from '../schemas.ts';
 import type { RenderResponse } from '../types.ts';
 import { YamlBody } from '../bodies/yamlBodyParser.ts';
 import type { RouteContext } from './context.ts';
@@ -35,6 +36,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
         tags: ['apps'],
         summary: 'Render App documents to Kubernetes objects (no cluster needed)',
         consumes: BODY_TYPES,
+        querystring: RenderQuery,
         body: RenderBody,
         [DOC_RESPONSES]: { 200: RenderResponseSchema, ...errors(400, 401, 403, 413, 415, 422, 429) },
       },
@@ -50,7 +52,11 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
         apps = v.apps;
         warnings = v.warnings;
       }
-      return { objects: apps.flatMap((a) => renderApp(a)), warnings };
+      const objects = apps.flatMap((a) => renderApp(a));
+      if ((request.query as Static<typeof RenderQuery>).lint !== true) return { objects, warnings };
+      // Loaded on first use: only the dashboard's manifests view asks for findings.
+      const { lintObjects } = await import('../../lint/index.ts');
+      return { objects, warnings, lint: lintObjects(objects) };
     },
   );
 

@@ -132,6 +132,7 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
     const url = await listenOrExplain(built, config); // closes `built` itself when it fails
     app = built;
     io.stdout.write(`berth server     ${url}${portTaken ? ` (port ${UP_SERVER_PORT} is taken)` : ''}\n`);
+    io.stdout.write(`dashboard        ${url}/ (sign in with the admin token)\n`);
     io.stdout.write(`API docs         ${url}/docs\n`);
     io.stdout.write(`kubeconfig       ${relative(io.cwd, kubeconfigPath) || kubeconfigPath}\n`);
     if (sandbox.ingress) io.stdout.write(`ingress          ${sandbox.ingress.httpUrl} (HTTP) and ${sandbox.ingress.httpsUrl} (HTTPS), routed by Host header\n`);
