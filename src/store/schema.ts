@@ -76,9 +76,29 @@ export interface AuditEventsTable {
   count: Generated<number>;
 }
 
+/** The prober's buckets (src/probe/probeBucketStore.ts, migration 0004). */
+export interface ProbeBucketsTable {
+  namespace: string;
+  name: string;
+  /** 'm' minute or 'h' hour. */
+  step: string;
+  /** ISO-8601 UTC start of the bucket. */
+  start: string;
+  total: number;
+  failed: number;
+  /** JSON text. */
+  by_class: string;
+  /** JSON text. */
+  errors: string;
+  /** JSON text: counts per latency bound plus the overflow. */
+  latency: string;
+  target: string;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
+  probe_buckets: ProbeBucketsTable;
 }
