@@ -95,6 +95,10 @@ export const ERRORS = {
   BERTH_INSTALL_CONFLICT: def(409, 'Another berth installation already holds its rights in a namespace this one would manage.', 'Give each berth installation its own managed namespaces, or remove the other installation\'s Role and RoleBinding berth-manager from the namespace first.'),
   BERTH_SERVER_UNREACHABLE: def(503, 'The berth server could not be reached.', 'Start it with "berth up" or "berth server", or pass --server / BERTH_URL.'),
 
+  // --- health: the prober's API ----------------------------------------------------------------------
+  BERTH_HEALTH_SINCE_INVALID: def(400, 'The "since" of a health series is not a duration within the kept history.', 'Use a duration such as 15m, 1h or 7d: at most 48h with step=1m, at most 30d (720h) with step=1h.'),
+  BERTH_HEALTH_STEP_INVALID: def(400, 'The "step" of a health series must be 1m or 1h.', 'Use step=1m (minutes, kept 48 h) or step=1h (hours, kept 30 days).'),
+
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),
 } as const satisfies Record<string, ErrorDef>;

@@ -26,6 +26,11 @@ import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
+import { createHttpProber, type HttpProber } from '../probe/httpProber.ts';
+import { createProbeBucketStore } from '../probe/probeBucketStore.ts';
+import { createProber, type Prober } from '../probe/prober.ts';
+import { serviceAddressOf, type ProbeNetwork } from '../probe/probeTarget.ts';
+import { createProberMetrics } from '../probe/proberMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
@@ -33,6 +38,7 @@ import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
+import { registerHealthRoutes } from './routes/healthRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
@@ -52,6 +58,10 @@ export interface ServerDeps {
   readonly kubeConfig: KubeConfig;
   /** Authentication, audit and abuse limits; each part defaults from the store and the config. */
   readonly auth: AuthDeps;
+  /** The synthetic prober; default: one over the store, status engine and cluster, started when config.prober.enabled. */
+  readonly prober: Prober;
+  /** What the default prober sends probes with; default node:http (tests pass a fake). */
+  readonly httpProber: HttpProber;
 }
 
 export interface AuthDeps {
@@ -126,6 +136,12 @@ function readTls(config: BerthConfig): { cert: Buffer; key: Buffer } | undefined
   return { cert: read(config.tls.certFile, '/tls/certFile'), key: read(config.tls.keyFile, '/tls/keyFile') };
 }
 
+/** `auto`: berth in a pod reaches ClusterIPs; anywhere else it goes through Ingress hosts (docs/adr/0009). */
+function probeNetwork(config: BerthConfig, env: NodeJS.ProcessEnv = process.env): ProbeNetwork {
+  if (config.prober.network !== 'auto') return config.prober.network;
+  return env['KUBERNETES_SERVICE_HOST'] ? 'cluster' : 'outside';
+}
+
 function kubeConfigFrom(config: BerthConfig): KubeConfig {
   if (config.kubeconfig !== undefined) return loadKubeConfig(config.kubeconfig, config.kubeContext);
   const kc = new KubeConfig();
@@ -175,7 +191,23 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
   const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
   const oidc = deps.auth?.oidc ?? (config.oidc !== undefined ? createOidcVerifier(config.oidc) : undefined);
+  const ownProber = deps.prober === undefined;
+  const prober =
+    deps.prober ??
+    createProber({
+      store,
+      buckets: createProbeBucketStore(store),
+      status,
+      serviceOf: async (namespace, name) => serviceAddressOf(await cluster.get({ apiVersion: 'v1', kind: 'Service', namespace, name })),
+      httpProber: deps.httpProber ?? createHttpProber({ userAgent: `berth-prober/${VERSION}` }),
+      clock,
+      network: probeNetwork(config),
+      concurrency: config.prober.concurrency,
+      metrics: createProberMetrics(metrics.registry, { maxApps: config.prober.metricsMaxApps }),
+      logger,
+    });
   const engine = createDeployEngine({
+    onDeleting: (namespace, name) => prober.appDeleting(namespace, name),
     audit,
     store,
     cluster,
@@ -187,7 +219,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     reconcileIntervalMs: config.reconcileIntervalMs,
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit };
+  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, prober };
 
   const tls = readTls(config);
   // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
@@ -248,6 +280,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       tags: [
         { name: 'apps', description: 'Deploy, inspect, roll back and delete apps' },
         { name: 'status', description: 'Rollout status and its live streams' },
+        { name: 'health', description: 'Synthetic probes: error ratio, latency and their per-minute series' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'API tokens and the audit log (admin)' },
       ],
@@ -267,6 +300,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerAppRoutes(api, ctx);
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
+    registerHealthRoutes(api, ctx);
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
@@ -285,9 +319,13 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));
     }
     engine.start();
+    // Not awaited: its first roster sync reads the store and the status engine, neither may hold up serving.
+    if (ownProber && config.prober.enabled) void prober.start().catch((err: unknown) => logger.error({ err }, 'prober failed to start'));
   });
   app.addHook('onClose', async () => {
     await engine.stop();
+    // Before the store goes: the minutes gathered so far are written.
+    if (ownProber) await prober.stop().catch((err: unknown) => logger.error({ err }, 'prober: could not stop cleanly'));
     // Aggregated denials still being counted are written before the store goes.
     await audit.flush().catch((err: unknown) => logger.error({ err }, 'audit: could not write the aggregated denials'));
     if (ownStatus) await status.stop();

@@ -27,7 +27,15 @@ describe('loadConfig', () => {
       maxStreamsPerPrincipal: 8,
       weakeningGrants: {},
       requestTimeoutMs: 30_000,
+      prober: { enabled: true, concurrency: 128, network: 'auto', metricsMaxApps: 500 },
     });
+  });
+
+  it('prober: BERTH_PROBER_ENABLED turns probing off; a bad network or concurrency is refused with its path', () => {
+    expect(loadConfig({}, { BERTH_PROBER_ENABLED: 'false' }).prober.enabled).toBe(false);
+    const err = failure(() => loadConfig({ prober: { network: 'everywhere', concurrency: 0 } }, {}));
+    expect(err.problems.map((p) => p.path).sort()).toEqual(expect.arrayContaining(['/prober/concurrency', '/prober/network']));
+    expect(() => loadConfig({ prober: { typo: 1 } }, {})).toThrow(/prober/);
   });
 
   it('reads the environment, and explicit values win over it', () => {

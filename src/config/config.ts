@@ -69,6 +69,23 @@ export const ConfigSchema = Type.Object(
           'Set by `berth up`: how the embedded sandbox isolates berth.local/* processes. With "none" (berth not root), overriding such an image\'s command runs a host command as berth\'s user, which only admins may do.',
       }),
     ),
+    prober: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Probe every deployed app from the server (spec.health); false stops all probing, the health API then serves stored buckets only (BERTH_PROBER_ENABLED).' }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 128,
+          description: 'Probes in flight at once across all apps. A probe holds a slot for at most its timeout, so keep it above (probes per second) × (timeout of the slowest targets).',
+        }),
+        network: Type.Union([Type.Literal('auto'), Type.Literal('cluster'), Type.Literal('outside')], {
+          default: 'auto',
+          description: 'Where berth sits: "cluster" probes Services at their ClusterIP (in a pod; `berth up`), "outside" probes exposed apps through their Ingress host; "auto" is cluster inside a pod (KUBERNETES_SERVICE_HOST set), else outside.',
+        }),
+        metricsMaxApps: Type.Integer({ minimum: 0, maximum: 100_000, default: 500, description: 'Apps with their own probe series on /metrics; the others are summed under app="_other" so 5,000 apps cannot explode the series count.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
     tls: Type.Optional(
@@ -149,6 +166,11 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
   if ((rps !== undefined && rps !== '') || (burst !== undefined && burst !== '')) {
     fromEnv['rateLimit'] = { ...(rps ? { ratePerSecond: Number(rps) } : {}), ...(burst ? { burst: Number(burst) } : {}) };
     source.set('rateLimit', 'BERTH_RATE_LIMIT_RPS/BERTH_RATE_LIMIT_BURST');
+  }
+  const proberEnabled = env['BERTH_PROBER_ENABLED'];
+  if (proberEnabled !== undefined && proberEnabled !== '') {
+    fromEnv['prober'] = { enabled: proberEnabled === 'true' ? true : proberEnabled === 'false' ? false : proberEnabled };
+    source.set('prober', 'BERTH_PROBER_ENABLED');
   }
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;

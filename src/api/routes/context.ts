@@ -7,6 +7,7 @@ import type { AuditContext, DeployEngine } from '../../deploy/deployEngine.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { markAudited } from '../../auth/authPlugin.ts';
 import type { BerthMetrics } from '../../metrics/berthMetrics.ts';
+import type { Prober } from '../../probe/prober.ts';
 import type { StatusEngine } from '../../status/types.ts';
 import type { AppStore } from '../../store/types.ts';
 
@@ -21,6 +22,8 @@ export interface RouteContext {
   readonly clock: Clock;
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
+  /** Probe state and buckets; not started when config.prober.enabled is false (then it serves stored buckets only). */
+  readonly prober: Prober;
 }
 
 /**
