@@ -123,3 +123,6 @@ export interface LogLineDto {
 
 /** SSE `data:` payload of the status streams; the SSE `id:` is `event.id`, the SSE `event:` is `event.type`. */
 export type StatusStreamEvent = StatusEvent;
+
+/** GET .../apps/{name}/health and .../health/series (the probe domain's wire types). */
+export type { AlertSummary, AppHealth, HealthPoint, HealthSeries, HealthWindow, LastProbe, SeriesStep } from '../probe/healthTypes.ts';

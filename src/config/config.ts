@@ -173,7 +173,12 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     source.set('prober', 'BERTH_PROBER_ENABLED');
   }
   const merged: Record<string, unknown> = { ...fromEnv };
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    // `berth up` sets prober.network; BERTH_PROBER_ENABLED must still apply beside it.
+    const base = merged[k];
+    merged[k] = k === 'prober' && isPlainObject(base) && isPlainObject(v) ? { ...base, ...v } : v;
+  }
   const withDefaults = Value.Default(ConfigSchema, structuredClone(merged)) as Record<string, unknown>;
 
   const problems: Problem[] = [];
@@ -209,6 +214,10 @@ export function redactConfig(config: BerthConfig): Record<string, unknown> {
 
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function deepFreeze<T>(value: T): T {
