@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       maxStreamsPerPrincipal: 8,
       weakeningGrants: {},
       requestTimeoutMs: 30_000,
-      prober: { enabled: true, concurrency: 128, network: 'auto', metricsMaxApps: 500 },
+      prober: { enabled: true, concurrency: 512, network: 'auto', metricsMaxApps: 500 },
     });
   });
 

@@ -75,7 +75,7 @@ export const ConfigSchema = Type.Object(
         concurrency: Type.Integer({
           minimum: 1,
           maximum: 10_000,
-          default: 128,
+          default: 512,
           description: 'Probes in flight at once across all apps. A probe holds a slot for at most its timeout, so keep it above (probes per second) × (timeout of the slowest targets).',
         }),
         network: Type.Union([Type.Literal('auto'), Type.Literal('cluster'), Type.Literal('outside')], {

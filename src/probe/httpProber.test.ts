@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ManualClock } from '../kube/testing/manualClock.ts';
-import { createHttpProber } from './httpProber.ts';
+import { describe, expect, it } from 'vitest';
+import { createHttpProber, deniedProbeAddress } from './httpProber.ts';
 import { FakeHttpProber } from './testing/fakeHttpProber.ts';
 import { describeHttpProberContract, type ContractTarget } from './testing/httpProber.contract.ts';
 
@@ -72,4 +73,14 @@ describeHttpProberContract('fake', async () => {
     lastHeaders: (url) => prober.callsTo(url).at(-1)?.headers,
     cleanup: async () => undefined,
   };
+});
+
+describe('the real prober never connects to link-local (cloud metadata) addresses', () => {
+  it('refuses literals and names that resolve there, and allows loopback (the sandbox\'s ClusterIPs)', async () => {
+    expect(['169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', 'fd00:ec2::254', '0.0.0.0'].map(deniedProbeAddress)).toEqual([true, true, true, true, true]);
+    expect(['127.96.0.7', '10.0.0.1', '::1', '2001:db8::1'].map(deniedProbeAddress)).toEqual([false, false, false, false]);
+    const prober = createHttpProber();
+    expect(await prober.probe({ url: 'http://169.254.169.254/latest/meta-data/', timeoutMs: 1_000 })).toMatchObject({ ok: false, error: 'connect' });
+    expect(await prober.probe({ url: 'http://[fe80::1]/', timeoutMs: 1_000 })).toMatchObject({ ok: false, error: 'connect' });
+  });
 });

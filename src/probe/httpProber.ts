@@ -3,8 +3,10 @@
  * a narrow interface so the scheduler is tested with a fake (testing/fakeHttpProber.ts) and both
  * implementations pass one contract (testing/httpProber.contract.ts).
  */
+import { lookup as dnsLookup, type LookupAddress, type LookupOneOptions } from 'node:dns';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ProbeErrorKind } from './probeMinute.ts';
 
@@ -39,6 +41,34 @@ export function judgeStatus(status: number, expected: readonly number[] = []): P
   const ok = expected.length > 0 ? expected.includes(status) : status >= 200 && status < 400;
   if (ok) return { ok: true };
   return { ok: false, error: status >= 500 && status <= 599 ? 'status5xx' : 'unexpectedStatus' };
+}
+
+/**
+ * Addresses a probe never connects to: link-local (169.254.0.0/16, fe80::/10: the cloud metadata
+ * endpoints, which hand out credentials to whoever asks from the node) and the unspecified address.
+ * `spec.health.url` is chosen by a deployer and fetched by berth's server; this keeps it from being a
+ * way into the node's metadata service. The check runs on the resolved address, so a DNS name
+ * pointing there (or rebinding to it) is refused too.
+ */
+export function deniedProbeAddress(ip: string): boolean {
+  const v = ip.toLowerCase().replace(/^::ffff:/, '');
+  if (isIP(v) === 4) return v.startsWith('169.254.') || v === '0.0.0.0';
+  if (isIP(v) === 6) return /^fe[89ab][0-9a-f]:/.test(v) || v === '::' || v === 'fd00:ec2::254';
+  return false;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** dns.lookup that fails for denied addresses (node:http calls it for names and literals alike). */
+function guardedLookup(hostname: string, options: LookupOneOptions, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '');
+    const list = addresses.filter((a) => !deniedProbeAddress(a.address));
+    if (list.length === 0) return callback(Object.assign(new Error(`probe target ${hostname} resolves only to denied addresses`), { code: 'EACCES' }), '');
+    if ((options as { all?: boolean }).all) return callback(null, list);
+    const first = list[0] as LookupAddress;
+    callback(null, first.address, first.family);
+  });
 }
 
 export interface RealHttpProberOptions {
@@ -107,7 +137,12 @@ export function createHttpProber(opts: RealHttpProberOptions = {}): HttpProber {
           res.on('aborted', () => finish({ ...verdict, status }));
         };
         try {
-          clientReq = send(url, { method: 'GET', agent: false, headers: { ...req.headers, 'user-agent': userAgent, connection: 'close', accept: '*/*' } }, onResponse);
+          const host = url.hostname.replace(/^\[|\]$/g, '');
+          if (isIP(host) !== 0 && deniedProbeAddress(host)) {
+            finish({ ok: false, error: 'connect' });
+            return;
+          }
+          clientReq = send(url, { method: 'GET', agent: false, lookup: guardedLookup as never, headers: { ...req.headers, 'user-agent': userAgent, connection: 'close', accept: '*/*' } }, onResponse);
         } catch {
           finish({ ok: false, error: 'connect' });
           return;

@@ -179,6 +179,11 @@ export class ProbeScheduler {
     };
   }
 
+  /** Forgets the drifts measured so far (a benchmark's warm-up, the start-up burst of a new window). */
+  resetDrift(): void {
+    this.driftCount = 0;
+  }
+
   /** Keeps one timer, set for the earliest due job. */
   private arm(): void {
     if (this.stopped) return;
