@@ -66,6 +66,12 @@ describe.skipIf(!haveKubectl('the prober against the sandbox'))('the prober agai
     const text = await e.berth(['health', 'hello']);
     expect(text.out).toContain(`target       service http://${clusterIP}:80/`);
     expect(text.out).toContain('last probe   FAILED 500 (status5xx)');
+    // --watch redraws every interval until interrupted (appended blocks when not a terminal).
+    const watching = e.start(['health', 'hello', '--watch', '--interval', '1s']);
+    await until(() => (watching.out().match(/^default\/hello/gm) ?? []).length >= 2 || undefined, 15_000, 'two health views');
+    const watched = await watching.stop();
+    expect(watched.code).toBe(0);
+    expect(watched.out).toContain('error ratio  ');
     const status = await e.berth(['status', 'hello']);
     expect(status.out).toMatch(/health: {3}\S+ errors last hour/);
 
