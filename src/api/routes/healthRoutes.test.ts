@@ -105,6 +105,20 @@ describe('health routes', () => {
     expect((await get('since=30d&step=1h'))?.statusCode).toBe(200);
   });
 
+  it('documents both routes in OpenAPI and exposes the prober\'s gauges on /metrics', async () => {
+    const s = await setup();
+    app = s.app;
+    const doc = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { get?: { tags?: string[]; responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> } }> }>();
+    const health = doc.paths['/v1/namespaces/{ns}/apps/{name}/health']?.get;
+    expect(health?.tags).toEqual(['health']);
+    expect(Object.keys(health?.responses['200']?.content?.['application/json']?.schema.properties ?? {})).toEqual(['enabled', 'target', 'lastProbe', 'lastHour', 'sparkline', 'firingAlerts']);
+    const series = doc.paths['/v1/namespaces/{ns}/apps/{name}/health/series']?.get;
+    expect(Object.keys(series?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '403', '404']));
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('berth_probe_apps 0');
+    expect(metrics).toContain('berth_probe_schedule_drift_p99_seconds 0');
+  });
+
   it('denies other namespaces and anonymous callers; an unknown app is 404', async () => {
     const s = await setup();
     app = s.app;
