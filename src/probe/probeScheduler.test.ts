@@ -102,6 +102,19 @@ describe('ProbeScheduler', () => {
     expect(prober.callsTo('http://a/healthz').map((c) => c.at - t0).slice(3)).toEqual([11_200, 12_200, 13_200]);
   });
 
+  it('a job removed and added again probes once per interval (no stale beat survives)', async () => {
+    let phase = 0.8;
+    const { clock, prober, scheduler } = setup({ random: () => phase });
+    const t0 = clock.now();
+    scheduler.upsert(job('a'));
+    await clock.advance(1_000);
+    scheduler.remove('shop/a');
+    phase = 0.2;
+    scheduler.upsert(job('a'));
+    await clock.advance(20_000);
+    expect(prober.callsTo('http://a/healthz').map((c) => c.at - t0)).toEqual([2_000, 7_000, 12_000, 17_000]);
+  });
+
   it('an unchanged upsert changes nothing', async () => {
     const { clock, prober, scheduler } = setup({ random: () => 0.5 });
     scheduler.upsert(job('a'));

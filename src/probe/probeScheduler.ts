@@ -113,6 +113,7 @@ export class ProbeScheduler {
   private cancelTimer: (() => void) | undefined;
   private armedFor = Infinity;
   private stopped = false;
+  private generation = 0;
   private readonly random: () => number;
 
   constructor(private readonly opts: ProbeSchedulerOptions) {
@@ -144,7 +145,8 @@ export class ProbeScheduler {
     const keepPhase = old !== undefined && old.job.intervalMs === job.intervalMs && old.job.url === job.url;
     if (old && !keepPhase) old.inFlight?.abort();
     const due = keepPhase && old ? old.due : now + Math.floor(this.random() * job.intervalMs);
-    const entry: Entry = { job, due, gen: (old?.gen ?? 0) + 1, inFlight: keepPhase ? old?.inFlight : undefined };
+    // Generations are unique across removals: a job removed and added again must not match its old heap items.
+    const entry: Entry = { job, due, gen: ++this.generation, inFlight: keepPhase ? old?.inFlight : undefined };
     this.entries.set(job.key, entry);
     this.heap.push({ key: job.key, due, gen: entry.gen });
     this.arm();
