@@ -153,6 +153,7 @@ describe('prober', () => {
     await buckets.writeMinutes([old(T0 - MINUTE_RETENTION_MS - MINUTE_MS), old(T0 - 2 * HOUR_MS), old(T0 - 2 * HOUR_MS + MINUTE_MS), old(T0 - 30 * MINUTE_MS)]);
     await buckets.writeMinutes([old(longAgo)]);
     await buckets.rollUp(longAgo, longAgo + HOUR_MS);
+    clock.set(T0 + 5 * MINUTE_MS);
     await prober.retain();
     expect((await buckets.minutes('shop', 'api', 0, T0)).map((m) => m.start)).toEqual([T0 - 2 * HOUR_MS, T0 - 2 * HOUR_MS + MINUTE_MS, T0 - 30 * MINUTE_MS]);
     const hours = await buckets.hours('shop', 'api', 0, T0);
@@ -162,8 +163,21 @@ describe('prober', () => {
     ]);
     // The reader's hours include the current hour, computed from its minutes.
     await buckets.writeMinutes([old(T0 + MINUTE_MS)]);
-    clock.set(T0 + 5 * MINUTE_MS);
     expect((await prober.hours('shop', 'api', T0 - 2 * HOUR_MS, T0 + HOUR_MS)).map((h) => h.total)).toEqual([24, 12, 12]);
+  });
+
+  it('rolls an hour up only once its last minute is in the store', async () => {
+    const { clock, prober, buckets } = await setup();
+    const minute = (start: number) => Object.assign(emptyBucket('shop', 'api', start, 'service'), { total: 12, failed: 0 });
+    await buckets.writeMinutes([minute(T0 - 2 * MINUTE_MS)]);
+    // 30 s into the new hour: the previous hour's last minute is not written yet.
+    clock.set(T0 + 30_000);
+    await prober.retain();
+    expect(await buckets.hours('shop', 'api', T0 - HOUR_MS, T0)).toEqual([]);
+    await buckets.writeMinutes([minute(T0 - MINUTE_MS)]);
+    clock.set(T0 + 3 * MINUTE_MS);
+    await prober.retain();
+    expect((await buckets.hours('shop', 'api', T0 - HOUR_MS, T0)).map((h) => h.total)).toEqual([24]);
   });
 
   it('a store outage keeps the closed minutes and writes them once it is back', async () => {

@@ -214,14 +214,17 @@ export function createProber(opts: ProberOptions): Prober {
 
   const retain = async (): Promise<void> => {
     const now = clock.now();
-    const currentHour = floorTo(now, HOUR_MS);
     if (hourWatermark === 0) {
       const latest = await buckets.latestHour();
       hourWatermark = Math.max(latest === null ? 0 : latest + HOUR_MS, floorTo(now - MINUTE_RETENTION_MS, HOUR_MS));
     }
-    if (currentHour > hourWatermark) {
-      await buckets.rollUp(hourWatermark, currentHour);
-      hourWatermark = currentHour;
+    // Only hours whose every minute is in the store: the last minute is written a second after the hour
+    // ends (2 minutes of margin), and minutes still waiting for the store hold their hour back.
+    let upTo = floorTo(now - 2 * MINUTE_MS, HOUR_MS);
+    for (const b of unflushed.values()) upTo = Math.min(upTo, floorTo(b.start, HOUR_MS));
+    if (upTo > hourWatermark) {
+      await buckets.rollUp(hourWatermark, upTo);
+      hourWatermark = upTo;
     }
     await buckets.prune(now - MINUTE_RETENTION_MS, now - HOUR_RETENTION_MS);
   };
