@@ -277,11 +277,17 @@ export const AppSchema = strict(
         monitoring: strict(
           {
             serviceMonitor: Type.Boolean({ default: false, description: 'Render a ServiceMonitor (Prometheus Operator).' }),
-            prometheusRule: Type.Boolean({ default: false, description: 'Render a PrometheusRule with the error-ratio alert.' }),
+            prometheusRule: Type.Boolean({ default: false, description: 'Render a PrometheusRule: SLO recording rules, burn-rate alerts from health.objective and the per-minute error-ratio alert.' }),
             path: HttpPath('Metrics path.', DEFAULTS.monitoring.path),
             port: Port('Metrics port; default the "http" port.'),
+            labels: Type.Record(Type.String(), Type.String(), {
+              maxProperties: 20,
+              description:
+                'Labels added to the ServiceMonitor and PrometheusRule so a Prometheus selects them, e.g. {release: kube-prometheus-stack}: kube-prometheus-stack ignores rules and monitors without its release label.',
+            }),
+            dashboard: Type.Boolean({ default: false, description: "Render a Grafana dashboard ConfigMap labelled for Grafana's dashboard sidecar." }),
           },
-          { description: 'Prometheus scraping and alerting.' },
+          { description: 'Prometheus scraping and alerting, and the Grafana dashboard.' },
         ),
       },
       { required: ['image'], description: 'What to run and how.' },

@@ -85,8 +85,13 @@ export const METRICS_PORT_NAME = 'metrics';
 export const CONTAINER_NAME = 'app';
 /** Pod-template annotation carrying the env ConfigMap checksum, so config changes roll the pods. */
 export const CONFIG_HASH_ANNOTATION = 'berth.dev/config-hash';
-/** Request counter the PrometheusRule's error-ratio alert reads (the Prometheus client convention). */
+/**
+ * Request counter the PrometheusRule and the dashboard read, with a `code` label holding the status
+ * code (the Prometheus client libraries' convention; services/hello exports it).
+ */
 export const REQUESTS_METRIC = 'http_requests_total';
+/** Request latency histogram (seconds) the dashboard's quantiles read. */
+export const DURATION_METRIC = 'http_request_duration_seconds';
 
 export interface SecureDefault {
   /** Dotted path in the rendered output, relative to the object named in `object`. */

@@ -99,6 +99,8 @@ export function resolveApp(app: AppSpec): ResolvedApp {
         prometheusRule: spec.monitoring?.prometheusRule ?? false,
         path: spec.monitoring?.path ?? DEFAULTS.monitoring.path,
         port: spec.monitoring?.port ?? port,
+        labels: sorted(spec.monitoring?.labels ?? {}),
+        dashboard: spec.monitoring?.dashboard ?? false,
       },
     },
   };

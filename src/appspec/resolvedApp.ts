@@ -119,6 +119,10 @@ export interface ResolvedApp {
       readonly path: string;
       /** The container port metrics are served on (equal to spec.port unless set). */
       readonly port: number;
+      /** Extra labels on the ServiceMonitor and PrometheusRule (a Prometheus' selector), sorted by key. */
+      readonly labels: Readonly<Record<string, string>>;
+      /** Render the Grafana dashboard ConfigMap. */
+      readonly dashboard: boolean;
     };
   };
 }

@@ -25,19 +25,8 @@ export function semanticProblems(doc: unknown): { errors: Problem[]; warnings: P
   const metadata = obj(root?.metadata);
   const spec = obj(root?.spec);
 
-  const labels = obj(metadata?.labels);
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    const path = `/metadata/labels/${escapeKey(k)}`;
-    const keyError = labelKeyError(k);
-    if (keyError) errors.push(problem('BERTH_SPEC_PATTERN', path, `label key "${k}": ${keyError}`, { value: k }));
-    if (RESERVED_LABELS.includes(k)) {
-      errors.push(problem('BERTH_SPEC_CONFLICT', path, `label "${k}" is set by berth and cannot be overridden`, { value: k, hint: `Remove the "${k}" label.` }));
-    }
-    if (typeof v === 'string') {
-      const valueError = labelValueError(v);
-      if (valueError) errors.push(problem('BERTH_SPEC_PATTERN', path, `label "${k}": ${valueError}`, { value: v }));
-    }
-  }
+  checkLabels(errors, '/metadata/labels', obj(metadata?.labels));
+  checkLabels(errors, '/spec/monitoring/labels', obj(obj(spec?.monitoring)?.labels));
   if (!spec) return { errors, warnings };
 
   if (typeof spec.image === 'string' && spec.image !== '') {
@@ -190,6 +179,22 @@ export function semanticProblems(doc: unknown): { errors: Problem[]; warnings: P
   }
 
   return { errors, warnings };
+}
+
+/** Label maps (metadata.labels, monitoring.labels): valid keys and values, none of berth's own. */
+function checkLabels(errors: Problem[], base: string, labels: Record<string, unknown> | undefined): void {
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    const path = `${base}/${escapeKey(k)}`;
+    const keyError = labelKeyError(k);
+    if (keyError) errors.push(problem('BERTH_SPEC_PATTERN', path, `label key "${k}": ${keyError}`, { value: k }));
+    if (RESERVED_LABELS.includes(k)) {
+      errors.push(problem('BERTH_SPEC_CONFLICT', path, `label "${k}" is set by berth and cannot be overridden`, { value: k, hint: `Remove the "${k}" label.` }));
+    }
+    if (typeof v === 'string') {
+      const valueError = labelValueError(v);
+      if (valueError) errors.push(problem('BERTH_SPEC_PATTERN', path, `label "${k}": ${valueError}`, { value: v }));
+    }
+  }
 }
 
 function checkLimit(errors: Problem[], resource: 'cpu' | 'memory', request: string, limit: unknown): void {

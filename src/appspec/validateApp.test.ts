@@ -51,7 +51,7 @@ describe('validateApp', () => {
       objective: 99.9,
       cronjob: null,
     });
-    expect(app.spec.monitoring).toEqual({ serviceMonitor: false, prometheusRule: false, path: '/metrics', port: 8080 });
+    expect(app.spec.monitoring).toEqual({ serviceMonitor: false, prometheusRule: false, path: '/metrics', port: 8080, labels: {}, dashboard: false });
     // The resolved app is plain JSON.
     expect(JSON.parse(JSON.stringify(app))).toEqual(app);
   });
@@ -117,6 +117,10 @@ describe('validateApp', () => {
     ['duration', { spec: { image: 'a:1', health: { interval: '30 seconds' } } }, 'BERTH_SPEC_DURATION', '/spec/health/interval'],
     ['timeout ≥ interval', { spec: { image: 'a:1', health: { interval: '5s', timeout: '5s' } } }, 'BERTH_SPEC_CONFLICT', '/spec/health/timeout'],
     ['errorRatio', { spec: { image: 'a:1', health: { errorRatio: 2 } } }, 'BERTH_SPEC_RANGE', '/spec/health/errorRatio'],
+    ['monitoring label key', { spec: { image: 'a:1', monitoring: { labels: { 'bad key': 'x' } } } }, 'BERTH_SPEC_PATTERN', '/spec/monitoring/labels/bad key'],
+    ['monitoring label value', { spec: { image: 'a:1', monitoring: { labels: { release: 'no spaces' } } } }, 'BERTH_SPEC_PATTERN', '/spec/monitoring/labels/release'],
+    ['monitoring label reserved', { spec: { image: 'a:1', monitoring: { labels: { 'app.kubernetes.io/name': 'x' } } } }, 'BERTH_SPEC_CONFLICT', '/spec/monitoring/labels/app.kubernetes.io~1name'],
+    ['monitoring dashboard', { spec: { image: 'a:1', monitoring: { dashboard: 'yes' } } }, 'BERTH_SPEC_TYPE', '/spec/monitoring/dashboard'],
     ['unknown field', { spec: { image: 'a:1', replica: 3 } }, 'BERTH_SPEC_UNKNOWN_FIELD', '/spec/replica'],
   ];
 

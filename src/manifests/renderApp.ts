@@ -13,7 +13,9 @@ import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 import { envConfigMapName, hasMetricsPort, renderDeployment } from './renderDeployment.ts';
-import { renderPrometheusRule, renderServiceMonitor } from './renderMonitoring.ts';
+import { renderDashboard } from './renderDashboard.ts';
+import { renderServiceMonitor } from './renderMonitoring.ts';
+import { renderPrometheusRule } from './renderPrometheusRule.ts';
 import { renderNetworkPolicy } from './renderNetworkPolicy.ts';
 
 export interface RenderOptions {
@@ -23,7 +25,8 @@ export interface RenderOptions {
 
 /**
  * Renders a resolved App into Kubernetes objects, dependencies first: Namespace, ServiceAccount,
- * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule.
+ * ConfigMap, Service, Deployment, HPA, PDB, NetworkPolicy, Ingress, ServiceMonitor, PrometheusRule and
+ * the Grafana dashboard ConfigMap.
  * Pure and deterministic: the same app gives the same objects, byte for byte once serialised.
  */
 export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObject[] {
@@ -40,6 +43,7 @@ export function renderApp(app: ResolvedApp, opts: RenderOptions = {}): KubeObjec
     ...(spec.expose.ingress ? [renderIngress(app, spec.expose.ingress)] : []),
     ...(spec.monitoring.serviceMonitor ? [renderServiceMonitor(app)] : []),
     ...(spec.monitoring.prometheusRule ? [renderPrometheusRule(app)] : []),
+    ...(spec.monitoring.dashboard ? [renderDashboard(app)] : []),
   ];
   return objects.map((o) => prune(o) as KubeObject);
 }

@@ -22,6 +22,40 @@ export interface Gauge {
   readonly value: number;
 }
 
+/** Conventional names (the Prometheus client libraries'), which berth's rules and dashboard read. */
+export const REQUESTS_BY_CODE = 'http_requests_total';
+export const DURATION = 'http_request_duration_seconds';
+
+/** A cumulative histogram in the text format: `le` buckets ending in `+Inf`, which equals `_count`. */
+class Histogram {
+  /** Per-bucket (non-cumulative) counts; index `bounds.length` is the overflow above the last bound. */
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  observe(seconds: number): void {
+    let i = this.bounds.findIndex((bound) => seconds <= bound);
+    if (i === -1) i = this.bounds.length;
+    this.counts[i] = (this.counts[i] ?? 0) + 1;
+    this.sum += seconds;
+    this.count += 1;
+  }
+
+  render(name: string, help: string, lines: string[]): void {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    let cumulative = 0;
+    this.bounds.forEach((bound, i) => {
+      cumulative += this.counts[i] ?? 0;
+      lines.push(`${name}_bucket{le="${formatNumber(bound)}"} ${cumulative}`);
+    });
+    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${formatNumber(this.sum)}`, `${name}_count ${this.count}`);
+  }
+}
+
 export class HelloMetrics {
   // Pre-seeded so `rate()` and error-ratio rules see a 0 series before the first error happens.
   private readonly requests = new Map<CodeClass, number>([
@@ -29,31 +63,31 @@ export class HelloMetrics {
     ['4xx', 0],
     ['5xx', 0],
   ]);
-  private readonly buckets: readonly number[];
-  /** Per-bucket (non-cumulative) counts; index `buckets.length` is the overflow above the last bound. */
-  private readonly bucketCounts: number[];
-  private durationSum = 0;
-  private durationCount = 0;
+  // Same reason: berth's rules divide 5xx by all codes, and a missing 500 series would make the
+  // error ratio "no data" instead of 0 until the first failure.
+  private readonly byCode = new Map<number, number>([
+    [200, 0],
+    [500, 0],
+  ]);
+  private readonly ok: Histogram;
+  private readonly all: Histogram;
 
   constructor(buckets: readonly number[] = DEFAULT_BUCKETS) {
     const sorted = [...buckets].sort((a, b) => a - b);
     if (sorted.some((b, i) => !Number.isFinite(b) || (i > 0 && b === sorted[i - 1]))) {
       throw new Error('histogram buckets must be finite and distinct');
     }
-    this.buckets = sorted;
-    this.bucketCounts = new Array<number>(sorted.length + 1).fill(0);
+    this.ok = new Histogram(sorted);
+    this.all = new Histogram(sorted);
   }
 
-  /** Records one finished response; only 2xx responses feed the latency histogram. */
+  /** Records one finished response; `hello_http_request_duration_seconds` only sees 2xx responses. */
   observe(status: number, seconds: number): void {
     const cls = codeClass(status);
     this.requests.set(cls, (this.requests.get(cls) ?? 0) + 1);
-    if (cls !== '2xx') return;
-    let i = this.buckets.findIndex((bound) => seconds <= bound);
-    if (i === -1) i = this.buckets.length;
-    this.bucketCounts[i] = (this.bucketCounts[i] ?? 0) + 1;
-    this.durationSum += seconds;
-    this.durationCount += 1;
+    this.byCode.set(status, (this.byCode.get(status) ?? 0) + 1);
+    this.all.observe(seconds);
+    if (cls === '2xx') this.ok.observe(seconds);
   }
 
   requestCount(cls: CodeClass): number {
@@ -70,22 +104,11 @@ export class HelloMetrics {
     for (const [cls, n] of [...this.requests].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`hello_http_requests_total{code_class="${cls}"} ${formatNumber(n)}`);
     }
+    this.ok.render('hello_http_request_duration_seconds', 'Latency of 2xx HTTP responses in seconds.', lines);
 
-    const histogram = 'hello_http_request_duration_seconds';
-    lines.push(
-      `# HELP ${histogram} Latency of 2xx HTTP responses in seconds.`,
-      `# TYPE ${histogram} histogram`,
-    );
-    let cumulative = 0;
-    this.buckets.forEach((bound, i) => {
-      cumulative += this.bucketCounts[i] ?? 0;
-      lines.push(`${histogram}_bucket{le="${formatNumber(bound)}"} ${cumulative}`);
-    });
-    lines.push(
-      `${histogram}_bucket{le="+Inf"} ${this.durationCount}`,
-      `${histogram}_sum ${formatNumber(this.durationSum)}`,
-      `${histogram}_count ${this.durationCount}`,
-    );
+    lines.push(`# HELP ${REQUESTS_BY_CODE} HTTP requests answered, by status code.`, `# TYPE ${REQUESTS_BY_CODE} counter`);
+    for (const [code, n] of [...this.byCode].sort(([a], [b]) => a - b)) lines.push(`${REQUESTS_BY_CODE}{code="${code}"} ${formatNumber(n)}`);
+    this.all.render(DURATION, 'Latency of every answered HTTP response in seconds.', lines);
 
     for (const g of gauges) {
       lines.push(`# HELP ${g.name} ${escapeHelp(g.help)}`, `# TYPE ${g.name} gauge`, `${g.name} ${formatNumber(g.value)}`);

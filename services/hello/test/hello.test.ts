@@ -176,6 +176,19 @@ describe('HelloMetrics', () => {
         'hello_http_request_duration_seconds_bucket{le="+Inf"} 3',
         'hello_http_request_duration_seconds_sum 3.55',
         'hello_http_request_duration_seconds_count 3',
+        '# HELP http_requests_total HTTP requests answered, by status code.',
+        '# TYPE http_requests_total counter',
+        'http_requests_total{code="200"} 2',
+        'http_requests_total{code="204"} 1',
+        'http_requests_total{code="404"} 1',
+        'http_requests_total{code="500"} 1',
+        '# HELP http_request_duration_seconds Latency of every answered HTTP response in seconds.',
+        '# TYPE http_request_duration_seconds histogram',
+        'http_request_duration_seconds_bucket{le="0.1"} 3',
+        'http_request_duration_seconds_bucket{le="1"} 4',
+        'http_request_duration_seconds_bucket{le="+Inf"} 5',
+        'http_request_duration_seconds_sum 3.5699999999999994',
+        'http_request_duration_seconds_count 5',
         '# HELP process_uptime_seconds Uptime.',
         '# TYPE process_uptime_seconds gauge',
         'process_uptime_seconds 2',
@@ -316,6 +329,7 @@ describe('hello as a child process', () => {
     expect((await get(hello.base, '/')).status).toBe(500);
     const after = metricValue((await get(hello.base, '/metrics')).body, 'hello_http_requests_total{code_class="5xx"}');
     expect(after - before).toBe(2);
+    expect(metricValue((await get(hello.base, '/metrics')).body, 'http_requests_total{code="500"}')).toBeGreaterThanOrEqual(2);
     await get(hello.base, '/fault?rate=0', { method: 'POST' });
   });
 

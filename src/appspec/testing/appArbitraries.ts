@@ -165,7 +165,10 @@ const specFields = fc.record(
     strategy,
     progressDeadlineSeconds: fc.integer({ min: 1, max: 86400 }),
     health,
-    monitoring: fc.record({ serviceMonitor: fc.boolean(), prometheusRule: fc.boolean(), path: fc.stringMatching(/^\/[a-z0-9/_-]{0,20}$/), port: fc.integer({ min: 1, max: 65535 }) }, { requiredKeys: [] }),
+    monitoring: fc.record(
+      { serviceMonitor: fc.boolean(), prometheusRule: fc.boolean(), path: fc.stringMatching(/^\/[a-z0-9/_-]{0,20}$/), port: fc.integer({ min: 1, max: 65535 }), labels, dashboard: fc.boolean() },
+      { requiredKeys: [] },
+    ),
   },
   { requiredKeys: [] },
 );

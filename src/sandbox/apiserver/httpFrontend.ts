@@ -9,6 +9,7 @@ import type { DeleteOpts, WriteOpts, WriteResult } from './apiTypes.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { isObject, obj } from './json.ts';
 import { openApiDocument, openApiRoot } from './openApi.ts';
+import { PROMETHEUS_SD_PATH, podTargetGroups } from './prometheusSd.ts';
 import { decodeKubernetesProtobuf } from './protobufDecoder.ts';
 import { apiVersionOf } from './resourceRegistry.ts';
 import type { ResourceDef } from './resourceRegistry.ts';
@@ -280,6 +281,7 @@ export class HttpFrontend {
       if (!doc) throw resourceNotFound();
       return this.sendJson(res, 200, doc);
     }
+    if (path === PROMETHEUS_SD_PATH) return this.servePrometheusSd(res, url, method);
     if (segs[0] !== 'api' && segs[0] !== 'apis') throw resourceNotFound();
     if (segs[0] === 'apis' && segs.length === 2) {
       const g = apiGroup(this.api.registry, segs[1] ?? '');
@@ -293,6 +295,17 @@ export class HttpFrontend {
       return this.sendJson(res, 200, list);
     }
     await this.dispatch(req, res, url, route, method, accept);
+  }
+
+  /** Prometheus `http_sd_configs` for pods, optionally narrowed by `namespace` and `labelSelector`. */
+  private servePrometheusSd(res: ServerResponse, url: URL, method: string): void {
+    if (method !== 'GET') throw methodNotAllowed();
+    const pods = this.api.registry.find('', 'v1', 'pods');
+    if (!pods) throw resourceNotFound();
+    const q = url.searchParams;
+    const list = this.api.list(pods, { namespace: q.get('namespace') ?? undefined, labelSelector: q.get('labelSelector') ?? undefined });
+    // Terminating pods stay targets until their object is gone, as with the real discovery.
+    this.sendJson(res, 200, podTargetGroups(list.items));
   }
 
   private writeOpts(req: IncomingMessage, url: URL): WriteOpts {
