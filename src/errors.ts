@@ -105,6 +105,9 @@ export const ERRORS = {
   // --- alerts and notifiers --------------------------------------------------------------------------
   BERTH_NOTIFIER_UNREACHABLE: def(502, 'A notifier could not be reached or answered with a server error; the notification is retried.', 'Check that the receiver (webhook, Slack, Alertmanager) is up and reachable from berth; berth retries with back-off.'),
   BERTH_NOTIFIER_REJECTED: def(502, 'A notifier refused the notification (a 4xx answer); it is not retried.', 'Check the notifier\'s URL and secret in the server config (alerts.notifiers) and the receiver\'s logs.'),
+  // --- health: the prober's API ----------------------------------------------------------------------
+  BERTH_HEALTH_SINCE_INVALID: def(400, 'The "since" of a health series is not a duration within the kept history.', 'Use a duration such as 15m, 1h or 7d: at most 48h with step=1m, at most 30d (720h) with step=1h.'),
+  BERTH_HEALTH_STEP_INVALID: def(400, 'The "step" of a health series must be 1m or 1h.', 'Use step=1m (minutes, kept 48 h) or step=1h (hours, kept 30 days).'),
 
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),

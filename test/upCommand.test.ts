@@ -60,6 +60,15 @@ describe('berth up', () => {
       expect(deploy.spec.template.spec.containers[0]?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
       expect(kubectl('get', 'hpa', 'hello', '-o', 'jsonpath={.spec.minReplicas}/{.spec.maxReplicas}')).toBe('4/10');
       expect(kubectl('get', 'configmap', 'hello-env', '-o', 'jsonpath={.data.MESSAGES}')).toBe('Hello from berth|Bonjour|Hola');
+      // Probed out of the box: at hello's real ClusterIP in the sandbox, from its first Available.
+      const clusterIP = kubectl('get', 'service', 'hello', '-o', 'jsonpath={.spec.clusterIP}');
+      let health: { target: { kind: string; url: string }; lastProbe: { ok: boolean; status?: number } | null } | undefined;
+      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        health = (await (await fetch(`${url}/v1/namespaces/default/apps/hello/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof health;
+        if (health?.lastProbe) break;
+      }
+      expect(health?.target).toEqual({ kind: 'service', url: `http://${clusterIP}:80/healthz` });
+      expect(health?.lastProbe).toMatchObject({ ok: true, status: 200 });
       expect(await run.stop()).toBe(0);
       expect(run.out()).toContain('stopping berth server and sandbox');
     } finally {

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { createAlertDelivery, type AlertDelivery } from '../alerts/alertDelivery.ts';
-import { createAlertEngine, type AlertEngine } from '../alerts/alertEngine.ts';
+import { createAlertEngine, summaryOf, type AlertEngine } from '../alerts/alertEngine.ts';
 import { createAlertStore } from '../alerts/alertStore.ts';
 import { createNotifiers } from '../alerts/notifiers/createNotifiers.ts';
 import type { Notifier } from '../alerts/notifiers/notifier.ts';
@@ -34,6 +34,11 @@ import { realClock, type Clock } from '../kube/clock.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { ProbeBucketReader } from '../probe/probeMinute.ts';
+import { createHttpProber, type HttpProber } from '../probe/httpProber.ts';
+import { createProbeBucketStore } from '../probe/probeBucketStore.ts';
+import { createProber, type Prober } from '../probe/prober.ts';
+import { serviceAddressOf, type ProbeNetwork } from '../probe/probeTarget.ts';
+import { createProberMetrics } from '../probe/proberMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
@@ -45,6 +50,7 @@ import { registerLiveRoutes } from './live/liveRoutes.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
 import { isDashboardUrl, registerDashboardRoutes } from './routes/dashboardRoutes.ts';
 import { registerSchemaRoutes } from './routes/schemaRoutes.ts';
+import { registerHealthRoutes } from './routes/healthRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
@@ -71,6 +77,10 @@ export interface ServerDeps {
   readonly probeBuckets: ProbeBucketReader;
   /** Default: config.alerts.notifiers. */
   readonly notifiers: readonly Notifier[];
+  /** The synthetic prober; default: one over the store, status engine and cluster, started when config.prober.enabled. */
+  readonly prober: Prober;
+  /** What the default prober sends probes with; default node:http (tests pass a fake). */
+  readonly httpProber: HttpProber;
 }
 
 export interface AuthDeps {
@@ -147,6 +157,12 @@ function readTls(config: BerthConfig): { cert: Buffer; key: Buffer } | undefined
     }
   };
   return { cert: read(config.tls.certFile, '/tls/certFile'), key: read(config.tls.keyFile, '/tls/keyFile') };
+}
+
+/** `auto`: berth in a pod reaches ClusterIPs; anywhere else it goes through Ingress hosts (docs/adr/0009). */
+function probeNetwork(config: BerthConfig, env: NodeJS.ProcessEnv = process.env): ProbeNetwork {
+  if (config.prober.network !== 'auto') return config.prober.network;
+  return env['KUBERNETES_SERVICE_HOST'] ? 'cluster' : 'outside';
 }
 
 function kubeConfigFrom(config: BerthConfig): KubeConfig {
@@ -226,7 +242,23 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
   const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
   const oidc = deps.auth?.oidc ?? (config.oidc !== undefined ? createOidcVerifier(config.oidc) : undefined);
+  const ownProber = deps.prober === undefined;
+  const prober =
+    deps.prober ??
+    createProber({
+      store,
+      buckets: createProbeBucketStore(store),
+      status,
+      serviceOf: async (namespace, name) => serviceAddressOf(await cluster.get({ apiVersion: 'v1', kind: 'Service', namespace, name })),
+      httpProber: deps.httpProber ?? createHttpProber({ userAgent: `berth-prober/${VERSION}` }),
+      clock,
+      network: probeNetwork(config),
+      concurrency: config.prober.concurrency,
+      metrics: createProberMetrics(metrics.registry, { maxApps: config.prober.metricsMaxApps }),
+      logger,
+    });
   const engine = createDeployEngine({
+    onDeleting: (namespace, name) => prober.appDeleting(namespace, name),
     audit,
     store,
     cluster,
@@ -239,9 +271,10 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
   const alerts = createAlertStore(store);
-  const alerting = deps.probeBuckets !== undefined ? buildAlerting(deps.probeBuckets, deps.notifiers, { config, store, alerts, clock, logger, metrics }) : undefined;
+  // The prober's buckets feed the alert rules (a test may pass its own reader).
+  const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
   const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, ...(alerting !== undefined ? { alertEngine: alerting.engine } : {}) };
+  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, alertEngine: alerting.engine, prober };
 
   const tls = readTls(config);
   // Over TLS the __Host- prefix binds the cookie to this host (Secure, Path=/, no Domain).
@@ -307,6 +340,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
         { name: 'apps', description: 'Deploy, inspect, roll back and delete apps' },
         { name: 'status', description: 'Rollout status and its live streams' },
         { name: 'alerts', description: 'Error-ratio and SLO burn-rate alerts and their history' },
+        { name: 'health', description: 'Synthetic probes: error ratio, latency and their per-minute series' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'API tokens and the audit log (admin)' },
       ],
@@ -327,6 +361,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
     registerAlertRoutes(api, { store, alerts });
+    registerHealthRoutes(api, ctx, { firingAlerts: async (namespace, name) => (await alerts.list({ namespace, name, state: 'firing' })).map(summaryOf) });
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
@@ -349,13 +384,17 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));
     }
     engine.start();
-    alerting?.delivery.start();
-    alerting?.engine.start();
+    // Not awaited: its first roster sync reads the store and the status engine, neither may hold up serving.
+    if (ownProber && config.prober.enabled) void prober.start().catch((err: unknown) => logger.error({ err }, 'prober failed to start'));
+    alerting.delivery.start();
+    alerting.engine.start();
   });
   app.addHook('onClose', async () => {
     await engine.stop();
-    await alerting?.engine.stop();
-    await alerting?.delivery.stop();
+    await alerting.engine.stop();
+    await alerting.delivery.stop();
+    // Before the store goes: the minutes gathered so far are written.
+    if (ownProber) await prober.stop().catch((err: unknown) => logger.error({ err }, 'prober: could not stop cleanly'));
     // Aggregated denials still being counted are written before the store goes.
     await audit.flush().catch((err: unknown) => logger.error({ err }, 'audit: could not write the aggregated denials'));
     if (ownStatus) await status.stop();

@@ -156,3 +156,5 @@ export interface LiveEvents {
   readonly logs: { readonly sub: string; readonly lines: readonly LogLineDto[] };
   readonly 'sub-end': { readonly sub: string; readonly error?: Pick<ApiErrorBody['error'], 'code' | 'status' | 'message' | 'hint'> };
 }
+/** GET .../apps/{name}/health and .../health/series (the probe domain's wire types). */
+export type { AppHealth, HealthPoint, HealthSeries, HealthWindow, LastProbe, SeriesStep } from '../probe/healthTypes.ts';

@@ -5,10 +5,12 @@
  */
 import type {
   AppDetail,
+  AppHealth,
   AppList,
   DeleteResponse,
   DeployResponse,
   DiffResponse,
+  HealthSeries,
   LogLineDto,
   RenderResponse,
   RevisionList,
@@ -91,6 +93,17 @@ export class ApiClient {
 
   status(namespace: string, name: string): Promise<AppStatus> {
     return this.http.json<AppStatus>('GET', `${this.appPath(namespace, name)}/status`);
+  }
+
+  health(namespace: string, name: string): Promise<AppHealth> {
+    return this.http.json<AppHealth>('GET', `${this.appPath(namespace, name)}/health`);
+  }
+
+  healthSeries(namespace: string, name: string, opts: { readonly since?: string; readonly step?: '1m' | '1h' } = {}): Promise<HealthSeries> {
+    const query = new URLSearchParams();
+    if (opts.since !== undefined) query.set('since', opts.since);
+    if (opts.step !== undefined) query.set('step', opts.step);
+    return this.http.json<HealthSeries>('GET', `${this.appPath(namespace, name)}/health/series`, { query });
   }
 
   revisions(namespace: string, name: string): Promise<RevisionList> {

@@ -12,6 +12,7 @@ import { registerUp } from './commands/up.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerApps } from './commands/apps.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerHealth } from './commands/health.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerRollback } from './commands/rollback.ts';
@@ -36,6 +37,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerDeploy,
   registerApps,
   registerStatus,
+  registerHealth,
   registerLogs,
   registerHistory,
   registerRollback,

@@ -28,7 +28,16 @@ describe('loadConfig', () => {
       weakeningGrants: {},
       requestTimeoutMs: 30_000,
       alerts: { evaluationIntervalMs: 10_000, notifiers: [] },
+      prober: { enabled: true, concurrency: 512, network: 'auto', metricsMaxApps: 500 },
     });
+  });
+
+  it('prober: BERTH_PROBER_ENABLED turns probing off; a bad network or concurrency is refused with its path', () => {
+    expect(loadConfig({}, { BERTH_PROBER_ENABLED: 'false' }).prober.enabled).toBe(false);
+    expect(loadConfig({ prober: { network: 'cluster' } }, { BERTH_PROBER_ENABLED: 'false' }).prober).toMatchObject({ enabled: false, network: 'cluster' });
+    const err = failure(() => loadConfig({ prober: { network: 'everywhere', concurrency: 0 } }, {}));
+    expect(err.problems.map((p) => p.path).sort()).toEqual(expect.arrayContaining(['/prober/concurrency', '/prober/network']));
+    expect(() => loadConfig({ prober: { typo: 1 } }, {})).toThrow(/prober/);
   });
 
   it('reads the environment, and explicit values win over it', () => {

@@ -118,6 +118,23 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    prober: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Probe every deployed app from the server (spec.health); false stops all probing, the health API then serves stored buckets only (BERTH_PROBER_ENABLED).' }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 512,
+          description: 'Probes in flight at once across all apps. A probe holds a slot for at most its timeout, so keep it above (probes per second) × (timeout of the slowest targets).',
+        }),
+        network: Type.Union([Type.Literal('auto'), Type.Literal('cluster'), Type.Literal('outside')], {
+          default: 'auto',
+          description: 'Where berth sits: "cluster" probes Services at their ClusterIP (in a pod; `berth up`), "outside" probes exposed apps through their Ingress host; "auto" is cluster inside a pod (KUBERNETES_SERVICE_HOST set), else outside.',
+        }),
+        metricsMaxApps: Type.Integer({ minimum: 0, maximum: 100_000, default: 500, description: 'Apps with their own probe series on /metrics; the others are summed under app="_other" so 5,000 apps cannot explode the series count.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
     tls: Type.Optional(
@@ -213,8 +230,18 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     fromEnv['rateLimit'] = { ...(rps ? { ratePerSecond: Number(rps) } : {}), ...(burst ? { burst: Number(burst) } : {}) };
     source.set('rateLimit', 'BERTH_RATE_LIMIT_RPS/BERTH_RATE_LIMIT_BURST');
   }
+  const proberEnabled = env['BERTH_PROBER_ENABLED'];
+  if (proberEnabled !== undefined && proberEnabled !== '') {
+    fromEnv['prober'] = { enabled: proberEnabled === 'true' ? true : proberEnabled === 'false' ? false : proberEnabled };
+    source.set('prober', 'BERTH_PROBER_ENABLED');
+  }
   const merged: Record<string, unknown> = { ...fromEnv };
-  for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    // `berth up` sets prober.network; BERTH_PROBER_ENABLED must still apply beside it.
+    const base = merged[k];
+    merged[k] = k === 'prober' && isPlainObject(base) && isPlainObject(v) ? { ...base, ...v } : v;
+  }
   const withDefaults = Value.Default(ConfigSchema, structuredClone(merged)) as Record<string, unknown>;
 
   const problems: Problem[] = [];
@@ -297,6 +324,10 @@ export function redactConfig(config: BerthConfig): Record<string, unknown> {
 
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function deepFreeze<T>(value: T): T {

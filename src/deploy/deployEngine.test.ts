@@ -146,3 +146,26 @@ describe('apply failures', () => {
     expect(await store.getRevision('shop', 'web', 1)).toMatchObject({ outcome: 'succeeded' });
   });
 });
+
+describe('delete tells the prober first', () => {
+  it('calls onDeleting before any object is removed, once per delete', async () => {
+    const store = createMemoryAppStore();
+    const cluster = fakeCluster();
+    const seen: string[] = [];
+    const engine = createDeployEngine({
+      store,
+      cluster,
+      status: fakeStatus(cluster),
+      metrics: createBerthMetrics({ defaultMetrics: false }),
+      logger: quiet,
+      rolloutTimeoutMs: 5_000,
+      reconcileIntervalMs: 0,
+      onDeleting: (ns, name) => seen.push(`${ns}/${name} with ${cluster.objects.size} objects live`),
+    });
+    engines.push(engine);
+    await engine.deploy({ namespace: 'shop', name: 'web', document: appDoc({ A: '1' }), actor: 'alice', wait: true });
+    const live = cluster.objects.size;
+    await engine.delete({ namespace: 'shop', name: 'web', actor: 'alice' });
+    expect(seen).toEqual([`shop/web with ${live} objects live`]);
+  });
+});

@@ -51,6 +51,11 @@ export interface DeployEngineOptions {
    * (tools and tests that run the engine without a server).
    */
   readonly audit?: AuditLog;
+  /**
+   * Called when a delete begins, before any object goes: the prober stops probing the app at once
+   * instead of recording its Service's removal as an outage.
+   */
+  readonly onDeleting?: (namespace: string, name: string) => void;
 }
 
 /** Who asked for a change, for its audit row (the actor itself is the request's `actor`). */
@@ -367,6 +372,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
         const app = await store.getApp(req.namespace, req.name);
         if (!app) throw new BerthError('BERTH_APP_NOT_FOUND', `No app ${k}.`);
         tracker.abort(req.namespace, req.name, 'deleted');
+        opts.onDeleting?.(req.namespace, req.name);
         const refs = new Map<string, ObjectRef>();
         for (const r of await store.listRevisions(req.namespace, req.name)) for (const ref of r.inventory) refs.set(refKey(ref), ref);
         for (const o of await cluster.listAppObjects(req.namespace, req.name)) refs.set(refKey(refOf(o)), refOf(o));

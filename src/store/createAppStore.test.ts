@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
 import { createAppStore, parseDatabaseUrl } from './createAppStore.ts';
 import { redactUrl } from './storeErrors.ts';
+import { storeMigrations } from './migrations.ts';
 
 async function failure(p: Promise<unknown>): Promise<BerthError> {
   const e = await p.then(
@@ -93,7 +94,8 @@ describe('createAppStore', () => {
     const raw = new BetterSqlite3(file, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('select name from berth_migration order by name').all()).toEqual([{ name: '0001_apps_revisions' }, { name: '0002_tokens_audit' }, { name: '0003_audit_event_count' }, { name: '0005_alert_states' }]);
+      expect((raw.prepare('select name from berth_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual([...Object.keys(storeMigrations('sqlite'))].sort());
+      expect(Object.keys(storeMigrations('sqlite'))).toContain('0004_probe_buckets');
       expect(raw.prepare('select namespace, name, revision from revisions').all()).toEqual([{ namespace: 'n', name: 'a', revision: 1 }]);
     } finally {
       raw.close();

@@ -197,6 +197,33 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('alert_states').execute();
       },
     },
+    // The prober's per-minute buckets and their hourly roll-ups (src/probe/probeBucketStore.ts).
+    '0004_probe_buckets': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('probe_buckets')
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          // 'm' (a minute, kept 48 h) or 'h' (an hour rolled up from its minutes, kept 30 days).
+          .addColumn('step', 'text', key)
+          // ISO-8601 UTC like every timestamp in the store: compares in time order on both engines.
+          .addColumn('start', 'text', key)
+          .addColumn('total', 'integer', (c) => c.notNull())
+          .addColumn('failed', 'integer', (c) => c.notNull())
+          // JSON text: {"1xx":n,...}, {"timeout":n,...} and the latency histogram's counts.
+          .addColumn('by_class', 'text', (c) => c.notNull())
+          .addColumn('errors', 'text', (c) => c.notNull())
+          .addColumn('latency', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('probe_buckets_pk', ['namespace', 'name', 'step', 'start'])
+          .execute();
+        // Roll-up and retention scan one step by time across every app.
+        await db.schema.createIndex('probe_buckets_step_start').on('probe_buckets').columns(['step', 'start']).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('probe_buckets').execute();
+      },
+    },
   };
 }
 

@@ -123,6 +123,25 @@ export interface AlertNotificationsTable {
   last_error: string | null;
 }
 
+/** The prober's buckets (src/probe/probeBucketStore.ts, migration 0004). */
+export interface ProbeBucketsTable {
+  namespace: string;
+  name: string;
+  /** 'm' minute or 'h' hour. */
+  step: string;
+  /** ISO-8601 UTC start of the bucket. */
+  start: string;
+  total: number;
+  failed: number;
+  /** JSON text. */
+  by_class: string;
+  /** JSON text. */
+  errors: string;
+  /** JSON text: counts per latency bound plus the overflow. */
+  latency: string;
+  target: string;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
@@ -131,4 +150,5 @@ export interface Database {
   alert_states: AlertStatesTable;
   alert_history: AlertHistoryTable;
   alert_notifications: AlertNotificationsTable;
+  probe_buckets: ProbeBucketsTable;
 }

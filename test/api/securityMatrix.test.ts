@@ -45,6 +45,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /v1/namespaces/:ns/apps/:name/logs': 'logs:read params stream',
   'GET /v1/alerts': 'apps:read filter',
   'GET /v1/namespaces/:ns/apps/:name/alerts': 'apps:read params',
+  'GET /v1/namespaces/:ns/apps/:name/health': 'apps:read params',
+  'GET /v1/namespaces/:ns/apps/:name/health/series': 'apps:read params',
   'POST /v1/tokens': 'tokens:admin none',
   'GET /v1/tokens': 'tokens:admin none',
   'DELETE /v1/tokens/:nameOrId': 'tokens:admin none',

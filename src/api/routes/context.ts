@@ -9,6 +9,7 @@ import type { AuditContext, DeployEngine } from '../../deploy/deployEngine.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { markAudited } from '../../auth/authPlugin.ts';
 import type { BerthMetrics } from '../../metrics/berthMetrics.ts';
+import type { Prober } from '../../probe/prober.ts';
 import type { StatusEngine } from '../../status/types.ts';
 import type { AppStore } from '../../store/types.ts';
 
@@ -27,6 +28,8 @@ export interface RouteContext {
   readonly alerts: AlertStore;
   /** Present when the server evaluates alerts (it was given a ProbeBucketReader). */
   readonly alertEngine?: AlertEngine;
+  /** Probe state and buckets; not started when config.prober.enabled is false (then it serves stored buckets only). */
+  readonly prober: Prober;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { AppStatus } from '../../status/types.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, interruptSignal } from '../io.ts';
 import { formatStreamed, formatStructured, terminalOf, type OutputFormat } from '../output.ts';
+import { formatHealthLine } from '../healthView.ts';
 import { ProgressPrinter, formatStatusView } from '../rolloutProgress.ts';
 import { clientFor, durationFlag } from '../remote.ts';
 
@@ -24,12 +25,14 @@ export async function runStatus(name: string, flags: StatusFlags, ctx: CommandCo
   const client = clientFor(io, flags);
   const timeoutMs = flags.timeout !== undefined ? durationFlag(flags.timeout, '--timeout') : undefined;
   if (!flags.watch) {
-    const [status, app] = await Promise.all([client.status(flags.namespace, name), client.getApp(flags.namespace, name)]);
+    // Health is a line of the view, never a reason to fail it (a server without the prober answers 404).
+    const [status, app, health] = await Promise.all([client.status(flags.namespace, name), client.getApp(flags.namespace, name), client.health(flags.namespace, name).catch(() => undefined)]);
     if (flags.output === 'text') {
       io.stdout.write(formatStatusView(status, term));
+      if (health !== undefined) io.stdout.write(formatHealthLine(health, term));
       // Settings weaker than Pod Security restricted are part of what the app is: say each one.
       for (const w of app.weakened ?? []) io.stdout.write(`${term.color ? '\u001b[33m' : ''}weakened:${term.color ? '\u001b[0m' : ''} ${w.description} (${w.setting})\n`);
-    } else io.stdout.write(formatStructured({ ...status, weakened: app.weakened ?? [] }, flags.output));
+    } else io.stdout.write(formatStructured({ ...status, weakened: app.weakened ?? [], ...(health !== undefined ? { health } : {}) }, flags.output));
     ctx.setExit(EXIT.OK);
     return;
   }

@@ -121,6 +121,8 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
         kubeconfig: kubeconfigPath,
         ...tls,
         ...(io.env['BERTH_LOG_LEVEL'] ? {} : { logLevel: 'warn' }),
+        // The sandbox's ClusterIPs are real loopback listeners: apps are probed as in-cluster callers reach them.
+        prober: { network: 'cluster' },
         // Without uid isolation a sandbox image's command override runs as berth's own user: admins only.
         ...(sandbox.processIsolation !== undefined ? { sandboxIsolation: sandbox.processIsolation } : {}),
       },

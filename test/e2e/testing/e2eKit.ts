@@ -82,11 +82,11 @@ function launch(argv: readonly string[], env: Record<string, string>, cwd: strin
   };
 }
 
-export async function startE2E(opts: { timeScale?: number } = {}): Promise<E2E> {
+export async function startE2E(opts: { timeScale?: number; config?: Readonly<Record<string, unknown>> } = {}): Promise<E2E> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const sandbox = await startSandbox({ port: 0, nodes: 3, timeScale: opts.timeScale ?? 0.5, kubeconfigPath: kubeconfig });
-  const config = loadConfig({ port: 0, databaseUrl: `sqlite:${join(dir, 'berth.db')}`, kubeconfig, logLevel: 'silent', rolloutTimeoutMs: 60_000 }, {});
+  const config = loadConfig({ port: 0, databaseUrl: `sqlite:${join(dir, 'berth.db')}`, kubeconfig, logLevel: 'silent', rolloutTimeoutMs: 60_000, ...opts.config }, {});
   const make = (): FastifyInstance => buildServer({ logger: pino({ level: 'silent' }) }, config, { heartbeatMs: 1000 });
   let server = make();
   const url = await listen(server, config);
