@@ -138,10 +138,20 @@ export class ContainerCgroup {
     return { cpuNanos: cpuUs * 1000, workingSetBytes: Math.max(0, usage - inactive) };
   }
 
-  /** Whether the kernel ever refused this cgroup memory (v1 failcnt) or OOM-killed in it (v2 memory.events). */
+  /**
+   * Whether the cgroup's memory reached its limit: v2 counts OOM kills (memory.events); v1 is read
+   * from the failure counter or, because this kernel's v1 memory controller does not always count
+   * failures, from the peak usage having reached the limit. A SIGKILL the sandbox did not send, in a
+   * cgroup that reached its limit, is the kernel's OOM killer.
+   */
   hitMemoryLimit(): boolean {
-    if (this.layout.version === 1) return (readNumber(join(this.dir('memory'), 'memory.failcnt')) ?? 0) > 0;
-    return (statField(join(this.dir(''), 'memory.events'), 'oom_kill') ?? 0) > 0;
+    if (this.layout.version === 2) return (statField(join(this.dir(''), 'memory.events'), 'oom_kill') ?? 0) > 0;
+    const mem = this.dir('memory');
+    if ((readNumber(join(mem, 'memory.failcnt')) ?? 0) > 0) return true;
+    const limit = readNumber(join(mem, 'memory.limit_in_bytes'));
+    const peak = readNumber(join(mem, 'memory.max_usage_in_bytes'));
+    // An unlimited cgroup reports a huge number as its limit; a page of slack for rounding.
+    return limit !== undefined && peak !== undefined && limit < 2 ** 60 && peak >= limit - 4096;
   }
 
   /** Removes the cgroup from every hierarchy (v1 mounts one per controller); never throws. */
