@@ -160,17 +160,30 @@ export class ContainerCgroup {
   }
 }
 
-/** Removes `path` and its children from every hierarchy; used for one container and for a whole sandbox. */
-export function removeCgroupPath(layout: CgroupLayout, path: string): void {
+/** Removes `path` and its children from every hierarchy; true when nothing of it is left. */
+export function removeCgroupPath(layout: CgroupLayout, path: string): boolean {
   if (layout.version === 2) {
     removeTree(join(layout.root, path));
-    return;
+    return !existsSync(join(layout.root, path));
   }
   let controllers: string[];
   try {
     controllers = readdirSync(layout.root);
   } catch {
-    return;
+    return true;
   }
   for (const c of controllers) removeTree(join(layout.root, c, path));
+  return controllers.every((c) => !existsSync(join(layout.root, c, path)));
+}
+
+/** Top-level sandbox cgroups (`berth-<id>`) in the hierarchy, by id. */
+export function sandboxCgroupIds(layout: CgroupLayout): string[] {
+  const dir = layout.version === 1 ? join(layout.root, 'memory') : layout.root;
+  try {
+    return readdirSync(dir)
+      .filter((d) => d.startsWith('berth-'))
+      .map((d) => d.slice('berth-'.length));
+  } catch {
+    return [];
+  }
 }

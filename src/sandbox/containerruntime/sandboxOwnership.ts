@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupLayout } from './containerCgroup.ts';
-import { removeCgroupPath } from './containerCgroup.ts';
+import { removeCgroupPath, sandboxCgroupIds } from './containerCgroup.ts';
 import { OWNER_LABEL, SANDBOX_LABEL } from './containerArgs.ts';
 import type { PodmanCli } from './podmanCli.ts';
 
@@ -66,12 +66,21 @@ export async function sweepDeadSandboxes(cli: PodmanCli, cgroups: CgroupLayout |
   } catch {
     // nothing yet
   }
+  const deadIds: string[] = [];
   for (const sid of dirs) {
     const ownerFile = join(stateRoot, sid, 'owner');
     const owner = existsSync(ownerFile) ? readFileSync(ownerFile, 'utf8').trim() : '';
     if (owner && ownerAlive(owner)) continue;
-    if (cgroups) removeCgroupPath(cgroups, sandboxCgroup(sid));
+    deadIds.push(sid);
     rmSync(join(stateRoot, sid), { recursive: true, force: true });
+  }
+  // A sandbox claims its state directory before it creates any cgroup: a cgroup without one is left over.
+  if (cgroups) for (const sid of sandboxCgroupIds(cgroups)) if (!dirs.includes(sid) && !existsSync(join(stateRoot, sid))) deadIds.push(sid);
+  // conmon leaves its cgroup a moment after `podman rm`: retry for up to two seconds.
+  for (let i = 0; cgroups && deadIds.length && i < 20; i++) {
+    const left = deadIds.filter((sid) => !removeCgroupPath(cgroups, sandboxCgroup(sid)));
+    deadIds.splice(0, deadIds.length, ...left);
+    if (left.length) await new Promise((r) => setTimeout(r, 100));
   }
   return dead.length;
 }
