@@ -35,6 +35,8 @@ export interface PodmanRuntimeOptions {
   cpuWindowMs?: number;
   /** Remove containers of sandboxes that died (default true). */
   sweep?: boolean;
+  /** Start the reaper process (default true); unit tests with a fake CLI turn it off. */
+  reaper?: boolean;
 }
 
 interface Tracked {
@@ -74,7 +76,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
   private readonly cgroups: CgroupLayout | undefined;
   private readonly stateDir: string;
   private readonly owner: string;
-  private readonly reaper: Reaper;
+  private readonly reaper: Pick<Reaper, 'track' | 'untrack' | 'close'>;
   private readonly images = new Map<string, LocalImage>();
   private readonly live = new Map<string, { stop: (graceMs: number) => Promise<ContainerExit> }>();
   private readonly tracked = new Set<Tracked>();
@@ -90,13 +92,16 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     const stateRoot = opts.stateRoot ?? join(tmpdir(), 'berth-containers');
     this.swept = opts.sweep === false ? Promise.resolve(0) : sweepDeadSandboxes(this.cli, this.cgroups, stateRoot).catch(() => 0);
     this.stateDir = claimStateDir(stateRoot, this.sandboxId, this.owner);
-    this.reaper = new Reaper({
-      podman: PODMAN_PATH,
-      env: podmanEnv(),
-      ...(this.cgroups ? { cgroupRoot: this.cgroups.root, cgroupVersion: this.cgroups.version } : {}),
-      cgroupPath: sandboxCgroup(this.sandboxId),
-      stateDir: this.stateDir,
-    });
+    this.reaper =
+      opts.reaper === false
+        ? { track: () => undefined, untrack: () => undefined, close: () => Promise.resolve() }
+        : new Reaper({
+            podman: PODMAN_PATH,
+            env: podmanEnv(),
+            ...(this.cgroups ? { cgroupRoot: this.cgroups.root, cgroupVersion: this.cgroups.version } : {}),
+            cgroupPath: sandboxCgroup(this.sandboxId),
+            stateDir: this.stateDir,
+          });
   }
 
   private async localImage(ref: ImageRef): Promise<LocalImage | undefined> {
