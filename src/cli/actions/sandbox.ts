@@ -4,7 +4,7 @@ import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
 import { BerthError } from '../../errors.ts';
 import { startSandbox } from '../../sandbox/startSandbox.ts';
-import { runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
+import { requireRuntime, runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
 import { addLocalImage, builtinImages, DEFAULT_IMAGES_FILE, LOCAL_IMAGE_NAME, readImagesFile } from '../../sandbox/processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from '../../sandbox/processruntime/localImageRegistry.ts';
 
@@ -84,6 +84,8 @@ export interface SandboxFlags {
 export async function runSandbox(opts: SandboxFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
   const kubeconfigPath = resolve(io.cwd, opts.kubeconfig);
+  const runtime = runtimeFlag(opts.runtime);
+  await requireRuntime(runtime);
   const sandbox = await startSandbox({
     port: intOption(opts.port, '--port'),
     host: opts.host,
@@ -92,7 +94,7 @@ export async function runSandbox(opts: SandboxFlags, ctx: CommandContext): Promi
     ...(opts.dataDir ? { dataDir: resolve(io.cwd, opts.dataDir) } : {}),
     imagesFile: resolve(io.cwd, DEFAULT_IMAGES_FILE),
     processes: opts.processes,
-    runtime: runtimeFlag(opts.runtime),
+    runtime,
     ingress: {
       ...(opts.ingressPort !== undefined ? { port: intOption(opts.ingressPort, '--ingress-port') } : {}),
       ...(opts.ingressHttpPort !== undefined ? { httpPort: intOption(opts.ingressHttpPort, '--ingress-http-port') } : {}),

@@ -10,6 +10,17 @@ export function runtimeFlag(value: string | undefined): SandboxRuntimeChoice {
   return v as SandboxRuntimeChoice;
 }
 
+/**
+ * `--runtime containers` promises containers: say so before anything starts when podman cannot run
+ * them here (startSandbox checks again, for callers that are not the CLI).
+ */
+export async function requireRuntime(choice: SandboxRuntimeChoice): Promise<void> {
+  if (choice !== 'containers') return;
+  const { podmanUsable } = await import('../../sandbox/containerruntime/podmanCli.ts');
+  const usable = podmanUsable();
+  if (!usable.ok) throw new BerthError('BERTH_RUNTIME_UNAVAILABLE', `--runtime containers: podman cannot run containers here (${usable.reason}).`);
+}
+
 /** The one line that tells a user what runs their pods, and why when it is not containers. */
 export function runtimeLine(sandbox: Pick<Sandbox, 'runtime' | 'runtimeFallbackReason'>): string {
   if (sandbox.runtime === 'containers') return 'containers (podman + runc: securityContext, limits and images enforced)';

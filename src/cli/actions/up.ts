@@ -15,7 +15,7 @@ import { ApiError } from '../httpTransport.ts';
 import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
 import { UP_SANDBOX_PORT, UP_SERVER_PORT } from '../flags.ts';
 import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
-import { runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
+import { requireRuntime, runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
 import { ensurePrivateDir } from '../../store/privateFiles.ts';
 import { absoluteDatabaseUrl, announceBootstrapToken, listenOrExplain, tlsFlags, untilInterrupted } from './server.ts';
 
@@ -103,6 +103,7 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
     apps = loaded.apps;
   }
 
+  await requireRuntime(runtimeFlag(flags.runtime));
   const kubeconfigPath = resolve(io.cwd, flags.kubeconfig);
   // Before the sandbox writes its kubeconfig and data into it: tokens and the database live here.
   ensurePrivateDir(join(io.cwd, '.berth'));
