@@ -183,7 +183,11 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     }
     const id = created.stdout.trim().split('\n').pop() ?? '';
     this.reaper.track(id);
-    return this.attach(req, id, cgroup, cleanupFiles);
+    const inst = this.attach(req, id, cgroup, cleanupFiles);
+    // Started means running, as the kubelet's Started event and `state.running` claim: `start --attach`
+    // returns only at exit, so ask podman when the process is up (or already gone).
+    await Promise.race([inst.exited, this.cli.run(['wait', '--interval', '25ms', '--condition', 'running', '--condition', 'exited', id], { timeoutMs: 60_000 })]);
+    return inst;
   }
 
   private async environment(req: StartRequest, podSpec: Record<string, unknown>): Promise<Record<string, string>> {
