@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../manifests/kubeObject.ts';
-import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION, unifiedDiff } from './changePlan.ts';
+import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION, serverFieldDiff, unifiedDiff } from './changePlan.ts';
 
 const desired: KubeObject = {
   apiVersion: 'apps/v1',
@@ -62,5 +62,36 @@ describe('unifiedDiff', () => {
     expect(text).toMatch(/^\+ +image: nginx:1\.28$/m);
     expect(text).not.toContain('terminationMessagePath');
     expect(text).not.toContain('extra');
+  });
+});
+
+describe('serverFieldDiff: compared as the server stores objects', () => {
+  const probe = (extra: Record<string, unknown>) => ({ httpGet: { path: '/', port: 'http' }, periodSeconds: 5, ...extra });
+  const dep = (container: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1.27', ...container }] } } },
+  });
+
+  it('a field the server drops (a zero initialDelaySeconds) or normalises ("0.5" CPU) is no change', () => {
+    const wanted = dep({ readinessProbe: probe({ initialDelaySeconds: 0 }), resources: { limits: { cpu: '0.5' } } });
+    const stored = dep({ readinessProbe: probe({ timeoutSeconds: 1 }), resources: { limits: { cpu: '500m' }, requests: { cpu: '500m' } } });
+    expect(ownedFieldDiff(wanted, stored).length).toBeGreaterThan(0);
+    expect(serverFieldDiff(wanted, stored, stored)).toEqual([]);
+    const key = 'apps/v1/Deployment/shop/web';
+    expect(planChanges([wanted], new Map([[key, stored]]), []).map((c) => c.action)).toEqual(['update']);
+    expect(planChanges([wanted], new Map([[key, stored]]), [], new Map([[key, stored]])).map((c) => c.action)).toEqual(['unchanged']);
+  });
+
+  it('a real change still shows, at its path', () => {
+    const wanted = dep({ image: 'nginx:1.28', readinessProbe: probe({ initialDelaySeconds: 0 }) });
+    const answer = dep({ image: 'nginx:1.28', readinessProbe: probe({}) });
+    const live = dep({ image: 'nginx:1.27', readinessProbe: probe({}) });
+    expect(serverFieldDiff(wanted, answer, live)).toEqual(['spec.template.spec.containers[0].image']);
+    const text = objectDiff(wanted, live, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' }, answer);
+    expect(text).toMatch(/^\+\s+image: nginx:1\.28$/m);
+    expect(text).not.toContain('initialDelaySeconds');
+    expect(objectDiff(answer, answer, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' }, answer)).toBe('');
   });
 });

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { sameValue } from './sameValue.ts';
 import type { ObjectChange } from './types.ts';
 import { refKey, refOf } from '../cluster/clusterClient.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
@@ -36,6 +37,23 @@ export function ownedFieldDiff(desired: unknown, live: unknown, path = ''): stri
   return desired === live ? [] : [path];
 }
 
+/**
+ * Paths of the fields berth sets where what the server would store differs from what is live.
+ * `server` is the server's answer to a dry-run apply of `desired` (or to the apply itself): fields the
+ * server drops (a zero `initialDelaySeconds`), defaults it fills and values it normalises ("500m" CPU
+ * for "0.5") compare as the server sees them, so an unchanged object never reads as changed.
+ */
+export function serverFieldDiff(desired: unknown, server: unknown, live: unknown, path = ''): string[] {
+  if (path === `metadata.annotations[${JSON.stringify(REVISION_ANNOTATION)}]`) return [];
+  if (isMap(desired) && isMap(server) && isMap(live)) {
+    return Object.keys(desired).flatMap((k) => serverFieldDiff(desired[k], server[k], live[k], join(path, k)));
+  }
+  if (Array.isArray(desired) && Array.isArray(server) && Array.isArray(live) && server.length === live.length && desired.length === server.length) {
+    return desired.flatMap((v, i) => serverFieldDiff(v, server[i], live[i], join(path, i)));
+  }
+  return sameValue(projectOnto(desired, server), projectOnto(desired, live)) ? [] : [path];
+}
+
 /** `live` reduced to the fields `desired` sets: what a diff of berth's fields should show. */
 export function projectOnto(desired: unknown, live: unknown): unknown {
   if (isMap(desired)) {
@@ -52,12 +70,19 @@ export function projectOnto(desired: unknown, live: unknown): unknown {
  * The change plan of applying `desired` over what is live: create, update (with the differing paths),
  * unchanged, and prune for objects berth made earlier that the new revision no longer renders.
  */
-export function planChanges(desired: readonly KubeObject[], live: ReadonlyMap<string, KubeObject | undefined>, prune: readonly ObjectRef[]): ObjectChange[] {
+export function planChanges(
+  desired: readonly KubeObject[],
+  live: ReadonlyMap<string, KubeObject | undefined>,
+  prune: readonly ObjectRef[],
+  /** The server's answers to applying `desired` (dry run or real), by refKey; compared as the server sees them. */
+  server: ReadonlyMap<string, KubeObject> = new Map(),
+): ObjectChange[] {
   const changes: ObjectChange[] = desired.map((obj) => {
     const ref = refOf(obj);
     const current = live.get(refKey(ref));
     if (!current) return { ref, action: 'create', changedPaths: [] };
-    const changedPaths = ownedFieldDiff(obj, current);
+    const answer = server.get(refKey(ref));
+    const changedPaths = answer ? serverFieldDiff(obj, answer, current) : ownedFieldDiff(obj, current);
     return { ref, action: changedPaths.length > 0 ? 'update' : 'unchanged', changedPaths };
   });
   for (const ref of prune) changes.push({ ref, action: 'prune', changedPaths: [] });
@@ -132,10 +157,15 @@ function withoutServerFields(o: KubeObject): unknown {
   return { ...rest, metadata: { name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}), ...(metadata.labels ? { labels: metadata.labels } : {}) } };
 }
 
-/** The diff text for one object: live (reduced to berth's fields) against rendered, as YAML. */
-export function objectDiff(desired: KubeObject | undefined, live: KubeObject | undefined, ref: ObjectRef): string {
+/**
+ * The diff text for one object: live (reduced to berth's fields) against rendered, as YAML. With the
+ * server's answer to applying `desired`, both sides are what the server stores, so fields it drops or
+ * normalises show no difference.
+ */
+export function objectDiff(desired: KubeObject | undefined, live: KubeObject | undefined, ref: ObjectRef, server?: KubeObject): string {
   const name = `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+  if (desired && live && server && serverFieldDiff(desired, server, live).length === 0) return '';
   const before = live ? stringify(desired ? projectOnto(desired, live) : withoutServerFields(live)) : '';
-  const after = desired ? stringify(desired) : '';
+  const after = desired ? stringify(server ? projectOnto(desired, server) : desired) : '';
   return unifiedDiff(before, after, live ? `live/${name}` : '/dev/null', desired ? `rendered/${name}` : '/dev/null');
 }

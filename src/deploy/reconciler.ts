@@ -5,7 +5,8 @@ import type { Clock } from '../kube/clock.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { AppStore, RevisionRow } from '../store/types.ts';
 import { applyFailure, StoppedError } from './applyFailure.ts';
-import { ownedFieldDiff } from './changePlan.ts';
+import { withLiveReplicas } from './autoscaledReplicas.ts';
+import { ownedFieldDiff, serverFieldDiff } from './changePlan.ts';
 import type { EngineLogger } from './engineLogger.ts';
 import type { KeyedMutex } from './keyedMutex.ts';
 import { resolveStored } from './parseAppRequest.ts';
@@ -131,15 +132,26 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const app = resolveStored(row.spec);
       if (!app) return false;
       const inventory = new Set(row.inventory.map(refKey));
-      const desired = desiredObjects(app, row.revision).filter((o) => inventory.has(refKey(refOf(o))));
       const live = await applier.liveState(namespace, name);
+      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
+      for (const o of desired) {
+        const key = refKey(refOf(o));
+        if (!live.has(key)) {
+          const found = await cluster.get(refOf(o));
+          if (found) live.set(key, found);
+        }
+      }
+      // Compared as the server stores objects: fields it drops or normalises are no drift (on a real
+      // cluster a zero initialDelaySeconds once read as drift and was re-applied every pass, forever).
+      const server = await applier.serverAnswers(desired, live);
       const drifted: DriftedObject[] = [];
       for (const o of desired) {
         const ref = refOf(o);
-        const current = live.get(refKey(ref)) ?? (await cluster.get(ref));
+        const current = live.get(refKey(ref));
         if (!current) drifted.push({ ref, problem: 'missing', changedPaths: [] });
         else {
-          const paths = ownedFieldDiff(o, current);
+          const answer = server.get(refKey(ref));
+          const paths = answer ? serverFieldDiff(o, answer, current) : ownedFieldDiff(o, current);
           if (paths.length > 0) drifted.push({ ref, problem: 'changed', changedPaths: paths });
         }
       }

@@ -4,7 +4,8 @@ import { BerthError, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import { renderApp } from '../manifests/renderApp.ts';
 import type { AppStore, ObjectRef, RevisionRow } from '../store/types.ts';
-import { objectDiff, planChanges, REVISION_ANNOTATION } from './changePlan.ts';
+import { withLiveReplicas } from './autoscaledReplicas.ts';
+import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION } from './changePlan.ts';
 import type { EngineLogger } from './engineLogger.ts';
 import { resolveStored } from './parseAppRequest.ts';
 import type { AppDiff, ObjectChange } from './types.ts';
@@ -46,6 +47,12 @@ export interface RevisionApplier {
   replan(row: RevisionRow, app: ResolvedApp): Promise<ObjectChange[]>;
   /** Live objects of the app, found by its labels, by refKey. */
   liveState(namespace: string, name: string): Promise<Map<string, KubeObject>>;
+  /**
+   * What the server would store for each object of `desired` that differs from `live` only as berth
+   * sees it (a server-side dry run; cached by the desired object and the live resourceVersion), by
+   * refKey. Objects equal as berth sees them, or absent live, are not asked about.
+   */
+  serverAnswers(desired: readonly KubeObject[], live: ReadonlyMap<string, KubeObject | undefined>): Promise<Map<string, KubeObject>>;
   /** A server-side dry run of `app` as the revision after `currentRevision`. */
   dryRun(app: ResolvedApp, currentRevision: number): Promise<AppliedRevision>;
   /** Live vs rendered for `app` as the revision after `currentRevision`. */
@@ -67,6 +74,46 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
     return [];
   }
 
+  // Server answers by refKey, live resourceVersion and desired JSON: a drift pass every few minutes asks
+  // the server again only when the object or the rendering changed. Bounded: oldest entries go first.
+  const answers = new Map<string, KubeObject>();
+  const ANSWER_CACHE_LIMIT = 4096;
+
+  async function serverAnswers(desired: readonly KubeObject[], live: ReadonlyMap<string, KubeObject | undefined>): Promise<Map<string, KubeObject>> {
+    const out = new Map<string, KubeObject>();
+    const ask: Array<{ readonly key: string; readonly cacheKey: string; readonly obj: KubeObject }> = [];
+    for (const obj of desired) {
+      const key = refKey(refOf(obj));
+      const current = live.get(key);
+      if (!current || ownedFieldDiff(obj, current).length === 0) continue;
+      const version = (current.metadata as { readonly resourceVersion?: unknown }).resourceVersion;
+      // Without a resourceVersion (a fake cluster) there is nothing to key on: ask every time.
+      const cacheKey = typeof version === 'string' ? `${key}\u0000${version}\u0000${JSON.stringify(obj)}` : '';
+      const hit = cacheKey === '' ? undefined : answers.get(cacheKey);
+      if (hit) out.set(key, hit);
+      else ask.push({ key, cacheKey, obj });
+    }
+    if (ask.length === 0) return out;
+    let result;
+    try {
+      result = await cluster.dryRunApply(ask.map((a) => a.obj));
+    } catch (e) {
+      // The real apply reports what the server refuses; until then, compare as berth sees it.
+      logger.warn({ err: e }, 'dry run to compare live objects failed; comparing rendered fields instead');
+      return out;
+    }
+    const byKey = new Map(result.objects.map((o) => [refKey(refOf(o)), o] as const));
+    for (const a of ask) {
+      const answer = byKey.get(a.key);
+      if (!answer) continue;
+      out.set(a.key, answer);
+      if (a.cacheKey === '') continue;
+      if (answers.size >= ANSWER_CACHE_LIMIT) answers.delete(answers.keys().next().value as string);
+      answers.set(a.cacheKey, answer);
+    }
+    return out;
+  }
+
   /** Live objects `desired` no longer renders. */
   const leftovers = (desired: readonly KubeObject[], live: ReadonlyMap<string, KubeObject>): ObjectRef[] => {
     const desiredKeys = new Set(desired.map((o) => refKey(refOf(o))));
@@ -75,23 +122,25 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
 
   return {
     liveState,
+    serverAnswers,
 
     async apply(row) {
       const app = resolveStored(row.spec);
       if (!app) throw new BerthError('BERTH_INTERNAL', `revision ${row.revision} of ${appKey(row.namespace, row.name)} no longer validates`);
-      const desired = desiredObjects(app, row.revision);
-      const desiredKeys = new Set(desired.map((o) => refKey(refOf(o))));
       alive();
       await cluster.ensureNamespace(row.namespace);
       alive();
       const live = await liveState(row.namespace, row.name);
+      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live);
+      const desiredKeys = new Set(desired.map((o) => refKey(refOf(o))));
       const inventory = await previousInventory(row.namespace, row.name, row.revision);
       const pruneRefs = new Map<string, ObjectRef>();
       for (const ref of inventory) if (!desiredKeys.has(refKey(ref))) pruneRefs.set(refKey(ref), ref);
       for (const ref of leftovers(desired, live)) pruneRefs.set(refKey(ref), ref);
-      const changes = planChanges(desired, live, [...pruneRefs.values()]);
       alive();
       const applied = await cluster.apply(desired);
+      // The apply's answers are what the server stored: the plan compares them with what was live.
+      const changes = planChanges(desired, live, [...pruneRefs.values()], new Map(applied.objects.map((o) => [refKey(refOf(o)), o] as const)));
       alive();
       const pruned = await cluster.delete([...pruneRefs.values()], { propagationPolicy: 'Background' });
       if (pruned.length > 0) logger.info({ app: appKey(row.namespace, row.name), revision: row.revision, pruned }, `pruned ${pruned.length} object(s)`);
@@ -104,31 +153,35 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
     async replan(row, app) {
       // Objects the cluster does not serve were skipped and are not in the inventory: they are no change.
       const inventory = new Set(row.inventory.map(refKey));
-      const desired = desiredObjects(app, row.revision).filter((o) => inventory.has(refKey(refOf(o))));
       const live = await liveState(row.namespace, row.name);
-      return planChanges(desired, live, leftovers(desired, live));
+      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
+      return planChanges(desired, live, leftovers(desired, live), await serverAnswers(desired, live));
     },
 
     async dryRun(app, currentRevision) {
-      const desired = desiredObjects(app, currentRevision + 1);
+      const rendered = desiredObjects(app, currentRevision + 1);
       const exists = await cluster.namespaceExists(app.metadata.namespace);
       if (!exists) {
         // Namespaced objects cannot be dry-run into a namespace that does not exist yet; all would be created.
-        const changes: ObjectChange[] = [{ ref: { apiVersion: 'v1', kind: 'Namespace', name: app.metadata.namespace }, action: 'create', changedPaths: [] }, ...planChanges(desired, new Map(), [])];
+        const changes: ObjectChange[] = [{ ref: { apiVersion: 'v1', kind: 'Namespace', name: app.metadata.namespace }, action: 'create', changedPaths: [] }, ...planChanges(rendered, new Map(), [])];
         return { changes, warnings: [] };
       }
       const live = await liveState(app.metadata.namespace, app.metadata.name);
+      const desired = withLiveReplicas(rendered, app, live);
       const checked = await cluster.dryRunApply(desired);
-      return { changes: planChanges(desired, live, leftovers(desired, live)), warnings: [...checked.warnings] };
+      const server = new Map(checked.objects.map((o) => [refKey(refOf(o)), o] as const));
+      return { changes: planChanges(desired, live, leftovers(desired, live), server), warnings: [...checked.warnings] };
     },
 
     async diff(app, currentRevision) {
-      const desired = desiredObjects(app, currentRevision + 1);
       const live = await liveState(app.metadata.namespace, app.metadata.name);
+      const desired = withLiveReplicas(desiredObjects(app, currentRevision + 1), app, live);
       const prune = leftovers(desired, live);
-      const changes = planChanges(desired, live, prune);
+      const server = await serverAnswers(desired, live);
+      const changes = planChanges(desired, live, prune, server);
       const text = [
-        ...desired.map((o) => objectDiff(o, live.get(refKey(refOf(o))), refOf(o))),
+        // Only changed objects: an unchanged one differs at most in the revision annotation, by design.
+        ...desired.filter((_, i) => changes[i]?.action !== 'unchanged').map((o) => objectDiff(o, live.get(refKey(refOf(o))), refOf(o), server.get(refKey(refOf(o))))),
         ...prune.map((ref) => objectDiff(undefined, live.get(refKey(ref)), ref)),
       ].join('');
       return { changes, diff: text };

@@ -184,7 +184,8 @@ describe('renderApp', () => {
     const dep = find(objects, 'Deployment');
     const pod = at(dep, 'spec.template.spec') as Record<string, unknown>;
     const c = (pod.containers as Array<Record<string, unknown>>)[0]!;
-    expect(at(dep, 'spec.replicas')).toBeUndefined(); // the HPA owns it
+    // A new Deployment starts at the HPA's min (the deploy engine keeps the live count on updates).
+    expect(at(dep, 'spec.replicas')).toBe(4);
     expect(at(dep, 'spec.selector.matchLabels')).toEqual({ 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello' });
     expect(at(pod, 'serviceAccountName')).toBe('hello');
     expect(at(pod, 'volumes')).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
@@ -194,9 +195,11 @@ describe('renderApp', () => {
     expect(at(c, 'startupProbe.httpGet.path')).toBe('/healthz');
     // Startup probed every second with the same 150 s budget as 30 × 5 s; readiness every 5 s, so a pod
     // that turns ready right after starting is not left waiting for a 10 s tick; liveness stays at 10 s.
-    expect(at(c, 'startupProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 150 });
-    expect(at(c, 'readinessProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 3, successThreshold: 1, timeoutSeconds: 2 });
-    expect(at(c, 'livenessProbe')).toMatchObject({ initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 3 });
+    expect(at(c, 'startupProbe')).toMatchObject({ periodSeconds: 1, failureThreshold: 150 });
+    // A zero initialDelaySeconds is dropped by the API server, so it is never rendered.
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(at(c, probe)).not.toHaveProperty('initialDelaySeconds');
+    expect(at(c, 'readinessProbe')).toMatchObject({ periodSeconds: 5, failureThreshold: 3, successThreshold: 1, timeoutSeconds: 2 });
+    expect(at(c, 'livenessProbe')).toMatchObject({ periodSeconds: 10, failureThreshold: 3 });
     expect(at(find(objects, 'ConfigMap'), 'data')).toEqual({ MESSAGES: 'Hello from berth|Bonjour|Hola' });
     expect(at(find(objects, 'Service'), 'spec.ports')).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(at(find(objects, 'HorizontalPodAutoscaler'), 'spec')).toMatchObject({ minReplicas: 4, maxReplicas: 10 });

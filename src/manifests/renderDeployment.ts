@@ -36,8 +36,10 @@ export function renderDeployment(app: ResolvedApp): V1Deployment {
     kind: 'Deployment',
     metadata: { name: metadata.name, namespace: metadata.namespace, labels: appLabels(app) },
     spec: {
-      // Under autoscale the HPA owns the count; a replicas field here would fight it on every apply.
-      ...(spec.autoscale ? {} : { replicas: spec.replicas }),
+      // Under autoscale the HPA owns the count: the renderer asks for `min` (a new Deployment starts
+      // there, not at the API server's default of 1, so a rollout is complete only at `min` ready), and
+      // the deploy engine replaces it with the live count on updates (src/deploy/autoscaledReplicas.ts).
+      replicas: spec.autoscale ? spec.autoscale.min : spec.replicas,
       revisionHistoryLimit: DEFAULTS.revisionHistoryLimit,
       progressDeadlineSeconds: spec.progressDeadlineSeconds,
       selector: { matchLabels: selectorLabels(app) },
@@ -96,7 +98,9 @@ function renderProbe(p: ResolvedProbe): V1Probe {
         : { exec: { command: [...p.action.command] } };
   return {
     ...action,
-    initialDelaySeconds: p.initialDelaySeconds,
+    // The API server drops a zero initialDelaySeconds (a non-pointer field with omitempty): rendering it
+    // would make every comparison with the live object report a change that can never be applied.
+    ...(p.initialDelaySeconds > 0 ? { initialDelaySeconds: p.initialDelaySeconds } : {}),
     periodSeconds: p.periodSeconds,
     timeoutSeconds: p.timeoutSeconds,
     successThreshold: p.successThreshold,

@@ -226,6 +226,30 @@ describe.skipIf(!canRun)('deploy flow (sandbox)', () => {
     expect(metrics).toContain('berth_rollout_duration_seconds_bucket');
   });
 
+  it('an autoscaled app is complete only at min ready, reads as unchanged after its deploy, and a redeploy keeps the replicas the HPA set', async () => {
+    const spec = { image: 'nginx:1.27', replicas: undefined, autoscale: { min: 2, max: 4, cpu: 70 }, probes: { readiness: { path: '/', initialDelaySeconds: 0 } } };
+    const r = await put('steady', 'calm', appYaml('calm', spec), '?wait=true&timeout=30s');
+    expect(r.status).toBe(200);
+    // Created at min, not at the API server's default of 1: "complete" means 2/2.
+    expect(r.body).toMatchObject({ outcome: 'succeeded', status: { state: 'Available', replicas: { desired: 2, ready: 2 } } });
+    expect(await kubectl('-n', 'steady', 'get', 'deployment', 'calm', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+
+    // The same file again: the server's copy (zero fields dropped, defaults filled) is no change.
+    const diff = await fetch(`${url}/v1/namespaces/steady/apps/calm/diff`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: appYaml('calm', spec) });
+    const body = (await diff.json()) as { changes: Array<{ ref: { kind: string }; action: string; changedPaths: string[] }>; diff: string };
+    expect(diff.status).toBe(200);
+    expect(body.changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    expect(body.diff).toBe('');
+    await serverContext(app).engine.reconcile();
+    expect((await getJson<AppDetail>('/v1/namespaces/steady/apps/calm')).body.drift ?? null).toBeNull();
+
+    // The HPA (here kubectl, through the scale subresource) raises the count; a new revision keeps it.
+    await kubectl('-n', 'steady', 'scale', 'deployment', 'calm', '--replicas=3');
+    const next = await put('steady', 'calm', appYaml('calm', { ...spec, env: { MESSAGES: 'scaled' } }), '?wait=true&timeout=30s');
+    expect(next.body).toMatchObject({ revision: 2, outcome: 'succeeded' });
+    expect(await kubectl('-n', 'steady', 'get', 'deployment', 'calm', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
+  });
+
   it('serves merged logs prefixed with pod and container, as text and NDJSON', async () => {
     const text = await (await fetch(`${url}/v1/namespaces/shop/apps/web/logs?tail=5`)).text();
     expect(text).toMatch(/^\[web-[a-z0-9]+-[a-z0-9]+\/app\] /m);

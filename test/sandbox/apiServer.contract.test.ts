@@ -337,6 +337,38 @@ describe('server-side apply', () => {
   });
 });
 
+describe('server-side apply: who owns a field afterwards', () => {
+  const cmOf = (name: string, data: Record<string, string>): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
+  const apply = (o: V1ConfigMap, manager: string, force = false): Promise<V1ConfigMap> => objects.patch(o, undefined, undefined, manager, force, PatchStrategy.ServerSideApply) as Promise<V1ConfigMap>;
+  const managers = (o: V1ConfigMap): Array<Array<string | undefined>> => (o.metadata?.managedFields ?? []).map((m) => [m.manager, m.operation]);
+
+  it('drops a manager whose only field another manager took by force (kube-apiserver keeps no empty entry)', async () => {
+    await apply(cmOf('owners-force', { x: '1' }), 'manager-a');
+    const forced = await apply(cmOf('owners-force', { x: '2' }), 'manager-b', true);
+    expect(forced.data).toEqual({ x: '2' });
+    expect(managers(forced)).toEqual([['manager-b', 'Apply']]);
+  });
+
+  it('moves a field to the manager that updated it, keeps it when the applier stops applying it, and deletes what nobody owns', async () => {
+    await apply(cmOf('owners-update', { x: '1', y: '1', z: '1' }), 'manager-a');
+    await core.patchNamespacedConfigMap({ name: 'owners-update', namespace: 'default', body: { data: { x: '2' } }, fieldManager: 'editor' }, setMerge());
+    const updated = await core.readNamespacedConfigMap({ name: 'owners-update', namespace: 'default' });
+    expect(managers(updated)).toEqual([
+      ['manager-a', 'Apply'],
+      ['editor', 'Update'],
+    ]);
+    expect(JSON.stringify(updated.metadata?.managedFields?.[1]?.fieldsV1)).toBe('{"f:data":{"f:x":{}}}');
+
+    // manager-a now applies only y: x stays (the editor owns it), z goes (nobody else owns it).
+    const after = await apply(cmOf('owners-update', { y: '1' }), 'manager-a');
+    expect(after.data).toEqual({ x: '2', y: '1' });
+    expect(managers(after)).toEqual([
+      ['manager-a', 'Apply'],
+      ['editor', 'Update'],
+    ]);
+  });
+});
+
 describe('deletion', () => {
   const owner = async (name: string): Promise<V1ConfigMap> => core.createNamespacedConfigMap({ namespace: 'default', body: cm(name) });
   const dependent = (name: string, o: V1ConfigMap): Promise<V1ConfigMap> =>

@@ -161,3 +161,43 @@ describe('validation and defaulting', () => {
     expect((pod['spec'] as { containers: { imagePullPolicy: string }[] }).containers.map((c) => c.imagePullPolicy)).toEqual(['Always', 'Always', 'IfNotPresent', 'IfNotPresent']);
   });
 });
+
+describe('fields the real API server never stores at their zero value', () => {
+  it('drops a zero initialDelaySeconds, readOnly: false mounts and minReadySeconds: 0, keeps pointer fields at zero', () => {
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        minReadySeconds: 0,
+        template: {
+          spec: {
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: 0,
+            containers: [
+              {
+                name: 'app',
+                image: 'nginx:1.27',
+                readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 0 },
+                livenessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 3 },
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp', readOnly: false }],
+                securityContext: { allowPrivilegeEscalation: false },
+              },
+            ],
+          },
+        },
+      },
+    };
+    applyDefaults(d as never);
+    const spec = d.spec as Record<string, unknown>;
+    expect(spec).not.toHaveProperty('minReadySeconds');
+    const pod = d.spec.template.spec as Record<string, unknown>;
+    expect(pod['automountServiceAccountToken']).toBe(false);
+    expect(pod['terminationGracePeriodSeconds']).toBe(0);
+    const c = d.spec.template.spec.containers[0] as unknown as Record<string, Record<string, unknown>>;
+    expect(c['readinessProbe']).not.toHaveProperty('initialDelaySeconds');
+    expect(c['livenessProbe']?.['initialDelaySeconds']).toBe(3);
+    expect(c['volumeMounts']).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(c['securityContext']?.['allowPrivilegeEscalation']).toBe(false);
+  });
+});

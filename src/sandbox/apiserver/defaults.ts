@@ -112,6 +112,7 @@ export function applyDefaults(o: KObject): void {
 }
 
 function defaultTemplate(spec: JsonObject): void {
+  dropZeros(spec, OMITTED_WHEN_ZERO.workloadSpec);
   const t = spec['template'];
   if (isObject(t) && isObject(t['spec'])) defaultPodSpec(t['spec']);
 }
@@ -127,6 +128,8 @@ function defaultJobSpec(spec: JsonObject, _labels: Record<string, string> | unde
 }
 
 function defaultServiceSpec(spec: JsonObject): void {
+  dropZeros(spec, OMITTED_WHEN_ZERO.serviceSpec);
+  for (const p of arr(spec['ports'])) if (isObject(p)) dropZeros(p, OMITTED_WHEN_ZERO.servicePort);
   spec['type'] ??= 'ClusterIP';
   spec['sessionAffinity'] ??= 'None';
   if (spec['type'] !== 'ExternalName') {
@@ -142,7 +145,30 @@ function defaultServiceSpec(spec: JsonObject): void {
   }
 }
 
+/**
+ * Fields the real API server never stores at their zero value: Go fields without a pointer and with
+ * `omitempty` (k8s.io/api), so `initialDelaySeconds: 0` written by a client reads back absent. A
+ * sandbox that kept them would hide the endless drift such a field causes against a real cluster.
+ */
+const OMITTED_WHEN_ZERO = {
+  probe: ['initialDelaySeconds'],
+  container: ['stdin', 'stdinOnce', 'tty'],
+  containerPort: ['hostPort'],
+  volumeMount: ['readOnly'],
+  podSpec: ['hostNetwork', 'hostPID', 'hostIPC'],
+  workloadSpec: ['minReadySeconds', 'paused'],
+  serviceSpec: ['publishNotReadyAddresses'],
+  servicePort: ['nodePort'],
+} as const;
+
+function dropZeros(o: JsonObject, fields: readonly string[]): void {
+  for (const f of fields) if (o[f] === 0 || o[f] === false || o[f] === '') delete o[f];
+}
+
 function defaultContainer(c: JsonObject): void {
+  dropZeros(c, OMITTED_WHEN_ZERO.container);
+  for (const p of arr(c['ports'])) if (isObject(p)) dropZeros(p, OMITTED_WHEN_ZERO.containerPort);
+  for (const m of arr(c['volumeMounts'])) if (isObject(m)) dropZeros(m, OMITTED_WHEN_ZERO.volumeMount);
   c['terminationMessagePath'] ??= '/dev/termination-log';
   c['terminationMessagePolicy'] ??= 'File';
   if (c['imagePullPolicy'] === undefined) {
@@ -159,6 +185,7 @@ function defaultContainer(c: JsonObject): void {
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     const p = c[probe];
     if (!isObject(p)) continue;
+    dropZeros(p, OMITTED_WHEN_ZERO.probe);
     p['timeoutSeconds'] ??= 1;
     p['periodSeconds'] ??= 10;
     p['successThreshold'] ??= 1;
@@ -169,6 +196,7 @@ function defaultContainer(c: JsonObject): void {
 }
 
 export function defaultPodSpec(spec: JsonObject): void {
+  dropZeros(spec, OMITTED_WHEN_ZERO.podSpec);
   spec['restartPolicy'] ??= 'Always';
   spec['terminationGracePeriodSeconds'] ??= 30;
   spec['dnsPolicy'] ??= 'ClusterFirst';

@@ -187,6 +187,31 @@ function removeAt(o: unknown, s: string): void {
   }
 }
 
+/**
+ * After a manager lost fields to another (a forced apply, an update), the map entries and list items
+ * it kept only as parents of those fields are no longer its own: structured-merge-diff drops them,
+ * and a manager left with nothing disappears from managedFields altogether.
+ */
+function dropOrphanParents(set: FieldSet, o: unknown): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of [...set]) {
+      if (!isNodePath(p, o)) continue;
+      const prefix = `${p.slice(0, -1)},`;
+      let hasChild = false;
+      for (const q of set)
+        if (q.startsWith(prefix)) {
+          hasChild = true;
+          break;
+        }
+      if (!hasChild) {
+        set.delete(p);
+        changed = true;
+      }
+    }
+  }
+}
+
 function readEntries(o: JsonObject): ManagedFieldsEntry[] {
   const mf = (o['metadata'] as JsonObject | undefined)?.['managedFields'];
   // Entries are replaced, never modified, so the stored ones can be shared.
@@ -239,12 +264,14 @@ export function trackUpdate(oldObj: JsonObject | undefined, newObj: JsonObject, 
     else if (!isNodePath(p, newObj) && !deepEqual(valueAt(oldObj, p), valueAt(newObj, p))) changed.add(p);
   }
   const entries = oldObj ? load(oldObj) : [];
-  for (const x of entries)
+  for (const x of entries) {
     for (const p of [...x.set])
       if (changed.has(p) || (inScope(p) && !newSet.has(p))) {
         x.set.delete(p);
         x.dirty = true;
       }
+    if (x.dirty) dropOrphanParents(x.set, newObj);
+  }
   if (changed.size) {
     const id = entryId({ manager, operation: 'Update', subresource });
     let mine = entries.find((x) => entryId(x.e) === id);
@@ -322,7 +349,13 @@ export function applyConfiguration(live: JsonObject | undefined, applied: JsonOb
     }
   }
   if (conflicts.length && !force) throw conflictError(conflicts);
-  for (const c of conflicts) for (const o of others) if (entryId(o.e) === entryId(c.entry)) o.set.delete(c.path);
+  const losers = new Set<LoadedEntry>();
+  for (const c of conflicts)
+    for (const o of others)
+      if (entryId(o.e) === entryId(c.entry)) {
+        o.set.delete(c.path);
+        losers.add(o);
+      }
 
   const base: JsonObject = live ? clone(live) : { apiVersion: applied['apiVersion'], kind: applied['kind'], metadata: {} };
   const merged = mergeApplied(base, stripMeta(applied), '') as JsonObject;
@@ -343,6 +376,7 @@ export function applyConfiguration(live: JsonObject | undefined, applied: JsonOb
     done.push(prefix);
   }
 
+  for (const o of losers) dropOrphanParents(o.set, merged);
   const nextEntries = others.filter((x) => x.set.size > 0);
   const e: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion, time: nowRfc3339(), fieldsType: 'FieldsV1', fieldsV1: {} };
   if (subresource) e.subresource = subresource;

@@ -1,0 +1,248 @@
+// @ts-check
+// `npm run images`: builds berth's images with buildah, daemonless, into the local containers storage
+// (images/storage.conf), and with --push copies them to a registry.
+//
+//   npm run images                        build what changed (base, node, hello, berth)
+//   npm run images -- hello               build hello and what it stands on
+//   npm run images -- --push [--registry localhost:5000]
+//   npm run images -- --doc               also rewrite docs/images.md (sizes and every file of every image)
+//
+// Each image carries a label with the hash of everything it is made from (packages, binaries, compiled
+// files, its Containerfile, the parent image's ID). When the image under its tag already has that hash,
+// it is not built again: a second run costs a few podman queries. Layers are written with timestamp 0,
+// so the same inputs give the same image digest.
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
+import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SELF = readFileSync(fileURLToPath(import.meta.url));
+/** Every image is tagged under both names: the sandbox's `berth.local/*` and the local registry's. */
+export const PREFIXES = Object.freeze(['berth.local', 'localhost:5000']);
+export const DEFAULT_REGISTRY = 'localhost:5000';
+
+/** @param {string} name @param {string[]} versions */
+const tagsOf = (name, versions) => PREFIXES.flatMap((p) => versions.map((v) => `${p}/${name}:${v}`));
+const cacheDir = () => join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'berth', 'images');
+const sha256 = (/** @type {(string | Buffer)[]} */ ...parts) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+
+/**
+ * @typedef {{ name: string, versions: string[], after: string[], key: () => string, build: (tags: string[], key: string) => void }} ImageRecipe
+ * @typedef {{ name: string, ref: string, tags: string[], id: string, size: number, built: boolean, seconds: number }} ImageResult
+ */
+
+/**
+ * @param {string} containerfile
+ * @param {string} context
+ * @param {string[]} tags
+ * @param {string} key
+ * @param {Record<string, string>} [buildArgs]
+ */
+function bud(containerfile, context, tags, key, buildArgs = {}) {
+  tool(
+    'buildah',
+    [
+      'bud',
+      '--quiet',
+      '--pull=never', // nothing comes from a public registry: a parent must already be in local storage
+      '--layers=false',
+      '--timestamp=0',
+      `--label=${INPUTS_LABEL}=${key}`,
+      ...Object.entries(buildArgs).map(([k, v]) => `--build-arg=${k}=${v}`),
+      ...tags.map((t) => `--tag=${t}`),
+      '--file', containerfile,
+      context,
+    ],
+    { inherit: false },
+  );
+}
+
+/** @param {string} ref */
+function idOf(ref) {
+  const img = inspectImage(ref);
+  if (!img) throw new Error(`${ref} is not in local storage`);
+  return img.id;
+}
+
+/** @returns {Record<string, ImageRecipe>} */
+function recipes() {
+  const nodeVersion = process.versions.node;
+  const nodeMajor = nodeVersion.split('.')[0] ?? nodeVersion;
+  const helloDir = join(ROOT, 'services/hello');
+  const helloPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(helloDir, 'package.json'), 'utf8')));
+  /** @type {import('./baseRootfs.js').DebRef[] | undefined} */
+  let debs;
+  const baseDebs = () => (debs ??= resolveDebs(basePackages()));
+
+  return {
+    base: {
+      name: 'base',
+      versions: ['debian12'],
+      after: [],
+      key: () => sha256(baseInputsKey(baseDebs()), SELF),
+      build(tags, key) {
+        const work = mkdtempSync(join(tmpdir(), 'berth-base-'));
+        try {
+          makeBaseRootfs(fetchDebs(baseDebs(), join(cacheDir(), 'debs')), work);
+          bud(join(ROOT, 'images/base/Containerfile'), work, tags, key);
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      },
+    },
+    node: {
+      name: 'node',
+      versions: [nodeVersion, nodeMajor],
+      after: ['base'],
+      key: () => sha256(idOf('berth.local/base:debian12'), readFileSync(process.execPath), readFileSync(join(ROOT, 'images/node/Containerfile')), SELF),
+      build(tags, key) {
+        const work = mkdtempSync(join(tmpdir(), 'berth-node-'));
+        try {
+          const root = join(work, 'root');
+          mkdirSync(join(root, 'usr/bin'), { recursive: true });
+          mkdirSync(join(root, 'nodejs/bin'), { recursive: true });
+          // The binary carries ~12 MB of debug symbols; stripping them changes nothing at run time.
+          const stripped = spawnSync('strip', ['-o', join(root, 'usr/bin/node'), process.execPath], { encoding: 'utf8' });
+          if (stripped.status !== 0) throw new Error(`strip ${process.execPath} failed (${stripped.error?.message ?? stripped.stderr.trim()}); install Debian's binutils`);
+          chmodSync(join(root, 'usr/bin/node'), 0o755);
+          symlinkSync('../../usr/bin/node', join(root, 'nodejs/bin/node'));
+          tarDir(root, join(work, 'node.tar'));
+          bud(join(ROOT, 'images/node/Containerfile'), work, tags, key, { BASE: 'berth.local/base:debian12' });
+          // Every library ldd lists for the binary must be in the base: running it there proves it.
+          try {
+            tool('podman', ['run', '--rm', '--network', 'none', /** @type {string} */ (tags[0]), '-e', 'process.exitCode = process.versions.node ? 0 : 1']);
+          } catch (e) {
+            tool('podman', ['untag', /** @type {string} */ (tags[0]), ...tags], { allowFailure: true }); // never cached as good
+            throw e;
+          }
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      },
+    },
+    hello: {
+      name: 'hello',
+      versions: [helloPkg.version],
+      after: ['node'],
+      key: () => {
+        const dist = join(helloDir, 'dist');
+        const files = readdirSync(dist).filter((f) => f.endsWith('.js')).sort();
+        return sha256(
+          idOf(`berth.local/node:${nodeVersion}`),
+          ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
+          readFileSync(join(helloDir, 'package.json')),
+          readFileSync(join(helloDir, 'Dockerfile')),
+          SELF,
+        );
+      },
+      build(tags, key) {
+        bud(join(helloDir, 'Dockerfile'), helloDir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+      },
+    },
+  };
+}
+
+/** @param {string} dir @param {string} tar */
+function tarDir(dir, tar) {
+  const res = spawnSync('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--format=gnu', '-C', dir, '-cf', tar, '.']);
+  if (res.status !== 0) throw new Error(`tar failed: ${res.stderr}`);
+}
+
+/** The names of the images `npm run images` builds, parents first. */
+export function imageNames() {
+  return Object.keys(recipes());
+}
+
+/**
+ * Builds `names` (default: all) and the images they stand on, skipping those whose inputs did not change.
+ * Needs root (vfs storage under /var/lib/containers) and buildah.
+ *
+ * @param {{ names?: string[], log?: (line: string) => void }} [opts]
+ * @returns {Promise<ImageResult[]>}
+ */
+export async function buildImages(opts = {}) {
+  const log = opts.log ?? (() => {});
+  if (process.getuid?.() !== 0) throw new Error('building images needs root: containers storage is /var/lib/containers (images/storage.conf)');
+  // The hello image ships services/hello/dist: compile it first when a source changed.
+  const { buildIfStale, build } = await import(pathToFileURL(join(ROOT, 'scripts/build.js')).href);
+  buildIfStale();
+  if (!readdirSync(join(ROOT, 'services/hello'), { withFileTypes: true }).some((e) => e.name === 'dist')) build();
+
+  const all = recipes();
+  /** @type {string[]} */
+  const order = [];
+  const visit = (/** @type {string} */ name) => {
+    const r = all[name];
+    if (!r) throw new Error(`no image named ${name}; known: ${Object.keys(all).join(', ')}`);
+    for (const dep of r.after) visit(dep);
+    if (!order.includes(name)) order.push(name);
+  };
+  for (const name of opts.names?.length ? opts.names : Object.keys(all)) visit(name);
+
+  return withBuildLock(() =>
+    order.map((name) => {
+      const r = /** @type {ImageRecipe} */ (all[name]);
+      const started = performance.now();
+      const tags = tagsOf(r.name, r.versions);
+      const ref = /** @type {string} */ (tags[0]);
+      const key = r.key();
+      const have = inspectImage(ref);
+      const current = have !== undefined && have.labels[INPUTS_LABEL] === key && tags.every((t) => inspectImage(t)?.id === have.id);
+      if (!current) {
+        log(`building ${ref}`);
+        r.build(tags, key);
+        // The image this build replaced is untagged now; on vfs it holds a full copy of its files.
+        if (have && inspectImage(ref)?.id !== have.id) tool('podman', ['rmi', have.id], { allowFailure: true });
+      }
+      const img = inspectImage(ref);
+      if (!img) throw new Error(`${ref} missing after its build`);
+      const seconds = (performance.now() - started) / 1000;
+      log(`${current ? 'up to date' : 'built'}  ${ref}  ${(img.size / 1e6).toFixed(1)} MB  ${seconds.toFixed(1)} s`);
+      return { name: r.name, ref, tags, id: img.id, size: img.size, built: !current, seconds };
+    }),
+  );
+}
+
+/**
+ * Copies each built image to `registry` (plain HTTP on loopback) under its name and versions.
+ *
+ * @param {ImageResult[]} images
+ * @param {string} registry host:port
+ * @param {(line: string) => void} [log]
+ */
+export function pushImages(images, registry, log = () => {}) {
+  for (const img of images) {
+    for (const tag of img.tags.filter((t) => t.startsWith('berth.local/'))) {
+      const dest = `${registry}/${tag.slice('berth.local/'.length)}`;
+      tool('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `containers-storage:${tag}`, `docker://${dest}`]);
+      log(`pushed  ${dest}`);
+    }
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const flag = (/** @type {string} */ f) => args.includes(f);
+  const registryAt = args.indexOf('--registry');
+  const registry = registryAt >= 0 ? args[registryAt + 1] : DEFAULT_REGISTRY;
+  const names = args.filter((a, i) => !a.startsWith('--') && (registryAt < 0 || i !== registryAt + 1));
+  try {
+    const started = performance.now();
+    const images = await buildImages({ names, log: (l) => console.log(l) });
+    console.log(`${images.filter((i) => i.built).length} built, ${images.filter((i) => !i.built).length} up to date in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (flag('--push')) pushImages(images, registry ?? DEFAULT_REGISTRY, (l) => console.log(l));
+    if (flag('--doc')) {
+      const { writeImagesDoc } = await import('./describeImages.js');
+      console.log(`wrote ${writeImagesDoc(images)}`);
+    }
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exitCode = 1;
+  }
+}
