@@ -1,32 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root: images/*.conf hold the project's containers configuration. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { containerEnv } from '../../../images/containerEnv.js';
 
 export const PODMAN_PATH = '/usr/bin/podman';
 
 /**
- * The environment every podman command runs with: this process's, plus CONTAINERS_CONF,
+ * The environment every podman command runs with: `base` plus CONTAINERS_CONF,
  * CONTAINERS_STORAGE_CONF and CONTAINERS_REGISTRIES_CONF pointing at the project's images/*.conf
- * (vfs storage, runc with cgroupfs, no ulimits, no public registries), the same files the image
- * builds use, so the sandbox sees what `npm run images` built. /etc/containers is never relied on.
+ * (vfs storage, runc with cgroupfs, no ulimits, no public registries): the same files and the same
+ * helper the image builds use, so the sandbox sees what `npm run images` built. /etc/containers is
+ * never relied on.
  */
-export function podmanEnv(base: NodeJS.ProcessEnv = process.env, root = REPO_ROOT): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  const files: [string, string][] = [
-    ['CONTAINERS_CONF', 'containers.conf'],
-    ['CONTAINERS_STORAGE_CONF', 'storage.conf'],
-    ['CONTAINERS_REGISTRIES_CONF', 'registries.conf'],
-  ];
-  for (const [key, file] of files) {
-    const path = join(root, 'images', file);
-    if (existsSync(path)) env[key] = path;
-  }
-  return env;
+export function podmanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return containerEnv(base);
 }
 
 export interface CommandResult {
