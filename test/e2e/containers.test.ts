@@ -161,8 +161,21 @@ describe.skipIf(!canRun)(SUITE, () => {
     expect(previous).toContain('allocating');
   }, 120_000);
 
+  it('an image that exists nowhere is ErrImagePull, then ImagePullBackOff, in the kubelet\'s words', async () => {
+    const r = await e.berth(['deploy', '-f', e.file('missing.yaml', appYaml('missing', 'image: registry.example/missing:1.0.0\nreplicas: 1')), '--wait', '--timeout', '60s']);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).toContain('ImagePullFailed');
+    const events = await until(async () => {
+      const out = await e.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Pod', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+      return out.includes('Error: ImagePullBackOff') ? out : undefined;
+    }, 30_000, 'ImagePullBackOff');
+    expect(events).toContain('Failed: Failed to pull image "registry.example/missing:1.0.0": rpc error: code = NotFound desc = failed to pull and unpack image "registry.example/missing:1.0.0"');
+    expect(events).toContain('Failed: Error: ErrImagePull');
+    expect(events).toContain('BackOff: Back-off pulling image "registry.example/missing:1.0.0"');
+  }, 90_000);
+
   it('deleting the apps removes their containers', async () => {
-    for (const [name, ns] of [['plain', 'default'], ['rooted', 'crt-root'], ['memhog', 'default'], ['hello', 'default']] as const) {
+    for (const [name, ns] of [['plain', 'default'], ['rooted', 'crt-root'], ['memhog', 'default'], ['missing', 'default'], ['hello', 'default']] as const) {
       const r = await e.berth(['delete', name, '-n', ns, '--yes']);
       expect(r.code, r.out + r.err).toBe(0);
     }

@@ -85,8 +85,10 @@ export class ProcessPodmanCli implements PodmanCli {
  * Whether podman can run containers here: the binary exists and `podman info` answers with the
  * project's configuration. Synchronous and run once per sandbox start (about 0.2 s).
  */
-export function podmanUsable(path = PODMAN_PATH): { ok: true } | { ok: false; reason: string } {
+export function podmanUsable(path = PODMAN_PATH, uid = process.getuid?.()): { ok: true } | { ok: false; reason: string } {
   if (!existsSync(path)) return { ok: false, reason: `${path} not found` };
+  // Rootless podman cannot create the cgroups that hold each container's memory limit.
+  if (uid !== 0) return { ok: false, reason: 'the container runtime needs root (memory limits are cgroups the sandbox creates)' };
   const r = spawnSync(path, ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { env: podmanEnv(), encoding: 'utf8', timeout: 15_000 });
   if (r.status !== 0) return { ok: false, reason: lastLine(r.stderr ?? '') || `podman info exited with ${String(r.status)}` };
   return { ok: true };
