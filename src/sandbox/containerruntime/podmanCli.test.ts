@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lastLine, podmanEnv, podmanUsable } from './podmanCli.ts';
 
@@ -15,6 +16,7 @@ describe('podmanEnv', () => {
     expect(env['PATH']).toBe('/usr/bin');
     expect(env['CONTAINERS_CONF']).toMatch(/\/images\/containers\.conf$/);
     expect(env['CONTAINERS_STORAGE_CONF']).toMatch(/\/images\/storage\.conf$/);
+    expect(existsSync(env['CONTAINERS_CONF'] ?? '')).toBe(true);
   });
 });
 

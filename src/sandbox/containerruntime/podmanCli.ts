@@ -1,19 +1,28 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { containerEnv } from '../../../images/containerEnv.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const PODMAN_PATH = '/usr/bin/podman';
+
+/** The repository root (from src/ or dist/ alike): images/*.conf hold the project's containers configuration. */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * The environment every podman command runs with: `base` plus CONTAINERS_CONF,
  * CONTAINERS_STORAGE_CONF and CONTAINERS_REGISTRIES_CONF pointing at the project's images/*.conf
- * (vfs storage, runc with cgroupfs, no ulimits, no public registries): the same files and the same
- * helper the image builds use, so the sandbox sees what `npm run images` built. /etc/containers is
- * never relied on.
+ * (vfs storage, runc with cgroupfs, no ulimits, no public registries): the files the image builds use
+ * through images/containerEnv.js (which src may not import), so the sandbox sees what `npm run images`
+ * built. /etc/containers is never relied on.
  */
-export function podmanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return containerEnv(base);
+export function podmanEnv(base: NodeJS.ProcessEnv = process.env, root = REPO_ROOT): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    CONTAINERS_CONF: join(root, 'images', 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: join(root, 'images', 'storage.conf'),
+    CONTAINERS_REGISTRIES_CONF: join(root, 'images', 'registries.conf'),
+  };
 }
 
 export interface CommandResult {
