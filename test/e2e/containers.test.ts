@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -180,5 +181,10 @@ describe.skipIf(!canRun)(SUITE, () => {
       expect(r.code, r.out + r.err).toBe(0);
     }
     await until(async () => ((await ours()).length === 0 ? true : undefined), 60_000, 'no containers left');
+    // Nor their files (emptyDirs, ConfigMap/Secret copies): the sandbox's state directory holds only its owner file.
+    const root = join(tmpdir(), 'berth-containers');
+    const mine = readdirSync(root).filter((d) => existsSync(join(root, d, 'owner')) && readFileSync(join(root, d, 'owner'), 'utf8') === OWNER);
+    expect(mine).toHaveLength(1);
+    await until(() => (readdirSync(join(root, mine[0] ?? '')).join() === 'owner' ? true : undefined), 10_000, 'no pod directories left');
   }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateArgsInput } from './containerArgs.ts';
-import { ContainerConfigError, createArgs } from './containerArgs.ts';
+import { ContainerConfigError, createArgs, planEnv } from './containerArgs.ts';
 
 /** What berth renders for an App (src/manifests/renderDeployment.ts), reduced to what podman sees. */
 const berthPod: Record<string, unknown> = {
@@ -76,9 +76,9 @@ describe('createArgs', () => {
   });
 
   it('never puts an environment value on the command line', () => {
-    const args = createArgs(input({ envNames: ['DB_PASSWORD'] }));
-    expect(values(args, '-e')).toEqual(['DB_PASSWORD']);
-    expect(args.join(' ')).not.toContain('=hunter2');
+    const args = createArgs(input({ envFile: '/state/pod/env-1', envNames: ['PEM'] }));
+    expect(values(args, '--env-file')).toEqual(['/state/pod/env-1']);
+    expect(values(args, '-e')).toEqual(['PEM']);
   });
 
   it('lets the container securityContext win over the pod\'s for the user', () => {
@@ -123,5 +123,19 @@ describe('createArgs', () => {
   it('mounts read-only volumes read-only', () => {
     const args = createArgs(input({ mounts: [{ hostPath: '/h/cm', containerPath: '/etc/app', readOnly: true }] }));
     expect(values(args, '-v')).toEqual(['/h/cm:/etc/app:ro']);
+  });
+});
+
+describe('planEnv', () => {
+  it('puts single-line values in the env file and passes multi-line ones by name', () => {
+    expect(planEnv({ A: 'x=y "z"', PEM: 'l1\nl2' })).toEqual({ fileLines: ['A=x=y "z"'], inherited: { PEM: 'l1\nl2' } });
+  });
+
+  it('refuses multi-line values under names that steer podman or the loader', () => {
+    for (const name of ['LD_PRELOAD', 'CONTAINERS_CONF', 'GODEBUG', 'PATH', 'TMPDIR', 'XDG_RUNTIME_DIR']) {
+      expect(() => planEnv({ [name]: 'a\nb' }), name).toThrow(ContainerConfigError);
+    }
+    // Single-line values under those names are only the container's: they go to the file.
+    expect(planEnv({ LD_PRELOAD: '/x.so' })).toEqual({ fileLines: ['LD_PRELOAD=/x.so'], inherited: {} });
   });
 });

@@ -10,6 +10,34 @@ export const OWNER_LABEL = 'dev.berth.sandbox.owner';
 
 export class ContainerConfigError extends Error {}
 
+/**
+ * Names a multi-line value may not travel under in podman's own environment: they steer podman, the
+ * Go runtime or the dynamic loader of a process running as root.
+ */
+const PODMAN_STEERING = /^(LD_|GCONV_|GO|CONTAINERS?_|PODMAN_|BUILDAH_|DOCKER_|REGISTRY_|STORAGE_|XDG_|MALLOC_|LOCPATH$|NLSPATH$|HOSTALIASES$|RES_OPTIONS$|LOCALDOMAIN$|TZ|TMPDIR$|HOME$|PATH$|SHELL$|USER$|HTTPS?_PROXY$|NO_PROXY$)/i;
+
+export interface EnvPlan {
+  /** `NAME=value` lines for `--env-file`. */
+  fileLines: string[];
+  /** Multi-line variables, passed by name through podman's environment. */
+  inherited: Record<string, string>;
+}
+
+/**
+ * How a container's environment reaches podman without a value on a command line (which every local
+ * user can read): single-line values through an env file, multi-line ones (which env files cannot
+ * hold) through podman's own environment unless their name could steer podman itself.
+ */
+export function planEnv(env: Record<string, string>): EnvPlan {
+  const plan: EnvPlan = { fileLines: [], inherited: {} };
+  for (const [name, value] of Object.entries(env)) {
+    if (!/[\r\n]/.test(value)) plan.fileLines.push(`${name}=${value}`);
+    else if (PODMAN_STEERING.test(name)) throw new ContainerConfigError(`environment variable ${name} has a multi-line value, which the sandbox can only pass under a name podman and the loader ignore`);
+    else plan.inherited[name] = value;
+  }
+  return plan;
+}
+
 export interface CreateArgsInput {
   /** podman container name (unique). */
   name: string;
@@ -17,7 +45,9 @@ export interface CreateArgsInput {
   pod: { namespace: string; name: string; uid: string };
   podSpec: Record<string, unknown>;
   container: Record<string, unknown>;
-  /** Names of variables podman copies from its own environment (`-e NAME`), so values never reach argv. */
+  /** A 0600 file of `NAME=value` lines (single-line values): values never reach a command line. */
+  envFile?: string;
+  /** Names of (multi-line) variables podman copies from its own environment (`-e NAME`). */
   envNames: readonly string[];
   /** Bind mounts already materialised on the host. */
   mounts: readonly { hostPath: string; containerPath: string; readOnly: boolean }[];
@@ -80,6 +110,7 @@ export function createArgs(input: CreateArgsInput): string[] {
   if (cpu > 0) args.push('--cpus', (cpu / 1000).toFixed(3));
   if (input.cgroupParent) args.push('--cgroup-parent', input.cgroupParent);
 
+  if (input.envFile) args.push('--env-file', input.envFile);
   for (const n of input.envNames) args.push('-e', n);
   for (const m of input.mounts) args.push('-v', `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`);
   const wd = str(container['workingDir']);

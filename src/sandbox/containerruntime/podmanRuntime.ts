@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,10 +14,11 @@ import { ImagePullError } from '../kubelet/runtime.ts';
 import { serviceEnv } from '../kubelet/serviceEnv.ts';
 import { ContainerCgroup, detectCgroups } from './containerCgroup.ts';
 import type { CgroupLayout } from './containerCgroup.ts';
-import { createArgs, OWNER_LABEL, SANDBOX_LABEL } from './containerArgs.ts';
+import { createArgs, OWNER_LABEL, planEnv, SANDBOX_LABEL } from './containerArgs.ts';
 import type { PodmanCli } from './podmanCli.ts';
 import { lastLine, PODMAN_PATH, podmanEnv, ProcessPodmanCli } from './podmanCli.ts';
 import { containerMounts, removeInstanceVolumes } from './podVolumes.ts';
+import type { HostMount } from './podVolumes.ts';
 import { claimStateDir, ownerToken, Reaper, sandboxCgroup, sweepDeadSandboxes } from './sandboxOwnership.ts';
 
 export interface PodmanRuntimeOptions {
@@ -78,7 +79,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
   private readonly owner: string;
   private readonly reaper: Pick<Reaper, 'track' | 'untrack' | 'close'>;
   private readonly images = new Map<string, LocalImage>();
-  private readonly live = new Map<string, { stop: (graceMs: number) => Promise<ContainerExit> }>();
+  private readonly live = new Map<string, { podUid: string; stop: (graceMs: number) => Promise<ContainerExit> }>();
   private readonly tracked = new Set<Tracked>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -145,25 +146,66 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     const cname = str(req.container['name']) ?? '';
     const instance = randomBytes(6).toString('hex');
     const podDir = join(this.stateDir, req.pod.uid || `${req.pod.namespace}_${req.pod.name}`);
-    const env = await this.environment(req, podSpec);
-    const mounts = await containerMounts(this.opts.client, req.pod, podSpec, req.container, podDir, instance);
+    const env = planEnv(await this.environment(req, podSpec));
     const limit = memoryBytes(asRecord(asRecord(req.container['resources'])['limits'])['memory']);
     let cgroup: ContainerCgroup | undefined;
-    if (this.cgroups) {
-      cgroup = new ContainerCgroup(this.cgroups, `${sandboxCgroup(this.sandboxId)}/${instance}`);
-      cgroup.create(limit);
-    }
+    const envFile = join(podDir, `env-${instance}`);
     const cleanupFiles = (): void => {
       cgroup?.remove();
       removeInstanceVolumes(podDir, instance);
     };
-    const args = createArgs({
+    let created;
+    try {
+      const mounts = await containerMounts(this.opts.client, req.pod, podSpec, req.container, podDir, instance);
+      if (this.cgroups) {
+        cgroup = new ContainerCgroup(this.cgroups, `${sandboxCgroup(this.sandboxId)}/${instance}`);
+        cgroup.create(limit);
+      }
+      // Root-only: the state directory is 0700 and the file 0600; removed as soon as podman read it.
+      mkdirSync(podDir, { recursive: true, mode: 0o700 });
+      writeFileSync(envFile, env.fileLines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+      const args = this.argsFor(req, podSpec, cname, instance, envFile, Object.keys(env.inherited), mounts, cgroup);
+      created = await this.cli.run(args, { env: env.inherited, timeoutMs: 120_000 });
+    } catch (err) {
+      cleanupFiles();
+      throw err;
+    } finally {
+      rmSync(envFile, { force: true });
+    }
+    if (created.code !== 0) {
+      cleanupFiles();
+      throw new Error(lastLine(created.stderr));
+    }
+    const id = created.stdout.trim().split('\n').pop() ?? '';
+    this.reaper.track(id);
+    const inst = this.attach(req, id, cgroup, () => {
+      cleanupFiles();
+      void this.dropPodDirIfGone(req.pod, podDir);
+    });
+    // Started means running, as the kubelet's Started event and `state.running` claim: `start --attach`
+    // returns only at exit, so ask podman when the process is up (or already gone).
+    await Promise.race([inst.exited, this.cli.run(['wait', '--interval', '25ms', '--condition', 'running', '--condition', 'exited', id], { timeoutMs: 60_000 })]);
+    return inst;
+  }
+
+  private argsFor(
+    req: StartRequest,
+    podSpec: Record<string, unknown>,
+    cname: string,
+    instance: string,
+    envFile: string,
+    envNames: string[],
+    mounts: HostMount[],
+    cgroup: ContainerCgroup | undefined,
+  ): string[] {
+    return createArgs({
       name: `berth_${this.sandboxId}_${req.pod.namespace}_${req.pod.name}_${cname}_${req.restartCount}_${instance}`.slice(0, 250),
       imageRef: podmanName(req.image),
       pod: req.pod,
       podSpec,
       container: req.container,
-      envNames: Object.keys(env),
+      envFile,
+      envNames,
       mounts,
       cgroupParent: cgroup?.path,
       labels: {
@@ -175,19 +217,21 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
         'io.kubernetes.container.name': cname,
       },
     });
-    // Values travel in podman's environment (`-e NAME`), never on a command line others can read.
-    const created = await this.cli.run(args, { env, timeoutMs: 120_000 });
-    if (created.code !== 0) {
-      cleanupFiles();
-      throw new Error(lastLine(created.stderr));
-    }
-    const id = created.stdout.trim().split('\n').pop() ?? '';
-    this.reaper.track(id);
-    const inst = this.attach(req, id, cgroup, cleanupFiles);
-    // Started means running, as the kubelet's Started event and `state.running` claim: `start --attach`
-    // returns only at exit, so ask podman when the process is up (or already gone).
-    await Promise.race([inst.exited, this.cli.run(['wait', '--interval', '25ms', '--condition', 'running', '--condition', 'exited', id], { timeoutMs: 60_000 })]);
-    return inst;
+  }
+
+  podRemoved(podUid: string): void {
+    this.opts.fallback.podRemoved?.(podUid);
+    if (!podUid || [...this.live.values()].some((c) => c.podUid === podUid)) return;
+    rmSync(join(this.stateDir, podUid), { recursive: true, force: true });
+  }
+
+  /** A pod's emptyDirs go with the pod: once its last container is gone and the pod is deleted or terminating. */
+  private async dropPodDirIfGone(pod: StartRequest['pod'], podDir: string): Promise<void> {
+    if ([...this.live.values()].some((c) => c.podUid === pod.uid)) return;
+    const cur = await this.opts.client.get(RES.pods, pod.namespace, pod.name).catch(() => undefined);
+    if (cur && cur.metadata.uid === pod.uid && !cur.metadata.deletionTimestamp) return;
+    if ([...this.live.values()].some((c) => c.podUid === pod.uid)) return;
+    rmSync(podDir, { recursive: true, force: true });
   }
 
   private async environment(req: StartRequest, podSpec: Record<string, unknown>): Promise<Record<string, string>> {
@@ -246,7 +290,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       }
       return exited;
     };
-    this.live.set(id, { stop });
+    this.live.set(id, { podUid: req.pod.uid, stop });
     return {
       id,
       exited,

@@ -59,10 +59,18 @@ export function describeRuntimeContract(label: string, setup: () => Promise<Runt
 
     it('streams stdout and stderr lines and reports the exit code as Error', async (ctx) => {
       if (!t) return ctx.skip();
-      const { inst, out } = await run('exit-three', 'echo "hello $GREETING"; echo oops >&2; exit 3', { env: [{ name: 'GREETING', value: 'from env' }] });
+      const env = [
+        { name: 'GREETING', value: 'from env' },
+        { name: 'PEM', value: 'first line\nsecond line' },
+        { name: 'TRICKY', value: 'a=b "c" $d' },
+      ];
+      const { inst, out } = await run('exit-three', 'echo "hello $GREETING"; echo "$PEM"; echo "$TRICKY"; echo oops >&2; exit 3', { env });
       const exit: ContainerExit = await inst.exited;
       expect(exit).toMatchObject({ exitCode: 3, reason: 'Error' });
       expect(out).toContainEqual({ line: 'hello from env', stream: 'stdout' });
+      expect(out).toContainEqual({ line: 'first line', stream: 'stdout' });
+      expect(out).toContainEqual({ line: 'second line', stream: 'stdout' });
+      expect(out).toContainEqual({ line: 'a=b "c" $d', stream: 'stdout' });
       expect(out).toContainEqual({ line: 'oops', stream: 'stderr' });
     });
 
