@@ -6,8 +6,8 @@ import { join } from 'node:path';
  * Kubernetes pod cgroup. The memory limit is set here, not on podman's own container cgroup,
  * because podman removes its cgroup the moment the container exits, taking with it the only record
  * that the kernel hit the limit: this cgroup outlives the container, so after exit 137 its failure
- * counter tells an OOM kill from a plain SIGKILL (conmon's OOM notification does not fire under
- * this kernel's cgroup v1, so podman itself reports `OOMKilled: false`). CPU and memory usage for
+ * counter tells an OOM kill from a plain SIGKILL (podman 4.3 itself reports `OOMKilled: false`
+ * here; conmon's own notice, an `oom` file in its working directory, is the other witness). CPU and memory usage for
  * `kubectl top` are read here too (it also holds conmon, about 1 MiB).
  */
 export interface CgroupLayout {

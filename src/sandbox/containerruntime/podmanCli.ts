@@ -54,7 +54,8 @@ export interface PodmanCli {
   /** Runs to completion; never throws for a non-zero exit (the caller reads `code`). */
   run(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; signal?: AbortSignal }): Promise<CommandResult>;
   /** Starts a long-running command (e.g. `start --attach`) with piped stdout/stderr. */
-  spawn(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv }): ChildProcess;
+  /** `cwd`: conmon, started by `podman start`, writes an `oom` file into its working directory. */
+  spawn(args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): ChildProcess;
 }
 
 export class ProcessPodmanCli implements PodmanCli {
@@ -85,8 +86,8 @@ export class ProcessPodmanCli implements PodmanCli {
     });
   }
 
-  spawn(args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-    return spawn(this.path, args, { env: { ...this.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
+    return spawn(this.path, args, { env: { ...this.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -178,7 +178,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     }
     const id = created.stdout.trim().split('\n').pop() ?? '';
     this.reaper.track(id);
-    const inst = this.attach(req, id, cgroup, () => {
+    const inst = this.attach(req, id, cgroup, join(podDir, `run-${instance}`), () => {
       cleanupFiles();
       void this.dropPodDirIfGone(req.pod, podDir);
     });
@@ -255,8 +255,11 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     return env;
   }
 
-  private attach(req: StartRequest, id: string, cgroup: ContainerCgroup | undefined, cleanupFiles: () => void): RunningContainer {
-    const proc = this.cli.spawn(['start', '--attach', id]);
+  private attach(req: StartRequest, id: string, cgroup: ContainerCgroup | undefined, runDir: string, cleanupFiles: () => void): RunningContainer {
+    // conmon inherits this working directory and writes `oom` into it when it sees the kernel's OOM
+    // notice: one more witness, and no litter in the sandbox's own working directory.
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const proc = this.cli.spawn(['start', '--attach', id], { cwd: runDir });
     const outputs = Promise.all([lines(proc.stdout, (l) => req.output(l, 'stdout')), lines(proc.stderr, (l) => req.output(l, 'stderr'))]);
     let stopRequested = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -272,7 +275,9 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       const [code = '137', oom = 'false', startedAt = '', error = ''] = st.stdout.trim().split('|');
       const exitCode = Number(code) || 0;
       const neverStarted = startedAt.startsWith('0001-01-01');
-      const oomKilled = oom === 'true' || (exitCode === 137 && !stopRequested && (cgroup?.hitMemoryLimit() ?? false));
+      const conmonSawOom = existsSync(join(runDir, 'oom'));
+      const oomKilled = oom === 'true' || (exitCode === 137 && !stopRequested && (conmonSawOom || (cgroup?.hitMemoryLimit() ?? false)));
+      rmSync(runDir, { recursive: true, force: true });
       await this.cli.run(['rm', '-f', '-t', '0', id], { timeoutMs: 60_000 });
       this.reaper.untrack(id);
       this.live.delete(id);
