@@ -52,6 +52,13 @@ export const ERRORS = {
   BERTH_CLI_USAGE: def(400, 'The command line is invalid.', 'Run "berth --help" for usage.'),
   BERTH_FILE_NOT_FOUND: def(400, 'The file could not be read.', 'Check the path passed with -f.'),
 
+  // --- sandbox runtime -----------------------------------------------------------------------------
+  BERTH_RUNTIME_UNAVAILABLE: def(
+    503,
+    'The sandbox cannot run containers here.',
+    'Install podman, runc and buildah (Debian packages of those names), or run with --runtime auto or --runtime processes.',
+  ),
+
   // --- lint ----------------------------------------------------------------------------------------
   BERTH_LINT_INPUT: def(400, 'The input is not Kubernetes YAML or JSON.', 'Pass a file of Kubernetes objects, each with apiVersion, kind and metadata.name.'),
   BERTH_LINT_FAILED: def(422, 'Lint found errors.', 'Fix the findings with severity "error".'),

@@ -39,6 +39,8 @@ describe('the package', () => {
 
   it('ships the compiled CLI, the hello service and the example', () => {
     expect(files).toEqual(expect.arrayContaining(['bin/berth.js', 'dist/cli/main.js', 'dist/cli/actions/up.js', 'services/hello/dist/main.js', 'examples/hello.yaml', 'package.json']));
+    // The sandbox's container runtime runs podman with these (src/sandbox/containerruntime/podmanCli.ts).
+    expect(files).toEqual(expect.arrayContaining(['images/containers.conf', 'images/storage.conf', 'images/registries.conf']));
   });
 
   it('ships the built dashboard: its page and the hashed assets it loads', () => {

@@ -31,6 +31,8 @@ describe('berth up', () => {
     try {
       const run = await runUntil(['up', '--port', '0', '--nodes', '2'], dir, 'Press Ctrl-C');
       expect(run.out()).toContain('rollout complete: 4/4 replicas ready (revision 1)');
+      // It says what runs the pods: containers when podman works here, else processes and why.
+      expect(run.out()).toMatch(/^sandbox runtime {2}(containers \(podman|processes \()/m);
       // The server it printed answers, and knows the app it deployed (stored in .berth/berth.db).
       const url = /berth server +(http:\/\/\S+)/.exec(run.out())?.[1] ?? '';
       expect(run.out()).toContain(`API docs         ${url}/docs`);

@@ -9,6 +9,7 @@ import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
 import { realClock } from './client/clock.ts';
 import { createCluster } from './createCluster.ts';
 import { SimulatedRuntime } from './kubelet/runtime.ts';
+import type { ContainerRuntime } from './kubelet/runtime.ts';
 import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 import { ProcessRuntime } from './processruntime/processRuntime.ts';
@@ -48,6 +49,13 @@ export interface SandboxOptions {
    * Kubernetes-visible behaviour.
    */
   processes?: boolean;
+  /**
+   * What runs images podman has (ADR 0008): 'processes' (the default here) keeps the process
+   * runtime; 'containers' runs them as OCI containers with podman and fails when podman cannot run
+   * containers here; 'auto' uses podman when it works and says why not otherwise. Images podman does
+   * not have still go to the process runtime, then to the simulation.
+   */
+  runtime?: SandboxRuntimeChoice;
   /** The local image registry file (default `.berth/images.yaml` in the current directory). */
   imagesFile?: string;
   /** More local images, by name (`hello`, or `name:tag` for one tag); they win over the file. */
@@ -64,7 +72,13 @@ export interface SandboxOptions {
   processMetrics?: { sampleIntervalMs?: number; cpuWindowMs?: number };
 }
 
+export type SandboxRuntimeChoice = 'auto' | 'containers' | 'processes';
+
 export interface Sandbox {
+  /** What runs real images: podman containers, local processes, or nothing (all simulated). */
+  readonly runtime: 'containers' | 'processes' | 'simulated';
+  /** Why 'auto' fell back to processes (podman missing or unusable); undefined otherwise. */
+  readonly runtimeFallbackReason: string | undefined;
   readonly url: string;
   /** Path of the kubeconfig file. */
   readonly kubeconfig: string;
@@ -86,8 +100,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // The process runtime needs the in-process client, which needs the API server, which needs the
   // metrics source up front: resolve the runtime lazily.
   let runtime: ProcessRuntime | undefined;
+  let containers: (ContainerRuntime & PodMetricsSource & { close(): Promise<void> }) | undefined;
+  let runtimeFallbackReason: string | undefined;
+  const choice = options.runtime ?? 'processes';
+  if (processes && choice !== 'processes') {
+    const { podmanUsable } = await import('./containerruntime/podmanCli.ts');
+    const usable = podmanUsable();
+    if (!usable.ok && choice === 'containers') throw new Error(`the container runtime cannot start: ${usable.reason} (install podman, runc and buildah, or choose the process runtime)`);
+    if (!usable.ok) runtimeFallbackReason = usable.reason;
+  }
+  const useContainers = processes && choice !== 'processes' && runtimeFallbackReason === undefined;
   const metrics: PodMetricsSource | undefined = processes
-    ? { podUsage: (ns, name) => options.metrics?.podUsage(ns, name) ?? runtime?.podUsage(ns, name) }
+    ? { podUsage: (ns, name) => options.metrics?.podUsage(ns, name) ?? containers?.podUsage(ns, name) ?? runtime?.podUsage(ns, name) }
     : options.metrics;
   const api = new ApiServer({ metrics, historySize: options.historySize });
   let persistence: SnapshotPersistence | undefined;
@@ -126,13 +150,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         client,
         ...options.processMetrics,
       });
+      if (useContainers) {
+        const { PodmanRuntime } = await import('./containerruntime/podmanRuntime.ts');
+        containers = new PodmanRuntime({ client, fallback: runtime, ...options.processMetrics });
+      }
     }
     const ingressOpts = options.ingress;
     const set = createCluster(client, {
       nodes: options.nodes ?? 3,
       ...(metrics ? { metrics } : {}),
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
-      ...(runtime ? { runtime } : {}),
+      ...(containers ? { runtime: containers } : runtime ? { runtime } : {}),
       ...(options.hpaDownscaleStabilizationSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds } : {}),
       // The API server creates each namespace's default ServiceAccount synchronously.
       serviceAccounts: false,
@@ -157,6 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await Promise.all(controllers.map((c) => c.start()));
     } catch (err) {
       await Promise.allSettled(controllers.map((c) => c.stop()));
+      await containers?.close();
       await runtime?.close();
       await http.close();
       api.stop();
@@ -177,10 +206,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults: http.faults,
     ingress: ports ? { httpUrl: `http://${urlHost}:${ports.http}`, httpsUrl: `https://${urlHost}:${ports.https}` } : undefined,
     processIsolation: runtime?.isolation,
+    runtime: containers ? 'containers' : runtime ? 'processes' : 'simulated',
+    runtimeFallbackReason,
     async stop() {
       if (stopped) return;
       stopped = true;
       await Promise.allSettled(controllers.map((c) => c.stop()));
+      await containers?.close();
       await runtime?.close();
       await http.close();
       api.stop();

@@ -50,7 +50,7 @@ function rs(rev: number, replicas: number, extra: { berthRev?: number; status?: 
 }
 
 let podSeq = 0;
-function pod(rev: number, opts: { ready?: boolean; phase?: string; node?: string | null; cs?: ContainerStatusJson; conditions?: PodJson['status'] extends infer S ? S extends { conditions?: infer C } ? C : never : never; image?: string; terminating?: boolean; name?: string; probes?: boolean } = {}): PodJson {
+function pod(rev: number, opts: { ready?: boolean; phase?: string; node?: string | null; cs?: ContainerStatusJson; conditions?: PodJson['status'] extends infer S ? S extends { conditions?: infer C } ? C : never : never; image?: string; terminating?: boolean; name?: string; probes?: boolean; memoryLimit?: string } = {}): PodJson {
   const ready = opts.ready ?? true;
   const name = opts.name ?? `web-rs${rev}-p${++podSeq}`;
   return {
@@ -64,7 +64,14 @@ function pod(rev: number, opts: { ready?: boolean; phase?: string; node?: string
     },
     spec: {
       ...(opts.node === null ? {} : { nodeName: opts.node ?? 'node-1' }),
-      containers: [{ name: 'app', image: opts.image ?? 'nginx:1.27', ...(opts.probes ? { readinessProbe: { initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3 } } : {}) }],
+      containers: [
+        {
+          name: 'app',
+          image: opts.image ?? 'nginx:1.27',
+          ...(opts.probes ? { readinessProbe: { initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3 } } : {}),
+          ...(opts.memoryLimit ? { resources: { limits: { memory: opts.memoryLimit } } } : {}),
+        },
+      ],
     },
     status: {
       phase: opts.phase ?? 'Running',
@@ -250,8 +257,26 @@ const cases: Case[] = [
         pods: [pod(1, { ready: false, cs: { name: 'app', ready: false, restartCount: 2, state: { running: { startedAt: '2025-01-01T11:59:59Z' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } } })],
       }),
     state: 'Failed',
-    reason: 'CrashLooping',
-    message: /keeps crashing: OOMKilled \(exit code 137: it ran out of memory/,
+    reason: 'OOMKilled',
+    message: 'revision 2 cannot start: container "app" ran out of memory and the kernel killed it (OOMKilled, exit code 137), restarted 2 times; raise spec.resources.memoryLimit or make the app use less memory',
+  },
+  {
+    name: 'OOMKilled once names the limit at the first kill',
+    input: () =>
+      input({
+        deployment: deployment({ replicas: 1, berthRev: 2, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 } }),
+        replicaSets: [rs(1, 1)],
+        pods: [
+          pod(1, {
+            ready: false,
+            memoryLimit: '64Mi',
+            cs: { name: 'app', ready: false, restartCount: 1, state: { running: { startedAt: '2025-01-01T11:59:59Z' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } },
+          }),
+        ],
+      }),
+    state: 'Failed',
+    reason: 'OOMKilled',
+    message: 'revision 2 cannot start: container "app" ran out of memory and the kernel killed it at its 64Mi memory limit (OOMKilled, exit code 137), restarted 1 time; raise spec.resources.memoryLimit or make the app use less memory',
   },
   {
     name: 'a crash-looping pod that is Ready for a moment between restarts does not make it Degraded',

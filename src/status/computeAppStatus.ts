@@ -13,6 +13,7 @@ import type { ContainerJson, ContainerStatusJson, DeploymentJson, EventJson, Met
  * | current RS: same, "exceeded quota"                                       | Failed / Degraded   | QuotaExceeded            |
  * | current pod waits with ErrImagePull, ImagePullBackOff, InvalidImageName, ErrImageNeverPull | Failed / Degraded | ImagePullFailed |
  * | current pod waits with CreateContainerConfigError / CreateContainerError, or stays ContainerCreating with FailedMount events | Failed / Degraded | ConfigError |
+ * | current container's last (or final) termination was OOMKilled: the kernel killed it at its memory limit | Failed / Degraded | OOMKilled |
  * | current container in CrashLoopBackOff, or ≥ 2 restarts after a non-zero exit (liveness kills → ProbeFailing) | Failed / Degraded | CrashLooping |
  * | current pod Pending with PodScheduled=False/Unschedulable (or FailedScheduling while unbound) | Failed / Degraded | Unschedulable |
  * | current container running, not ready, readiness/liveness Unhealthy events failing for longer than that probe's grace (initialDelay + period × failureThreshold) or ≥ 3 of them; startup-probe failures only past the startup budget | Failed / Degraded | ProbeFailing |
@@ -53,7 +54,7 @@ const UNHEALTHY_REPEATS = 3;
 
 type FailureReason = Extract<
   RolloutReason,
-  'ForbiddenByPodSecurity' | 'QuotaExceeded' | 'ImagePullFailed' | 'ConfigError' | 'CrashLooping' | 'Unschedulable' | 'ProbeFailing' | 'ProgressDeadlineExceeded'
+  'ForbiddenByPodSecurity' | 'QuotaExceeded' | 'ImagePullFailed' | 'ConfigError' | 'OOMKilled' | 'CrashLooping' | 'Unschedulable' | 'ProbeFailing' | 'ProgressDeadlineExceeded'
 >;
 
 /** Most specific first: when pods fail in different ways, the earlier one is reported. */
@@ -62,6 +63,7 @@ const FAILURE_PRIORITY: readonly FailureReason[] = [
   'QuotaExceeded',
   'ImagePullFailed',
   'ConfigError',
+  'OOMKilled',
   'CrashLooping',
   'Unschedulable',
   'ProbeFailing',
@@ -291,6 +293,16 @@ function containerFailure(pod: PodJson, cs: ContainerStatusJson, podEvents: read
   }
   const last = cs.lastState?.terminated ?? cs.state?.terminated;
   const restarts = cs.restartCount ?? 0;
+  // Reported at the first kill, not after two restarts: no retry gets more memory than the last one.
+  if (last?.reason === 'OOMKilled') {
+    const limit = spec?.resources?.limits?.memory;
+    const at = limit !== undefined ? ` at its ${String(limit)} memory limit` : '';
+    const again = restarts > 0 ? `, restarted ${restarts} time${restarts === 1 ? '' : 's'}` : '';
+    return {
+      reason: 'OOMKilled',
+      detail: `container "${cname}" ran out of memory and the kernel killed it${at} (OOMKilled, exit code ${last.exitCode ?? 137})${again}; raise spec.resources.memoryLimit or make the app use less memory`,
+    };
+  }
   if (reason === 'CrashLoopBackOff' || (restarts >= 2 && last !== undefined && (last.exitCode ?? 0) !== 0)) {
     const liveness = containerEvents.find((e) => e.reason === 'Unhealthy' && (e.message ?? '').startsWith('Liveness probe failed'));
     if (liveness) {

@@ -29,6 +29,7 @@ export interface ContainerJson {
   readinessProbe?: ProbeJson;
   livenessProbe?: ProbeJson;
   startupProbe?: ProbeJson;
+  resources?: { limits?: { memory?: string | number } };
 }
 
 export interface PodTemplateJson {

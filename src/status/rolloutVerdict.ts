@@ -8,6 +8,7 @@ import type { AppStatus, RolloutReason } from './types.ts';
 const FAILURE_REASONS: ReadonlySet<RolloutReason> = new Set<RolloutReason>([
   'ImagePullFailed',
   'CrashLooping',
+  'OOMKilled',
   'ConfigError',
   'ForbiddenByPodSecurity',
   'QuotaExceeded',

@@ -17,6 +17,7 @@ export type RolloutReason =
   // failures (Failed when certain, Degraded when an older revision still serves)
   | 'ImagePullFailed'
   | 'CrashLooping'
+  | 'OOMKilled'
   | 'ConfigError'
   | 'ForbiddenByPodSecurity'
   | 'QuotaExceeded'

@@ -4,6 +4,7 @@ import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
 import { BerthError } from '../../errors.ts';
 import { startSandbox } from '../../sandbox/startSandbox.ts';
+import { requireRuntime, runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
 import { addLocalImage, builtinImages, DEFAULT_IMAGES_FILE, LOCAL_IMAGE_NAME, readImagesFile } from '../../sandbox/processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from '../../sandbox/processruntime/localImageRegistry.ts';
 
@@ -73,6 +74,8 @@ export interface SandboxFlags {
   readonly dataDir?: string;
   readonly ingressPort?: string;
   readonly ingressHttpPort?: string;
+  /** auto | containers | processes */
+  readonly runtime?: string;
   /** commander's --no-processes */
   readonly processes: boolean;
 }
@@ -81,6 +84,8 @@ export interface SandboxFlags {
 export async function runSandbox(opts: SandboxFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
   const kubeconfigPath = resolve(io.cwd, opts.kubeconfig);
+  const runtime = runtimeFlag(opts.runtime);
+  await requireRuntime(runtime);
   const sandbox = await startSandbox({
     port: intOption(opts.port, '--port'),
     host: opts.host,
@@ -89,12 +94,14 @@ export async function runSandbox(opts: SandboxFlags, ctx: CommandContext): Promi
     ...(opts.dataDir ? { dataDir: resolve(io.cwd, opts.dataDir) } : {}),
     imagesFile: resolve(io.cwd, DEFAULT_IMAGES_FILE),
     processes: opts.processes,
+    runtime,
     ingress: {
       ...(opts.ingressPort !== undefined ? { port: intOption(opts.ingressPort, '--ingress-port') } : {}),
       ...(opts.ingressHttpPort !== undefined ? { httpPort: intOption(opts.ingressHttpPort, '--ingress-http-port') } : {}),
     },
   });
   io.stdout.write(`berth sandbox listening on ${sandbox.url}\nkubeconfig written to ${kubeconfigPath}\n`);
+  io.stdout.write(`runtime: ${runtimeLine(sandbox)}\n`);
   if (sandbox.ingress) io.stdout.write(`ingress on ${sandbox.ingress.httpsUrl} and ${sandbox.ingress.httpUrl}\n`);
   io.stdout.write(`\n  export KUBECONFIG=${kubeconfigPath}\n\n`);
   await new Promise<void>((done) => {

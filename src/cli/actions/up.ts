@@ -15,6 +15,7 @@ import { ApiError } from '../httpTransport.ts';
 import { EXIT, interruptSignal, type ExitCode } from '../io.ts';
 import { UP_SANDBOX_PORT, UP_SERVER_PORT } from '../flags.ts';
 import { durationFlag, intFlag, readAppFile, waitForRollout, writeWarnings, type AppDocument } from '../remote.ts';
+import { requireRuntime, runtimeFlag, runtimeLine } from './sandboxRuntime.ts';
 import { ensurePrivateDir } from '../../store/privateFiles.ts';
 import { absoluteDatabaseUrl, announceBootstrapToken, listenOrExplain, tlsFlags, untilInterrupted } from './server.ts';
 
@@ -30,6 +31,8 @@ export interface UpFlags {
   /** commander's --no-example */
   readonly example: boolean;
   readonly nodes: string;
+  /** auto | containers | processes */
+  readonly runtime?: string;
   readonly dataDir?: string;
   readonly rolloutTimeout: string;
   readonly once?: boolean;
@@ -51,6 +54,7 @@ async function startSandboxOnPreferredPort(flags: UpFlags, kubeconfigPath: strin
     host: flags.host,
     kubeconfigPath,
     nodes: intFlag(flags.nodes, '--nodes', 1),
+    runtime: runtimeFlag(flags.runtime),
     ...(flags.dataDir ? { dataDir: resolve(cwd, flags.dataDir) } : {}),
   };
   if (flags.sandboxPort !== undefined) return { sandbox: await startSandbox({ ...base, port: intFlag(flags.sandboxPort, '--sandbox-port') }), fellBack: false };
@@ -99,6 +103,7 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
     apps = loaded.apps;
   }
 
+  await requireRuntime(runtimeFlag(flags.runtime));
   const kubeconfigPath = resolve(io.cwd, flags.kubeconfig);
   // Before the sandbox writes its kubeconfig and data into it: tokens and the database live here.
   ensurePrivateDir(join(io.cwd, '.berth'));
@@ -107,6 +112,7 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
   let exit: ExitCode = EXIT.OK;
   try {
     io.stdout.write(`sandbox cluster  ${sandbox.url}${fellBack ? ` (port ${UP_SANDBOX_PORT} is taken)` : ''}\n`);
+    io.stdout.write(`sandbox runtime  ${runtimeLine(sandbox)}\n`);
 
     const envDb = io.env['BERTH_DATABASE_URL'];
     const databaseUrl = absoluteDatabaseUrl(flags.databaseUrl ?? (envDb || 'sqlite:.berth/berth.db'), io.cwd);

@@ -36,6 +36,7 @@ export const registerSandbox: RegisterCommand = (program, ctx) => {
     .option('--data-dir <dir>', 'keep cluster state in this directory across restarts')
     .option('--ingress-port <port>', 'HTTPS port of the ingress front door (default 8443, or a free one when taken)')
     .option('--ingress-http-port <port>', 'plain HTTP port of the ingress front door (default 8080, or a free one when taken)')
+    .option('--runtime <kind>', 'what runs images: auto (containers when podman works, else processes), containers, processes', 'auto')
     .option('--no-processes', 'simulate every image instead of running berth.local images as processes')
     .action(async (flags: SandboxFlags) => (await import('../actions/sandbox.ts')).runSandbox(flags, ctx));
   registerImage(sandbox, ctx);

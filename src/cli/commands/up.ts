@@ -19,6 +19,7 @@ export const registerUp: RegisterCommand = (program, ctx) => {
     .option('-f, --file <path>', 'App file to deploy instead of the bundled example')
     .option('--no-example', 'do not deploy anything at start')
     .option('--nodes <n>', 'number of simulated nodes', '3')
+    .option('--runtime <kind>', 'what runs images: auto (containers when podman works, else processes), containers, processes', 'auto')
     .option('--data-dir <dir>', 'keep the sandbox cluster state in this directory across restarts')
     .option('--rollout-timeout <duration>', 'how long to wait for the example to roll out', '2m')
     .option('--once', 'exit after the example rolled out instead of serving until interrupted')

@@ -130,7 +130,7 @@ export class Kubelet implements Controller, PodWorkerHost {
     const uid = p.metadata.uid ?? objKey(p);
     const w = this.workers.get(uid);
     this.workers.delete(uid);
-    void w?.kill();
+    void (w?.kill() ?? Promise.resolve()).finally(() => this.runtime.podRemoved?.(uid));
     this.logs.dropPod(uid);
   }
 

@@ -22,6 +22,8 @@ export interface ContainerRuntime {
   inspect(ref: ImageRef): ImageInfo | undefined;
   /** Starts a container; rejects to report a StartError/RunContainerError. */
   start(req: StartRequest): Promise<RunningContainer>;
+  /** The pod is gone from the API and its containers are stopped: drop what the runtime keeps for it (volumes). */
+  podRemoved?(podUid: string): void;
 }
 
 export interface PullResult {

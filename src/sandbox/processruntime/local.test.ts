@@ -7,7 +7,7 @@ import { addLocalImage, LocalImageRegistry, readImagesFile } from './localImageR
 import { containerArgv } from './processRuntime.ts';
 import { parseProcStat, parseVmRss, sampleGroups } from './procStats.ts';
 import { probePort } from './probes.ts';
-import { serviceEnv } from './serviceEnv.ts';
+import { serviceEnv } from '../kubelet/serviceEnv.ts';
 
 const dirs: string[] = [];
 function tmp(): string {

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
-import { asArray, asRecord, str } from '../client/objects.ts';
+import { dispatchProbe } from '../kubelet/networkProbes.ts';
 import type { ProbeResult } from '../kubelet/runtime.ts';
+
+export { probePort } from '../kubelet/networkProbes.ts';
 
 export interface ProbeTarget {
   podIP: string;
@@ -14,98 +13,9 @@ export interface ProbeTarget {
   cwd: string;
 }
 
-/** A probe's port: a number, a numeric string or the name of one of the container's ports. */
-export function probePort(port: unknown, container: Record<string, unknown>): number | undefined {
-  if (typeof port === 'number') return port;
-  if (typeof port === 'string' && /^\d+$/.test(port)) return Number(port);
-  for (const p of asArray(container['ports'])) {
-    const r = asRecord(p);
-    if (r['name'] === port && typeof r['containerPort'] === 'number') return r['containerPort'];
-  }
-  return undefined;
-}
-
-function timeoutMs(probe: Record<string, unknown>): number {
-  const t = probe['timeoutSeconds'];
-  return (typeof t === 'number' && t > 0 ? t : 1) * 1000;
-}
-
 /** Runs one probe against a real process, answering with the kubelet prober's messages. */
-export async function runProbe(probe: Record<string, unknown>, target: ProbeTarget): Promise<ProbeResult> {
-  const http = asRecord(probe['httpGet']);
-  if (Object.keys(http).length) return httpProbe(http, target, timeoutMs(probe));
-  const tcp = asRecord(probe['tcpSocket']);
-  // gRPC health checking needs an HTTP/2 gRPC client; the sandbox checks that the port accepts connections.
-  const grpc = asRecord(probe['grpc']);
-  if (Object.keys(tcp).length || Object.keys(grpc).length) {
-    const src = Object.keys(tcp).length ? tcp : grpc;
-    const port = probePort(src['port'], target.container);
-    if (port === undefined) return { success: false, message: `unknown port ${String(src['port'])}` };
-    return tcpProbe(str(src['host']) ?? target.podIP, port, timeoutMs(probe));
-  }
-  const exec = asRecord(probe['exec']);
-  if (Object.keys(exec).length) return execProbe(asArray(exec['command']).map(String), target, timeoutMs(probe));
-  return { success: false, message: 'probe has no handler' };
-}
-
-function httpProbe(h: Record<string, unknown>, t: ProbeTarget, timeout: number): Promise<ProbeResult> {
-  const port = probePort(h['port'], t.container);
-  const host = str(h['host']) ?? t.podIP;
-  const path = str(h['path']) ?? '/';
-  const https = (str(h['scheme']) ?? 'HTTP').toUpperCase() === 'HTTPS';
-  const url = `${https ? 'https' : 'http'}://${host}:${String(port ?? h['port'])}${path}`;
-  if (port === undefined) return Promise.resolve({ success: false, message: `Get "${url}": invalid port ${String(h['port'])}` });
-  const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.31', Accept: '*/*' };
-  for (const x of asArray(h['httpHeaders'])) {
-    const r = asRecord(x);
-    if (typeof r['name'] === 'string') headers[r['name']] = String(r['value'] ?? '');
-  }
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: ProbeResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const req = (https ? httpsRequest : httpRequest)({ host, port, path, method: 'GET', headers, agent: false, rejectUnauthorized: false }, (res) => {
-      const code = res.statusCode ?? 0;
-      res.resume();
-      // The kubelet counts 200-399 as success.
-      finish(code >= 200 && code < 400 ? { success: true } : { success: false, message: `HTTP probe failed with statuscode: ${code}` });
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish({ success: false, message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
-    }, timeout);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ success: false, message: `Get "${url}": ${dialError(host, port, err)}` }));
-    req.end();
-  });
-}
-
-function dialError(host: string, port: number, err: NodeJS.ErrnoException): string {
-  if (err.code === 'ECONNREFUSED') return `dial tcp ${host}:${port}: connect: connection refused`;
-  if (err.code === 'ECONNRESET') return 'read: connection reset by peer';
-  return `dial tcp ${host}:${port}: ${err.message}`;
-}
-
-function tcpProbe(host: string, port: number, timeout: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      resolve({ success: false, message: `dial tcp ${host}:${port}: i/o timeout` });
-    }, timeout);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ success: true });
-    });
-    sock.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ success: false, message: dialError(host, port, err) });
-    });
-  });
+export function runProbe(probe: Record<string, unknown>, target: ProbeTarget): Promise<ProbeResult> {
+  return dispatchProbe(probe, target, (argv, timeout) => execProbe(argv, target, timeout));
 }
 
 function execProbe(argv: string[], t: ProbeTarget, timeout: number): Promise<ProbeResult> {

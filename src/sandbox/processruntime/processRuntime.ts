@@ -14,7 +14,7 @@ import { containerIdentity, detectIsolation, privateDir, unreachableDir } from '
 import type { ProcessIdentity, ProcessIsolation } from './processIdentity.ts';
 import { runProbe } from './probes.ts';
 import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
-import { serviceEnv } from './serviceEnv.ts';
+import { serviceEnv } from '../kubelet/serviceEnv.ts';
 import { spawnSupervisor } from './supervisor.ts';
 
 export interface ProcessRuntimeOptions {
