@@ -5,6 +5,7 @@ import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { ResolvedResource } from './resolvedStack.ts';
 import {
   connectionSecretName,
+  GENERATION_ANNOTATION,
   headlessServiceName,
   RESOURCE_PORTS,
   RESOURCE_TYPE_LABEL,
@@ -39,9 +40,9 @@ export function resourceLabels(stack: string, r: ResolvedResource): Record<strin
  * clients, one headless for the StatefulSet's stable names), StatefulSet, PodDisruptionBudget and the
  * NetworkPolicy letting in only the apps that declare the use. Nothing for `secret` and external
  * resources (their Secret is generated or bound at deploy time, never rendered: no value in output).
- * Pure and deterministic.
+ * `generation` counts credential rotations of the resource. Pure and deterministic.
  */
-export function renderResource(stack: string, r: ResolvedResource, clients: readonly ResourceClient[]): KubeObject[] {
+export function renderResource(stack: string, r: ResolvedResource, clients: readonly ResourceClient[], generation = 1): KubeObject[] {
   if (r.type === 'secret' || r.external !== null) return [];
   const type: ServerType = r.type;
   const labels = resourceLabels(stack, r);
@@ -53,7 +54,7 @@ export function renderResource(stack: string, r: ResolvedResource, clients: read
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(), automountServiceAccountToken: false },
     { apiVersion: 'v1', kind: 'Service', metadata: meta(), spec: { type: 'ClusterIP', selector: resourceSelector(r.name), ports: servicePorts } },
     { apiVersion: 'v1', kind: 'Service', metadata: meta(headlessServiceName(r.name)), spec: { clusterIP: 'None', selector: resourceSelector(r.name), ports: servicePorts } },
-    renderStatefulSet(stack, r, type) as KubeObject,
+    renderStatefulSet(stack, r, type, generation) as KubeObject,
     // One replica: a drain must not evict the only server unnoticed; the operator moves it deliberately.
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(), spec: { minAvailable: 1, selector: { matchLabels: resourceSelector(r.name) } } },
     {
@@ -150,7 +151,7 @@ function serverContainer(r: ResolvedResource, type: ServerType): Pick<V1Containe
   }
 }
 
-function renderStatefulSet(stack: string, r: ResolvedResource, type: ServerType): V1StatefulSet {
+function renderStatefulSet(stack: string, r: ResolvedResource, type: ServerType, generation: number): V1StatefulSet {
   const labels = resourceLabels(stack, r);
   const user = RESOURCE_USERS[type];
   const server = serverContainer(r, type);
@@ -184,7 +185,8 @@ function renderStatefulSet(stack: string, r: ResolvedResource, type: ServerType)
       // Data outlives the StatefulSet: deleting a stack keeps the claim unless purged explicitly.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       template: {
-        metadata: { labels },
+        // A rotation restarts the server so it reads the new credentials (the count, never a value).
+        metadata: { labels, ...(generation > 1 ? { annotations: { [GENERATION_ANNOTATION]: String(generation) } } : {}) },
         spec: {
           serviceAccountName: r.name,
           automountServiceAccountToken: false,

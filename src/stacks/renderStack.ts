@@ -48,12 +48,12 @@ export function renderDefaultDeny(stack: ResolvedStack, namespace: string): Kube
  * Everything a stack renders, pure and deterministic. The generated Secrets are not here: their
  * values are created in the cluster at deploy time and never pass through rendering.
  */
-export function renderStack(stack: ResolvedStack): RenderedStack {
+export function renderStack(stack: ResolvedStack, generations: Readonly<Record<string, number>> = {}): RenderedStack {
   const namespaces = stackNamespaces(stack);
   return {
     namespaces,
     defaultDeny: namespaces.map((ns) => renderDefaultDeny(stack, ns)),
-    resources: new Map(stack.spec.resources.map((r) => [r.name, renderResource(stack.metadata.name, r, clientsOf(stack, r))] as const)),
+    resources: new Map(stack.spec.resources.map((r) => [r.name, renderResource(stack.metadata.name, r, clientsOf(stack, r), generations[r.name] ?? 1)] as const)),
     apps: new Map(stack.spec.apps.map((m) => [m.app.metadata.name, renderApp(m.app)] as const)),
   };
 }
