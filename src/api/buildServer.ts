@@ -33,6 +33,8 @@ import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
 import { registerAppRoutes } from './routes/appRoutes.ts';
+import { registerStackRoutes } from './routes/stackRoutes.ts';
+import { createStackEngine } from '../stacks/stackEngine.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
@@ -188,6 +190,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
   const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit };
+  const stacks = createStackEngine({ store, cluster, engine, logger, audit, clock, levelTimeoutMs: config.rolloutTimeoutMs });
 
   const tls = readTls(config);
   // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
@@ -265,6 +268,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   void app.register(async (api) => {
     api.get('/openapi.json', { config: { policy: { public: true, why: 'the API description holds no data' } }, schema: { hide: true } }, async () => api.swagger());
     registerAppRoutes(api, ctx);
+    registerStackRoutes(api, ctx, stacks);
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
     registerSystemRoutes(api, ctx);

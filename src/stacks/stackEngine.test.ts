@@ -71,7 +71,7 @@ describe('stack engine', () => {
     expect(second).not.toBe(first);
     expect(decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'url')).toContain(second);
     expect(secretOf(h.cluster, 'shop', 'db-connection')?.metadata.annotations['berth.dev/credentials-generation']).toBe('2');
-    const worker = h.cluster.objects.get(refKey({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'worker-env' })) as { data: Record<string, string> };
+    const worker = h.cluster.objects.get(refKey({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'worker-env' })) as unknown as { data: Record<string, string> };
     expect(worker.data.BERTH_CREDENTIALS_DB).toBe('2');
     await expect(h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'nope', actor: 'alice' })).rejects.toMatchObject({ code: 'BERTH_STACK_RESOURCE_NOT_FOUND' });
   });
