@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- field-by-field assertions walk the rendered JSON objects */
 import { describe, expect, it } from 'vitest';
 import { evaluatePodSecurity } from '../podsecurity/evaluate.ts';
 import { toYaml } from '../manifests/toYaml.ts';
