@@ -115,6 +115,20 @@ export const ERRORS = {
   // --- health: the prober's API ----------------------------------------------------------------------
   BERTH_HEALTH_SINCE_INVALID: def(400, 'The "since" of a health series is not a duration within the kept history.', 'Use a duration such as 15m, 1h or 7d: at most 48h with step=1m, at most 30d (720h) with step=1h.'),
   BERTH_HEALTH_STEP_INVALID: def(400, 'The "step" of a health series must be 1m or 1h.', 'Use step=1m (minutes, kept 48 h) or step=1h (hours, kept 30 days).'),
+  // --- stacks: apps with the resources they use (src/stacks) --------------------------------------
+  BERTH_STACK_UNKNOWN_REFERENCE: def(422, 'A stack names a resource, app or output it does not declare.', 'Use one of the names listed in the message; outputs are fixed per resource type (docs/stacks.md).'),
+  BERTH_STACK_UNDECLARED_USE: def(422, 'An app references a resource or app it does not list in "uses".', 'Add the name to the app\'s "uses": every use is a network edge berth allows, and nothing else is.'),
+  BERTH_STACK_DUPLICATE_NAME: def(422, 'Two members of the stack share a name.', 'Give every app and resource of a stack its own name: "uses" and ${resources.NAME...} refer to them by name.'),
+  BERTH_STACK_CYCLE: def(422, 'The apps\' "uses" form a cycle, so no rollout order exists.', 'Remove one edge of the cycle named in the message.'),
+  BERTH_STACK_RESOURCE_FIELD: def(422, 'A field does not apply to this resource type.', 'Remove the field; docs/stacks.md lists the fields of each resource type.'),
+  BERTH_STACK_SECRET_INTERPOLATION: def(422, 'A secret output is embedded in a longer env value.', 'Give the secret output a variable of its own (e.g. DATABASE_URL: ${resources.db.url}): secret outputs become secretKeyRef, never plain text.'),
+  BERTH_STACK_NOT_FOUND: def(404, 'No such stack.', 'Check the namespace and name; "berth stacks" lists them.'),
+  BERTH_STACK_REVISION_NOT_FOUND: def(404, 'No such stack revision.', 'Run "berth history --stack NAME" to see the revisions.'),
+  BERTH_STACK_REVISION_CONFLICT: def(409, 'The stack changed since the revision you based this on.', 'Fetch the stack again, re-apply your change and send If-Match with the new revision.'),
+  BERTH_STACK_MEMBER_CONFLICT: def(409, 'An app of the stack already belongs to another stack or was deployed on its own.', 'Rename the app in the stack, or delete the other owner first ("berth delete NAME" or "berth delete --stack NAME").'),
+  BERTH_STACK_DEPENDENCY_FAILED: def(409, 'A stack member did not become ready, so the members that use it were not rolled out.', 'Read the member named in the message ("berth status --stack NAME"); fix it and deploy again.'),
+  BERTH_STACK_RESOURCE_NOT_FOUND: def(404, 'The stack has no generated resource of this name.', 'Name a postgres, redis, s3 or secret resource of the stack that berth generates (external ones are rotated by their owner).'),
+  BERTH_STACK_EXTERNAL_SECRET: def(422, 'The Secret bound by an external resource is missing or lacks a key.', 'Create the Secret in the resource\'s namespace with every output key of its type (docs/stacks.md), then deploy again.'),
 
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),

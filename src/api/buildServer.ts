@@ -51,6 +51,8 @@ import { registerAppRoutes } from './routes/appRoutes.ts';
 import { isDashboardUrl, registerDashboardRoutes } from './routes/dashboardRoutes.ts';
 import { registerSchemaRoutes } from './routes/schemaRoutes.ts';
 import { registerHealthRoutes } from './routes/healthRoutes.ts';
+import { registerStackRoutes } from './routes/stackRoutes.ts';
+import { createStackEngine } from '../stacks/stackEngine.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
@@ -275,6 +277,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
   const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
   const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, alertEngine: alerting.engine, prober };
+  const stacks = createStackEngine({ store, cluster, engine, logger, audit, clock, levelTimeoutMs: config.rolloutTimeoutMs });
 
   const tls = readTls(config);
   // Over TLS the __Host- prefix binds the cookie to this host (Secure, Path=/, no Domain).
@@ -358,6 +361,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   void app.register(async (api) => {
     api.get('/openapi.json', { config: { policy: { public: true, why: 'the API description holds no data' } }, schema: { hide: true } }, async () => api.swagger());
     registerAppRoutes(api, ctx);
+    registerStackRoutes(api, ctx, stacks);
     registerStatusRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerLogRoutes(api, ctx);
     registerAlertRoutes(api, { store, alerts });

@@ -10,9 +10,14 @@ import { closest } from './formats.ts';
  * iterator, translated into berth's stable codes and plain-word messages.
  */
 export function structuralProblems(doc: unknown): Problem[] {
+  return schemaProblems(AppSchema, doc);
+}
+
+/** The same translation for another berth document schema (the Stack, src/stacks/stackSchema.ts). */
+export function schemaProblems(schema: TSchema, doc: unknown): Problem[] {
   const out: Problem[] = [];
   const missing = new Set<string>();
-  collect(AppSchema, doc, '', out, missing);
+  collect(schema, doc, '', out, missing);
   return out;
 }
 

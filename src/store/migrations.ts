@@ -224,6 +224,45 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('probe_buckets').execute();
       },
     },
+    // Stacks (src/stacks/stackStore.ts): apps and the resources they use, versioned as a whole.
+    '0008_stacks': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('stacks')
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('stacks_pk', ['namespace', 'name'])
+          .execute();
+        await db.schema
+          .createTable('stack_revisions')
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('rollback_of', 'integer')
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('members', 'text', (c) => c.notNull())
+          .addColumn('diff_summary', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('message', 'text')
+          .addColumn('finished_at', 'text')
+          .addPrimaryKeyConstraint('stack_revisions_pk', ['namespace', 'name', 'revision'])
+          .addForeignKeyConstraint('stack_revisions_stack_fk', ['namespace', 'name'], 'stacks', ['namespace', 'name'], (fk) => fk.onDelete('cascade'))
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('stack_revisions').execute();
+        await db.schema.dropTable('stacks').execute();
+      },
+    },
   };
 }
 

@@ -151,4 +151,37 @@ export interface Database {
   alert_history: AlertHistoryTable;
   alert_notifications: AlertNotificationsTable;
   probe_buckets: ProbeBucketsTable;
+  stacks: StacksTable;
+  stack_revisions: StackRevisionsTable;
+}
+
+/** Stacks (src/stacks/stackStore.ts): the newest revision of each, as for apps. */
+export interface StacksTable {
+  namespace: string;
+  name: string;
+  revision: number;
+  /** JSON text of the newest revision's Stack document. */
+  spec: string;
+  created_at: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** Every revision of a stack; no secret value is ever in `spec` (resources are generated in the cluster). */
+export interface StackRevisionsTable {
+  namespace: string;
+  name: string;
+  revision: number;
+  action: string;
+  rollback_of: number | null;
+  spec: string;
+  /** JSON text: the members (apps and resources with their namespaces) the revision deploys. */
+  members: string;
+  diff_summary: string;
+  actor: string;
+  created_at: string;
+  outcome: string;
+  reason: string | null;
+  message: string | null;
+  finished_at: string | null;
 }
