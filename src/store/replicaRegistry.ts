@@ -24,6 +24,8 @@ export interface ReplicaRegistry {
   live(withinMs: number): Promise<ReadonlySet<string>>;
   /** Records that `replica` carries the revision (replacing an earlier claim). */
   claim(revision: RevisionKey, replica: string): Promise<void>;
+  /** As claim, inside the transaction that creates the revision, so no revision is ever unclaimed. */
+  claimWithin(tx: AppStoreTx, revision: RevisionKey, replica: string): Promise<void>;
   /** The replica carrying each of `revisions` that has a claim, by revisionKeyText. */
   claimsOf(revisions: readonly RevisionKey[]): Promise<ReadonlyMap<string, string>>;
   /** Forgets claims of revisions not in `keep` (finished ones), and replicas silent for `forgetAfterMs`. */
@@ -56,13 +58,15 @@ export function createReplicaRegistry(store: AppStore, clock: Clock): ReplicaReg
           else rows.push({ id: replica, seen_at: clock.now() });
         }),
       live: (withinMs) => inTx(async (tx) => new Set(replicas(tx).filter((r) => r.seen_at >= clock.now() - withinMs).map((r) => r.id))),
-      claim: (k, replica) =>
-        inTx(async (tx) => {
-          const rows = claims(tx);
-          const row = rows.find((r) => revisionKeyText(r) === revisionKeyText(k));
-          if (row) row.replica = replica;
-          else rows.push({ namespace: k.namespace, name: k.name, revision: k.revision, replica });
-        }),
+      claim(k, replica) {
+        return inTx((tx) => this.claimWithin(tx, k, replica));
+      },
+      async claimWithin(tx, k, replica) {
+        const rows = claims(tx);
+        const row = rows.find((r) => revisionKeyText(r) === revisionKeyText(k));
+        if (row) row.replica = replica;
+        else rows.push({ namespace: k.namespace, name: k.name, revision: k.revision, replica });
+      },
       claimsOf: (keys) =>
         inTx(async (tx) => {
           const wanted = new Set(keys.map(revisionKeyText));
@@ -91,11 +95,13 @@ export function createReplicaRegistry(store: AppStore, clock: Clock): ReplicaReg
         const rows = await sql<{ id: string }>`select id from berth_replicas where seen_at >= ${clock.now() - withinMs}`.execute(sqlExecutorOf(tx));
         return new Set(rows.rows.map((r) => r.id));
       }),
-    claim: (k, replica) =>
-      inTx(async (tx) => {
-        await sql`insert into revision_claims (namespace, name, revision, replica) values (${k.namespace}, ${k.name}, ${k.revision}, ${replica})
-          on conflict (namespace, name, revision) do update set replica = ${replica}`.execute(sqlExecutorOf(tx));
-      }),
+    claim(k, replica) {
+      return inTx((tx) => this.claimWithin(tx, k, replica));
+    },
+    async claimWithin(tx, k, replica) {
+      await sql`insert into revision_claims (namespace, name, revision, replica) values (${k.namespace}, ${k.name}, ${k.revision}, ${replica})
+        on conflict (namespace, name, revision) do update set replica = ${replica}`.execute(sqlExecutorOf(tx));
+    },
     claimsOf: (keys) =>
       inTx(async (tx) => {
         if (keys.length === 0) return new Map();
