@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -21,6 +22,8 @@ import { createTokenStore, type TokenStore } from '../auth/tokenStore.ts';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
+import { createLeaderElector, soleLeader, type LeaderElector } from '../cluster/leaderElector.ts';
+import { createKubeLeaseClient } from '../cluster/leaseClient.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
@@ -29,6 +32,7 @@ import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.t
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
+import { createReplicaRegistry } from '../store/replicaRegistry.ts';
 import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
@@ -52,6 +56,8 @@ export interface ServerDeps {
   readonly kubeConfig: KubeConfig;
   /** Authentication, audit and abuse limits; each part defaults from the store and the config. */
   readonly auth: AuthDeps;
+  /** Default: a Lease elector from config.leaderElection when set; otherwise this process always leads. */
+  readonly leader: LeaderElector;
 }
 
 export interface AuthDeps {
@@ -175,8 +181,29 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
   const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
   const oidc = deps.auth?.oidc ?? (config.oidc !== undefined ? createOidcVerifier(config.oidc) : undefined);
+  const elector =
+    deps.leader ??
+    (config.leaderElection !== undefined
+      ? createLeaderElector({
+          identity: config.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+          lease: createKubeLeaseClient(kube(), config.leaderElection.namespace, config.leaderElection.leaseName),
+          clock,
+          leaseDurationMs: config.leaderElection.leaseDurationMs,
+          renewDeadlineMs: config.leaderElection.renewDeadlineMs,
+          retryPeriodMs: config.leaderElection.retryPeriodMs,
+          onError: (err) => logger.warn({ err }, 'leader election: could not reach the Lease'),
+        })
+      : undefined);
+  const leadership = elector ?? soleLeader;
+  metrics.leader.set(leadership.isLeader() ? 1 : 0);
+  leadership.onChange((leading) => {
+    metrics.leader.set(leading ? 1 : 0);
+    if (leading) metrics.leaderTransitions.inc();
+    logger.info({ replica: elector?.identity }, leading ? 'this replica leads' : 'this replica stopped leading');
+  });
   const engine = createDeployEngine({
     audit,
+    ...(elector !== undefined ? { replicas: { identity: elector.identity, registry: createReplicaRegistry(store, clock), leadership: elector } } : {}),
     store,
     cluster,
     status,
@@ -187,7 +214,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     reconcileIntervalMs: config.reconcileIntervalMs,
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
   });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit };
+  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, leadership: { isLeader: () => leadership.isLeader(), identity: elector?.identity ?? null } };
 
   const tls = readTls(config);
   // Node checks request timeouts on this interval (default 30 s): short timeouts need a shorter one.
@@ -285,8 +312,11 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));
     }
     engine.start();
+    elector?.start();
   });
   app.addHook('onClose', async () => {
+    // Released first: another replica leads at its next retry, not after the Lease expires.
+    await elector?.stop();
     await engine.stop();
     // Aggregated denials still being counted are written before the store goes.
     await audit.flush().catch((err: unknown) => logger.error({ err }, 'audit: could not write the aggregated denials'));

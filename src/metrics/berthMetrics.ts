@@ -13,6 +13,10 @@ export interface BerthMetrics {
   readonly driftRepairs: Counter<'kind'>;
   /** Connects the informer gauges/counters to the status engine (read at scrape time). */
   observeInformers(source: InformerStatsSource): void;
+  /** 1 while this replica leads (always 1 for a single process without a Lease). */
+  readonly leader: Gauge;
+  /** Times this replica started leading. */
+  readonly leaderTransitions: Counter;
 }
 
 /**
@@ -79,8 +83,13 @@ export function createBerthMetrics(opts: { readonly defaultMetrics?: boolean } =
     },
   });
 
+  const leader = new Gauge({ name: 'berth_leader', help: '1 while this replica holds the leader Lease (reconciles, resumes, notifies); a single process without a Lease always leads.', registers: [registry] });
+  const leaderTransitions = new Counter({ name: 'berth_leader_transitions_total', help: 'Times this replica started leading.', registers: [registry] });
+
   return {
     registry,
+    leader,
+    leaderTransitions,
     httpRequests,
     deploys,
     rolloutDuration,

@@ -21,6 +21,8 @@ export interface RouteContext {
   readonly clock: Clock;
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
+  /** Whether this replica leads (always, without leader election) and its identity (null without). */
+  readonly leadership: { isLeader(): boolean; readonly identity: string | null };
 }
 
 /**
