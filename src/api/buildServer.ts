@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -28,6 +29,8 @@ import { createTokenStore, type TokenStore } from '../auth/tokenStore.ts';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
+import { createLeaderElector, soleLeader, type LeaderElector } from '../cluster/leaderElector.ts';
+import { createKubeLeaseClient } from '../cluster/leaseClient.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
@@ -42,6 +45,7 @@ import { createProberMetrics } from '../probe/proberMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
+import { createReplicaRegistry } from '../store/replicaRegistry.ts';
 import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
@@ -83,6 +87,8 @@ export interface ServerDeps {
   readonly prober: Prober;
   /** What the default prober sends probes with; default node:http (tests pass a fake). */
   readonly httpProber: HttpProber;
+  /** Default: a Lease elector from config.leaderElection when set; otherwise this process always leads. */
+  readonly leader: LeaderElector;
 }
 
 export interface AuthDeps {
@@ -259,9 +265,30 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       metrics: createProberMetrics(metrics.registry, { maxApps: config.prober.metricsMaxApps }),
       logger,
     });
+  const elector =
+    deps.leader ??
+    (config.leaderElection !== undefined
+      ? createLeaderElector({
+          identity: config.leaderElection.identity ?? `${hostname()}-${process.pid}`,
+          lease: createKubeLeaseClient(kube(), config.leaderElection.namespace, config.leaderElection.leaseName),
+          clock,
+          leaseDurationMs: config.leaderElection.leaseDurationMs,
+          renewDeadlineMs: config.leaderElection.renewDeadlineMs,
+          retryPeriodMs: config.leaderElection.retryPeriodMs,
+          onError: (err) => logger.warn({ err }, 'leader election: could not reach the Lease'),
+        })
+      : undefined);
+  const leadership = elector ?? soleLeader;
+  metrics.leader.set(leadership.isLeader() ? 1 : 0);
+  leadership.onChange((leading) => {
+    metrics.leader.set(leading ? 1 : 0);
+    if (leading) metrics.leaderTransitions.inc();
+    logger.info({ replica: elector?.identity }, leading ? 'this replica leads' : 'this replica stopped leading');
+  });
   const engine = createDeployEngine({
     onDeleting: (namespace, name) => prober.appDeleting(namespace, name),
     audit,
+    ...(elector !== undefined ? { replicas: { identity: elector.identity, registry: createReplicaRegistry(store, clock), leadership: elector } } : {}),
     store,
     cluster,
     status,
@@ -276,7 +303,21 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   // The prober's buckets feed the alert rules (a test may pass its own reader).
   const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
   const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
-  const ctx: RouteContext = { config, store, cluster, status, engine, metrics, clock, tokens, audit, alerts, alertEngine: alerting.engine, prober };
+  const ctx: RouteContext = {
+    config,
+    store,
+    cluster,
+    status,
+    engine,
+    metrics,
+    clock,
+    tokens,
+    audit,
+    alerts,
+    alertEngine: alerting.engine,
+    prober,
+    leadership: { isLeader: () => leadership.isLeader(), identity: elector?.identity ?? null },
+  };
   const stacks = createStackEngine({ store, cluster, engine, logger, audit, clock, levelTimeoutMs: config.rolloutTimeoutMs });
 
   const tls = readTls(config);
@@ -388,12 +429,26 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       void status.start().catch((err: unknown) => logger.error({ err }, 'status engine failed to start'));
     }
     engine.start();
-    // Not awaited: its first roster sync reads the store and the status engine, neither may hold up serving.
-    if (ownProber && config.prober.enabled) void prober.start().catch((err: unknown) => logger.error({ err }, 'prober failed to start'));
-    alerting.delivery.start();
-    alerting.engine.start();
+    // Probing, alert evaluation and notifications run on the leader only (every process leads without
+    // leader election): two replicas would count each probe minute twice and notify twice.
+    const lead = (): void => {
+      // Not awaited: its first roster sync reads the store and the status engine, neither may hold up serving.
+      if (ownProber && config.prober.enabled) void prober.start().catch((err: unknown) => logger.error({ err }, 'prober failed to start'));
+      alerting.delivery.start();
+      alerting.engine.start();
+    };
+    const follow = async (): Promise<void> => {
+      await alerting.engine.stop();
+      await alerting.delivery.stop();
+      if (ownProber) await prober.stop().catch((err: unknown) => logger.error({ err }, 'prober: could not stop cleanly'));
+    };
+    leadership.onChange((leading) => (leading ? lead() : void follow()));
+    if (leadership.isLeader()) lead();
+    elector?.start();
   });
   app.addHook('onClose', async () => {
+    // Released first: another replica leads at its next retry, not after the Lease expires.
+    await elector?.stop();
     await engine.stop();
     await alerting.engine.stop();
     await alerting.delivery.stop();

@@ -179,7 +179,13 @@ export const DiffResponseSchema = Type.Object({ changes: Type.Array(ObjectChange
 export const DeleteResponseSchema = Type.Object({ namespace: Type.String(), name: Type.String(), deleted: Type.Array(ObjectRefSchema) });
 export const StatusSchema = AppStatusSchema;
 export const SseSchema = Type.String({ description: 'text/event-stream: `id:` (event id), `event:` (status | deleted), `data:` (JSON StatusEvent).' });
-export const ReadySchema = Type.Object({ ready: Type.Boolean(), checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) })) });
+export const ReadySchema = Type.Object({
+  ready: Type.Boolean(),
+  checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), message: Type.Optional(Type.String()) })),
+  // Whether this replica leads (reconciles, resumes, notifies); a follower is just as ready to serve.
+  // Its identity (a host name) is not said here: /readyz answers anonymous callers.
+  leader: Type.Boolean({ description: 'This replica holds the leader Lease (always true without leader election).' }),
+});
 
 /** Standard error answers for the OpenAPI document. */
 export function errors(...codes: number[]): Record<number, TSchema> {

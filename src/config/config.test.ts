@@ -83,3 +83,23 @@ describe('weakeningGrants', () => {
     expect(() => loadConfig({ weakeningGrants: { legacy: [] } }, {})).toThrow(/weakeningGrants/);
   });
 });
+
+describe('leader election', () => {
+  it('is off by default, and on with a Lease namespace and a PostgreSQL database (env or input)', () => {
+    expect(loadConfig({}, {}).leaderElection).toBeUndefined();
+    const c = loadConfig({}, { BERTH_LEADER_ELECTION_NAMESPACE: 'berth-system', POD_NAME: 'berth-7c9-x2', BERTH_DATABASE_URL: 'postgres://berth@db/berth' });
+    expect(c.leaderElection).toEqual({ namespace: 'berth-system', identity: 'berth-7c9-x2', leaseName: 'berth-leader', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+  });
+
+  it('refuses SQLite: replicas share their state through one database', () => {
+    expect(() => loadConfig({ leaderElection: { namespace: 'berth-system' } }, {})).toThrow(/several replicas need PostgreSQL/);
+    const err = failure(() => loadConfig({ leaderElection: { namespace: 'berth-system' }, databaseUrl: 'sqlite:/tmp/x.db' }, {}));
+    expect(err.code).toBe('BERTH_CONFIG_INVALID');
+    expect(err.problems.map((p) => p.path)).toEqual(['/leaderElection']);
+  });
+
+  it('rejects unknown keys and a bad namespace', () => {
+    expect(() => loadConfig({ leaderElection: { namespace: 'Bad_NS' }, databaseUrl: 'postgres://x/y' }, {})).toThrow(/leaderElection/);
+    expect(() => loadConfig({ leaderElection: { namespace: 'ok', lease: 'x' }, databaseUrl: 'postgres://x/y' }, {})).toThrow(/leaderElection/);
+  });
+});

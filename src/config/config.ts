@@ -146,6 +146,24 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false, description: 'Serve HTTPS (and send Strict-Transport-Security) with this certificate (--tls-cert/--tls-key).' },
       ),
     ),
+    leaderElection: Type.Optional(
+      Type.Object(
+        {
+          namespace: Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source, description: 'Namespace of the Lease (berth\'s own; BERTH_LEADER_ELECTION_NAMESPACE).' }),
+          leaseName: Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source, default: 'berth-leader', description: 'Name of the coordination.k8s.io/v1 Lease.' }),
+          identity: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 128, description: 'This replica\'s identity; default its host name and process id (BERTH_REPLICA_ID, else POD_NAME).' }),
+          ),
+          leaseDurationMs: Type.Integer({ minimum: 1_000, default: 15_000, description: 'A Lease not renewed for this long may be taken over.' }),
+          renewDeadlineMs: Type.Integer({ minimum: 500, default: 10_000, description: 'A leader that could not renew for this long stops leading.' }),
+          retryPeriodMs: Type.Integer({ minimum: 100, default: 2_000, description: 'Time between attempts to acquire or renew.' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Run as one of several replicas on one PostgreSQL database: only the Lease holder reconciles, resumes interrupted revisions and sends notifications; every replica serves the API.',
+        },
+      ),
+    ),
     oidc: Type.Optional(
       Type.Object(
         {
@@ -235,6 +253,12 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     fromEnv['prober'] = { enabled: proberEnabled === 'true' ? true : proberEnabled === 'false' ? false : proberEnabled };
     source.set('prober', 'BERTH_PROBER_ENABLED');
   }
+  const leaseNamespace = env['BERTH_LEADER_ELECTION_NAMESPACE'];
+  if (leaseNamespace !== undefined && leaseNamespace !== '') {
+    const identity = env['BERTH_REPLICA_ID'] ?? env['POD_NAME'];
+    fromEnv['leaderElection'] = { namespace: leaseNamespace, ...(identity !== undefined && identity !== '' ? { identity } : {}) };
+    source.set('leaderElection', 'BERTH_LEADER_ELECTION_NAMESPACE');
+  }
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [k, v] of Object.entries(input)) {
     if (v === undefined) continue;
@@ -261,6 +285,14 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     if (!(key in ConfigSchema.properties) && !problems.some((p) => p.path === `/${key}`)) {
       problems.push(problem('BERTH_CONFIG_INVALID', `/${key}`, `unknown configuration key ${JSON.stringify(key)}`));
     }
+  }
+  // Replicas share their state through the database: a SQLite file is one machine's, so refuse it.
+  if (problems.length === 0 && withDefaults['leaderElection'] !== undefined && !/^postgres(ql)?:\/\//.test(String(withDefaults['databaseUrl']))) {
+    problems.push(
+      problem('BERTH_CONFIG_INVALID', '/leaderElection', 'several replicas need PostgreSQL: set databaseUrl to postgres://… (a SQLite file cannot be shared between replicas)', {
+        hint: 'Run one replica with SQLite, or point every replica at one PostgreSQL database.',
+      }),
+    );
   }
   const named = problems.filter((p) => p.path !== '' || !problems.some((q) => q.path !== ''));
   if (named.length > 0) {

@@ -10,7 +10,7 @@ import { BerthError, type Problem } from '../errors.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { StatusEngine } from '../status/types.ts';
-import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction } from '../store/types.ts';
+import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction, RevisionRow } from '../store/types.ts';
 import { applyFailure, StoppedError } from './applyFailure.ts';
 import { diffSummary } from './diffSummary.ts';
 import { hardeningScoreOf } from './hardeningScore.ts';
@@ -20,6 +20,7 @@ import { parseAppRequest, resolveStored } from './parseAppRequest.ts';
 import { createReconciler, type ReconcileReport } from './reconciler.ts';
 import { appKey, createRevisionApplier, type AppliedRevision } from './revisionApplier.ts';
 import { createRolloutTracker, withRolloutTimeout, type RolloutResult } from './rolloutTracker.ts';
+import { createReplicaCoordinator, type ReplicaOptions } from './replicaCoordinator.ts';
 import { sameValue } from './sameValue.ts';
 import { describeWeakenings, type Weakening } from '../appspec/weakenings.ts';
 import type { AppDiff, DriftNote, HardeningScore, ObjectChange } from './types.ts';
@@ -56,6 +57,8 @@ export interface DeployEngineOptions {
    * instead of recording its Service's removal as an outage.
    */
   readonly onDeleting?: (namespace: string, name: string) => void;
+  /** Several replicas on one database: only the leader reconciles (src/deploy/replicaCoordinator.ts). */
+  readonly replicas?: ReplicaOptions;
 }
 
 /** Who asked for a change, for its audit row (the actor itself is the request's `actor`). */
@@ -174,7 +177,22 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
   };
   const applier = createRevisionApplier({ store, cluster, logger, alive });
   const tracker = createRolloutTracker({ store, status, metrics, logger, clock, rolloutTimeoutMs: opts.rolloutTimeoutMs });
-  const reconciler = createReconciler({ store, cluster, metrics, logger, clock, mutex, applier, tracker, stopped: () => stopped, ...(opts.audit ? { audit: opts.audit } : {}) });
+  // A revision's claim is written in the transaction of its audit row; without an audit log there is none.
+  if (opts.replicas && !opts.audit) throw new BerthError('BERTH_INTERNAL', 'several replicas need the audit log: claims are written in its transactions');
+  const replicas = opts.replicas ? createReplicaCoordinator(opts.replicas, { clock, logger }) : undefined;
+  const reconciler = createReconciler({
+    store,
+    cluster,
+    metrics,
+    logger,
+    clock,
+    mutex,
+    applier,
+    tracker,
+    stopped: () => stopped,
+    ...(opts.audit ? { audit: opts.audit } : {}),
+    ...(replicas ? { resumable: (rows: readonly RevisionRow[]) => replicas.resumable(rows) } : {}),
+  });
 
   const managed = opts.managedNamespaces === undefined ? undefined : new Set(opts.managedNamespaces);
   /** berth holds no Role outside its managed namespaces and does not watch them: refuse before anything is stored. */
@@ -276,7 +294,12 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
         actor: req.actor,
         ...(req.expectedRevision !== undefined ? { expectedRevision: req.expectedRevision } : {}),
       };
-      const row = await audited(req, (tx) => tx.createRevision(input), (r) => ({
+      const row = await audited(req, async (tx) => {
+        const created = await tx.createRevision(input);
+        // Claimed in the same transaction: the leader never mistakes it for one a dead replica left.
+        await replicas?.claimWithin(tx, created);
+        return created;
+      }, (r) => ({
         action: action === 'rollback' ? 'app.rollback' : 'app.deploy',
         revision: r.revision,
         // The diff summary names fields and env keys, never env values (diffSummary.ts).
@@ -315,7 +338,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
   }
 
   const scheduleReconcile = (): void => {
-    if (opts.reconcileIntervalMs <= 0 || stopped) return;
+    if (opts.reconcileIntervalMs <= 0 || stopped || (replicas !== undefined && !replicas.isLeader())) return;
     cancelTimer = clock.setTimeout(() => {
       void engine
         .reconcile()
@@ -329,15 +352,39 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
 
     start() {
       stopped = false;
-      void engine.reconcile().then(resolveInitial, (e: unknown) => {
-        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'initial reconciliation failed');
-        resolveInitial({ resumed: 0, drifted: 0, errors: 1 });
+      const lead = (): void => {
+        void engine.reconcile().then(resolveInitial, (e: unknown) => {
+          logger.error({ err: e instanceof Error ? e.message : String(e) }, 'initial reconciliation failed');
+          resolveInitial({ resumed: 0, drifted: 0, errors: 1 });
+        });
+        cancelTimer?.();
+        scheduleReconcile();
+      };
+      if (!replicas) {
+        lead();
+        return;
+      }
+      // A follower has nothing to reconcile: the leader does it for every replica.
+      if (!replicas.isLeader()) resolveInitial({ resumed: 0, drifted: 0, errors: 0 });
+      replicas.start({
+        onLead: () => {
+          logger.info({ replica: replicas.identity }, 'leading: reconciling and resuming what other replicas left unfinished');
+          lead();
+        },
+        onFollow: () => {
+          logger.info({ replica: replicas.identity }, 'following: another replica reconciles');
+          cancelTimer?.();
+          cancelTimer = undefined;
+        },
+        orphanPass: async () => {
+          await reconciler.resumeUnfinished();
+        },
       });
-      scheduleReconcile();
     },
 
     async stop() {
       stopped = true;
+      replicas?.stop();
       cancelTimer?.();
       await tracker.stop();
       await reconciler.idle();

@@ -34,6 +34,11 @@ export interface ReconcilerDeps {
   readonly stopped: () => boolean;
   /** Where resumes, drift repairs and supersessions are recorded, as berth's own (system) writes. */
   readonly audit?: AuditLog;
+  /**
+   * With several replicas: which unfinished revisions (by revisionKeyText) this replica may resume;
+   * the others are carried by a live replica. Absent: every one (a single process).
+   */
+  readonly resumable?: (unfinished: readonly RevisionRow[]) => Promise<ReadonlySet<string>>;
 }
 
 /** berth itself: the actor of every audit row reconciliation writes. No person asked for these changes. */
@@ -54,6 +59,8 @@ const describeDrift = (objects: readonly DriftedObject[]): string =>
 export interface Reconciler {
   /** One pass over every unfinished revision and every app; overlapping calls share one pass. */
   reconcile(): Promise<ReconcileReport>;
+  /** Only the resume half: revisions left unfinished (cheap; the leader runs it every few seconds). */
+  resumeUnfinished(): Promise<ReconcileReport>;
   driftOf(namespace: string, name: string): DriftNote | undefined;
   /** Resolves when the pass in progress (if any) is over. */
   idle(): Promise<void>;
@@ -65,6 +72,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const { store, cluster, metrics, logger, clock, mutex, applier, tracker } = deps;
   const drift = new Map<string, DriftNote>();
   let reconciling: Promise<ReconcileReport> | undefined;
+  let resuming: Promise<ReconcileReport> | undefined;
 
   const alive = (): void => {
     if (deps.stopped()) throw new StoppedError();
@@ -192,15 +200,17 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     });
   }
 
-  async function reconcileOnce(): Promise<ReconcileReport> {
+  async function reconcileOnce(withDrift: boolean): Promise<ReconcileReport> {
     let resumed = 0;
     let drifted = 0;
     let errors = 0;
     const unfinished = await store.unfinishedRevisions();
     const newest = new Map<string, RevisionRow>();
     for (const r of unfinished) newest.set(appKey(r.namespace, r.name), r);
+    const mine = deps.resumable ? await deps.resumable(unfinished) : undefined;
     for (const r of unfinished) {
       if (deps.stopped()) break;
+      if (mine !== undefined && !mine.has(`${r.namespace}/${r.name}#${r.revision}`)) continue;
       const k = appKey(r.namespace, r.name);
       if (newest.get(k) !== r) {
         await supersede(r, undefined);
@@ -216,7 +226,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         logger.warn({ app: k, revision: r.revision, err: e instanceof Error ? e.message : String(e) }, 'could not resume revision; will retry');
       }
     }
-    for (const a of await store.listApps()) {
+    for (const a of withDrift ? await store.listApps() : []) {
       if (deps.stopped()) break;
       try {
         if (await repairDrift(a.namespace, a.name)) drifted++;
@@ -231,15 +241,26 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   return {
     reconcile() {
-      // Overlapping passes (timer + manual) share one run.
-      reconciling ??= reconcileOnce().finally(() => {
-        reconciling = undefined;
-      });
+      // Overlapping passes (timer + manual) share one run; a resume-only pass in flight finishes first.
+      reconciling ??= (resuming ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => reconcileOnce(true))
+        .finally(() => {
+          reconciling = undefined;
+        });
       return reconciling;
+    },
+    resumeUnfinished() {
+      // A full pass resumes too: share it rather than race it.
+      if (reconciling) return reconciling;
+      resuming ??= reconcileOnce(false).finally(() => {
+        resuming = undefined;
+      });
+      return resuming;
     },
     driftOf: (namespace, name) => drift.get(appKey(namespace, name)),
     idle: async () => {
-      await reconciling?.catch(() => undefined);
+      await Promise.all([reconciling?.catch(() => undefined), resuming?.catch(() => undefined)]);
     },
     forget(namespace, name) {
       drift.delete(appKey(namespace, name));

@@ -22,6 +22,10 @@ export interface BerthMetrics {
   observeInformers(source: InformerStatsSource): void;
   /** Connects berth_alerts_firing to the alert engine (read at scrape time). */
   observeAlerts(source: FiringAlertsSource): void;
+  /** 1 while this replica leads (always 1 for a single process without a Lease). */
+  readonly leader: Gauge;
+  /** Times this replica started leading. */
+  readonly leaderTransitions: Counter;
 }
 
 /**
@@ -108,9 +112,14 @@ export function createBerthMetrics(opts: { readonly defaultMetrics?: boolean } =
     },
   });
 
+  const leader = new Gauge({ name: 'berth_leader', help: '1 while this replica holds the leader Lease (reconciles, resumes, notifies); a single process without a Lease always leads.', registers: [registry] });
+  const leaderTransitions = new Counter({ name: 'berth_leader_transitions_total', help: 'Times this replica started leading.', registers: [registry] });
+
   return {
     registry,
     alertNotifications,
+    leader,
+    leaderTransitions,
     httpRequests,
     deploys,
     rolloutDuration,

@@ -160,6 +160,11 @@ export class ProbeScheduler {
     e.inFlight?.abort();
   }
 
+  /** Schedules again after stop() (a replica that leads again probes again). */
+  restart(): void {
+    this.stopped = false;
+  }
+
   stop(): void {
     this.stopped = true;
     this.cancelTimer?.();

@@ -256,6 +256,7 @@ export function createProber(opts: ProberOptions): Prober {
   return {
     async start() {
       running = true;
+      scheduler.restart();
       unsubscribe = status.subscribe({}, (e) => {
         if (e.type === 'deleted') drop(keyOf(e.namespace, e.name));
         else if (e.status) onStatus(e.status);

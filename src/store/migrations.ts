@@ -263,6 +263,30 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('stacks').execute();
       },
     },
+    // Several berth replicas on one database: who is alive, and which replica is carrying which
+    // unfinished revision (the leader resumes only revisions whose replica stopped heartbeating).
+    '0007_replicas': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('berth_replicas')
+          .addColumn('id', 'text', key)
+          .addColumn('seen_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('berth_replicas_pk', ['id'])
+          .execute();
+        await db.schema
+          .createTable('revision_claims')
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('replica', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('revision_claims_pk', ['namespace', 'name', 'revision'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('revision_claims').execute();
+        await db.schema.dropTable('berth_replicas').execute();
+      },
+    },
   };
 }
 

@@ -30,6 +30,8 @@ export interface RouteContext {
   readonly alertEngine?: AlertEngine;
   /** Probe state and buckets; not started when config.prober.enabled is false (then it serves stored buckets only). */
   readonly prober: Prober;
+  /** Whether this replica leads (always, without leader election) and its identity (null without). */
+  readonly leadership: { isLeader(): boolean; readonly identity: string | null };
 }
 
 /**

@@ -84,7 +84,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
       const informers = status.synced() ? { ok: true } : { ok: false, message: 'the status informers have not finished their initial list' };
       const checks = { store: storeCheck, cluster: clusterCheck, informers };
       const ready = storeCheck.ok && clusterCheck.ok && informers.ok;
-      return reply.code(ready ? 200 : 503).send({ ready, checks });
+      return reply.code(ready ? 200 : 503).send({ ready, checks, leader: ctx.leadership.isLeader() });
     },
   );
 

@@ -21,6 +21,8 @@ export interface ServerFlags {
   readonly tlsKey?: string;
   readonly stateDir: string;
   readonly managedNamespaces?: string;
+  readonly leaderElectionNamespace?: string;
+  readonly replicaId?: string;
 }
 
 /** `--tls-cert` and `--tls-key` go together; relative paths are relative to where berth was started. */
@@ -87,6 +89,13 @@ export async function untilInterrupted(io: CliIO): Promise<void> {
   }
 }
 
+function leaderElectionFlags(flags: ServerFlags, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const identity = flags.replicaId ?? env['BERTH_REPLICA_ID'] ?? env['POD_NAME'];
+  const namespace = flags.leaderElectionNamespace;
+  if (namespace === undefined) return flags.replicaId !== undefined && env['BERTH_LEADER_ELECTION_NAMESPACE'] ? { leaderElection: { namespace: env['BERTH_LEADER_ELECTION_NAMESPACE'], identity: flags.replicaId } } : {};
+  return { leaderElection: { namespace, ...(identity !== undefined && identity !== '' ? { identity } : {}) } };
+}
+
 /** `berth server`: the API server against a cluster from a kubeconfig (a real one, or `berth sandbox`'s). */
 export async function runServer(flags: ServerFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
@@ -98,6 +107,9 @@ export async function runServer(flags: ServerFlags, ctx: CommandContext): Promis
       ...(flags.host !== undefined ? { host: flags.host } : {}),
       ...tlsFlags(flags, io.cwd),
       ...(flags.managedNamespaces !== undefined ? { managedNamespaces: flags.managedNamespaces.split(',').map((n) => n.trim()).filter((n) => n !== '') } : {}),
+      // Given here (not only below) so a PostgreSQL URL on the command line satisfies leader election's check.
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: absoluteDatabaseUrl(flags.databaseUrl, io.cwd) } : {}),
+      ...leaderElectionFlags(flags, io.env),
     },
     io.env as NodeJS.ProcessEnv,
   );

@@ -14,6 +14,8 @@ export const registerServer: RegisterCommand = (program, ctx) => {
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--managed-namespaces <a,b>', 'only deploy to and watch these namespaces (default $BERTH_MANAGED_NAMESPACES, else all); the install grants rights only there')
+    .option('--leader-election-namespace <ns>', 'run as one of several replicas on one PostgreSQL database: only the holder of the Lease berth-leader in this namespace reconciles (default $BERTH_LEADER_ELECTION_NAMESPACE)')
+    .option('--replica-id <id>', 'this replica\'s identity in the Lease (default $BERTH_REPLICA_ID, $POD_NAME, else host name and pid)')
     .option('--state-dir <dir>', 'where the bootstrap admin token file (admin.token, mode 0600) is written on first start', '.berth')
     .action(async (flags: ServerFlags) => (await import('../actions/server.ts')).runServer(flags, ctx));
 };
