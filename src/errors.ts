@@ -95,6 +95,14 @@ export const ERRORS = {
   BERTH_INSTALL_CONFLICT: def(409, 'Another berth installation already holds its rights in a namespace this one would manage.', 'Give each berth installation its own managed namespaces, or remove the other installation\'s Role and RoleBinding berth-manager from the namespace first.'),
   BERTH_SERVER_UNREACHABLE: def(503, 'The berth server could not be reached.', 'Start it with "berth up" or "berth server", or pass --server / BERTH_URL.'),
 
+  // --- load generator (berth load) ------------------------------------------------------------------
+  BERTH_LOAD_OPTIONS_INVALID: def(400, 'The load options are invalid.', 'Use --rate with --duration, or --stages DURATION:RATE,...; see "berth load --help".'),
+  BERTH_LOAD_FAIL_ON_INVALID: def(400, 'A --fail-on threshold cannot be parsed.', 'Write METRIC OP VALUE, e.g. p99>500ms or errors>1%.'),
+  BERTH_LOAD_TARGET_UNRESOLVED: def(422, 'The app has no address the load generator can reach from here.', 'Give the app an Ingress (spec.ingress), pass a URL, or run the generator inside the cluster with --in-cluster.'),
+  BERTH_LOAD_RUN_INVALID: def(400, 'The load run is invalid.', 'Send the JSON "berth load" produces; series are limited in length.'),
+  BERTH_LOAD_RUN_NOT_FOUND: def(404, 'No such load run.', 'List the app\'s runs with GET /v1/namespaces/NS/apps/NAME/loadruns.'),
+  BERTH_LOAD_JOB_FAILED: def(502, 'The in-cluster load Job failed.', 'Read the Job\'s pod logs; check that the berth image is reachable from the cluster (--image).'),
+
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),
 } as const satisfies Record<string, ErrorDef>;
