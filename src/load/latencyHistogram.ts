@@ -4,7 +4,7 @@
  * in microseconds from 1 µs to 1 hour with 3 significant digits: about 93 KiB each (32-bit counters: 7× faster to record than the packed form), whatever the
  * number of requests, so a long run's memory stays flat.
  */
-import { build, decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { LatencyQuantiles } from './types.ts';
 
 export type { Histogram };
@@ -21,7 +21,7 @@ export function recordMs(h: Histogram, ms: number): void {
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return h.encodeIntoCompressedBase64();
+  return encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(s: string): Histogram {
