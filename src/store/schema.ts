@@ -76,9 +76,24 @@ export interface AuditEventsTable {
   count: Generated<number>;
 }
 
+/** Recorded `berth load` runs (migration 0006, src/load/loadRunStore.ts); JSON columns are text. */
+export interface LoadRunsTable {
+  id: string;
+  namespace: string;
+  name: string;
+  recorded_at: string;
+  recorded_by: string;
+  /** 1 when every --fail-on threshold held (or none was given). */
+  passed: number;
+  summary: string;
+  /** series, replicas, scalingEvents, thresholds, inCluster. */
+  data: string;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
+  load_runs: LoadRunsTable;
 }
