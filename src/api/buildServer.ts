@@ -36,6 +36,8 @@ import { registerAppRoutes } from './routes/appRoutes.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
+import { registerLoadRunRoutes } from '../load/loadRunRoutes.ts';
+import { createLoadRunStore } from '../load/loadRunStore.ts';
 import { registerSystemRoutes } from './routes/systemRoutes.ts';
 import { DOC_RESPONSES, DOCS_ONLY } from './schemas.ts';
 import { securityHeaders } from './securityHeaders.ts';
@@ -250,6 +252,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
         { name: 'status', description: 'Rollout status and its live streams' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'API tokens and the audit log (admin)' },
+        { name: 'load', description: 'Recorded load runs (berth load)' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A berth API token (berth_…) or an OIDC JWT' } } },
       // Every route but /healthz, /readyz, /docs and (by default) /metrics needs it.
@@ -270,6 +273,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
+    registerLoadRunRoutes(api, { store, audit, runs: createLoadRunStore({ store, clock, transaction: audit.transaction }) });
   });
 
   app.addHook('onReady', async () => {
