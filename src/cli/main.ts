@@ -22,6 +22,7 @@ import { registerInstall } from './commands/install.ts';
 import { registerRbac } from './commands/rbac.ts';
 import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerLoad } from './commands/load.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -41,6 +42,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerDelete,
   registerToken,
   registerAudit,
+  registerLoad,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */
