@@ -10,6 +10,8 @@ export class LoadTimeline {
   private readonly points: ReplicaPoint[] = [];
   private readonly events = new Map<string, ScalingEvent>();
   private latest: AppStatus | undefined;
+  /** The Deployment's replicas when the run started: the "from" of the first scaling event. */
+  private initialDesired: number | null = null;
 
   constructor(private readonly startMs: number) {}
 
@@ -20,6 +22,7 @@ export class LoadTimeline {
 
   observe(status: AppStatus, atMs: number): void {
     this.latest = status;
+    this.initialDesired ??= status.replicas.desired;
     const hpa = status.autoscaling;
     const point: ReplicaPoint = {
       t: Math.max(0, this.t(atMs)),
@@ -32,7 +35,7 @@ export class LoadTimeline {
     if (!last || last.ready !== point.ready || last.desired !== point.desired || last.hpaDesired !== point.hpaDesired || last.cpuUtilization !== point.cpuUtilization) {
       if (this.points.length < MAX_SERIES_POINTS) this.points.push(point);
     }
-    let previous: number | null = null;
+    let previous: number | null = this.initialDesired;
     // Oldest first, so each event's "from" is the size the one before it set.
     for (const e of [...(hpa?.events ?? [])].reverse()) {
       const at = Date.parse(e.at);
