@@ -14,10 +14,10 @@ import type { WorkerInput, WorkerMessage } from './loadWorker.ts';
 import type { LoadSecond, LoadSummary } from './types.ts';
 
 /**
- * Requests per second one thread sends reliably on schedule (bench/load.bench.ts measures about 3×
+ * Requests per second one thread sends reliably on schedule (bench/load.bench.ts measured up to 2.5×
  * this on one core against a bare Node server; the margin absorbs slower targets and TLS).
  */
-export const RATE_PER_WORKER = 4000;
+export const RATE_PER_WORKER = 8000;
 
 export interface RunLoadOptions {
   readonly target: LoadTarget;
