@@ -39,6 +39,11 @@ export interface ShardOptions {
   /** Called once per second of the run, in order, and once more for the tail after the last second. */
   readonly onSecond: (report: ShardSecond) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Epoch ms at which the schedule starts: worker threads wait for one common start, so their
+   * seconds line up and none loses the first second to its own start-up.
+   */
+  readonly startAtMs?: number;
 }
 
 /** What one shard saw in one second; the histogram holds that second's completions. */
@@ -88,6 +93,8 @@ export async function runShard(opts: ShardOptions): Promise<ShardResult> {
     connectTimeout: Math.min(opts.timeoutMs, 10_000),
   });
   const headers = { ...target.headers };
+  const wait = (opts.startAtMs ?? 0) - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const startedAtMs = Date.now();
   const t0 = performance.now();
   const elapsed = (): number => performance.now() - t0;

@@ -4,14 +4,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeHistogram } from './latencyHistogram.ts';
-import { runShard, type ShardOptions } from './loadShard.ts';
+import { runShard, type ShardOptions, type ShardSecond } from './loadShard.ts';
 
 export interface WorkerInput {
   readonly shard: Omit<ShardOptions, 'onSecond' | 'signal'>;
 }
 
 export type WorkerMessage =
-  | { readonly type: 'second'; readonly report: Omit<import('./loadShard.ts').ShardSecond, 'histogram'> & { readonly histogram: string } }
+  | { readonly type: 'second'; readonly report: Omit<ShardSecond, 'histogram'> & { readonly histogram: string } }
   | { readonly type: 'done'; readonly startedAtMs: number; readonly elapsedMs: number };
 
 const port = parentPort;

@@ -28,6 +28,13 @@ export interface RunLoadOptions {
   readonly workers?: number;
   readonly onSecond?: (s: LoadSecond) => void;
   readonly signal?: AbortSignal;
+  /** Starts one worker thread; default: the compiled loadWorker.js next to this module. */
+  readonly spawnWorker?: (input: WorkerInput) => Worker;
+}
+
+/** The compiled worker; sources run under tsx pass `spawnWorker` (src/load/testing/tsWorker.ts). */
+function compiledWorker(input: WorkerInput): Worker {
+  return new Worker(new URL('./loadWorker.js', import.meta.url), { workerData: input });
 }
 
 export interface RunLoadResult {
@@ -49,22 +56,24 @@ export async function runLoad(opts: RunLoadOptions): Promise<RunLoadResult> {
     agg.flush();
     return { summary: agg.summary({ ...info, startedAtMs: r.startedAtMs }, r.elapsedMs), series: agg.seriesSoFar() };
   }
-  // Under tsx (tests, benchmarks) the worker is TypeScript and needs the same loader.
-  const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(ts ? './loadWorker.ts' : './loadWorker.js', import.meta.url);
+  const spawnWorker = opts.spawnWorker ?? compiledWorker;
+  // Threads take a moment to start (longer under tsx); they all begin the schedule together.
+  const startAtMs = Date.now() + (opts.spawnWorker ? 1500 : 300);
   const perWorker = Math.max(1, Math.ceil(opts.concurrency / workers));
   const results = await Promise.all(
     Array.from({ length: workers }, (_, index) => {
-      const input: WorkerInput = { shard: { target: opts.target, plan: opts.plan, concurrency: perWorker, timeoutMs: opts.timeoutMs, share: { index, of: workers } } };
-      const worker = ts
-        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: input })
-        : new Worker(url, { workerData: input });
+      const input: WorkerInput = { shard: { target: opts.target, plan: opts.plan, concurrency: perWorker, timeoutMs: opts.timeoutMs, share: { index, of: workers }, startAtMs } };
+      const worker = spawnWorker(input);
       const stop = (): void => worker.postMessage('stop');
       opts.signal?.addEventListener('abort', stop, { once: true });
       return new Promise<{ startedAtMs: number; elapsedMs: number }>((resolve, reject) => {
         worker.on('message', (m: WorkerMessage) => {
           if (m.type === 'second') agg.add({ ...m.report, histogram: decodeHistogram(m.report.histogram) });
-          else resolve({ startedAtMs: m.startedAtMs, elapsedMs: m.elapsedMs });
+          else {
+            resolve({ startedAtMs: m.startedAtMs, elapsedMs: m.elapsedMs });
+            // Its message port would keep the thread (and the CLI) alive.
+            void worker.terminate();
+          }
         });
         worker.on('error', reject);
         worker.on('exit', (code) => {
