@@ -13,7 +13,19 @@ export class LoadTimeline {
   /** The Deployment's replicas when the run started: the "from" of the first scaling event. */
   private initialDesired: number | null = null;
 
-  constructor(private readonly startMs: number) {}
+  constructor(private startMs: number) {}
+
+  /**
+   * Moves the time axis to the run's real start (the generator's, known only once it ran: worker
+   * threads begin together a moment after the command started following the app).
+   */
+  rebase(startMs: number): void {
+    const shift = Math.round((startMs - this.startMs) / 100) / 10;
+    this.startMs = startMs;
+    if (shift === 0) return;
+    this.points.splice(0, this.points.length, ...this.points.map((p) => ({ ...p, t: Math.max(0, Math.round((p.t - shift) * 10) / 10) })));
+    for (const [k, e] of this.events) this.events.set(k, { ...e, t: Math.round((e.t - shift) * 10) / 10 });
+  }
 
   /** Seconds since the start, one decimal. */
   private t(ms: number): number {

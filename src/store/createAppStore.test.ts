@@ -93,7 +93,7 @@ describe('createAppStore', () => {
     const raw = new BetterSqlite3(file, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('select name from berth_migration order by name').all()).toEqual([{ name: '0001_apps_revisions' }, { name: '0002_tokens_audit' }, { name: '0003_audit_event_count' }]);
+      expect(raw.prepare('select name from berth_migration order by name').all()).toEqual([{ name: '0001_apps_revisions' }, { name: '0002_tokens_audit' }, { name: '0003_audit_event_count' }, { name: '0006_load_runs' }]);
       expect(raw.prepare('select namespace, name, revision from revisions').all()).toEqual([{ namespace: 'n', name: 'a', revision: 1 }]);
     } finally {
       raw.close();

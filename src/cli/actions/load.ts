@@ -150,6 +150,7 @@ export async function runLoadCommand(targetArg: string, flags: LoadFlags, ctx: C
   if (app) await new Promise((r) => setTimeout(r, 500));
   follow.abort();
   await following;
+  timeline.rebase(Date.parse(result.summary.startedAt));
   const { summary, series } = { ...result, summary: { ...result.summary, target: label } };
   const checked = evaluateThresholds(summary, thresholds);
   const run: LoadRunInput = { summary, series: boundSeries(series), replicas: timeline.replicas(), scalingEvents: timeline.scalingEvents(), thresholds: checked, inCluster: false };
