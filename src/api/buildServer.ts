@@ -300,6 +300,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     rolloutTimeoutMs: config.rolloutTimeoutMs,
     reconcileIntervalMs: config.reconcileIntervalMs,
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
+    render: { proberImage: config.berthImage },
   });
   const alerts = createAlertStore(store);
   // The prober's buckets feed the alert rules (a test may pass its own reader).
