@@ -14,6 +14,7 @@ import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 import { ProcessRuntime } from './processruntime/processRuntime.ts';
 import { IngressController } from './network/ingressController.ts';
 import { ServiceProxy } from './network/serviceProxy.ts';
+import { LocalPathProvisioner } from './storage/localPathProvisioner.ts';
 import { kubeconfigYaml } from './kubeconfigYaml.ts';
 import type { ClusterClient, Controller, PodMetricsSource } from './types.ts';
 
@@ -118,9 +119,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const client = createInProcessClient(api);
   let controllers: readonly Controller[] = [];
   let ingress: IngressController | undefined;
+  let provisioner: LocalPathProvisioner | undefined;
   if (options.controllers !== false) {
     if (processes) {
+      // Real processes get real storage: a directory per volume (simulated pods need none).
+      provisioner = new LocalPathProvisioner(options.dataDir);
       runtime = new ProcessRuntime({
+        volumeRoot: provisioner.root,
         registry: new LocalImageRegistry({ file: options.imagesFile ?? resolve(DEFAULT_IMAGES_FILE), ...(options.images ? { images: options.images } : {}) }),
         fallback: new SimulatedRuntime({ clock: realClock, timeScale: options.timeScale ?? 1 }),
         client,
@@ -133,6 +138,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(metrics ? { metrics } : {}),
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
       ...(runtime ? { runtime } : {}),
+      ...(provisioner ? { provisioner } : {}),
       ...(options.hpaDownscaleStabilizationSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds } : {}),
       // The API server creates each namespace's default ServiceAccount synchronously.
       serviceAccounts: false,
@@ -158,6 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     } catch (err) {
       await Promise.allSettled(controllers.map((c) => c.stop()));
       await runtime?.close();
+      provisioner?.close();
       await http.close();
       api.stop();
       persistence?.detach();
@@ -182,6 +189,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stopped = true;
       await Promise.allSettled(controllers.map((c) => c.stop()));
       await runtime?.close();
+      provisioner?.close();
       await http.close();
       api.stop();
       persistence?.detach();
