@@ -143,7 +143,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // The API server creates each namespace's default ServiceAccount synchronously.
       serviceAccounts: false,
       addons: (ctx) => {
-        const list: Controller[] = [new ServiceProxy(ctx)];
+        const rt = runtime;
+        const list: Controller[] = [new ServiceProxy(ctx, rt ? { sourceOf: (local, remote) => rt.connectionSource(local, remote) } : {})];
         if (ingressOpts !== false) {
           ingress = new IngressController(ctx, {
             host,

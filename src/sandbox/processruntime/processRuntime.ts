@@ -16,6 +16,11 @@ import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
 import { serviceEnv } from './serviceEnv.ts';
 import { spawnSupervisor } from './supervisor.ts';
 import { lines } from './lineReader.ts';
+import { containerArgv, explicitUser, firstPort } from './containerArgv.ts';
+
+export { containerArgv } from './containerArgv.ts';
+import { connectionSource } from './connectionOwner.ts';
+import type { Endpoint } from './connectionOwner.ts';
 import { serverImageFor } from './serverImages.ts';
 import type { ServerImage, ServerLaunch } from './serverImages.ts';
 import { containerMounts, isInside, mapContainerPath, ownedDataDir } from './volumeMounts.ts';
@@ -54,32 +59,10 @@ interface Tracked {
   oomKill(): void;
 }
 
-/** Whether the pod or the container names a runAsUser. */
-function explicitUser(podSpec: Record<string, unknown>, container: Record<string, unknown>): boolean {
-  return typeof asRecord(container['securityContext'])['runAsUser'] === 'number' || typeof asRecord(podSpec['securityContext'])['runAsUser'] === 'number';
-}
 
 /** Every argv after `-e <source>` identifies the container: `berth-sandbox-supervisor <marker>`. */
 export function containerMarker(req: Pick<StartRequest, 'pod' | 'container'>): string {
   return `berth-pod=${req.pod.namespace}/${req.pod.name}/${str(req.container['name']) ?? ''}`;
-}
-
-/** The argv a container runs: its `command` replaces the image's, its `args` are appended (or replace the image's args). */
-export function containerArgv(image: LocalImageSpec, container: Record<string, unknown>): string[] {
-  const command = asArray(container['command']).map(String);
-  const args = asArray(container['args']).map(String);
-  if (command.length) return [...command, ...args];
-  if (image.argv?.length) return [...image.argv, ...args];
-  // "$@" passes the container's args to the image's shell command.
-  return ['/bin/sh', '-c', args.length ? `${image.command ?? ''} "$@"` : (image.command ?? ''), 'sh', ...args];
-}
-
-function firstPort(container: Record<string, unknown>): number | undefined {
-  for (const p of asArray(container['ports'])) {
-    const n = asRecord(p)['containerPort'];
-    if (typeof n === 'number') return n;
-  }
-  return undefined;
 }
 
 /**
@@ -351,6 +334,15 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
       t.rssBytes = u.rssBytes;
       if (t.memoryLimit > 0 && u.rssBytes > t.memoryLimit) t.oomKill();
     }
+  }
+
+  /**
+   * The pod whose container process holds the client end of a connection a sandbox listener
+   * accepted (`local` is the listener's end, `remote` the client's): how the Service proxy knows
+   * who connects when the client did not bind its pod IP.
+   */
+  connectionSource(local: Endpoint, remote: Endpoint): { namespace: string; name: string } | undefined {
+    return connectionSource([...this.tracked], local, remote);
   }
 
   podUsage(namespace: string, name: string): { containers: { name: string; cpuMillis: number; memoryBytes: number }[] } | undefined {
