@@ -2,8 +2,9 @@
  * The entrypoint of the sandbox's `postgres` image, after the official image's
  * docker-entrypoint.sh: on first start (no `PG_VERSION` in PGDATA) initdb as the server's user with
  * POSTGRES_USER (default postgres) and POSTGRES_PASSWORD (required unless
- * POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_INITDB_ARGS, host connections authenticated with
- * POSTGRES_HOST_AUTH_METHOD (default scram-sha-256), then POSTGRES_DB (default the user) created
+ * POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_INITDB_ARGS, every host connection (127.0.0.1 too:
+ * all of this machine's processes connect from there) authenticated with POSTGRES_HOST_AUTH_METHOD
+ * (default scram-sha-256), then POSTGRES_DB (default the user) created
  * through a temporary server that listens on its Unix socket only. Then postgres itself, listening
  * on the pod IP only, with its socket in the pod's private directory, never /var/run/postgresql.
  * Run as `sh -c <this> postgres [args...]`; the runtime sets PGDATA and BERTH_PG_* to host paths.
@@ -25,8 +26,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
     pwopt="--pwfile=$pwfile"
   fi
-  # POSTGRES_INITDB_ARGS is split into words, as the official image does.
-  "$bin/initdb" -D "$PGDATA" --username="$user" $pwopt --encoding=UTF8 --locale=C ${'$'}{POSTGRES_INITDB_ARGS:-}
+  # Every process of this machine connects from 127.0.0.1, so host connections from there are not
+  # trusted as in a container: all of them use the host method. POSTGRES_INITDB_ARGS is split into words.
+  "$bin/initdb" -D "$PGDATA" --username="$user" $pwopt --encoding=UTF8 --locale=C --auth-local=trust --auth-host="${'$'}{POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" ${'$'}{POSTGRES_INITDB_ARGS:-}
   rm -f "$BERTH_PG_SOCKETS/.initdb-password"
   printf '\nhost all all all %s\n' "${'$'}{POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
   "$bin/pg_ctl" -D "$PGDATA" -w -o "-c listen_addresses='' -c unix_socket_directories=$BERTH_PG_SOCKETS" start
