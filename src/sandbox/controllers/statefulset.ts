@@ -224,7 +224,9 @@ export class StatefulSetController extends QueueController {
     for (const name of this.claimNames(sts, ordinal)) {
       const pvc = await this.ctx.client.get(PVCS, sts.metadata.namespace, name);
       if (!pvc || (pvc.metadata.ownerReferences ?? []).some((r) => r.uid === pod.metadata.uid)) continue;
-      await this.ctx.client.update(PVCS, { ...pvc, metadata: { ...pvc.metadata, ownerReferences: [...(pvc.metadata.ownerReferences ?? []), { ...ownerRefTo(pod), controller: false }] } });
+      // Owned by the condemned pod alone (not also by the set), so the garbage collector removes it with the pod.
+      const others = (pvc.metadata.ownerReferences ?? []).filter((r) => r.uid !== sts.metadata.uid);
+      await this.ctx.client.update(PVCS, { ...pvc, metadata: { ...pvc.metadata, ownerReferences: [...others, { ...ownerRefTo(pod), controller: false }] } });
     }
   }
 }
