@@ -5,7 +5,7 @@ import type { ControllerContext } from '../client/controllerContext.ts';
 import type { SharedInformer } from '../client/sharedInformer.ts';
 import { asArray, asRecord, errorMessage, isTerminal, objKey, spec, status, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
-import { connectionAllowed } from './networkPolicy.ts';
+import { connectionAllowed, policiesSelecting } from './networkPolicy.ts';
 import type { Peer } from './networkPolicy.ts';
 
 /** One end of a TCP connection. */
@@ -211,13 +211,17 @@ export class ServiceProxy implements Controller {
   private admit(client: Socket, b: Backend): { allowed: boolean; reason?: string } {
     const policies = this.policyInf.list();
     if (policies.length === 0) return { allowed: true };
+    const destination = this.podAt(b.ip);
+    // Who connects matters only when a policy selects the destination, or some pod has egress rules.
+    const relevant = (destination && policiesSelecting(policies, destination, 'Ingress').length > 0) || policies.some((p) => asArray(spec(p)['policyTypes']).includes('Egress'));
+    if (!relevant) return { allowed: true };
     const ip = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
     let source = this.podAt(ip);
     if (!source && this.opts.sourceOf) {
       const ref = this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 });
       if (ref) source = this.podInf.get(ref.namespace, ref.name);
     }
-    return connectionAllowed(policies, this.peer(source, ip), this.peer(this.podAt(b.ip), b.ip), b.port);
+    return connectionAllowed(policies, this.peer(source, ip), this.peer(destination, b.ip), b.port);
   }
 
   private close(p: PortProxy, dropConnections: boolean): Promise<void> {
