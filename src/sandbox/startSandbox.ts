@@ -12,6 +12,7 @@ import { SimulatedRuntime } from './kubelet/runtime.ts';
 import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 import { ProcessRuntime } from './processruntime/processRuntime.ts';
+import { detectIsolation } from './processruntime/processIdentity.ts';
 import { IngressController } from './network/ingressController.ts';
 import { ServiceProxy } from './network/serviceProxy.ts';
 import { LocalPathProvisioner } from './storage/localPathProvisioner.ts';
@@ -123,9 +124,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.controllers !== false) {
     if (processes) {
       // Real processes get real storage: a directory per volume (simulated pods need none).
-      provisioner = new LocalPathProvisioner(options.dataDir);
+      const isolation = detectIsolation();
+      provisioner = new LocalPathProvisioner(options.dataDir, { forOtherUsers: isolation === 'uid' });
       runtime = new ProcessRuntime({
         volumeRoot: provisioner.root,
+        isolation,
         registry: new LocalImageRegistry({ file: options.imagesFile ?? resolve(DEFAULT_IMAGES_FILE), ...(options.images ? { images: options.images } : {}) }),
         fallback: new SimulatedRuntime({ clock: realClock, timeScale: options.timeScale ?? 1 }),
         client,

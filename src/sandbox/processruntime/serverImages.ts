@@ -122,8 +122,17 @@ function userLookupEnv(ctx: ServerLaunchContext, name: string, home: string): Re
   const lib = NSS_WRAPPER.find((p) => existsSync(p));
   if (!lib) throw new Error(`uid ${user.uid} has no entry in /etc/passwd and nss_wrapper is not installed (Debian package libnss-wrapper)`);
   const dir = ctx.runDir('nss');
-  writeFileSync(`${dir}/passwd`, `${name}:x:${user.uid}:${user.gid}:${name}:${home}:/bin/sh\n`);
-  writeFileSync(`${dir}/group`, `${name}:x:${user.gid}:\n`);
+  // The machine's own entries stay: exec probes run as the sandbox's user with this environment.
+  const machine = (file: string): string => {
+    try {
+      const text = readFileSync(file, 'utf8');
+      return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+    } catch {
+      return '';
+    }
+  };
+  writeFileSync(`${dir}/passwd`, `${machine('/etc/passwd')}${name}:x:${user.uid}:${user.gid}:${name}:${home}:/bin/sh\n`);
+  writeFileSync(`${dir}/group`, `${machine('/etc/group')}${name}:x:${user.gid}:\n`);
   return { LD_PRELOAD: lib, NSS_WRAPPER_PASSWD: `${dir}/passwd`, NSS_WRAPPER_GROUP: `${dir}/group` };
 }
 

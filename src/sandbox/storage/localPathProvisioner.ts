@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SANDBOX_PROVISIONER } from '../apiserver/bootstrapObjects.ts';
 import type { VolumeProvisioner } from '../controllers/persistentVolume.ts';
+import { unreachableDir } from '../processruntime/processIdentity.ts';
 import { isInside } from '../processruntime/volumeMounts.ts';
 
 /**
@@ -18,9 +20,22 @@ export class LocalPathProvisioner implements VolumeProvisioner {
   readonly root: string;
   private readonly temporary: boolean;
 
-  constructor(dataDir?: string) {
+  /**
+   * `forOtherUsers`: pods run under their own uids (the sandbox is root), so every directory on the
+   * way to the root must be enterable by anyone. A data directory inside a private one (`.berth/` is
+   * 0700) is not: its volumes then live in `/var/tmp/berth-sandbox-volumes-<hash of the data dir>`,
+   * which survives reboots like the data directory does, and the private one stays private.
+   */
+  constructor(dataDir?: string, opts: { forOtherUsers?: boolean } = {}) {
     this.temporary = !dataDir;
-    this.root = dataDir ? join(resolve(dataDir), 'volumes') : mkdtempSync(join(tmpdir(), 'berth-sandbox-volumes-'));
+    let root = dataDir ? join(resolve(dataDir), 'volumes') : mkdtempSync(join(tmpdir(), 'berth-sandbox-volumes-'));
+    if (dataDir && opts.forOtherUsers) {
+      mkdirSync(dirname(root), { recursive: true });
+      if (unreachableDir(dirname(root), { uid: 65534, gid: 65534 }) !== undefined) {
+        root = join('/var/tmp', `berth-sandbox-volumes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
+      }
+    }
+    this.root = root;
     mkdirSync(this.root, { recursive: true, mode: 0o755 });
     // Container users reach their own volume by name but cannot list the others.
     chmodSync(this.root, 0o711);
