@@ -1,5 +1,5 @@
 // Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), bundles
-// the client-side CLI actions with esbuild (docs/adr/0018), and the dashboard web/ to dist/web with
+// the client-side CLI actions with esbuild (docs/adr/0019), and the dashboard web/ to dist/web with
 // Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
@@ -41,7 +41,7 @@ export async function build() {
     const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
     if (res.status !== 0) throw new Error(`tsc -p ${project} failed (exit ${res.status ?? res.signal})`);
   }
-  // The client-side CLI actions as one bundle each instead of hundreds of modules (docs/adr/0018).
+  // The client-side CLI actions as one bundle each instead of hundreds of modules (docs/adr/0019).
   await bundleCliActions(ROOT);
   // The dashboard: a separate bundle for browsers (its own tsconfig; it imports only wire types from src).
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');

@@ -1,5 +1,5 @@
 // Replaces tsc's output for the CLI's client-side actions with one esbuild bundle each (see
-// docs/adr/0018-bundled-cli-actions.md). Node then reads one file (plus the modules main.js already
+// docs/adr/0019-bundled-cli-actions.md). Node then reads one file (plus the modules main.js already
 // loaded) instead of ~300 (yaml, TypeBox and berth's own), which is most of `berth deploy`'s start-up.
 //
 // What goes into a bundle: berth's sources under src/ and the pure-JS packages in BUNDLED_PACKAGES.

@@ -4,7 +4,7 @@
  *   - it takes no per-call CA, and a berth server may have a self-signed or private-CA certificate
  *     (BERTH_CA_FILE, or the certificate `berth up --tls` made);
  *   - after its last response, built-in fetch's idle keep-alive socket holds the process for another
- *     ~300 ms before it can exit (measured: docs/adr/0018), a large share of a short `berth deploy`.
+ *     ~300 ms before it can exit (measured: docs/adr/0019), a large share of a short `berth deploy`.
  *     node:http's agent unrefs idle sockets, so the process exits as soon as the command is done.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
