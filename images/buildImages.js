@@ -199,8 +199,8 @@ export async function buildImages(opts = {}) {
   if (process.getuid?.() !== 0) throw new Error('building images needs root: containers storage is /var/lib/containers (images/storage.conf)');
   // The hello image ships services/hello/dist: compile it first when a source changed.
   const { buildIfStale, build } = await import(pathToFileURL(join(ROOT, 'scripts/build.js')).href);
-  buildIfStale();
-  if (!readdirSync(join(ROOT, 'services/hello'), { withFileTypes: true }).some((e) => e.name === 'dist')) build();
+  await buildIfStale();
+  if (!readdirSync(join(ROOT, 'services/hello'), { withFileTypes: true }).some((e) => e.name === 'dist')) await build();
 
   const all = recipes();
   /** @type {string[]} */

@@ -1,5 +1,6 @@
-// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), and
-// bundles the dashboard web/ to dist/web with Vite (docs/adr/0012).
+// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), bundles
+// the client-side CLI actions with esbuild (docs/adr/0020), and the dashboard web/ to dist/web with
+// Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
 //   node scripts/build.js --if-stale  build only when a source changed since the last build
@@ -12,11 +13,12 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleCliActions } from './bundleCliActions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
 const PROJECTS = ['tsconfig.build.json', 'services/hello/tsconfig.build.json'];
-const INPUTS = ['src', 'services/hello/src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
+const INPUTS = ['src', 'scripts/bundleCliActions.js', 'services/hello/src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 
 function newestMtime(path) {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -33,12 +35,14 @@ export function isStale() {
   return INPUTS.some((input) => newestMtime(join(ROOT, input)) > stamp.mtimeMs);
 }
 
-export function build() {
+export async function build() {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   for (const project of PROJECTS) {
     const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
     if (res.status !== 0) throw new Error(`tsc -p ${project} failed (exit ${res.status ?? res.signal})`);
   }
+  // The client-side CLI actions as one bundle each instead of hundreds of modules (docs/adr/0020).
+  await bundleCliActions(ROOT);
   // The dashboard: a separate bundle for browsers (its own tsconfig; it imports only wire types from src).
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   const web = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts')], { cwd: ROOT, stdio: 'inherit' });
@@ -46,19 +50,19 @@ export function build() {
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }
 
-export function buildIfStale() {
-  if (isStale()) build();
+export async function buildIfStale() {
+  if (isStale()) await build();
 }
 
 /** vitest globalSetup: tests that spawn bin/berth.js run the compiled CLI, so it must be current. */
-export function setup() {
-  buildIfStale();
+export async function setup() {
+  await buildIfStale();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    if (process.argv.includes('--if-stale')) buildIfStale();
-    else build();
+    if (process.argv.includes('--if-stale')) await buildIfStale();
+    else await build();
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     process.exitCode = 1;

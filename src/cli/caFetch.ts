@@ -1,7 +1,11 @@
 /**
- * A `fetch` that trusts an extra CA for https:// (a berth server with a self-signed or private-CA
- * certificate: BERTH_CA_FILE). Node's built-in fetch takes no per-call CA, so this speaks HTTP through
- * node:https / node:http and hands back a standard Response whose body streams (SSE and logs work).
+ * The CLI's `fetch`: speaks HTTP through node:http / node:https and hands back a standard Response
+ * whose body streams (SSE and logs work). Two reasons not to use Node's built-in fetch:
+ *   - it takes no per-call CA, and a berth server may have a self-signed or private-CA certificate
+ *     (BERTH_CA_FILE, or the certificate `berth up --tls` made);
+ *   - after its last response, built-in fetch's idle keep-alive socket holds the process for another
+ *     ~300 ms before it can exit (measured: docs/adr/0020), a large share of a short `berth deploy`.
+ *     node:http's agent unrefs idle sockets, so the process exits as soon as the command is done.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -27,8 +31,8 @@ function plainHeaders(init: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-export function fetchTrustingCa(ca: string | Buffer): FetchLike {
-  const agent = new Agent({ ca, keepAlive: true });
+export function fetchOverNodeHttp(ca?: string | Buffer): FetchLike {
+  const agent = new Agent({ ...(ca !== undefined ? { ca } : {}), keepAlive: true });
   return (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input);
@@ -49,4 +53,9 @@ export function fetchTrustingCa(ca: string | Buffer): FetchLike {
       req.on('error', reject);
       req.end(body);
     });
+}
+
+/** A `fetch` that trusts an extra CA for https:// (besides the system's). */
+export function fetchTrustingCa(ca: string | Buffer): FetchLike {
+  return fetchOverNodeHttp(ca);
 }

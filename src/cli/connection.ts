@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { readLocalTokenSync } from '../auth/localToken.ts';
 import { BerthError } from '../errors.ts';
-import { fetchTrustingCa } from './caFetch.ts';
+import { fetchOverNodeHttp } from './caFetch.ts';
 import { DEFAULT_SERVER_URL, type FetchLike } from './httpTransport.ts';
 
 /** Where and how a CLI command reaches its server. */
 export interface Connection {
   readonly baseUrl: string;
   readonly token?: string;
-  /** Set when BERTH_CA_FILE names an extra CA to trust for https:// servers. */
+  /** node:http(s) based (caFetch.ts); trusts BERTH_CA_FILE's CA for https:// servers when set. */
   readonly fetch?: FetchLike;
 }
 
@@ -47,5 +47,5 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
       throw new BerthError('BERTH_FILE_NOT_FOUND', `Cannot read BERTH_CA_FILE ${caFile}: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
     }
   }
-  return { baseUrl, ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { fetch: fetchTrustingCa(ca) } : {}) };
+  return { baseUrl, ...(token !== undefined ? { token } : {}), fetch: fetchOverNodeHttp(ca) };
 }
