@@ -6,7 +6,7 @@ import { api } from '../api.ts';
 import { Sparkline } from '../charts.tsx';
 import { Empty, ErrorBox, Loading, StateBadge } from '../components.tsx';
 import { ago, pct } from '../format.ts';
-import { health, type HealthSummary } from '../health.ts';
+import { health, type AppHealth } from '../health.ts';
 import { subscribe } from '../live.ts';
 import { href } from '../router.ts';
 
@@ -166,7 +166,7 @@ function AppRow({ app, top, index }: { app: AppSummary; top: number; index: numb
   );
 }
 
-const healthCache = new Map<string, { at: number; value: HealthSummary | 'absent' | 'error' }>();
+const healthCache = new Map<string, { at: number; value: AppHealth | 'absent' | 'error' }>();
 
 function HealthCell({ ns, name }: { ns: string; name: string }) {
   const key = `${ns}/${name}`;

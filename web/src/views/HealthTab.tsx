@@ -43,7 +43,7 @@ export function HealthTab({ ns, name }: { ns: string; name: string }) {
           />
         </>
       )}
-      <h2>Alerts</h2>
+      <h2>Alerts <small>(state changes, newest first)</small></h2>
       {alerts.kind === 'absent' ? (
         <Empty>No alert data on this server.</Empty>
       ) : alerts.data.items.length === 0 && (alerts.data.history ?? []).length === 0 ? (
@@ -51,7 +51,7 @@ export function HealthTab({ ns, name }: { ns: string; name: string }) {
       ) : (
         <ul class="events">
           {alerts.data.items.map((a) => <li key={a.id}><span class={`badge ${a.state === 'firing' ? 'bad' : a.state === 'pending' ? 'warn' : 'ok'}`}>{a.state}</span> <strong>{a.rule}</strong> ({a.severity}) since {ago(a.since)}<p>{a.summary}</p></li>)}
-          {(alerts.data.history ?? []).map((h) => <li key={`${h.at}${h.to}`}><small>{new Date(h.at).toLocaleString()}</small> {h.from} → {h.to} (value {h.value})</li>)}
+          {(alerts.data.history ?? []).map((h) => <li key={`${h.alertId}${h.at}${h.to}`}><small>{new Date(h.at).toLocaleString()}</small> <strong>{h.rule}</strong> {h.from} → {h.to} (value {Number(h.value.toFixed(4))})</li>)}
         </ul>
       )}
     </>
