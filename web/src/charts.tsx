@@ -7,9 +7,19 @@ export interface Series {
   readonly label: string;
   readonly values: readonly (number | null)[];
   readonly color: string;
+  /** On the right-hand axis (in `unit2`), e.g. CPU % beside replica counts. */
+  readonly right?: boolean;
+  /** Held until the next value (replica counts change in steps); gaps are bridged. */
+  readonly stepped?: boolean;
+  readonly dash?: readonly number[];
+  /** Bridge missing x values (when two series of different sampling share one x array). */
+  readonly bridge?: boolean;
 }
 
-export function TimeChart({ title, x, series, unit, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; height?: number }) {
+const stepped = uPlot.paths.stepped?.({ align: 1 });
+
+/** `sync`: charts with the same key move one cursor (e.g. a load run's requests and its replicas). */
+export function TimeChart({ title, x, series, unit, unit2, sync, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -17,10 +27,30 @@ export function TimeChart({ title, x, series, unit, height = 180 }: { title: str
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height,
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${Number(v.toFixed(3))} ${unit}`) }))],
-      axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t} ${unit}`), size: 70 }],
-      scales: { x: { time: true } },
+      series: [
+        {},
+        ...series.map((s) => {
+          const u = s.right ? (unit2 ?? '') : unit;
+          return {
+            label: s.label,
+            stroke: s.color,
+            width: 1.5,
+            scale: s.right ? 'y2' : 'y',
+            spanGaps: s.stepped === true || s.bridge === true,
+            ...(s.stepped && stepped ? { paths: stepped } : {}),
+            ...(s.dash ? { dash: [...s.dash] } : {}),
+            value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${Number(v.toFixed(3))}${u ? ` ${u}` : ''}`),
+          };
+        }),
+      ],
+      axes: [
+        {},
+        { scale: 'y', values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit ? ` ${unit}` : ''}`), size: 70 },
+        ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 60 }] : []),
+      ],
+      scales: { x: { time: true }, y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), Math.max(1, max * 1.1)] as uPlot.Range.MinMax } },
       legend: { live: true },
+      ...(sync ? { cursor: { sync: { key: sync } } } : {}),
     };
     const plot = new uPlot(opts, [x as number[], ...series.map((s) => s.values as (number | null)[])] as uPlot.AlignedData, el);
     const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(240, el.clientWidth), height }));
@@ -29,7 +59,7 @@ export function TimeChart({ title, x, series, unit, height = 180 }: { title: str
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, unit, height]);
+  }, [x, series, unit, unit2, sync, height]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
