@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { TimeChart } from '../charts.tsx';
 import { Empty, ErrorBox, Loading, useAsync } from '../components.tsx';
-import { ago, pct } from '../format.ts';
+import { ago, pct, plural } from '../format.ts';
 import { health } from '../health.ts';
 
 /** Error ratio and latency per minute (1 h) or hour (24 h), and the alerts timeline. */
@@ -24,7 +24,7 @@ export function HealthTab({ ns, name }: { ns: string; name: string }) {
       <div class="filters" role="group" aria-label="Time range">
         <button type="button" aria-pressed={since === '1h'} onClick={() => setSince('1h')}>1 h</button>
         <button type="button" aria-pressed={since === '24h'} onClick={() => setSince('24h')}>24 h</button>
-        <span class="muted">Probing {s.target.url} · last probe {s.lastProbe ? `${s.lastProbe.ok ? 'ok' : `failed (${s.lastProbe.error ?? s.lastProbe.status ?? ''})`} ${ago(s.lastProbe.at)}` : 'none yet'} · last hour {pct(s.lastHour.errorRatio)} errors of {s.lastHour.total}</span>
+        <span class="muted">Probing {s.target.url} · last probe {s.lastProbe ? `${s.lastProbe.ok ? 'ok' : `failed (${s.lastProbe.error ?? s.lastProbe.status ?? ''})`} ${ago(s.lastProbe.at)}` : 'none yet'} · <span data-testid="last-hour" data-ratio={String(s.lastHour.errorRatio ?? 0)}>last hour {pct(s.lastHour.errorRatio)} errors of {s.lastHour.total}</span>{' '}· <span data-testid="failed-minutes">{plural(pts.filter((p) => p.failed > 0).length, 'minute')} with failures</span></span>
       </div>
       {pts.length === 0 ? (
         <Empty>No probes in this range yet.</Empty>

@@ -24,21 +24,24 @@ export function ScalingTab({ ns, name, points, status }: { ns: string; name: str
 function LiveScaling({ points, status }: { points: readonly ScalePoint[]; status: AppStatus | null | undefined }) {
   const a = status?.autoscaling;
   const autoscaled = points.some((p) => p.hpaDesired !== null || p.cpu !== null) || a !== undefined;
+  // The last state seen holds until now: one status event is already a (flat) line up to this moment.
+  const last = points.at(-1);
+  const shown = useMemo(() => (last ? [...points, { ...last, t: Math.max(last.t + 1, Date.now() / 1000) }] : []), [points, last]);
   const series = useMemo(
     () => [
-      { label: 'desired', values: points.map((p) => p.desired), color: '#2563eb', stepped: true },
-      { label: 'ready', values: points.map((p) => p.ready), color: '#15803d', stepped: true },
+      { label: 'desired', values: shown.map((p) => p.desired), color: '#2563eb', stepped: true },
+      { label: 'ready', values: shown.map((p) => p.ready), color: '#15803d', stepped: true },
       ...(autoscaled
         ? [
-            { label: 'HPA desired', values: points.map((p) => p.hpaDesired), color: '#7c3aed', stepped: true, dash: [6, 4] },
-            { label: 'CPU', values: points.map((p) => p.cpu), color: '#c2410c', right: true },
-            { label: 'CPU target', values: points.map((p) => p.targetCpu), color: '#9a3412', right: true, stepped: true, dash: [2, 4] },
+            { label: 'HPA desired', values: shown.map((p) => p.hpaDesired), color: '#7c3aed', stepped: true, dash: [6, 4] },
+            { label: 'CPU', values: shown.map((p) => p.cpu), color: '#c2410c', right: true, stepped: true },
+            { label: 'CPU target', values: shown.map((p) => p.targetCpu), color: '#9a3412', right: true, stepped: true, dash: [2, 4] },
           ]
         : []),
     ],
-    [points, autoscaled],
+    [shown, autoscaled],
   );
-  const x = useMemo(() => points.map((p) => p.t), [points]);
+  const x = useMemo(() => shown.map((p) => p.t), [shown]);
   if (status === undefined) return <Loading what="replica counts" />;
   return (
     <>
@@ -50,7 +53,7 @@ function LiveScaling({ points, status }: { points: readonly ScalePoint[]; status
       ) : (
         <p class="muted">Not autoscaled (no spec.autoscale): the Deployment's replicas only.</p>
       )}
-      {points.length < 2 ? (
+      {points.length === 0 ? (
         <Empty>Charted from live updates while this page is open ({status ? `now ${status.replicas.ready}/${status.replicas.desired} ready` : 'no status'}); the next change adds a point.</Empty>
       ) : (
         <TimeChart title="Replicas (live)" unit="" unit2="%" x={x} series={series} />
