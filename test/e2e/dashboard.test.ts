@@ -152,12 +152,17 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
       expect(r.status).toBe(200);
       return r.body;
     };
+    // Probe `/` (what FAULT_RATE breaks; the default /healthz never fails) every second. The form keeps
+    // what it does not show, so the fault deployed from it below keeps these settings.
+    const probed = appYaml('hello', 'image: berth.local/hello:1.0.0\nport: 8080\nreplicas: 2\nhealth:\n  path: /\n  interval: 1s\n  timeout: 500ms');
+    const deployed = await e.berth(['deploy', '-f', e.file('hello-probed.yaml', probed), '--wait', '--timeout', '60s']);
+    expect(deployed.code, deployed.err).toBe(0);
     // Healthy first: the prober reaches hello and nothing fails.
     const before = await until(async () => {
       const h = await health();
       return h.lastHour.total >= 2 ? h : undefined;
     }, 60_000, 'the first probes of hello');
-    expect(before.target.kind).toBe('service');
+    expect(before.target).toMatchObject({ kind: 'service', url: expect.stringMatching(/:80\/$/) });
     expect(before.lastHour.failed).toBe(0);
     await page.goto(`${e.url}/#/apps/default/hello/health`);
     await page.getByRole('img', { name: 'Error ratio chart' }).waitFor();
@@ -200,7 +205,9 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
     await page.getByRole('img', { name: 'Load run: requests per second chart' }).waitFor();
     await page.getByRole('img', { name: 'Load run: replicas and CPU chart' }).waitFor();
     await page.getByTestId('loadrun').getByText(/GET .*busy\.localtest\.me/).waitFor();
-    await screenshot(page, '14-scaling-loadrun');
+    await screenshot(page, '14-scaling-live');
+    await page.getByRole('img', { name: 'Load run: replicas and CPU chart' }).scrollIntoViewIfNeeded();
+    await screenshot(page, '14b-scaling-loadrun');
   }, 150_000);
 
   it('stacks: lists stacks and draws the dependency graph with each member\'s state', async () => {

@@ -19,7 +19,8 @@ export interface Series {
 const stepped = uPlot.paths.stepped?.({ align: 1 });
 
 /** `sync`: charts with the same key move one cursor (e.g. a load run's requests and its replicas). */
-export function TimeChart({ title, x, series, unit, unit2, sync, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; height?: number }) {
+/** `xRange` (seconds): the window shown whatever the data covers (one point alone would span years). */
+export function TimeChart({ title, x, series, unit, unit2, sync, xRange, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; xRange?: readonly [number, number]; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -48,7 +49,7 @@ export function TimeChart({ title, x, series, unit, unit2, sync, height = 180 }:
         { scale: 'y', values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit ? ` ${unit}` : ''}`), size: 70 },
         ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 60 }] : []),
       ],
-      scales: { x: { time: true }, y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), Math.max(1, max * 1.1)] as uPlot.Range.MinMax } },
+      scales: { x: { time: true, ...(xRange ? { range: (): uPlot.Range.MinMax => [xRange[0], xRange[1]] } : {}) }, y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), Math.max(1, max * 1.1)] as uPlot.Range.MinMax } },
       legend: { live: true },
       ...(sync ? { cursor: { sync: { key: sync } } } : {}),
     };
@@ -59,7 +60,7 @@ export function TimeChart({ title, x, series, unit, unit2, sync, height = 180 }:
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, unit, unit2, sync, height]);
+  }, [x, series, unit, unit2, sync, xRange?.[0], xRange?.[1], height]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

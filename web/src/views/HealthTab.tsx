@@ -9,11 +9,13 @@ export function HealthTab({ ns, name }: { ns: string; name: string }) {
   const [since, setSince] = useState<'1h' | '24h'>('1h');
   const data = useAsync(async (signal) => {
     const [summary, series, alerts] = await Promise.all([health.summary(ns, name, signal), health.series(ns, name, since, signal), health.alerts(ns, name, signal)]);
-    return { summary, series, alerts };
+    // The chosen window, ending now: a few minutes of probes are drawn where they are in the hour.
+    const now = Date.now() / 1000;
+    return { summary, series, alerts, range: [now - (since === '1h' ? 3600 : 86_400), now] as const };
   }, [ns, name, since]);
   if (data.error !== undefined) return <ErrorBox error={data.error} />;
   if (data.data === undefined) return <Loading what="health" />;
-  const { summary, series, alerts } = data.data;
+  const { summary, series, alerts, range } = data.data;
   if (summary.kind === 'absent' || series.kind === 'absent') return <Empty><span data-testid="no-health">No health data: this berth server does not probe apps (it has no health routes).</span></Empty>;
   if (!summary.data.enabled) return <Empty>Health probing is off for this app (spec.health.enabled).</Empty>;
   const pts = series.data.points;
@@ -30,11 +32,12 @@ export function HealthTab({ ns, name }: { ns: string; name: string }) {
         <Empty>No probes in this range yet.</Empty>
       ) : (
         <>
-          <TimeChart title="Error ratio" unit="%" x={x} series={[{ label: 'errors', values: pts.map((p) => (p.errorRatio === null ? null : p.errorRatio * 100)), color: '#b91c1c' }]} />
+          <TimeChart title="Error ratio" unit="%" x={x} xRange={range} series={[{ label: 'errors', values: pts.map((p) => (p.errorRatio === null ? null : p.errorRatio * 100)), color: '#b91c1c' }]} />
           <TimeChart
             title="Latency"
             unit="ms"
             x={x}
+            xRange={range}
             series={[
               { label: 'p50', values: pts.map((p) => p.p50Ms), color: '#15803d' },
               { label: 'p95', values: pts.map((p) => p.p95Ms), color: '#a16207' },

@@ -42,6 +42,11 @@ function LiveScaling({ points, status }: { points: readonly ScalePoint[]; status
     [shown, autoscaled],
   );
   const x = useMemo(() => shown.map((p) => p.t), [shown]);
+  // At least the last minute, so a few seconds of events do not stretch into milliseconds.
+  const xRange = useMemo(() => {
+    const end = shown.at(-1)?.t ?? Date.now() / 1000;
+    return [Math.min(shown[0]?.t ?? end, end - 60), end] as const;
+  }, [shown]);
   if (status === undefined) return <Loading what="replica counts" />;
   return (
     <>
@@ -56,7 +61,7 @@ function LiveScaling({ points, status }: { points: readonly ScalePoint[]; status
       {points.length === 0 ? (
         <Empty>Charted from live updates while this page is open ({status ? `now ${status.replicas.ready}/${status.replicas.desired} ready` : 'no status'}); the next change adds a point.</Empty>
       ) : (
-        <TimeChart title="Replicas (live)" unit="" unit2="%" x={x} series={series} />
+        <TimeChart title="Replicas (live)" unit="" unit2="%" x={x} xRange={xRange} series={series} />
       )}
       {a && a.events.length > 0 && (
         <>
