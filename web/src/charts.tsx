@@ -17,10 +17,15 @@ export interface Series {
 }
 
 const stepped = uPlot.paths.stepped?.({ align: 1 });
+/** Counts and percentages read against zero: a line at 60 % must not look like the bottom of the chart. */
+const fromZero = (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [Math.min(0, min), Math.max(1, max * 1.1)];
 
 /** `sync`: charts with the same key move one cursor (e.g. a load run's requests and its replicas). */
-/** `xRange` (seconds): the window shown whatever the data covers (one point alone would span years). */
-export function TimeChart({ title, x, series, unit, unit2, sync, xRange, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; xRange?: readonly [number, number]; height?: number }) {
+/**
+ * `xRange` (seconds): the window shown whatever the data covers (one point alone would span years).
+ * `relative`: x is seconds since a start (a load run's axis), labelled "+30 s" rather than clock time.
+ */
+export function TimeChart({ title, x, series, unit, unit2, sync, xRange, relative = false, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; xRange?: readonly [number, number]; relative?: boolean; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -45,11 +50,11 @@ export function TimeChart({ title, x, series, unit, unit2, sync, xRange, height 
         }),
       ],
       axes: [
-        {},
+        relative ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t < 0 ? '' : '+'}${Number(t.toFixed(1))} s`) } : {},
         { scale: 'y', values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit ? ` ${unit}` : ''}`), size: 70 },
         ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 60 }] : []),
       ],
-      scales: { x: { time: true, ...(xRange ? { range: (): uPlot.Range.MinMax => [xRange[0], xRange[1]] } : {}) }, y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), Math.max(1, max * 1.1)] as uPlot.Range.MinMax } },
+      scales: { x: { time: !relative, ...(xRange ? { range: (): uPlot.Range.MinMax => [xRange[0], xRange[1]] } : {}) }, y: { range: fromZero }, y2: { range: fromZero } },
       legend: { live: true },
       ...(sync ? { cursor: { sync: { key: sync } } } : {}),
     };
@@ -60,7 +65,7 @@ export function TimeChart({ title, x, series, unit, unit2, sync, xRange, height 
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, unit, unit2, sync, xRange?.[0], xRange?.[1], height]);
+  }, [x, series, unit, unit2, sync, xRange?.[0], xRange?.[1], relative, height]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

@@ -109,7 +109,7 @@ function LoadRuns({ ns, name }: { ns: string; name: string }) {
   );
 }
 
-/** Both charts on one x array (the union of the run's seconds and replica samples), cursors synced. */
+/** Both charts on one x array (the union of the run's seconds and replica samples, seconds since its start), cursors synced. */
 function LoadRunCharts({ ns, name, id }: { ns: string; name: string; id: string }) {
   const run = useAsync((signal) => api<LoadRun>(`${appPath(ns, name)}/loadruns/${encodeURIComponent(id)}`, { signal }), [ns, name, id]);
   const charts = useMemo(() => (run.data ? chartsOf(run.data) : undefined), [run.data]);
@@ -121,8 +121,8 @@ function LoadRunCharts({ ns, name, id }: { ns: string; name: string; id: string 
       <p class="muted">
         {s.method} {s.target} · {(s.durationMs / 1000).toFixed(0)} s · {s.completed} completed at {s.achievedRate.toFixed(1)}/s · {pct(s.errorRatio)} errors · p99 {s.latency.p99Ms.toFixed(1)} ms{s.dropped > 0 ? ` · ${s.dropped} dropped` : ''}
       </p>
-      <TimeChart title="Load run: requests per second" unit="/s" unit2="ms" x={charts.x} sync={`loadrun-${id}`} series={charts.load} />
-      <TimeChart title="Load run: replicas and CPU" unit="" unit2="%" x={charts.x} sync={`loadrun-${id}`} series={charts.replicas} />
+      <TimeChart title="Load run: requests per second" unit="/s" unit2="ms" relative x={charts.x} sync={`loadrun-${id}`} series={charts.load} />
+      <TimeChart title="Load run: replicas and CPU" unit="" unit2="%" relative x={charts.x} sync={`loadrun-${id}`} series={charts.replicas} />
       {run.data.scalingEvents.length > 0 && (
         <ul class="events">
           {run.data.scalingEvents.map((ev) => (
@@ -138,7 +138,6 @@ function LoadRunCharts({ ns, name, id }: { ns: string; name: string; id: string 
 }
 
 function chartsOf(run: LoadRun) {
-  const start = Date.parse(run.summary.startedAt) / 1000;
   const ts = [...new Set([...run.series.map((p) => p.t), ...run.replicas.map((p) => p.t)])].sort((a, b) => a - b);
   const sec = new Map(run.series.map((p) => [p.t, p]));
   const rep = new Map(run.replicas.map((p) => [p.t, p]));
@@ -147,7 +146,8 @@ function chartsOf(run: LoadRun) {
     return v === undefined ? null : f(v);
   });
   return {
-    x: ts.map((t) => start + t),
+    // Seconds since the run started: the load and the replicas it caused on one axis.
+    x: ts,
     load: [
       { label: 'asked', values: col(sec, (p) => p.asked), color: '#64748b', bridge: true, dash: [4, 4] },
       { label: 'completed', values: col(sec, (p) => p.completed), color: '#2563eb', bridge: true },
