@@ -50,9 +50,9 @@ export function TimeChart({ title, x, series, unit, unit2, sync, xRange, relativ
         }),
       ],
       axes: [
-        relative ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t < 0 ? '' : '+'}${Number(t.toFixed(1))} s`) } : {},
+        relative ? { incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600], values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t < 0 ? '' : '+'}${t} s`) } : {},
         { scale: 'y', values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit ? ` ${unit}` : ''}`), size: 70 },
-        ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 60 }] : []),
+        ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 75 }] : []),
       ],
       scales: { x: { time: !relative, ...(xRange ? { range: (): uPlot.Range.MinMax => [xRange[0], xRange[1]] } : {}) }, y: { range: fromZero }, y2: { range: fromZero } },
       legend: { live: true },

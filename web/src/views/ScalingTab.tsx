@@ -138,9 +138,13 @@ function LoadRunCharts({ ns, name, id }: { ns: string; name: string; id: string 
 }
 
 function chartsOf(run: LoadRun) {
-  const ts = [...new Set([...run.series.map((p) => p.t), ...run.replicas.map((p) => p.t)])].sort((a, b) => a - b);
+  // Replica samples are taken on change; the last one holds until the run ended.
+  const end = run.summary.durationMs / 1000;
+  const lastRep = run.replicas.at(-1);
+  const replicas = lastRep && lastRep.t < end ? [...run.replicas, { ...lastRep, t: end }] : run.replicas;
+  const ts = [...new Set([...run.series.map((p) => p.t), ...replicas.map((p) => p.t)])].sort((a, b) => a - b);
   const sec = new Map(run.series.map((p) => [p.t, p]));
-  const rep = new Map(run.replicas.map((p) => [p.t, p]));
+  const rep = new Map(replicas.map((p) => [p.t, p]));
   const col = <T,>(m: Map<number, T>, f: (v: T) => number | null) => ts.map((t) => {
     const v = m.get(t);
     return v === undefined ? null : f(v);
