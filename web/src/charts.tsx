@@ -91,7 +91,8 @@ export function Sparkline({ values, label }: { values: readonly (number | null)[
         legend: { show: false },
         scales: { x: { time: false }, y: { range: [0, 1] } },
         axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: '#c2410c', width: 1, fill: 'rgba(194,65,12,0.15)' }],
+        // Dots as well as the line: a minute with probes between minutes without any is still seen.
+        series: [{}, { stroke: '#c2410c', width: 1, fill: 'rgba(194,65,12,0.15)', points: { show: true, size: 3, width: 0, fill: '#c2410c' } }],
       },
       [x, values as (number | null)[]],
       el,
