@@ -7,9 +7,25 @@ export interface Series {
   readonly label: string;
   readonly values: readonly (number | null)[];
   readonly color: string;
+  /** On the right-hand axis (in `unit2`), e.g. CPU % beside replica counts. */
+  readonly right?: boolean;
+  /** Held until the next value (replica counts change in steps); gaps are bridged. */
+  readonly stepped?: boolean;
+  readonly dash?: readonly number[];
+  /** Bridge missing x values (when two series of different sampling share one x array). */
+  readonly bridge?: boolean;
 }
 
-export function TimeChart({ title, x, series, unit, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; height?: number }) {
+const stepped = uPlot.paths.stepped?.({ align: 1 });
+/** Counts and percentages read against zero: a line at 60 % must not look like the bottom of the chart. */
+const fromZero = (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [Math.min(0, min), Math.max(1, max * 1.1)];
+
+/** `sync`: charts with the same key move one cursor (e.g. a load run's requests and its replicas). */
+/**
+ * `xRange` (seconds): the window shown whatever the data covers (one point alone would span years).
+ * `relative`: x is seconds since a start (a load run's axis), labelled "+30 s" rather than clock time.
+ */
+export function TimeChart({ title, x, series, unit, unit2, sync, xRange, relative = false, height = 180 }: { title: string; x: readonly number[]; series: readonly Series[]; unit: string; unit2?: string; sync?: string; xRange?: readonly [number, number]; relative?: boolean; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -17,10 +33,30 @@ export function TimeChart({ title, x, series, unit, height = 180 }: { title: str
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height,
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${Number(v.toFixed(3))} ${unit}`) }))],
-      axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t} ${unit}`), size: 70 }],
-      scales: { x: { time: true } },
+      series: [
+        {},
+        ...series.map((s) => {
+          const u = s.right ? (unit2 ?? '') : unit;
+          return {
+            label: s.label,
+            stroke: s.color,
+            width: 1.5,
+            scale: s.right ? 'y2' : 'y',
+            spanGaps: s.stepped === true || s.bridge === true,
+            ...(s.stepped && stepped ? { paths: stepped } : {}),
+            ...(s.dash ? { dash: [...s.dash] } : {}),
+            value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${Number(v.toFixed(3))}${u ? ` ${u}` : ''}`),
+          };
+        }),
+      ],
+      axes: [
+        relative ? { incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600], values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t < 0 ? '' : '+'}${t} s`) } : {},
+        { scale: 'y', values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit ? ` ${unit}` : ''}`), size: 70 },
+        ...(series.some((s) => s.right) ? [{ scale: 'y2', side: 1, grid: { show: false }, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${t}${unit2 ? ` ${unit2}` : ''}`), size: 75 }] : []),
+      ],
+      scales: { x: { time: !relative, ...(xRange ? { range: (): uPlot.Range.MinMax => [xRange[0], xRange[1]] } : {}) }, y: { range: fromZero }, y2: { range: fromZero } },
       legend: { live: true },
+      ...(sync ? { cursor: { sync: { key: sync } } } : {}),
     };
     const plot = new uPlot(opts, [x as number[], ...series.map((s) => s.values as (number | null)[])] as uPlot.AlignedData, el);
     const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(240, el.clientWidth), height }));
@@ -29,7 +65,7 @@ export function TimeChart({ title, x, series, unit, height = 180 }: { title: str
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, unit, height]);
+  }, [x, series, unit, unit2, sync, xRange?.[0], xRange?.[1], relative, height]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
@@ -55,7 +91,8 @@ export function Sparkline({ values, label }: { values: readonly (number | null)[
         legend: { show: false },
         scales: { x: { time: false }, y: { range: [0, 1] } },
         axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: '#c2410c', width: 1, fill: 'rgba(194,65,12,0.15)' }],
+        // Dots as well as the line: a minute with probes between minutes without any is still seen.
+        series: [{}, { stroke: '#c2410c', width: 1, fill: 'rgba(194,65,12,0.15)', points: { show: true, size: 3, width: 0, fill: '#c2410c' } }],
       },
       [x, values as (number | null)[]],
       el,

@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import { h, type ComponentChildren, type ComponentType, type FunctionComponent } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RolloutState } from '../../src/status/types.ts';
 import type { ApiErrorInfo } from './api.ts';
@@ -86,4 +86,33 @@ export function ConfirmButton({ label, confirm, onConfirm, disabled }: { label: 
       <button type="button" onClick={() => setAsking(false)}>Cancel</button>
     </span>
   );
+}
+
+/**
+ * A view loaded on first use (its own chunk): the first page pays only for what it shows. Loading and
+ * a failed load are shown like any other request's.
+ */
+export function lazyView<P extends object>(load: () => Promise<ComponentType<P>>, what: string): FunctionComponent<P> {
+  let loaded: ComponentType<P> | undefined;
+  let pending: Promise<ComponentType<P>> | undefined;
+  return function Lazy(props: P) {
+    const [View, setView] = useState<ComponentType<P> | undefined>(() => loaded);
+    const [error, setError] = useState<unknown>(undefined);
+    useEffect(() => {
+      if (View) return;
+      (pending ??= load()).then(
+        (v) => {
+          loaded = v;
+          setView(() => v);
+        },
+        (e: unknown) => {
+          pending = undefined;
+          setError(e);
+        },
+      );
+    }, []);
+    if (error !== undefined) return <ErrorBox error={error} title={`Loading ${what}`} />;
+    if (!View) return <Loading what={what} />;
+    return h(View, props);
+  };
 }

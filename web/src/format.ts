@@ -29,3 +29,7 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
 export function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(v < 0.01 ? 2 : 1)} %`;
 }
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

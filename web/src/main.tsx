@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionInfo } from '../../src/auth/apiTypes.ts';
 import { ApiError, session, setSession, whenSignedOut } from './api.ts';
-import { ErrorBox, Loading } from './components.tsx';
+import { ErrorBox, lazyView, Loading } from './components.tsx';
 import { closeLive, onLiveState, type LiveState } from './live.ts';
 import { href, useRoute } from './router.ts';
 import { AppsView } from './views/AppsView.tsx';
@@ -12,6 +12,9 @@ import { DeployView } from './views/DeployView.tsx';
 import { SignInView } from './views/SignInView.tsx';
 import { TokensView } from './views/TokensView.tsx';
 import './styles.css';
+
+/** Read rarely: its own chunk, loaded when first shown. */
+const StacksView = lazyView(() => import('./views/StacksView.tsx').then((m) => m.StacksView), 'stacks');
 
 function Shell() {
   const [me, setMe] = useState<SessionInfo | null | undefined>(undefined);
@@ -43,10 +46,11 @@ function Shell() {
   const [view = 'apps', ...rest] = route;
   const admin = me.principal.role === 'admin';
   const canDeploy = me.principal.role !== 'viewer';
-  const nav: Array<[string, string]> = [['apps', 'Apps'], ...(canDeploy ? [['deploy', 'Deploy'] as [string, string]] : []), ...(admin ? [['audit', 'Audit'], ['tokens', 'Tokens']] as Array<[string, string]> : [])];
+  const nav: Array<[string, string]> = [['apps', 'Apps'], ['stacks', 'Stacks'], ...(canDeploy ? [['deploy', 'Deploy'] as [string, string]] : []), ...(admin ? [['audit', 'Audit'], ['tokens', 'Tokens']] as Array<[string, string]> : [])];
   let body;
   if (view === 'apps' && rest.length >= 2) body = <AppView ns={rest[0] ?? ''} name={rest[1] ?? ''} tab={rest[2] ?? 'overview'} me={me} />;
   else if (view === 'apps') body = <AppsView />;
+  else if (view === 'stacks') body = <StacksView ns={rest[0]} name={rest[1]} />;
   else if (view === 'deploy') body = <DeployView ns={rest[0]} name={rest[1]} />;
   else if (view === 'audit' && admin) body = <AuditView />;
   else if (view === 'tokens' && admin) body = <TokensView me={me.principal.name} />;

@@ -1,25 +1,22 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AppDetail, RenderResponse } from '../../../src/api/types.ts';
+import type { AppDetail, DeployResponse, RenderResponse } from '../../../src/api/types.ts';
 import type { SessionInfo } from '../../../src/auth/apiTypes.ts';
 import type { AppStatus } from '../../../src/status/types.ts';
 import { api, appPath } from '../api.ts';
-import { TimeChart } from '../charts.tsx';
-import { Empty, ErrorBox, Loading, StateBadge, useAsync } from '../components.tsx';
+import { Empty, ErrorBox, lazyView, Loading, StateBadge, useAsync } from '../components.tsx';
 import { ago, REASON_HELP } from '../format.ts';
 import { subscribe } from '../live.ts';
 import { href } from '../router.ts';
+import { scalePointOf, type ScalePoint } from '../scalePoints.ts';
+import { deployOf, ScoreCard } from '../scoreCard.tsx';
 import { HealthTab } from './HealthTab.tsx';
 import { HistoryTab } from './HistoryTab.tsx';
 import { LogsTab } from './LogsTab.tsx';
 
 const TABS: Array<[string, string]> = [['overview', 'Overview'], ['logs', 'Logs'], ['history', 'History'], ['manifests', 'Manifests'], ['health', 'Health'], ['scaling', 'Scaling']];
 
-interface ScalePoint {
-  readonly t: number;
-  readonly desired: number;
-  readonly ready: number;
-  readonly available: number;
-}
+/** Its own chunk: uPlot is already on the first page, but load runs and scaling are read rarely. */
+const ScalingTab = lazyView(() => import('./ScalingTab.tsx').then((m) => m.ScalingTab), 'the scaling view');
 
 export function AppView({ ns, name, tab, me }: { ns: string; name: string; tab: string; me: SessionInfo }) {
   const detail = useAsync((signal) => api<AppDetail>(appPath(ns, name), { signal }), [ns, name]);
@@ -38,7 +35,7 @@ export function AppView({ ns, name, tab, me }: { ns: string; name: string; tab: 
         const s = data.event.status;
         if (!s) return;
         setStatus(s);
-        scale.current = [...scale.current.slice(-719), { t: Date.now() / 1000, desired: s.replicas.desired, ready: s.replicas.ready, available: s.replicas.available }];
+        scale.current = [...scale.current.slice(-719), scalePointOf(s, Date.now() / 1000)];
       },
       setLiveError,
     );
@@ -59,24 +56,28 @@ export function AppView({ ns, name, tab, me }: { ns: string; name: string; tab: 
           <a key={id} href={href('apps', ns, name, id)} aria-current={tab === id ? 'page' : undefined}>{label}</a>
         ))}
       </nav>
-      {tab === 'overview' && <Overview status={status} detail={detail.data} />}
+      {tab === 'overview' && <Overview status={status} detail={detail.data} deployed={deployOf(ns, name)} />}
       {tab === 'logs' && <LogsTab ns={ns} name={name} />}
       {tab === 'history' && <HistoryTab ns={ns} name={name} canRollback={canDeploy} current={detail.data?.revision} onChanged={detail.reload} />}
       {tab === 'manifests' && <Manifests spec={detail.data?.spec} />}
       {tab === 'health' && <HealthTab ns={ns} name={name} />}
-      {tab === 'scaling' && <Scaling points={scale.current} status={status} />}
+      {tab === 'scaling' && <ScalingTab ns={ns} name={name} points={scale.current} status={status} />}
     </section>
   );
 }
 
-function Overview({ status, detail }: { status: AppStatus | null | undefined; detail: AppDetail | undefined }) {
-  if (status === undefined) return <Loading what="live status" />;
+function Overview({ status, detail, deployed }: { status: AppStatus | null | undefined; detail: AppDetail | undefined; deployed: DeployResponse | undefined }) {
+  const justDeployed = deployed?.score && (
+    <ScoreCard score={deployed.score} caption={deployed.unchanged ? `unchanged: already runs revision ${deployed.revision ?? '—'}` : `of revision ${deployed.revision ?? '—'}, just deployed from the form`} />
+  );
+  if (status === undefined) return <>{justDeployed}<Loading what="live status" /></>;
   if (status === null) return <Empty>The app was deleted.</Empty>;
   const help = REASON_HELP[status.reason];
   const failing = status.state === 'Failed' || status.state === 'Degraded';
   const { desired, updated, ready, available } = status.replicas;
   return (
     <>
+      {justDeployed}
       <div class={`status-card ${failing ? 'failing' : ''}`} role="status" aria-live="polite">
         <p class="reason"><strong data-testid="reason">{status.reason}</strong> · revision {status.revision ?? '—'}</p>
         <p data-testid="message">{status.message}</p>
@@ -139,7 +140,7 @@ function Manifests({ spec }: { spec: unknown }) {
   const render = useAsync(async (signal) => {
     if (spec === undefined) return undefined;
     const [r, yaml] = await Promise.all([api<RenderResponse>('/v1/render?lint=true', { method: 'POST', body: spec, signal }), import('yaml')]);
-    return { warnings: r.warnings, lint: r.lint?.findings ?? [], text: r.objects.map((o) => yaml.stringify(o)).join('---\n') };
+    return { warnings: r.warnings, lint: r.lint?.findings ?? [], score: r.lint?.score, text: r.objects.map((o) => yaml.stringify(o)).join('---\n') };
   }, [spec]);
   if (render.error !== undefined) return <ErrorBox error={render.error} />;
   if (render.data === undefined) return <Loading what="rendered manifests" />;
@@ -152,6 +153,7 @@ function Manifests({ spec }: { spec: unknown }) {
         <ul class="events">{render.data.warnings.map((w) => <li key={`${w.path}${w.code}`}><code>{w.code}</code> <code>{w.path}</code> {w.message}{w.hint && <p class="hint">{w.hint}</p>}</li>)}</ul>
       )}
       <h2>Lint findings <small>(berth lint of the rendered objects)</small></h2>
+      {render.data.score && <ScoreCard score={render.data.score} caption="of the rendered objects of the newest revision" />}
       {render.data.lint.length === 0 ? (
         <Empty>No lint findings.</Empty>
       ) : (
@@ -169,22 +171,5 @@ function Manifests({ spec }: { spec: unknown }) {
       <h2>Rendered objects</h2>
       <pre class="code-block" tabIndex={0}>{render.data.text}</pre>
     </>
-  );
-}
-
-function Scaling({ points, status }: { points: readonly ScalePoint[]; status: AppStatus | null | undefined }) {
-  if (status === undefined) return <Loading what="replica counts" />;
-  if (points.length < 2) return <Empty>Replica counts are charted from live updates while this page is open ({status ? `now ${status.replicas.ready}/${status.replicas.desired} ready` : 'no status'}). The API does not expose the autoscaler's CPU history.</Empty>;
-  return (
-    <TimeChart
-      title="Replicas (while this page is open)"
-      unit=""
-      x={points.map((p) => p.t)}
-      series={[
-        { label: 'desired', values: points.map((p) => p.desired), color: '#2563eb' },
-        { label: 'ready', values: points.map((p) => p.ready), color: '#15803d' },
-        { label: 'available', values: points.map((p) => p.available), color: '#a16207' },
-      ]}
-    />
   );
 }

@@ -6,7 +6,7 @@ import { api } from '../api.ts';
 import { Sparkline } from '../charts.tsx';
 import { Empty, ErrorBox, Loading, StateBadge } from '../components.tsx';
 import { ago, pct } from '../format.ts';
-import { health, type HealthSummary } from '../health.ts';
+import { health, type AppHealth } from '../health.ts';
 import { subscribe } from '../live.ts';
 import { href } from '../router.ts';
 
@@ -166,14 +166,15 @@ function AppRow({ app, top, index }: { app: AppSummary; top: number; index: numb
   );
 }
 
-const healthCache = new Map<string, { at: number; value: HealthSummary | 'absent' | 'error' }>();
+const healthCache = new Map<string, { at: number; value: AppHealth | 'absent' | 'error' }>();
 
 function HealthCell({ ns, name }: { ns: string; name: string }) {
   const key = `${ns}/${name}`;
   const [value, setValue] = useState(healthCache.get(key)?.value);
   useEffect(() => {
     const known = healthCache.get(key);
-    if (known && Date.now() - known.at < 60_000) return setValue(known.value);
+    // A minute without asking again, but an app with no probe yet is asked again soon.
+    if (known && Date.now() - known.at < (typeof known.value === 'object' && known.value.lastHour.total === 0 ? 10_000 : 60_000)) return setValue(known.value);
     // Only rows on screen ask, after a short pause: scrolling past 1,000 apps asks for none of them.
     const abort = new AbortController();
     const t = setTimeout(() => {
@@ -195,6 +196,7 @@ function HealthCell({ ns, name }: { ns: string; name: string }) {
   if (value === 'absent') return <small class="muted">no health data</small>;
   if (value === 'error') return <small class="muted">unavailable</small>;
   if (!value.enabled) return <small class="muted">probing off</small>;
+  if (value.lastHour.total === 0) return <small class="muted">no probes yet</small>;
   return (
     <>
       <Sparkline values={value.sparkline} label={`Error ratio per minute, last hour: ${pct(value.lastHour.errorRatio)}`} />

@@ -3,6 +3,7 @@ import type { AppDetail, DeployResponse, DiffResponse } from '../../../src/api/t
 import { api, appPath } from '../api.ts';
 import { ErrorBox, Loading, useAsync } from '../components.tsx';
 import { go } from '../router.ts';
+import { rememberDeploy } from '../scoreCard.tsx';
 import { documentOf, FIELDS, get, nodeAt, type SchemaNode, type Values } from '../deployForm.ts';
 import { DiffView } from './DiffView.tsx';
 
@@ -57,6 +58,7 @@ export function DeployView({ ns, name }: { ns: string | undefined; name: string 
     setError(undefined);
     try {
       const r = await api<DeployResponse>(appPath(target.ns, target.name), { method: 'PUT', body: doc });
+      rememberDeploy(r);
       go('apps', r.namespace, r.name);
     } catch (err) {
       setError(err);
