@@ -66,7 +66,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])`;
 
 export interface RedisRateLimiterOptions {
-  readonly redis: Redis;
+  /** The connection, or its promise (buildServer is synchronous; the client loads on first use). */
+  readonly redis: Redis | Promise<Redis>;
   /** Separates limiters sharing one Redis (requests, failed authentications). */
   readonly name: string;
   readonly ratePerSecond: number;
@@ -84,7 +85,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
     opts.whenUnavailable === 'allow' ? { allowed: true, remaining: opts.burst, retryAfterMs: 0 } : { allowed: false, remaining: 0, retryAfterMs: Math.ceil(cost / perMs) };
   const decide = async (key: string, cost: number, spend: boolean): Promise<RateDecision> => {
     try {
-      const [allowed, before] = (await opts.redis.eval(TAKE, 1, `berth:rate:${opts.name}:${key}`, String(perMs), String(opts.burst), String(cost), spend ? '1' : '0')) as [number, string];
+      const [allowed, before] = (await (await opts.redis).eval(TAKE, 1, `berth:rate:${opts.name}:${key}`, String(perMs), String(opts.burst), String(cost), spend ? '1' : '0')) as [number, string];
       const tokens = Number(before);
       return allowed === 1 ? { allowed: true, remaining: tokens - cost, retryAfterMs: 0 } : { allowed: false, remaining: tokens, retryAfterMs: Math.ceil((cost - tokens) / perMs) };
     } catch (e) {
@@ -96,7 +97,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
 }
 
 export interface RedisStreamLimiterOptions {
-  readonly redis: Redis;
+  readonly redis: Redis | Promise<Redis>;
   readonly maxPerKey: number;
   /**
    * A slot not refreshed for this long is dropped, so a replica that dies (SIGKILL) frees its streams'
@@ -115,13 +116,14 @@ export function createRedisStreamLimiter(opts: RedisStreamLimiterOptions): Strea
   return {
     async acquire(key) {
       const id = randomUUID();
+      const redis = await opts.redis;
       try {
-        if ((await opts.redis.eval(ACQUIRE, 1, keyOf(key), String(opts.maxPerKey), id, String(ttl))) !== 1) return undefined;
+        if ((await redis.eval(ACQUIRE, 1, keyOf(key), String(opts.maxPerKey), id, String(ttl))) !== 1) return undefined;
       } catch (e) {
         opts.onUnavailable?.(e);
         return free;
       }
-      const timer = setInterval(() => void opts.redis.eval(REFRESH, 1, keyOf(key), id, String(ttl)).catch((e: unknown) => opts.onUnavailable?.(e)), Math.max(100, Math.floor(ttl / 3)));
+      const timer = setInterval(() => void redis.eval(REFRESH, 1, keyOf(key), id, String(ttl)).catch((e: unknown) => opts.onUnavailable?.(e)), Math.max(100, Math.floor(ttl / 3)));
       timer.unref();
       let released = false;
       return {
@@ -129,13 +131,13 @@ export function createRedisStreamLimiter(opts: RedisStreamLimiterOptions): Strea
           if (released) return;
           released = true;
           clearInterval(timer);
-          void opts.redis.zrem(keyOf(key), id).catch((e: unknown) => opts.onUnavailable?.(e));
+          void redis.zrem(keyOf(key), id).catch((e: unknown) => opts.onUnavailable?.(e));
         },
       };
     },
     async count(key) {
       try {
-        return Number(await opts.redis.eval(COUNT, 1, keyOf(key)));
+        return Number(await (await opts.redis).eval(COUNT, 1, keyOf(key)));
       } catch (e) {
         opts.onUnavailable?.(e);
         return 0;
