@@ -107,6 +107,7 @@ export const ERRORS = {
   BERTH_STORE_UNAVAILABLE: def(503, 'The database could not be reached.', 'Check BERTH_DATABASE_URL and that the database is up.'),
   BERTH_CONFIG_INVALID: def(500, 'The configuration is invalid.', 'Fix the configuration value named in "problems"; unknown keys are rejected.'),
   BERTH_INSTALL_CONFLICT: def(409, 'Another berth installation already holds its rights in a namespace this one would manage.', 'Give each berth installation its own managed namespaces, or remove the other installation\'s Role and RoleBinding berth-manager from the namespace first.'),
+  BERTH_HA_SQLITE_REPLICAS: def(400, 'Several replicas need PostgreSQL: an ephemeral SQLite store is one pod\'s own.', 'Drop --ephemeral-sqlite and point berth at PostgreSQL (--database-secret NAME:KEY), or install one replica (--replicas 1).'),
   BERTH_SERVER_UNREACHABLE: def(503, 'The berth server could not be reached.', 'Start it with "berth up" or "berth server", or pass --server / BERTH_URL.'),
 
   // --- alerts and notifiers --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import { createOidcVerifier, type OidcVerifier } from '../auth/oidcVerifier.ts';
 import { createRateLimiter, type RateLimiter } from '../auth/rateLimiter.ts';
 import { redactText } from '../audit/redact.ts';
 import { createStreamLimiter, type StreamLimiter } from '../auth/streamLimiter.ts';
+import { connectLimitsRedis, createRedisRateLimiter, createRedisStreamLimiter } from '../auth/redisLimiters.ts';
 import { registerTokenRoutes } from '../auth/tokenRoutes.ts';
 import { registerSessionRoutes } from '../auth/sessionRoutes.ts';
 import { createSessionStore, SESSION_COOKIE, SESSION_COOKIE_TLS, type SessionStore } from '../auth/sessionStore.ts';
@@ -368,13 +369,27 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
 
   // Before swagger and every route: its onRoute hook records each route's policy, its hooks enforce them.
+  // Shared limits (config.limits.store 'redis'): every replica counts in one Redis, so a token limited
+  // on one replica is limited on all. Failed authentications fail closed when Redis is down; the
+  // request rate and stream caps fail open (redisLimiters.ts).
+  const limitsRedis = config.limits.store === 'redis' && config.limits.redisUrl !== undefined ? connectLimitsRedis(config.limits.redisUrl) : undefined;
+  const limitsDown = (e: unknown): void => app.log.warn({ msg: redactText(e instanceof Error ? e.message : String(e)) }, 'shared limits store unavailable');
+  if (limitsRedis !== undefined) app.addHook('onClose', async () => (await limitsRedis).disconnect());
+  const sharedFailures =
+    limitsRedis !== undefined ? createRedisRateLimiter({ redis: limitsRedis, name: 'authfail', ratePerSecond: 1 / 6, burst: 20, whenUnavailable: 'deny', onUnavailable: limitsDown }) : undefined;
   void app.register(authPlugin, {
     tokens,
     audit,
     ...(oidc !== undefined ? { oidc } : {}),
-    rateLimiter: deps.auth?.rateLimiter ?? createRateLimiter({ ratePerSecond: config.rateLimit.ratePerSecond, burst: config.rateLimit.burst }),
-    ...(deps.auth?.authFailureLimiter !== undefined ? { authFailureLimiter: deps.auth.authFailureLimiter } : {}),
-    streamLimiter: deps.auth?.streamLimiter ?? createStreamLimiter({ maxPerKey: config.maxStreamsPerPrincipal }),
+    rateLimiter:
+      deps.auth?.rateLimiter ??
+      (limitsRedis !== undefined
+        ? createRedisRateLimiter({ redis: limitsRedis, name: 'requests', ratePerSecond: config.rateLimit.ratePerSecond, burst: config.rateLimit.burst, whenUnavailable: 'allow', onUnavailable: limitsDown })
+        : createRateLimiter({ ratePerSecond: config.rateLimit.ratePerSecond, burst: config.rateLimit.burst })),
+    ...(deps.auth?.authFailureLimiter !== undefined ? { authFailureLimiter: deps.auth.authFailureLimiter } : sharedFailures !== undefined ? { authFailureLimiter: sharedFailures } : {}),
+    streamLimiter:
+      deps.auth?.streamLimiter ??
+      (limitsRedis !== undefined ? createRedisStreamLimiter({ redis: limitsRedis, maxPerKey: config.maxStreamsPerPrincipal, onUnavailable: limitsDown }) : createStreamLimiter({ maxPerKey: config.maxStreamsPerPrincipal })),
     metrics: config.metrics === 'protected' ? 'protected' : 'public',
     sessions: { store: sessions, cookie: sessionCookieName },
     publicPrefixes: ['/docs'],
@@ -414,7 +429,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerSystemRoutes(api, ctx);
     registerTokenRoutes(api, { tokens, audit });
     registerAuditRoutes(api, { audit });
-    registerSessionRoutes(api, { sessions, cookie: sessionCookieName, tls: tls !== undefined, tokens, audit, ...(oidc !== undefined ? { oidc } : {}) });
+    registerSessionRoutes(api, { sessions, cookie: sessionCookieName, tls: tls !== undefined, tokens, audit, ...(oidc !== undefined ? { oidc } : {}), ...(sharedFailures !== undefined ? { failureLimiter: sharedFailures } : {}) });
     registerLiveRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerSchemaRoutes(api);
     registerDashboardRoutes(api, opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {});

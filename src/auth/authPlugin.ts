@@ -219,7 +219,7 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
 
     /** A failure (bad credentials, or none) spends this address's budget; beyond it, 429 instead of `err`. */
     const fail = async (code: ErrorCode, err: BerthError): Promise<never> => {
-      const budget = failures.take(`ip:${request.ip}`);
+      const budget = await failures.take(`ip:${request.ip}`);
       if (!budget.allowed) {
         void reply.header('retry-after', String(Math.ceil(budget.retryAfterMs / 1000)));
         return deny(request, 'BERTH_AUTH_RATE_LIMITED', new BerthError('BERTH_AUTH_RATE_LIMITED', 'Too many failed or anonymous requests from this address.'), policy.action, null);
@@ -258,7 +258,7 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
       const d = authorize(request.principal, policy.action, null);
       if (!d.allowed) await fail('BERTH_AUTH_UNAUTHENTICATED', deniedError(d));
     }
-    const limit = rateLimiter.take(principalKey(request.principal, request.ip));
+    const limit = await rateLimiter.take(principalKey(request.principal, request.ip));
     if (!limit.allowed) {
       void reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1000)));
       await deny(request, 'BERTH_AUTH_RATE_LIMITED', new BerthError('BERTH_AUTH_RATE_LIMITED', `Rate limit exceeded; retry in ${Math.ceil(limit.retryAfterMs / 1000)} s.`), policy.action, null);
@@ -293,7 +293,7 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
     }
     if (!decision.allowed) await deny(request, decision.status === 401 ? 'BERTH_AUTH_UNAUTHENTICATED' : 'BERTH_AUTH_FORBIDDEN', deniedError(decision), action, namespace);
     if (policy.stream === true) {
-      const lease = streams.acquire(principalKey(request.principal, request.ip));
+      const lease = await streams.acquire(principalKey(request.principal, request.ip));
       if (lease === undefined) {
         await deny(request, 'BERTH_AUTH_TOO_MANY_STREAMS', new BerthError('BERTH_AUTH_TOO_MANY_STREAMS'), action, namespace);
         return;

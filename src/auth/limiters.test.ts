@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter } from './rateLimiter.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
+import { limiterContract } from './testing/limiters.contract.ts';
 
 describe('rate limiter (token bucket per principal)', () => {
   it('allows a burst, then refills at the rate; keys are independent', () => {
@@ -69,4 +70,9 @@ describe('stream limiter (open SSE/log streams per principal)', () => {
     expect(sl.total()).toBe(1);
     expect(() => createStreamLimiter({ maxPerKey: 0 })).toThrow(RangeError);
   });
+});
+
+limiterContract('in-process', {
+  rate: (o) => createRateLimiter(o),
+  streams: (o) => createStreamLimiter(o),
 });

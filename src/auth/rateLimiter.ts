@@ -23,10 +23,20 @@ export interface RateDecision {
   readonly retryAfterMs: number;
 }
 
+/**
+ * What the auth plugin spends against. The in-process limiter answers at once; a shared one
+ * (redisLimiters.ts, several replicas counting together) answers after a round trip.
+ */
 export interface RateLimiter {
   /** Spends `cost` tokens of `key` when available. */
-  take(key: string, cost?: number): RateDecision;
+  take(key: string, cost?: number): RateDecision | Promise<RateDecision>;
   /** What `take` would answer, without spending. */
+  peek(key: string, cost?: number): RateDecision | Promise<RateDecision>;
+}
+
+/** The in-process limiter: synchronous, and it can say how many keys it tracks. */
+export interface MemoryRateLimiter extends RateLimiter {
+  take(key: string, cost?: number): RateDecision;
   peek(key: string, cost?: number): RateDecision;
   /** Keys currently tracked (for tests and metrics). */
   size(): number;
@@ -37,7 +47,7 @@ interface Bucket {
   at: number;
 }
 
-export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
+export function createRateLimiter(opts: RateLimiterOptions): MemoryRateLimiter {
   if (!(opts.ratePerSecond > 0) || !(opts.burst >= 1)) throw new RangeError('ratePerSecond must be > 0 and burst ≥ 1');
   const now = opts.now ?? ((): number => performance.now());
   const maxKeys = opts.maxKeys ?? 100_000;

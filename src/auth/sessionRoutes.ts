@@ -86,7 +86,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       } catch (e) {
         if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
         // Verified first, limited after (as bearer tokens): only failures spend this address's budget.
-        const budget = failures.take(`ip:${request.ip}`);
+        const budget = await failures.take(`ip:${request.ip}`);
         if (!budget.allowed) {
           void reply.header('retry-after', String(Math.ceil(budget.retryAfterMs / 1000)));
           return denied(request, new BerthError('BERTH_AUTH_RATE_LIMITED', 'Too many failed sign-ins from this address.'));

@@ -8,16 +8,23 @@ export interface StreamLease {
   release(): void;
 }
 
+/** What the auth plugin asks; a shared implementation (redisLimiters.ts) answers after a round trip. */
 export interface StreamLimiter {
   /** A slot for `key`, or undefined when it already holds `maxPerKey` streams. */
-  acquire(key: string): StreamLease | undefined;
+  acquire(key: string): StreamLease | undefined | Promise<StreamLease | undefined>;
   /** Streams `key` holds open now. */
+  count(key: string): number | Promise<number>;
+}
+
+/** The in-process limiter: synchronous, and it knows the total. */
+export interface MemoryStreamLimiter extends StreamLimiter {
+  acquire(key: string): StreamLease | undefined;
   count(key: string): number;
   /** Streams open in total. */
   total(): number;
 }
 
-export function createStreamLimiter(opts: { readonly maxPerKey: number }): StreamLimiter {
+export function createStreamLimiter(opts: { readonly maxPerKey: number }): MemoryStreamLimiter {
   if (!Number.isInteger(opts.maxPerKey) || opts.maxPerKey < 1) throw new RangeError('maxPerKey must be an integer ≥ 1');
   const open = new Map<string, number>();
   let total = 0;

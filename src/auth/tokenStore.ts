@@ -23,7 +23,7 @@ import type { ApiTokensTable } from '../store/schema.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import type { AppStore, AppStoreTx } from '../store/types.ts';
 import { ROLES, type Principal, type Role } from './policy.ts';
-import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
+import { createRateLimiter, type MemoryRateLimiter } from './rateLimiter.ts';
 import { DEFAULT_SCRYPT, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
 
 /** What `list` shows about a token: never the secret, never its hash. */
@@ -107,7 +107,7 @@ export interface TokenStoreOptions {
    * Wrong secrets allowed per token id before more are refused (429) without hashing; default 1 every
    * 6 s, bursts of 10. The real secret, once verified in this process, is never refused by it.
    */
-  readonly wrongSecretLimiter?: RateLimiter;
+  readonly wrongSecretLimiter?: MemoryRateLimiter;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;

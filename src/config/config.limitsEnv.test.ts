@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../errors.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, redactConfig } from './config.ts';
 
 describe('limits from the environment', () => {
   it('reads the stream cap and both rate-limit numbers', () => {
@@ -23,5 +23,14 @@ describe('limits from the environment', () => {
     expect(err).toBeInstanceOf(BerthError);
     expect((err as BerthError).code).toBe('BERTH_CONFIG_INVALID');
     expect((err as BerthError).message).toContain('BERTH_RATE_LIMIT_RPS/BERTH_RATE_LIMIT_BURST');
+  });
+
+  it('shares the limits through Redis from BERTH_LIMITS_REDIS_URL, never logging its password, and needs a URL for store redis', () => {
+    const c = loadConfig({}, { BERTH_LIMITS_REDIS_URL: 'redis://:hunter2@redis.ops:6379' });
+    expect(c.limits).toEqual({ store: 'redis', redisUrl: 'redis://:hunter2@redis.ops:6379' });
+    expect(JSON.stringify(redactConfig(c))).not.toContain('hunter2');
+    expect(loadConfig({}, {}).limits).toEqual({ store: 'memory' });
+    expect(() => loadConfig({ limits: { store: 'redis' } }, {})).toThrow(/limits\/redisUrl/);
+    expect(() => loadConfig({ limits: { store: 'redis', redisUrl: 'http://x' } }, {})).toThrow(BerthError);
   });
 });

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1024 * 1024,
       metrics: 'public',
       rateLimit: { ratePerSecond: 20, burst: 60 },
+      limits: { store: 'memory' },
       maxStreamsPerPrincipal: 8,
       weakeningGrants: {},
       requestTimeoutMs: 30_000,

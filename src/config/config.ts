@@ -85,6 +85,16 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    limits: Type.Object(
+      {
+        store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], {
+          default: 'memory',
+          description: 'Where the request rate limit, failed-authentication budgets and stream caps are counted: this process (memory) or Redis, shared by every replica (redis; BERTH_LIMITS_REDIS_URL). Redis down: requests and streams are let through (fail open), failed authentications are refused (fail closed).',
+        }),
+        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', maxLength: 2048, description: 'redis:// or rediss:// URL of the shared limits (BERTH_LIMITS_REDIS_URL); its password is never logged.' })),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     weakeningGrants: Type.Record(
       Type.String({ maxLength: 63, pattern: DNS1123_LABEL.source }),
       Type.Array(Type.Union([...WEAKENING_SETTINGS.map((w) => Type.Literal(w)), Type.Literal('*')]), { minItems: 1 }),
@@ -262,6 +272,11 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     fromEnv['prober'] = { enabled: proberEnabled === 'true' ? true : proberEnabled === 'false' ? false : proberEnabled };
     source.set('prober', 'BERTH_PROBER_ENABLED');
   }
+  const limitsRedis = env['BERTH_LIMITS_REDIS_URL'];
+  if (limitsRedis !== undefined && limitsRedis !== '') {
+    fromEnv['limits'] = { store: 'redis', redisUrl: limitsRedis };
+    source.set('limits', 'BERTH_LIMITS_REDIS_URL');
+  }
   const leaseNamespace = env['BERTH_LEADER_ELECTION_NAMESPACE'];
   if (leaseNamespace !== undefined && leaseNamespace !== '') {
     const identity = env['BERTH_REPLICA_ID'] ?? env['POD_NAME'];
@@ -294,6 +309,10 @@ export function loadConfig(input: Readonly<Record<string, unknown>> = {}, env: N
     if (!(key in ConfigSchema.properties) && !problems.some((p) => p.path === `/${key}`)) {
       problems.push(problem('BERTH_CONFIG_INVALID', `/${key}`, `unknown configuration key ${JSON.stringify(key)}`));
     }
+  }
+  const limits = withDefaults['limits'] as { store?: string; redisUrl?: string } | undefined;
+  if (problems.length === 0 && limits?.store === 'redis' && limits.redisUrl === undefined) {
+    problems.push(problem('BERTH_CONFIG_INVALID', '/limits/redisUrl', 'limits.store "redis" needs limits.redisUrl', { hint: 'Set BERTH_LIMITS_REDIS_URL=redis://host:6379 (or limits.redisUrl), or limits.store "memory".' }));
   }
   // Replicas share their state through the database: a SQLite file is one machine's, so refuse it.
   if (problems.length === 0 && withDefaults['leaderElection'] !== undefined && !/^postgres(ql)?:\/\//.test(String(withDefaults['databaseUrl']))) {
@@ -350,6 +369,7 @@ export function redactConfig(config: BerthConfig): Record<string, unknown> {
   return {
     ...config,
     databaseUrl: redactUrl(config.databaseUrl),
+    limits: { ...config.limits, ...(config.limits.redisUrl !== undefined ? { redisUrl: redactUrl(config.limits.redisUrl) } : {}) },
     ...(config.bootstrapToken !== undefined ? { bootstrapToken: REDACTED } : {}),
     alerts: {
       ...config.alerts,

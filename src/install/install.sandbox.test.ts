@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../cluster/applyObjects.ts';
 import { startSandbox, type Sandbox } from '../sandbox/startSandbox.ts';
@@ -50,8 +50,8 @@ async function liveRbac(): Promise<KubeObject[]> {
  * The sandbox does not enforce RBAC, so "berth keeps its rights" is decided from the live RBAC objects
  * the way the RBAC authorizer would: what binds the install's ServiceAccount, checked by `checkRbac`.
  */
-async function rightsOf(namespace: string, managedNamespaces: string[]): Promise<Pick<RbacReport, 'missing' | 'excess'>> {
-  const report = await checkRbac(reviewerFromGrants(grantsOfSubject(await liveRbac(), berthSubject(namespace))), { namespace, managedNamespaces });
+async function rightsOf(namespace: string, managedNamespaces: string[], replicas?: number): Promise<Pick<RbacReport, 'missing' | 'excess'>> {
+  const report = await checkRbac(reviewerFromGrants(grantsOfSubject(await liveRbac(), berthSubject(namespace))), { namespace, managedNamespaces, ...(replicas !== undefined ? { replicas } : {}) });
   return { missing: report.missing, excess: report.excess };
 }
 
@@ -118,6 +118,7 @@ describe('berth install against the sandbox', () => {
     const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, 'get', 'clusterrolebindings,rolebindings', '-A', '-l', 'app.kubernetes.io/name=berth', '-o', 'name']);
     expect(stdout.split('\n').filter((l) => l !== '').sort()).toEqual([
       'clusterrolebinding.rbac.authorization.k8s.io/berth-namespaces-berth-system',
+      'rolebinding.rbac.authorization.k8s.io/berth-leader-election',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
       'rolebinding.rbac.authorization.k8s.io/berth-manager',
     ]);
@@ -125,6 +126,31 @@ describe('berth install against the sandbox', () => {
     const np = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfig, '-n', 'berth-system', 'get', 'networkpolicy', 'berth', '-o', 'json']);
     const rendered = renderInstall({ managedNamespaces: ['default', 'shop'] }).find((o) => o.kind === 'NetworkPolicy');
     expect((JSON.parse(np.stdout) as { spec: unknown }).spec).toEqual(JSON.parse(JSON.stringify(rendered?.['spec'])));
+  });
+
+  it('runs --replicas N with the Lease Role in berth\'s namespace, which rbac check expects', async () => {
+    const three = await run(['install', '--kubeconfig', sb.kubeconfig, ...flags, '--replicas', '3']);
+    expect(three.err).toBe('');
+    expect(three.code).toBe(0);
+    expect(three.out).toContain('applied Role berth-system/berth-leader-election\n');
+    const kc = loadKubeConfig(sb.kubeconfig);
+    const role = await kc.makeApiClient(RbacAuthorizationV1Api).readNamespacedRole({ name: 'berth-leader-election', namespace: 'berth-system' });
+    expect(JSON.parse(JSON.stringify(role.rules))).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['berth-leader'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    ]);
+    expect(await rightsOf('berth-system', ['default', 'shop'], 3)).toEqual({ missing: [], excess: [] });
+    // Checked as a one-replica install, the Lease rights are excess; without the Role, they are missing.
+    expect((await rightsOf('berth-system', ['default', 'shop'], 1)).excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''}`).sort()).toEqual([
+      'create leases berth-system',
+      'get leases berth-system',
+      'update leases berth-system',
+    ]);
+    const dep = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'berth', namespace: 'berth-system' });
+    expect(dep.spec?.replicas).toBe(3);
+    expect(dep.spec?.template.spec?.containers[0]?.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } });
+    // Back to the default install for the tests below.
+    expect((await run(['install', '--kubeconfig', sb.kubeconfig, ...flags])).code).toBe(0);
   });
 
   it('names the object when a managed namespace does not exist', async () => {
@@ -164,10 +190,10 @@ describe('berth install against the sandbox', () => {
     expect(second.out).toContain('applied ClusterRoleBinding berth-namespaces-berth-two\n');
     const exact = { missing: [], excess: [] };
     expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
-    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'], 1)).toEqual(exact);
     // Applying the first again (an upgrade, say) leaves the second's rights as they are, and back.
     expect((await run(['install', '--kubeconfig', sb.kubeconfig, ...flags])).code).toBe(0);
-    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'], 1)).toEqual(exact);
     expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
     const rbac = loadKubeConfig(sb.kubeconfig).makeApiClient(RbacAuthorizationV1Api);
     expect((await rbac.readClusterRole({ name: 'berth-namespaces-berth-two' })).rules?.[0]?.resourceNames).toEqual(['web']);
@@ -180,7 +206,7 @@ describe('berth install against the sandbox', () => {
     expect(steal.err).toContain('RoleBinding shop/berth-manager grants to ServiceAccount berth-system/berth, not to ServiceAccount berth-two/berth');
     expect(steal.out).not.toContain('applied');
     expect(await rightsOf('berth-system', ['default', 'shop'])).toEqual(exact);
-    expect(await rightsOf('berth-two', ['web'])).toEqual(exact);
+    expect(await rightsOf('berth-two', ['web'], 1)).toEqual(exact);
   });
 
   it('upgrading from the fixed name removes the old grant only for the install it belongs to', async () => {
@@ -206,6 +232,6 @@ describe('berth install against the sandbox', () => {
     expect(owner.out).toContain('removed obsolete ClusterRole/berth-namespaces\n');
     expect((await rbac.listClusterRoleBinding()).items.map((b) => b.metadata?.name)).not.toContain('berth-namespaces');
     expect((await rbac.listClusterRole()).items.map((r) => r.metadata?.name)).not.toContain('berth-namespaces');
-    expect(await rightsOf('berth-two', ['web'])).toEqual({ missing: [], excess: [] });
+    expect(await rightsOf('berth-two', ['web'], 1)).toEqual({ missing: [], excess: [] });
   });
 });

@@ -63,7 +63,15 @@ describe('checkRbac', () => {
   });
 
   it('asks one access review per required verb, namespace and name', () => {
-    const qs = requiredQuestions(requiredRights(OPTS), OPTS.managedNamespaces).map((q) => q.question);
+    const qs = requiredQuestions(requiredRights(OPTS), OPTS.managedNamespaces, OPTS.namespace).map((q) => q.question);
+    // The leader Lease (two replicas by default): by name in berth's own namespace, create on any name there.
+    const leases = qs.filter((q) => 'resource' in q && q.resource === 'leases');
+    expect(leases).toEqual([
+      { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
+      { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
+      { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system' },
+    ]);
+    expect(requiredQuestions(requiredRights({ ...OPTS, replicas: 1 }), OPTS.managedNamespaces).some((q) => 'resource' in q.question && q.question.resource === 'leases')).toBe(false);
     expect(qs).toContainEqual({ verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'shop' });
     expect(qs).toContainEqual({ verb: 'get', group: '', resource: 'pods/log', namespace: 'web' });
     expect(qs).toContainEqual({ verb: 'watch', group: '', resource: 'events', namespace: 'shop' });
@@ -72,6 +80,30 @@ describe('checkRbac', () => {
     expect(qs.filter((q) => 'resource' in q && q.namespace === undefined).map((q) => ('resource' in q ? q.resource : ''))).toEqual(['namespaces', 'namespaces']);
     expect(qs).toContainEqual({ verb: 'get', group: '', resource: 'namespaces', name: 'shop' });
     expect(qs.filter((q) => 'resource' in q && q.resource === 'namespaces')).toHaveLength(2);
+  });
+
+  it('reports the leader Lease rights missing in berth\'s namespace, and as excess when a one-replica install has them', async () => {
+    const g = grantsOf(renderInstall(OPTS));
+    delete g.byNamespace['berth-system'];
+    const report = await checkRbac(new FixedReviewer(g.cluster, g.byNamespace), OPTS);
+    expect(report.missing.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''} ${f.resourceNames?.join(',') ?? ''}`)).toEqual([
+      'get leases berth-system berth-leader',
+      'update leases berth-system berth-leader',
+      'create leases berth-system ',
+    ]);
+    const full = grantsOf(renderInstall(OPTS));
+    const one = await checkRbac(new FixedReviewer(full.cluster, full.byNamespace), { ...OPTS, replicas: 1 });
+    expect(one.missing).toEqual([]);
+    expect(one.excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''}`).sort()).toEqual(['create leases berth-system', 'get leases berth-system', 'update leases berth-system']);
+    // A Lease grant over every name is broader than berth needs for get and update.
+    const broad = grantsOf(renderInstall(OPTS));
+    broad.byNamespace['berth-system'] = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update', 'create'] }];
+    const wide = await checkRbac(new FixedReviewer(broad.cluster, broad.byNamespace), OPTS);
+    expect(wide.missing).toEqual([]);
+    expect(wide.excess).toEqual([
+      expect.objectContaining({ verb: 'get', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
+      expect.objectContaining({ verb: 'update', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
+    ]);
   });
 
   it('reports a missing Role as errors naming the namespace and the reason', async () => {

@@ -1,5 +1,6 @@
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { toBerthError } from '../cluster/kubeErrors.ts';
+import { BerthError } from '../errors.ts';
 import { APP_KINDS } from '../cluster/clusterClient.ts';
 import { groupOf, REQUIRED_URLS, requiredRights, resourceOfKind, type RequiredRight } from './requiredRights.ts';
 
@@ -54,7 +55,7 @@ export interface RbacFinding {
 export interface RbacCoverage {
   /** Namespaces whose grants were reviewed (rules review and access reviews), sorted. */
   readonly managedNamespaces: readonly string[];
-  /** berth's own namespace, reviewed for excess (berth needs nothing namespaced there). */
+  /** berth's own namespace, reviewed for excess (berth needs only the leader Lease there, with several replicas). */
   readonly installNamespace: string;
   /** Cluster-wide grants (ClusterRoleBindings) show in every namespace's review, so they are always checked. */
   readonly clusterScope: true;
@@ -84,10 +85,12 @@ export function coverageOf(opts: Pick<RbacCheckOptions, 'namespace' | 'managedNa
 }
 
 export interface RbacCheckOptions {
-  /** berth's own namespace: reviewed for excess (berth needs nothing namespaced there). */
+  /** berth's own namespace: the leader Lease's rights are checked there, and everything else is excess. */
   readonly namespace: string;
   readonly managedNamespaces: readonly string[];
   readonly allowNamespaceCreate?: boolean;
+  /** Server replicas of the install (default 2); more than one need the leader Lease rights. */
+  readonly replicas?: number;
   /** Parallel access reviews (default 8). */
   readonly concurrency?: number;
 }
@@ -157,10 +160,11 @@ function describeQuestion(q: AccessQuestion): string {
 }
 
 /** Every (verb, namespace, name) access question the required rights expand to. */
-export function requiredQuestions(rights: readonly RequiredRight[], managedNamespaces: readonly string[]): { question: AccessQuestion; right: RequiredRight }[] {
+export function requiredQuestions(rights: readonly RequiredRight[], managedNamespaces: readonly string[], installNamespace?: string): { question: AccessQuestion; right: RequiredRight }[] {
   const out: { question: AccessQuestion; right: RequiredRight }[] = [];
   for (const right of rights) {
-    const where: (string | undefined)[] = right.scope === 'namespace' ? [...managedNamespaces] : [undefined];
+    if (right.scope === 'install' && installNamespace === undefined) throw new BerthError('BERTH_INTERNAL', 'the leader Lease rights are checked in berth\'s own namespace; pass it');
+    const where: (string | undefined)[] = right.scope === 'namespace' ? [...managedNamespaces] : right.scope === 'install' ? [installNamespace] : [undefined];
     const names: (string | undefined)[] = right.resourceNames ? [...right.resourceNames] : [undefined];
     for (const verb of right.verbs) {
       for (const namespace of where) {
@@ -247,9 +251,9 @@ function findingKey(f: Omit<RbacFinding, 'namespaces'>): string {
 export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions): Promise<RbacReport> {
   const managed = [...new Set(opts.managedNamespaces)].sort();
   const limit = opts.concurrency ?? 8;
-  const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false });
+  const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false, ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}) });
 
-  const asked = requiredQuestions(rights, managed);
+  const asked = requiredQuestions(rights, managed, opts.namespace);
   const answers = await mapLimit(asked, limit, (a) => reviewer.canI(a.question));
   const missingByRight = new Map<string, RbacFinding>();
   asked.forEach((a, i) => {
@@ -289,13 +293,15 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
   };
 
   const clusterRights = rights.filter((r) => r.scope === 'cluster');
+  const ownRights = rights.filter((r) => r.scope === 'install');
   const reviewed = [...managed, ...(managed.includes(opts.namespace) ? [] : [opts.namespace])];
   const reviews = await mapLimit(reviewed, limit, (ns) => reviewer.rulesIn(ns));
   reviewed.forEach((ns, i) => {
     const review = reviews[i];
     if (!review) return;
     if (review.incomplete) notes.push(`the rules review of namespace ${ns} is incomplete${review.evaluationError ? ` (${review.evaluationError})` : ''}: an authorizer could not list its rules, so excess rights may be missing from this report`);
-    const applicable = managed.includes(ns) ? rights : clusterRights;
+    // The managed namespaces exclude berth's own (planInstall refuses it), so one of the two applies.
+    const applicable = managed.includes(ns) ? rights.filter((r) => r.scope !== 'install' || ns === opts.namespace) : [...clusterRights, ...ownRights];
     for (const f of excessInRules(review.resourceRules, applicable)) addExcess(f, ns);
     for (const r of review.nonResourceRules) {
       if (r.nonResourceURLs.includes('*') && r.verbs.includes('*')) addExcess({ verb: '*', group: '', resource: '*', message: 'wildcard on every non-resource URL (e.g. /metrics, /debug of the API server)', dangerous: true }, ns);

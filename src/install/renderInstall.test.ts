@@ -42,6 +42,53 @@ const APP_RESOURCES = [
   'cronjobs.batch',
 ];
 
+const HA = ['replicas', 'strategy', 'template'] as const;
+type Dep = KubeObject & { spec: { replicas: number; template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } } };
+
+describe('renderInstall --replicas', () => {
+  const three = renderInstall({ namespace: 'ops', managedNamespaces: ['shop'], replicas: 3 });
+  const one = renderInstall({ namespace: 'ops', managedNamespaces: ['shop'], replicas: 1 });
+
+  it('runs N replicas electing a leader in berth\'s own namespace, each named by its pod', () => {
+    const dep = find(three, 'Deployment', 'berth') as Dep;
+    expect(dep.spec.replicas).toBe(3);
+    expect(find(three, 'ConfigMap', 'berth-env')['data']).toMatchObject({ BERTH_LEADER_ELECTION_NAMESPACE: 'ops' });
+    expect(dep.spec.template.spec.containers[0]?.['env']).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } });
+    expect(Object.keys(dep.spec)).toEqual(expect.arrayContaining([...HA]));
+  });
+
+  it('grants only get/update on the Lease berth-leader and create on leases, in berth\'s namespace only, bound to berth', () => {
+    const role = find(three, 'Role', 'berth-leader-election', 'ops');
+    expect(flatten(rulesOf(role))).toEqual(['create leases.coordination.k8s.io', 'get leases.coordination.k8s.io [berth-leader]', 'update leases.coordination.k8s.io [berth-leader]']);
+    expect(find(three, 'RoleBinding', 'berth-leader-election', 'ops')['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'berth-leader-election' });
+    expect(find(three, 'RoleBinding', 'berth-leader-election', 'ops')['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'berth', namespace: 'ops' }]);
+    // The managed namespaces get no Lease rights.
+    expect(flatten(rulesOf(find(three, 'Role', 'berth-manager', 'shop'))).some((r) => r.includes('leases'))).toBe(false);
+  });
+
+  it('keeps replicas on different nodes and one serving through a drain: PDB and topology spread', () => {
+    expect(find(three, 'PodDisruptionBudget', 'berth')['spec']).toEqual({ minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'berth', 'app.kubernetes.io/instance': 'berth' } } });
+    const pod = (find(three, 'Deployment', 'berth') as Dep).spec.template.spec;
+    expect(pod['topologySpreadConstraints']).toEqual([
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'berth', 'app.kubernetes.io/instance': 'berth' } } },
+    ]);
+  });
+
+  it('renders one replica without Lease rights, election settings, PDB or spread', () => {
+    const dep = find(one, 'Deployment', 'berth') as Dep;
+    expect(dep.spec.replicas).toBe(1);
+    expect(one.some((o) => o.kind === 'PodDisruptionBudget' || o.metadata.name === 'berth-leader-election')).toBe(false);
+    expect(find(one, 'ConfigMap', 'berth-env')['data']).not.toHaveProperty('BERTH_LEADER_ELECTION_NAMESPACE');
+    expect(JSON.stringify(dep)).not.toContain('POD_NAME');
+    expect(dep.spec.template.spec).not.toHaveProperty('topologySpreadConstraints');
+    expect(planInstall({ namespace: 'ops', managedNamespaces: ['shop'], replicas: 1 }).rights.some((r) => r.scope === 'install')).toBe(false);
+  });
+
+  it('matches the snapshot of a three-replica install', () => {
+    expect(three).toMatchSnapshot();
+  });
+});
+
 describe('renderInstall', () => {
   const objects = renderInstall({ managedNamespaces: ['shop', 'web'] });
 
@@ -55,6 +102,8 @@ describe('renderInstall', () => {
       'RoleBinding shop/berth-manager',
       'Role web/berth-manager',
       'RoleBinding web/berth-manager',
+      'Role berth-system/berth-leader-election',
+      'RoleBinding berth-system/berth-leader-election',
       'ConfigMap berth-system/berth-env',
       'Service berth-system/berth',
       'Deployment berth-system/berth',
@@ -121,7 +170,9 @@ describe('renderInstall', () => {
         expect(r.apiGroups).not.toContain('*');
         expect(r.resources).not.toContain('*');
         expect(r.verbs).not.toContain('*');
-        for (const v of ['escalate', 'bind', 'impersonate', 'update', 'deletecollection']) expect(r.verbs).not.toContain(v);
+        for (const v of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(r.verbs).not.toContain(v);
+        // The one update: renewing the leader Lease, by name.
+        if (r.verbs.includes('update')) expect({ resources: r.resources, resourceNames: r.resourceNames }).toEqual({ resources: ['leases'], resourceNames: ['berth-leader'] });
         for (const res of ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token', 'nodes', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
           expect(r.resources).not.toContain(res);
         }
@@ -182,8 +233,15 @@ spec:
     expect(c['env']).toEqual([
       { name: 'BERTH_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'berth-database', key: 'url' } } },
       { name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: 'berth-bootstrap', key: 'token', optional: true } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     ]);
-    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({ BERTH_HOST: '0.0.0.0', BERTH_LOG_LEVEL: 'info', BERTH_MANAGED_NAMESPACES: 'shop,web', BERTH_PORT: '8080' });
+    expect(find(objects, 'ConfigMap', 'berth-env')['data']).toEqual({
+      BERTH_HOST: '0.0.0.0',
+      BERTH_LEADER_ELECTION_NAMESPACE: 'berth-system',
+      BERTH_LOG_LEVEL: 'info',
+      BERTH_MANAGED_NAMESPACES: 'shop,web',
+      BERTH_PORT: '8080',
+    });
     expect(dep.spec.replicas).toBe(2);
     expect(find(objects, 'PodDisruptionBudget', 'berth')).toBeDefined();
     expect(find(objects, 'NetworkPolicy', 'berth')['spec']).toMatchObject({ policyTypes: ['Ingress', 'Egress'] });
@@ -191,7 +249,8 @@ spec:
   });
 
   it('keeps the store in /tmp with one replica and no PDB for an ephemeral SQLite install', () => {
-    const eph = renderInstall({ managedNamespaces: ['shop'], database: 'ephemeral-sqlite', replicas: 3 });
+    const eph = renderInstall({ managedNamespaces: ['shop'], database: 'ephemeral-sqlite' });
+    expect(JSON.stringify(renderInstall({ managedNamespaces: ['shop'], database: 'ephemeral-sqlite', replicas: 1 }))).toBe(JSON.stringify(eph));
     const dep = find(eph, 'Deployment', 'berth') as KubeObject & { spec: { replicas: number } };
     expect(dep.spec.replicas).toBe(1);
     expect(eph.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
@@ -199,6 +258,24 @@ spec:
     // Only the optional bootstrap token comes from a Secret.
     const container = (find(eph, 'Deployment', 'berth') as KubeObject & { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } }).spec.template.spec.containers[0] ?? {};
     expect(container['env']).toEqual([{ name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: 'berth-bootstrap', key: 'token', optional: true } } }]);
+    // One replica elects no leader: no Lease rights, no election settings.
+    expect(eph.some((o) => o.metadata.name === 'berth-leader-election')).toBe(false);
+    expect(find(eph, 'ConfigMap', 'berth-env')['data']).not.toHaveProperty('BERTH_LEADER_ELECTION_NAMESPACE');
+  });
+
+  it('refuses several replicas on an ephemeral SQLite store with a coded error naming the field, instead of silently running one', () => {
+    let err: unknown;
+    try {
+      renderInstall({ managedNamespaces: ['shop'], database: 'ephemeral-sqlite', replicas: 3 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BerthError);
+    const e = err as BerthError;
+    expect(e.code).toBe('BERTH_HA_SQLITE_REPLICAS');
+    expect(e.status).toBe(400);
+    expect(e.hint).toMatch(/--database-secret/);
+    expect(e.problems).toEqual([expect.objectContaining({ code: 'BERTH_HA_SQLITE_REPLICAS', path: '/replicas', value: 3 })]);
   });
 
   it('hands berth its bootstrap admin token from Secret berth-bootstrap through the kubelet: optional, in no ConfigMap, no Secret rights', () => {

@@ -7,7 +7,7 @@ import { API_VERSION, KIND } from '../appspec/defaults.ts';
 import { DNS1123_LABEL } from '../appspec/formats.ts';
 import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import { validateApp } from '../appspec/validateApp.ts';
-import { requiredRights, toPolicyRules, type RequiredRight } from './requiredRights.ts';
+import { DEFAULT_SERVER_REPLICAS, electsLeader, requiredRights, toPolicyRules, type RequiredRight } from './requiredRights.ts';
 
 type EgressInput = Exclude<NonNullable<NonNullable<AppSpec['spec']['network']>['egress']>, 'open'>;
 
@@ -18,6 +18,8 @@ export const DEFAULT_INSTALL_NAMESPACE = 'berth-system';
 export const BERTH_APP_NAME = 'berth';
 /** Role and RoleBinding in each managed namespace. */
 export const MANAGER_ROLE_NAME = 'berth-manager';
+/** Role and RoleBinding in berth's own namespace: the leader Lease of several replicas. */
+export const LEADER_ELECTION_ROLE_NAME = 'berth-leader-election';
 /**
  * The fixed name of the ClusterRole and ClusterRoleBinding of earlier installs. Two installs in one
  * cluster overwrote each other's under it; the install now names them per install namespace
@@ -73,13 +75,17 @@ export interface InstallOptions {
   readonly image?: string;
   /** Grant `create` on namespaces (cluster-wide; RBAC cannot scope create by name). Default false. */
   readonly allowNamespaceCreate?: boolean;
-  /** Server replicas (default 2, so a PodDisruptionBudget keeps one serving during node drains). */
+  /**
+   * Server replicas (default 2, so a PodDisruptionBudget keeps one serving during node drains). More
+   * than one elect a leader on the Lease berth-leader in berth's own namespace: only the leader
+   * reconciles, probes and notifies; every replica serves the API.
+   */
   readonly replicas?: number;
   /**
    * Where the store lives. Default: PostgreSQL, its URL (with password) read from Secret
    * berth-database key url, so the credential never sits in a ConfigMap or in berth's manifests.
    * 'ephemeral-sqlite': SQLite in the pod's /tmp, for evaluation only; state is lost with the pod,
-   * and it forces one replica (two pods would each have their own database).
+   * so it runs one replica (two pods would each have their own database): asking for more is refused.
    */
   readonly database?: { readonly secret: string; readonly key: string } | 'ephemeral-sqlite';
   /**
@@ -108,6 +114,16 @@ function invalid(problems: Problem[]): BerthError {
   return new BerthError('BERTH_CONFIG_INVALID', `${problems.length} install option problem${problems.length === 1 ? '' : 's'}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { problems });
 }
 
+/** Replicas share their state through the store: several pods on per-pod SQLite files would each see other data. */
+function checkReplicas(opts: InstallOptions): void {
+  if (opts.database !== 'ephemeral-sqlite' || opts.replicas === undefined || opts.replicas <= 1) return;
+  const hint = 'Drop --ephemeral-sqlite and point berth at PostgreSQL (--database-secret NAME:KEY), or install one replica (--replicas 1).';
+  throw new BerthError('BERTH_HA_SQLITE_REPLICAS', `replicas is ${opts.replicas}, but an ephemeral SQLite store cannot be shared between replicas`, {
+    hint,
+    problems: [problem('BERTH_HA_SQLITE_REPLICAS', '/replicas', `${opts.replicas} replicas need PostgreSQL; the ephemeral SQLite store is one pod's own`, { value: opts.replicas, hint })],
+  });
+}
+
 function checkOptions(namespace: string, managed: readonly string[]): void {
   const problems: Problem[] = [];
   const name = new RegExp(DNS1123_LABEL.source);
@@ -126,6 +142,7 @@ function checkOptions(namespace: string, managed: readonly string[]): void {
 function berthAppDocument(opts: InstallOptions, namespace: string, managed: readonly string[]): Record<string, unknown> {
   const database = opts.database ?? DEFAULT_DATABASE_SECRET;
   const ephemeral = database === 'ephemeral-sqlite';
+  const replicas = serverReplicas(opts);
   return {
     apiVersion: API_VERSION,
     kind: KIND,
@@ -133,7 +150,7 @@ function berthAppDocument(opts: InstallOptions, namespace: string, managed: read
     spec: {
       image: opts.image ?? DEFAULT_BERTH_IMAGE,
       args: ['server'],
-      replicas: ephemeral ? 1 : (opts.replicas ?? 2),
+      replicas,
       port: BERTH_CONTAINER_PORT,
       env: {
         // 0.0.0.0 inside the pod: the Service and the kubelet's probes reach it over the pod network;
@@ -144,6 +161,8 @@ function berthAppDocument(opts: InstallOptions, namespace: string, managed: read
         // The server deploys and watches only here: its RBAC (Roles per managed namespace) covers nothing else.
         BERTH_MANAGED_NAMESPACES: managed.join(','),
         ...(ephemeral ? { BERTH_DATABASE_URL: 'sqlite:/tmp/berth.db' } : {}),
+        // Several replicas elect their leader on a Lease here; each names itself by its pod (POD_NAME, below).
+        ...(electsLeader(replicas) ? { BERTH_LEADER_ELECTION_NAMESPACE: namespace } : {}),
       },
       ...(ephemeral ? {} : { secretEnv: { BERTH_DATABASE_URL: { secret: database.secret, key: database.key } } }),
       // Informer caches of the managed namespaces' berth Deployments, ReplicaSets, Pods and Warning events live in memory.
@@ -152,6 +171,11 @@ function berthAppDocument(opts: InstallOptions, namespace: string, managed: read
       network: { allowFrom: [{ ingress: true }], egress: opts.egress ?? DEFAULT_EGRESS },
     },
   };
+}
+
+/** The server Deployment's replicas: as asked, default 2; an ephemeral SQLite store runs exactly one. */
+function serverReplicas(opts: InstallOptions): number {
+  return opts.database === 'ephemeral-sqlite' ? 1 : (opts.replicas ?? DEFAULT_SERVER_REPLICAS);
 }
 
 function resolveBerthApp(opts: InstallOptions, namespace: string, managed: readonly string[]): { app: ResolvedApp; warnings: Problem[] } {
@@ -169,12 +193,16 @@ function resolveBerthApp(opts: InstallOptions, namespace: string, managed: reado
  *   bound, expiring, audience-scoped projection.
  * - BERTH_BOOTSTRAP_TOKEN from the Secret berth-bootstrap, `optional: true` so the pods also start
  *   without it. The kubelet injects it: berth needs no right to read Secrets through the API.
+ * - with several replicas, POD_NAME from the downward API: each replica's identity in the leader
+ *   Lease, so `kubectl get lease berth-leader` names the leading pod.
  */
-function withBerthPodNeeds(obj: KubeObject): KubeObject {
+function withBerthPodNeeds(obj: KubeObject, leaderElection: boolean): KubeObject {
   if (obj.kind !== 'Deployment') return obj;
   const spec = obj['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } & Record<string, unknown> } } & Record<string, unknown>;
   const bootstrapEnv = { name: 'BERTH_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: BOOTSTRAP_SECRET.secret, key: BOOTSTRAP_SECRET.key, optional: true } } };
-  const containers = spec.template.spec.containers.map((c) => ({ ...c, env: [...((c['env'] as unknown[] | undefined) ?? []), bootstrapEnv] }));
+  const podNameEnv = { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } };
+  const extra = leaderElection ? [bootstrapEnv, podNameEnv] : [bootstrapEnv];
+  const containers = spec.template.spec.containers.map((c) => ({ ...c, env: [...((c['env'] as unknown[] | undefined) ?? []), ...extra] }));
   return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, automountServiceAccountToken: true, containers } } } };
 }
 
@@ -197,17 +225,24 @@ export function berthSubject(namespace: string): Subject {
  * - ClusterRole and ClusterRoleBinding "berth-namespaces-<install namespace>": get on exactly the
  *   managed namespaces (deploy checks the target exists); with allowNamespaceCreate, also create on
  *   namespaces (RBAC cannot limit create by name). Nothing else is cluster-wide.
+ * - with more than one replica, a Role + RoleBinding "berth-leader-election" in berth's own
+ *   namespace: get and update on the Lease berth-leader, and create on leases (RBAC cannot limit
+ *   create by name). The Deployment then runs with BERTH_LEADER_ELECTION_NAMESPACE and POD_NAME, and
+ *   the app renderer adds its PodDisruptionBudget and topology spread (2 or more replicas).
  */
 export function planInstall(opts: InstallOptions): InstallPlan {
   const namespace = opts.namespace ?? DEFAULT_INSTALL_NAMESPACE;
   // Checked as given, so a problem's index points at what the caller wrote.
   checkOptions(namespace, opts.managedNamespaces);
+  checkReplicas(opts);
   const managed = [...new Set(opts.managedNamespaces)].sort();
   const { app, warnings } = resolveBerthApp(opts, namespace, managed);
   const labels = appLabels(app);
-  const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false });
+  const replicas = serverReplicas(opts);
+  const rights = requiredRights({ managedNamespaces: managed, allowNamespaceCreate: opts.allowNamespaceCreate ?? false, replicas });
   const namespaced = rights.filter((r) => r.scope === 'namespace');
   const clusterRights = rights.filter((r) => r.scope === 'cluster');
+  const ownRights = rights.filter((r) => r.scope === 'install');
 
   const clusterRole = (name: string, list: readonly RequiredRight[]): KubeObject => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -230,10 +265,16 @@ export function planInstall(opts: InstallOptions): InstallPlan {
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: MANAGER_ROLE_NAME, namespace: ns, labels }, rules: toPolicyRules(namespaced) },
       binding('RoleBinding', MANAGER_ROLE_NAME, 'Role', ns),
     ]),
+    ...(ownRights.length > 0
+      ? [
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: LEADER_ELECTION_ROLE_NAME, namespace, labels }, rules: toPolicyRules(ownRights) } satisfies KubeObject,
+          binding('RoleBinding', LEADER_ELECTION_ROLE_NAME, 'Role', namespace),
+        ]
+      : []),
   ];
 
   // The Namespace carries Pod Security "restricted" (enforce, warn, audit) like every berth namespace.
-  const own = renderApp(app, { includeNamespace: true }).map(withBerthPodNeeds);
+  const own = renderApp(app, { includeNamespace: true }).map((o) => withBerthPodNeeds(o, electsLeader(replicas)));
   const sa = own.findIndex((o) => o.kind === 'ServiceAccount');
   // Rights exist before the pods that use them start.
   const objects = [...own.slice(0, sa + 1), ...rbac, ...own.slice(sa + 1)];

@@ -10,7 +10,12 @@ import { APP_KINDS } from '../cluster/clusterClient.ts';
  * RBAC authorises them per resource and namespace, never by label or field selector.
  */
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'update' | 'delete';
+
+/** Server replicas of an install when none are asked for: two, so a PodDisruptionBudget keeps one serving during node drains. */
+export const DEFAULT_SERVER_REPLICAS = 2;
+/** The Lease the replicas elect their leader on (config leaderElection.leaseName's default). */
+export const LEADER_LEASE_NAME = 'berth-leader';
 
 export interface RequiredRight {
   /** API group; '' is the core group. */
@@ -18,8 +23,11 @@ export interface RequiredRight {
   /** Plural resource, or resource/subresource (pods/log). */
   readonly resource: string;
   readonly verbs: readonly Verb[];
-  /** 'namespace': granted by a Role in each managed namespace. 'cluster': by a ClusterRole (namespaces only). */
-  readonly scope: 'namespace' | 'cluster';
+  /**
+   * 'namespace': granted by a Role in each managed namespace. 'cluster': by a ClusterRole (namespaces
+   * only). 'install': by a Role in berth's own namespace (the leader Lease only).
+   */
+  readonly scope: 'namespace' | 'cluster' | 'install';
   /** Only these objects (RBAC resourceNames); absent: any name. */
   readonly resourceNames?: readonly string[];
   /** Which berth code path needs it; printed by `berth rbac check` and in docs/security.md. */
@@ -35,6 +43,13 @@ export interface RequiredUrl {
 export interface RightsOptions {
   readonly managedNamespaces: readonly string[];
   readonly allowNamespaceCreate?: boolean;
+  /** Server replicas (default DEFAULT_SERVER_REPLICAS); more than one elect a leader on a Lease in berth's own namespace. */
+  readonly replicas?: number;
+}
+
+/** Whether an install of this many replicas elects a leader (and so needs the Lease rights). */
+export function electsLeader(replicas: number | undefined): boolean {
+  return (replicas ?? DEFAULT_SERVER_REPLICAS) > 1;
 }
 
 /** Plural REST resource of each kind berth renders for an app (APP_KINDS). */
@@ -118,6 +133,16 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
     // RBAC cannot limit create by name (the name is in the body, not the URL), so this one is any name.
     ...(opts.allowNamespaceCreate
       ? [{ group: '', resource: 'namespaces', verbs: ['create'], scope: 'cluster', why: 'deploy creates a missing target namespace (Pod Security restricted); opt-in' } satisfies RequiredRight]
+      : []),
+    // Several replicas elect one leader on a Lease in berth's own namespace (src/cluster/leaderElector.ts):
+    // it reads and renews only that Lease, so get and update are pinned to its name. RBAC cannot limit
+    // create by name (the name is in the body, not the URL): create covers any Lease in berth's own
+    // namespace, where nothing but berth runs. No list, watch, patch or delete.
+    ...(electsLeader(opts.replicas)
+      ? [
+          { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'update'], scope: 'install', resourceNames: [LEADER_LEASE_NAME], why: 'leader election: read and renew (compare-and-swap) the leader Lease' } satisfies RequiredRight,
+          { group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'], scope: 'install', why: 'leader election: the first replica creates the leader Lease (RBAC cannot limit create by name)' } satisfies RequiredRight,
+        ]
       : []),
   ];
 }

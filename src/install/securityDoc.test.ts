@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MANAGER_ROLE_NAME, namespacesClusterRoleName } from './renderInstall.ts';
+import { LEADER_ELECTION_ROLE_NAME, MANAGER_ROLE_NAME, namespacesClusterRoleName } from './renderInstall.ts';
 import { REQUIRED_URLS, requiredRights, type RequiredRight } from './requiredRights.ts';
 
 const doc = readFileSync(join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'docs', 'security.md'), 'utf8');
@@ -17,8 +17,11 @@ function expectedRows(): string[] {
     const grantedBy =
       r.scope === 'namespace'
         ? `Role \`${MANAGER_ROLE_NAME}\`, each managed namespace`
-        : `ClusterRole \`${namespacesClusterRoleName('<install namespace>')}\`${onlyWithCreate ? ', only with `--allow-namespace-create`' : ''}`;
-    return `| \`${r.resource}${r.group ? `.${r.group}` : ''}\` | ${r.verbs.join(', ')}${r.resourceNames ? ' (only the managed namespaces, by name)' : ''} | ${grantedBy} |`;
+        : r.scope === 'install'
+          ? `Role \`${LEADER_ELECTION_ROLE_NAME}\`, berth's own namespace, only with 2 or more replicas (the default)`
+          : `ClusterRole \`${namespacesClusterRoleName('<install namespace>')}\`${onlyWithCreate ? ', only with `--allow-namespace-create`' : ''}`;
+    const names = r.resourceNames === undefined ? '' : r.scope === 'install' ? ` (only the Lease ${r.resourceNames.map((n) => `\`${n}\``).join(', ')}, by name)` : ' (only the managed namespaces, by name)';
+    return `| \`${r.resource}${r.group ? `.${r.group}` : ''}\` | ${r.verbs.join(', ')}${names} | ${grantedBy} |`;
   };
   return [...always.map((r) => cell(r, false)), ...optIn.map((r) => cell(r, true))];
 }

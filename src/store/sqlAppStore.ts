@@ -420,6 +420,11 @@ export function createPostgresAppStore(opts: PostgresAppStoreOptions): AppStore 
     // An idle client losing its connection (server restart) must not crash the process; the next
     // query gets a fresh client or reports BERTH_STORE_UNAVAILABLE.
     p.on('error', () => undefined);
+    // The pool listens only to idle clients: a connection reset while Kysely holds a client between two
+    // statements (a transaction, a background task) would be an unhandled 'error' event and end the
+    // process. Swallow it here; the client's next query fails and is reported as BERTH_STORE_UNAVAILABLE
+    // (test/api/readyzStore.int.test.ts cuts the database off under a running server).
+    p.on('connect', (client) => client.on('error', () => undefined));
     return p;
   };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

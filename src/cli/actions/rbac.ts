@@ -1,12 +1,14 @@
 import { checkRbac, createKubeAccessReviewer, formatRbacReport, type AccessReviewer } from '../../install/rbacCheck.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
+import { intFlag } from '../remote.ts';
 import { kubeConfigFromFlags, namespaceList, type KubeconfigFlags } from './install.ts';
 
 export interface RbacCheckFlags extends KubeconfigFlags {
   readonly namespace: string;
   readonly managedNamespaces: string;
   readonly allowNamespaceCreate: boolean;
+  readonly replicas?: string;
   readonly output: 'text' | 'json';
 }
 
@@ -28,6 +30,7 @@ export async function runRbacCheck(flags: RbacCheckFlags, ctx: CommandContext, r
     namespace: flags.namespace,
     managedNamespaces: namespaceList(flags.managedNamespaces),
     allowNamespaceCreate: flags.allowNamespaceCreate,
+    ...(flags.replicas !== undefined ? { replicas: intFlag(flags.replicas, '--replicas', 1) } : {}),
   });
   io.stdout.write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatRbacReport(report));
   ctx.setExit(report.missing.length > 0 ? EXIT.FAILED : EXIT.OK);

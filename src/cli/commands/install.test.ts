@@ -46,6 +46,14 @@ describe('berth install --print', () => {
     expect(both.err).toMatch(/BERTH_CLI_USAGE/);
     const badDb = await run(['install', '--print', '--database-secret', 'nokey']);
     expect(badDb.err).toMatch(/NAME:KEY/);
+    // Several replicas on a per-pod SQLite file would each see their own data: refused, not quietly one.
+    const sqliteHa = await run(['install', '--print', '--ephemeral-sqlite', '--replicas', '3']);
+    expect(sqliteHa.code).toBe(2);
+    expect(sqliteHa.out).toBe('');
+    expect(sqliteHa.err).toMatch(/BERTH_HA_SQLITE_REPLICAS/);
+    expect(sqliteHa.err).toMatch(/replicas/);
+    expect(sqliteHa.err).toMatch(/--database-secret/);
+    expect((await run(['install', '--print', '--ephemeral-sqlite', '--replicas', '1'])).code).toBe(0);
   });
 
   it('warns on stderr about an unpinned berth image', async () => {

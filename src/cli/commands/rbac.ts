@@ -17,6 +17,7 @@ export function registerRbacWith(reviewerFor?: (flags: RbacCheckFlags, ctx: Comm
       .option('--namespace <ns>', 'namespace berth runs in', INSTALL_NAMESPACE)
       .option('--managed-namespaces <list>', 'comma-separated namespaces berth deploys into', 'default')
       .option('--allow-namespace-create', 'berth is meant to create namespaces', false)
+      .option('--replicas <n>', 'server replicas of the install (default 2); more than one need the leader Lease rights in berth\'s namespace')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
       .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
       .option('--context <name>', 'kubeconfig context (default: its current context)')
