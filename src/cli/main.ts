@@ -25,6 +25,7 @@ import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerAlerts } from './commands/alerts.ts';
 import { registerProbe } from './commands/probe.ts';
+import { registerStacks } from './commands/stacks.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -36,6 +37,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerRbac,
   registerDeploy,
   registerApps,
+  registerStacks,
   registerStatus,
   registerHealth,
   registerLogs,

@@ -3,7 +3,8 @@ import { BerthError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, interruptSignal } from '../io.ts';
 import { formatStructured, formatTable, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, durationFlag, readAppFile, waitForRollout, writeWarnings, type WaitResult } from '../remote.ts';
+import { clientFor, durationFlag, waitForRollout, writeWarnings, type WaitResult } from '../remote.ts';
+import { readDeployFile } from '../stackFile.ts';
 
 export interface DeployFlags {
   readonly file?: string;
@@ -58,7 +59,12 @@ export async function runDeploy(flags: DeployFlags, ctx: CommandContext): Promis
   const wait = (flags.wait === true || flags.timeout !== undefined) && flags.dryRun !== true;
   const ifMatch = flags.ifMatch === undefined ? undefined : revisionFlag(flags.ifMatch);
   // Everything is validated before the first request: a bad file changes nothing.
-  const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
+  const file = await readDeployFile(io, flags.file, flags.namespace);
+  if (file.kind === 'stacks') {
+    const { deployStacks } = await import('./stackDeploy.ts');
+    return deployStacks({ stacks: file.stacks, warnings: file.warnings, wait, timeoutMs, dryRun: flags.dryRun === true, ...(ifMatch !== undefined ? { ifMatch } : {}), output: flags.output, ...(flags.server !== undefined ? { server: flags.server } : {}) }, ctx);
+  }
+  const { apps, warnings } = file;
   writeWarnings(io, warnings);
   const client = clientFor(io, flags);
   const term = terminalOf(io);

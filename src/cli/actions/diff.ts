@@ -2,7 +2,8 @@ import type { DiffResponse } from '../../api/types.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
 import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, readAppFile, writeWarnings } from '../remote.ts';
+import { clientFor, writeWarnings } from '../remote.ts';
+import { readDeployFile } from '../stackFile.ts';
 import { changeSummary, formatChanges } from './deploy.ts';
 import { BerthError } from '../../errors.ts';
 
@@ -26,7 +27,12 @@ export function colourDiff(diff: string, term: Terminal): string {
 export async function runDiff(flags: DiffFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
   if (!flags.file) throw new BerthError('BERTH_CLI_USAGE', 'berth diff needs -f FILE (use "-f -" for stdin).', { hint: 'Example: berth diff -f app.yaml' });
-  const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
+  const file = await readDeployFile(io, flags.file, flags.namespace);
+  if (file.kind === 'stacks') {
+    const { diffStacks } = await import('./stackDeploy.ts');
+    return diffStacks({ stacks: file.stacks, warnings: file.warnings, output: flags.output, ...(flags.server !== undefined ? { server: flags.server } : {}) }, ctx);
+  }
+  const { apps, warnings } = file;
   writeWarnings(io, warnings);
   const client = clientFor(io, flags);
   const term = terminalOf(io);
