@@ -137,7 +137,8 @@ function checkContainers(list: unknown, field: string, volumes: Set<string>, err
   });
 }
 
-export function validatePodSpec(spec: JsonObject, field: string, errs: FieldError[], restartPolicies: readonly string[] = ['Always', 'OnFailure', 'Never']): void {
+/** `claimVolumes`: a StatefulSet's volumeClaimTemplates names, which its pods' containers may mount (the controller adds the volumes). */
+export function validatePodSpec(spec: JsonObject, field: string, errs: FieldError[], restartPolicies: readonly string[] = ['Always', 'OnFailure', 'Never'], claimVolumes: readonly string[] = []): void {
   const volumes = new Set<string>();
   arr(spec['volumes']).forEach((v, i) => {
     const name = obj(v)['name'];
@@ -148,8 +149,9 @@ export function validatePodSpec(spec: JsonObject, field: string, errs: FieldErro
       volumes.add(name);
     }
   });
-  checkContainers(spec['containers'], `${field}.containers`, volumes, errs, true);
-  checkContainers(spec['initContainers'], `${field}.initContainers`, volumes, errs, false);
+  const mountable = new Set([...volumes, ...claimVolumes]);
+  checkContainers(spec['containers'], `${field}.containers`, mountable, errs, true);
+  checkContainers(spec['initContainers'], `${field}.initContainers`, mountable, errs, false);
   const rp = spec['restartPolicy'];
   if (rp !== undefined && !restartPolicies.includes(String(rp))) {
     if (restartPolicies.length === 2) errs.push(fieldErr.required(`${field}.restartPolicy`, `valid values: ${restartPolicies.map((s) => JSON.stringify(s)).join(', ')}`));
@@ -188,7 +190,8 @@ function validateWorkload(spec: JsonObject, kind: string, errs: FieldError[]): v
   if (!isObject(spec['template'])) errs.push(fieldErr.required('spec.template'));
   else {
     checkLabels(labels, 'spec.template.metadata.labels', errs);
-    validatePodSpec(obj(tmpl['spec']), 'spec.template.spec', errs, ['Always']);
+    const claims = kind === 'StatefulSet' ? arr(spec['volumeClaimTemplates']).map((c) => String(obj(obj(c)['metadata'])['name'] ?? '')) : [];
+    validatePodSpec(obj(tmpl['spec']), 'spec.template.spec', errs, ['Always'], claims);
   }
 }
 
