@@ -1,10 +1,13 @@
 import type { DiffResponse } from '../../api/types.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
-import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
+import { formatStructured, terminalOf, type OutputFormat } from '../output.ts';
+import { colourDiff } from '../changeOutput.ts';
+
+export { colourDiff };
 import { clientFor, writeWarnings } from '../remote.ts';
 import { readDeployFile } from '../stackFile.ts';
-import { changeSummary, formatChanges } from './deploy.ts';
+import { changeSummary, formatChanges } from '../changeOutput.ts';
 import { BerthError } from '../../errors.ts';
 
 export interface DiffFlags {
@@ -12,15 +15,6 @@ export interface DiffFlags {
   readonly namespace?: string;
   readonly output: OutputFormat;
   readonly server?: string;
-}
-
-/** Colours a unified diff on a terminal: additions green, removals red, hunk headers cyan. */
-export function colourDiff(diff: string, term: Terminal): string {
-  if (!term.color) return diff;
-  return diff
-    .split('\n')
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? paint(term, 'bold', l) : l.startsWith('+') ? paint(term, 'green', l) : l.startsWith('-') ? paint(term, 'red', l) : l.startsWith('@@') ? paint(term, 'cyan', l) : l))
-    .join('\n');
 }
 
 /** `berth diff -f app.yaml`: what deploying the file would change in the cluster (live vs rendered). */

@@ -8,8 +8,7 @@ import { clientFor, writeWarnings } from '../remote.ts';
 import type { StackDocument } from '../stackFile.ts';
 import { formatMembers, waitForStack, type StackWaitResult } from '../stackProgress.ts';
 import type { Problem } from '../../errors.ts';
-import { changeSummary, formatChanges } from './deploy.ts';
-import { colourDiff } from './diff.ts';
+import { changeSummary, colourDiff, formatChanges } from '../changeOutput.ts';
 
 export interface StackDeployOptions {
   readonly stacks: readonly StackDocument[];
