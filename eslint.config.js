@@ -38,9 +38,9 @@ export const LAYERS = [
     only: { sandbox: ['kube', 'podsecurity'] },
   },
   {
-    // Inside the sandbox: shared types, the client toolkit (informers, queues, events, clock), then the API server, controllers, kubelet, the runtimes, the wiring.
+    // Inside the sandbox: shared types, the client toolkit (informers, queues, events, clock), then the API server, controllers, kubelet, the runtimes and storage, the wiring.
     dir: 'src/sandbox',
-    layers: [['types.ts', 'kubeconfigYaml.ts'], ['client'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime', 'containerruntime'], ['createCluster.ts'], ['startSandbox.ts']],
+    layers: [['types.ts', 'kubeconfigYaml.ts'], ['client'], ['apiserver'], ['controllers'], ['kubelet'], ['network', 'processruntime', 'containerruntime', 'storage'], ['createCluster.ts'], ['startSandbox.ts']],
   },
 ];
 

@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
+import { berthInputsKey, stageBerth } from './berthContext.js';
 import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,6 +77,8 @@ function recipes() {
   const nodeMajor = nodeVersion.split('.')[0] ?? nodeVersion;
   const helloDir = join(ROOT, 'services/hello');
   const helloPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(helloDir, 'package.json'), 'utf8')));
+  const berthPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')));
+  const berthContainerfile = join(ROOT, 'deploy/Containerfile');
   /** @type {import('./baseRootfs.js').DebRef[] | undefined} */
   let debs;
   const baseDebs = () => (debs ??= resolveDebs(basePackages()));
@@ -143,6 +146,31 @@ function recipes() {
       },
       build(tags, key) {
         bud(join(helloDir, 'Dockerfile'), helloDir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+      },
+    },
+    berth: {
+      name: 'berth',
+      versions: [berthPkg.version],
+      after: ['node'],
+      key: () => sha256(idOf(`berth.local/node:${nodeVersion}`), berthInputsKey(ROOT), readFileSync(berthContainerfile), SELF),
+      build(tags, key) {
+        const work = mkdtempSync(join(tmpdir(), 'berth-berth-'));
+        try {
+          const app = join(work, 'app');
+          stageBerth(ROOT, app);
+          tarDir(app, join(work, 'berth.tar'));
+          bud(berthContainerfile, work, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+          // The addon must load with the image's libc and Node.js ABI: prove it before anything uses the image.
+          try {
+            tool('podman', ['run', '--rm', '--network', 'none', '--read-only', /** @type {string} */ (tags[0]), '--version']);
+            tool('podman', ['run', '--rm', '--network', 'none', '--read-only', '--entrypoint', '/usr/bin/node', /** @type {string} */ (tags[0]), '-e', "new (require('/app/node_modules/better-sqlite3'))(':memory:').close()"]);
+          } catch (e) {
+            tool('podman', ['untag', /** @type {string} */ (tags[0]), ...tags], { allowFailure: true }); // never cached as good
+            throw e;
+          }
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
       },
     },
   };

@@ -129,6 +129,13 @@ export const ERRORS = {
   BERTH_STACK_DEPENDENCY_FAILED: def(409, 'A stack member did not become ready, so the members that use it were not rolled out.', 'Read the member named in the message ("berth status --stack NAME"); fix it and deploy again.'),
   BERTH_STACK_RESOURCE_NOT_FOUND: def(404, 'The stack has no generated resource of this name.', 'Name a postgres, redis, s3 or secret resource of the stack that berth generates (external ones are rotated by their owner).'),
   BERTH_STACK_EXTERNAL_SECRET: def(422, 'The Secret bound by an external resource is missing or lacks a key.', 'Create the Secret in the resource\'s namespace with every output key of its type (docs/stacks.md), then deploy again.'),
+  // --- load generator (berth load) ------------------------------------------------------------------
+  BERTH_LOAD_OPTIONS_INVALID: def(400, 'The load options are invalid.', 'Use --rate with --duration, or --stages DURATION:RATE,...; see "berth load --help".'),
+  BERTH_LOAD_FAIL_ON_INVALID: def(400, 'A --fail-on threshold cannot be parsed.', 'Write METRIC OP VALUE, e.g. p99>500ms or errors>1%.'),
+  BERTH_LOAD_TARGET_UNRESOLVED: def(422, 'The app has no address the load generator can reach from here.', 'Give the app an Ingress (spec.ingress), pass a URL, or run the generator inside the cluster with --in-cluster.'),
+  BERTH_LOAD_RUN_INVALID: def(400, 'The load run is invalid.', 'Send the JSON "berth load" produces; series are limited in length.'),
+  BERTH_LOAD_RUN_NOT_FOUND: def(404, 'No such load run.', 'List the app\'s runs with GET /v1/namespaces/NS/apps/NAME/loadruns.'),
+  BERTH_LOAD_JOB_FAILED: def(502, 'The in-cluster load Job failed.', 'Read the Job\'s pod logs; check that the berth image is reachable from the cluster (--image).'),
 
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),

@@ -14,7 +14,8 @@ async function runUntil(args: string[], cwd: string, marker: string): Promise<{ 
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
+  // With podman here the four hello pods start as containers: slower than processes on a busy machine.
+  const deadline = Date.now() + 75_000;
   while (!out.includes(marker) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return {
     out: () => out,
@@ -76,7 +77,7 @@ describe('berth up', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('rejects an invalid App before starting anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-up-bad-'));

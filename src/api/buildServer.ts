@@ -60,6 +60,8 @@ import { createStackEngine } from '../stacks/stackEngine.ts';
 import type { RouteContext } from './routes/context.ts';
 import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
+import { registerLoadRunRoutes } from '../load/loadRunRoutes.ts';
+import { createLoadRunStore } from '../load/loadRunStore.ts';
 import { registerSystemRoutes } from './routes/systemRoutes.ts';
 import { DOC_RESPONSES, DOCS_ONLY } from './schemas.ts';
 import { securityHeaders } from './securityHeaders.ts';
@@ -298,6 +300,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     rolloutTimeoutMs: config.rolloutTimeoutMs,
     reconcileIntervalMs: config.reconcileIntervalMs,
     ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}),
+    render: { proberImage: config.berthImage },
   });
   const alerts = createAlertStore(store);
   // The prober's buckets feed the alert rules (a test may pass its own reader).
@@ -387,6 +390,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
         { name: 'health', description: 'Synthetic probes: error ratio, latency and their per-minute series' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'API tokens and the audit log (admin)' },
+        { name: 'load', description: 'Recorded load runs (berth load)' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A berth API token (berth_…) or an OIDC JWT' } } },
       // Every route but /healthz, /readyz, /docs and (by default) /metrics needs it.
@@ -414,6 +418,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerLiveRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerSchemaRoutes(api);
     registerDashboardRoutes(api, opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {});
+    registerLoadRunRoutes(api, { store, audit, runs: createLoadRunStore({ store, clock, transaction: audit.transaction }) });
   });
 
   app.addHook('onReady', async () => {

@@ -26,6 +26,7 @@ const EXPECTED: Record<Action, { min: Role; scope: 'namespace' | 'cluster' | 'no
   'apps:diff': { min: 'deployer', scope: 'namespace' },
   'apps:write': { min: 'deployer', scope: 'namespace' },
   'apps:delete': { min: 'deployer', scope: 'namespace' },
+  'loadruns:write': { min: 'deployer', scope: 'namespace' },
   'metrics:read': { min: 'viewer', scope: 'cluster' },
   'tokens:admin': { min: 'admin', scope: 'cluster' },
   'audit:read': { min: 'admin', scope: 'cluster' },

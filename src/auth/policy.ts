@@ -45,6 +45,8 @@ const ACTION_DEFS = {
   'apps:diff': { role: 'deployer', scope: 'namespace' },
   'apps:write': { role: 'deployer', scope: 'namespace' },
   'apps:delete': { role: 'deployer', scope: 'namespace' },
+  // Recording a load run (what `berth load` measured against the app): whoever may deploy it.
+  'loadruns:write': { role: 'deployer', scope: 'namespace' },
   // Metrics name the apps of every namespace.
   'metrics:read': { role: 'viewer', scope: 'cluster' },
   'tokens:admin': { role: 'admin', scope: 'cluster' },
@@ -55,7 +57,7 @@ export type Action = keyof typeof ACTION_DEFS;
 export const ACTIONS = Object.keys(ACTION_DEFS) as Action[];
 
 /** Actions that change something: each allowed one produces an audit row. */
-export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['apps:write', 'apps:delete', 'tokens:admin']);
+export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['apps:write', 'apps:delete', 'loadruns:write', 'tokens:admin']);
 
 export function actionScope(action: Action): Scope {
   return ACTION_DEFS[action].scope;

@@ -3,6 +3,7 @@
  * its example through the same server path a user would): one method per route, speaking the wire
  * shapes of src/api/types.ts. The HTTP and SSE plumbing (errors, reconnection) is httpTransport.ts.
  */
+import type { LoadRun, LoadRunInput, LoadRunListItem } from '../load/types.ts';
 import type {
   AppDetail,
   AppHealth,
@@ -120,6 +121,14 @@ export class ApiClient {
 
   rollback(namespace: string, name: string, revision: number): Promise<DeployResponse> {
     return this.http.json<DeployResponse>('POST', `${this.appPath(namespace, name)}/rollback`, { body: { revision } });
+  }
+
+  recordLoadRun(namespace: string, name: string, run: LoadRunInput): Promise<LoadRun> {
+    return this.http.json<LoadRun>('POST', `${this.appPath(namespace, name)}/loadruns`, { body: run });
+  }
+
+  loadRuns(namespace: string, name: string): Promise<{ items: LoadRunListItem[] }> {
+    return this.http.json<{ items: LoadRunListItem[] }>('GET', `${this.appPath(namespace, name)}/loadruns`);
   }
 
   render(spec: unknown): Promise<RenderResponse> {

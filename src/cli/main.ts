@@ -26,6 +26,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerAlerts } from './commands/alerts.ts';
 import { registerProbe } from './commands/probe.ts';
 import { registerStacks } from './commands/stacks.ts';
+import { registerLoad } from './commands/load.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -49,6 +50,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerAudit,
   registerAlerts,
   registerProbe,
+  registerLoad,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */

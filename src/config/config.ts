@@ -5,6 +5,7 @@ import { TOKEN_PATTERN } from '../auth/tokens.ts';
 import { BerthError, problem, type Problem } from '../errors.ts';
 import { DNS1123_LABEL } from '../appspec/formats.ts';
 import { WEAKENING_SETTINGS } from '../appspec/weakenings.ts';
+import { DEFAULT_PROBER_IMAGE } from '../manifests/renderProbeCronJob.ts';
 
 const NotifierCommon = {
   name: Type.String({ minLength: 1, maxLength: 63, pattern: DNS1123_LABEL.source, description: 'Unique name; the outbox and logs refer to the notifier by it.' }),
@@ -135,6 +136,13 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    berthImage: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      pattern: '^[^\\s]+$',
+      default: DEFAULT_PROBER_IMAGE,
+      description: "berth's own image, run by the health CronJob (`berth probe`, spec.health.cronjob) and by `berth load --in-cluster` Jobs (BERTH_IMAGE). The default is the sandbox's; an installation points it at its registry.",
+    }),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
     tls: Type.Optional(
@@ -205,6 +213,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, keyof BerthConfig]> = [
   ['BERTH_MANAGED_NAMESPACES', 'managedNamespaces'],
   ['BERTH_BOOTSTRAP_TOKEN', 'bootstrapToken'],
   ['BERTH_MAX_STREAMS_PER_PRINCIPAL', 'maxStreamsPerPrincipal'],
+  ['BERTH_IMAGE', 'berthImage'],
 ];
 
 /** Keys whose values are credentials: never echoed in a problem, replaced by redactConfig. */

@@ -8,6 +8,7 @@ import type { ActorKind, AuditLog } from '../audit/auditLog.ts';
 import { podSelector, refKey, refOf, type ClusterClient } from '../cluster/clusterClient.ts';
 import { BerthError, type Problem } from '../errors.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
+import type { RenderOptions } from '../manifests/renderApp.ts';
 import type { BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { StatusEngine } from '../status/types.ts';
 import type { AppRow, AppStore, AppStoreTx, NewRevision, ObjectRef, RevisionAction, RevisionRow } from '../store/types.ts';
@@ -46,6 +47,8 @@ export interface DeployEngineOptions {
   readonly deleteTimeoutMs?: number;
   /** config.managedNamespaces: when set, deploy, rollback and delete anywhere else fail with BERTH_NAMESPACE_NOT_MANAGED. */
   readonly managedNamespaces?: readonly string[];
+  /** Server-wide rendering choices: the health CronJob's image (config.berthImage). */
+  readonly render?: RenderOptions;
   /**
    * The audit log: every new revision and every delete writes its audit row in the transaction that
    * stores the change, so a failed audit write fails (rolls back) the change. Absent: no audit rows
@@ -175,7 +178,7 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
   const alive = (): void => {
     if (stopped) throw new StoppedError();
   };
-  const applier = createRevisionApplier({ store, cluster, logger, alive });
+  const applier = createRevisionApplier({ store, cluster, logger, alive, ...(opts.render ? { render: opts.render } : {}) });
   const tracker = createRolloutTracker({ store, status, metrics, logger, clock, rolloutTimeoutMs: opts.rolloutTimeoutMs });
   // A revision's claim is written in the transaction of its audit row; without an audit log there is none.
   if (opts.replicas && !opts.audit) throw new BerthError('BERTH_INTERNAL', 'several replicas need the audit log: claims are written in its transactions');

@@ -10,7 +10,7 @@ import { ownedFieldDiff, serverFieldDiff } from './changePlan.ts';
 import type { EngineLogger } from './engineLogger.ts';
 import type { KeyedMutex } from './keyedMutex.ts';
 import { resolveStored } from './parseAppRequest.ts';
-import { appKey, desiredObjects, type RevisionApplier } from './revisionApplier.ts';
+import { appKey, type RevisionApplier } from './revisionApplier.ts';
 import type { RolloutTracker } from './rolloutTracker.ts';
 import type { DriftedObject, DriftNote } from './types.ts';
 
@@ -141,7 +141,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       if (!app) return false;
       const inventory = new Set(row.inventory.map(refKey));
       const live = await applier.liveState(namespace, name);
-      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
+      const desired = withLiveReplicas(applier.desired(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
       for (const o of desired) {
         const key = refKey(refOf(o));
         if (!live.has(key)) {

@@ -2,7 +2,7 @@ import type { ResolvedApp } from '../appspec/resolvedApp.ts';
 import { refKey, refOf, type ClusterClient } from '../cluster/clusterClient.ts';
 import { BerthError, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
-import { renderApp } from '../manifests/renderApp.ts';
+import { renderApp, type RenderOptions } from '../manifests/renderApp.ts';
 import type { AppStore, ObjectRef, RevisionRow } from '../store/types.ts';
 import { withLiveReplicas } from './autoscaledReplicas.ts';
 import { objectDiff, ownedFieldDiff, planChanges, REVISION_ANNOTATION } from './changePlan.ts';
@@ -13,8 +13,8 @@ import type { AppDiff, ObjectChange } from './types.ts';
 export const appKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 /** The objects berth applies for one revision: rendered, with the revision on the Deployment's own metadata. */
-export function desiredObjects(app: ResolvedApp, revision: number | null): KubeObject[] {
-  return renderApp(app).map((o) => {
+export function desiredObjects(app: ResolvedApp, revision: number | null, render: RenderOptions = {}): KubeObject[] {
+  return renderApp(app, render).map((o) => {
     if (o.kind !== 'Deployment' || revision === null) return o;
     return { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [REVISION_ANNOTATION]: String(revision) } } };
   });
@@ -26,6 +26,8 @@ export interface RevisionApplierDeps {
   readonly logger: EngineLogger;
   /** Throws when the engine stopped: checked between cluster calls so a stop leaves the revision to resume. */
   readonly alive: () => void;
+  /** Server-wide rendering choices (config.berthImage as the health CronJob's image). */
+  readonly render?: RenderOptions;
 }
 
 export interface AppliedRevision {
@@ -35,6 +37,8 @@ export interface AppliedRevision {
 
 /** Applying App specs to the cluster: a stored revision for real, or a candidate as a plan, dry run or diff. */
 export interface RevisionApplier {
+  /** The objects of `app` as `revision`, rendered with the server's options (desiredObjects). */
+  desired(app: ResolvedApp, revision: number | null): KubeObject[];
   /**
    * Applies a stored revision: namespace, objects in renderer order, prune, inventory. Shared by
    * deploy, rollback and resume-after-restart, so a resumed revision does exactly what the first try would.
@@ -61,6 +65,8 @@ export interface RevisionApplier {
 
 export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplier {
   const { store, cluster, logger, alive } = deps;
+  const render = deps.render ?? {};
+  const objectsOf = (app: ResolvedApp, revision: number | null): KubeObject[] => desiredObjects(app, revision, render);
 
   /** Live objects of the app, found by its labels. */
   async function liveState(namespace: string, name: string): Promise<Map<string, KubeObject>> {
@@ -121,6 +127,7 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
   };
 
   return {
+    desired: objectsOf,
     liveState,
     serverAnswers,
 
@@ -131,7 +138,7 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
       await cluster.ensureNamespace(row.namespace);
       alive();
       const live = await liveState(row.namespace, row.name);
-      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live);
+      const desired = withLiveReplicas(objectsOf(app, row.revision), app, live);
       const desiredKeys = new Set(desired.map((o) => refKey(refOf(o))));
       const inventory = await previousInventory(row.namespace, row.name, row.revision);
       const pruneRefs = new Map<string, ObjectRef>();
@@ -154,12 +161,12 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
       // Objects the cluster does not serve were skipped and are not in the inventory: they are no change.
       const inventory = new Set(row.inventory.map(refKey));
       const live = await liveState(row.namespace, row.name);
-      const desired = withLiveReplicas(desiredObjects(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
+      const desired = withLiveReplicas(objectsOf(app, row.revision), app, live).filter((o) => inventory.has(refKey(refOf(o))));
       return planChanges(desired, live, leftovers(desired, live), await serverAnswers(desired, live));
     },
 
     async dryRun(app, currentRevision) {
-      const rendered = desiredObjects(app, currentRevision + 1);
+      const rendered = objectsOf(app, currentRevision + 1);
       const exists = await cluster.namespaceExists(app.metadata.namespace);
       if (!exists) {
         // Namespaced objects cannot be dry-run into a namespace that does not exist yet; all would be created.
@@ -175,7 +182,7 @@ export function createRevisionApplier(deps: RevisionApplierDeps): RevisionApplie
 
     async diff(app, currentRevision) {
       const live = await liveState(app.metadata.namespace, app.metadata.name);
-      const desired = withLiveReplicas(desiredObjects(app, currentRevision + 1), app, live);
+      const desired = withLiveReplicas(objectsOf(app, currentRevision + 1), app, live);
       const prune = leftovers(desired, live);
       const server = await serverAnswers(desired, live);
       const changes = planChanges(desired, live, prune, server);

@@ -101,7 +101,7 @@ describe('checkRbac', () => {
     const withoutWatch = (g.byNamespace['shop'] ?? []).map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== 'watch') }));
     const report = await checkRbac(new FixedReviewer(g.cluster, { ...g.byNamespace, shop: withoutWatch }), OPTS);
     expect(report.missing.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join() ?? '*'}`).sort()).toEqual(
-      ['watch deployments shop', 'watch replicasets shop', 'watch pods shop', 'watch events shop'].sort(),
+      ['watch deployments shop', 'watch replicasets shop', 'watch pods shop', 'watch events shop', 'watch horizontalpodautoscalers shop'].sort(),
     );
     expect(report.missing.find((f) => f.resource === 'events')?.message).toMatch(/status engine/);
   });

@@ -70,7 +70,7 @@ describe('renderInstall', () => {
   });
 
   it('grants each managed namespace exactly the app kinds, pods/log get, the stack engine\'s rights and the status engine\'s list/watch', () => {
-    const status = ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events'];
+    const status = ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events', 'list horizontalpodautoscalers.autoscaling', 'watch horizontalpodautoscalers.autoscaling'];
     for (const ns of ['shop', 'web']) {
       const role = find(objects, 'Role', 'berth-manager', ns);
       const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...STACK_RIGHTS, ...status].sort();

@@ -127,7 +127,8 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
     ...(['deployments', 'replicasets'] as const).map(
       (resource): RequiredRight => ({ group: 'apps', resource, verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer (rollout state)' }),
     ),
-    { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informer of Warning events, which explain failures' },
+    { group: '', resource: 'events', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace informers of Warning events, which explain failures, and of the HPAs\' events (when and why replicas changed)' },
+    { group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: ['list', 'watch'], scope: 'namespace', why: 'status engine: per-namespace HPA informer (desired replicas and CPU, shown by `berth load`)' },
     // The server refuses every namespace it does not manage before it calls the cluster, so even
     // ensureNamespace reads only managed names; a name that does not exist yet is authorised by name all the same.
     { group: '', resource: 'namespaces', verbs: ['get'], scope: 'cluster', resourceNames: names, why: 'deploy checks the target namespace exists (ensureNamespace); only the managed namespaces' },

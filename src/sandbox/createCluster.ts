@@ -6,6 +6,7 @@ import { makeRecorderCache } from './client/controllerContext.ts';
 import { RES } from './client/resources.ts';
 import { SharedInformerFactory } from './client/sharedInformer.ts';
 import { createControllers } from './controllers/index.ts';
+import type { VolumeProvisioner } from './controllers/persistentVolume.ts';
 import { Kubelet } from './kubelet/kubelet.ts';
 import type { KubeletOptions } from './kubelet/kubelet.ts';
 import { KubeletLogSource, LogStore } from './kubelet/logs.ts';
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   serviceAccounts?: boolean;
   /** See `ControllerOptions.hpaDownscaleStabilizationSeconds`. */
   hpaDownscaleStabilizationSeconds?: number;
+  /** Storage for dynamically provisioned volumes; see `ControllerOptions.provisioner`. */
+  provisioner?: VolumeProvisioner;
   /** More controllers sharing this sandbox's informers (the sandbox's kube-proxy and ingress controller). */
   addons?: (ctx: ControllerContext) => Controller[];
 }
@@ -60,6 +63,7 @@ export function createCluster(client: ClusterClient, options: ClusterOptions): C
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.serviceAccounts !== undefined ? { serviceAccounts: options.serviceAccounts } : {}),
       ...(options.hpaDownscaleStabilizationSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds } : {}),
+      ...(options.provisioner ? { provisioner: options.provisioner } : {}),
     }),
     ...(options.addons?.(ctx) ?? []),
   ];

@@ -13,8 +13,10 @@ import type { ContainerRuntime } from './kubelet/runtime.ts';
 import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localImageRegistry.ts';
 import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 import { ProcessRuntime } from './processruntime/processRuntime.ts';
+import { detectIsolation } from './processruntime/processIdentity.ts';
 import { IngressController } from './network/ingressController.ts';
 import { ServiceProxy } from './network/serviceProxy.ts';
+import { LocalPathProvisioner } from './storage/localPathProvisioner.ts';
 import { kubeconfigYaml } from './kubeconfigYaml.ts';
 import type { ClusterClient, Controller, PodMetricsSource } from './types.ts';
 
@@ -142,9 +144,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const client = createInProcessClient(api);
   let controllers: readonly Controller[] = [];
   let ingress: IngressController | undefined;
+  let provisioner: LocalPathProvisioner | undefined;
   if (options.controllers !== false) {
     if (processes) {
+      // Real processes get real storage: a directory per volume (simulated pods need none).
+      const isolation = detectIsolation();
+      provisioner = new LocalPathProvisioner(options.dataDir, { forOtherUsers: isolation === 'uid' });
       runtime = new ProcessRuntime({
+        volumeRoot: provisioner.root,
+        isolation,
         registry: new LocalImageRegistry({ file: options.imagesFile ?? resolve(DEFAULT_IMAGES_FILE), ...(options.images ? { images: options.images } : {}) }),
         fallback: new SimulatedRuntime({ clock: realClock, timeScale: options.timeScale ?? 1 }),
         client,
@@ -161,11 +169,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(metrics ? { metrics } : {}),
       ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
       ...(containers ? { runtime: containers } : runtime ? { runtime } : {}),
+      ...(provisioner ? { provisioner } : {}),
       ...(options.hpaDownscaleStabilizationSeconds !== undefined ? { hpaDownscaleStabilizationSeconds: options.hpaDownscaleStabilizationSeconds } : {}),
       // The API server creates each namespace's default ServiceAccount synchronously.
       serviceAccounts: false,
       addons: (ctx) => {
-        const list: Controller[] = [new ServiceProxy(ctx)];
+        const rt = runtime;
+        const list: Controller[] = [new ServiceProxy(ctx, rt ? { sourceOf: (local, remote) => rt.connectionSource(local, remote) } : {})];
         if (ingressOpts !== false) {
           ingress = new IngressController(ctx, {
             host,
@@ -187,6 +197,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await Promise.allSettled(controllers.map((c) => c.stop()));
       await containers?.close();
       await runtime?.close();
+      provisioner?.close();
       await http.close();
       api.stop();
       persistence?.detach();
@@ -214,6 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await Promise.allSettled(controllers.map((c) => c.stop()));
       await containers?.close();
       await runtime?.close();
+      provisioner?.close();
       await http.close();
       api.stop();
       persistence?.detach();

@@ -80,7 +80,7 @@ describe('validateStack', () => {
       ['BERTH_STACK_UNKNOWN_REFERENCE', '/spec/apps/0/uses/4'],
     ]);
     expect(codes(edit((s) => void (s.spec.apps[2]!.metadata.name = 'cache')))).toEqual([['BERTH_STACK_DUPLICATE_NAME', '/spec/apps/2/metadata/name']]);
-    expect(codes(edit((s) => void (s.spec.apps[1]!.uses = ['cache', 'session-key', 'api'])))).toEqual([['BERTH_STACK_CYCLE', '/spec/apps/0/uses']]);
+    expect(codes(edit((s) => void (s.spec.apps[1]!.uses = ['cache', 'session-key', 'api'])))).toEqual([['BERTH_STACK_CYCLE', '/spec/apps/1/uses']]);
   });
 
   it('refuses fields of another resource type and server fields on an external resource', () => {

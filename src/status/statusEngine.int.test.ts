@@ -180,22 +180,24 @@ describe('status engine against the sandbox', () => {
     expect(engine.stats().reconnects).toBeGreaterThan(beforeRestart);
 
     // Still exactly one watch per informer: no duplicates left behind by the reconnects.
-    await expect.poll(() => engine.stats().watchConnections, { timeout: 5_000 }).toBe(4);
+    await expect.poll(() => engine.stats().watchConnections, { timeout: 5_000 }).toBe(6);
     expect(engine.informerStats().map((s) => [s.resource, s.watchConnections])).toEqual([
       ['deployments', 1],
       ['replicasets', 1],
       ['pods', 1],
       ['events', 1],
+      ['hpas', 1],
+      ['hpaEvents', 1],
     ]);
   });
 
-  it('serves 50 subscribers from the same 4 watch connections', async () => {
+  it('serves 50 subscribers from the same 6 watch connections', async () => {
     const got = new Set<number>();
     const offs = Array.from({ length: 50 }, (_, i) => engine.subscribe({ namespace: 'st-many' }, () => got.add(i)));
     await deploy('st-many', 'web', { image: 'nginx:1.27', replicas: 1 }, 1);
     await until('st-many', 'web', (s) => s.state === 'Available');
     expect(got.size).toBe(50);
-    expect(engine.stats()).toMatchObject({ watchConnections: 4, subscribers: 50 });
+    expect(engine.stats()).toMatchObject({ watchConnections: 6, subscribers: 50 });
     for (const off of offs) off();
     expect(engine.stats().subscribers).toBe(0);
   });

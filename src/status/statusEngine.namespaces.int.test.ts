@@ -74,14 +74,16 @@ describe('status engine limited to managed namespaces, against the sandbox', () 
     expect(scoped.list().map((s) => `${s.namespace}/${s.name}`)).toEqual(['nsi-shop/api', 'nsi-web/web']);
     expect(everywhere.list().map((s) => s.namespace)).toContain('nsi-other');
 
-    expect(paths.length).toBeGreaterThanOrEqual(16);
-    expect(paths.filter((p) => !/^(list|watch) \/apis?\/[^ ]*\/namespaces\/nsi-(shop|web)\/(deployments|replicasets|pods|events)$/.test(p))).toEqual([]);
-    await expect.poll(() => scoped.stats().watchConnections, { timeout: 5_000 }).toBe(8);
+    expect(paths.length).toBeGreaterThanOrEqual(24);
+    expect(paths.filter((p) => !/^(list|watch) \/apis?\/[^ ]*\/namespaces\/nsi-(shop|web)\/(deployments|replicasets|pods|events|horizontalpodautoscalers)$/.test(p))).toEqual([]);
+    await expect.poll(() => scoped.stats().watchConnections, { timeout: 5_000 }).toBe(12);
     expect(scoped.informerStats().map((s) => [s.resource, s.watchConnections])).toEqual([
       ['deployments', 2],
       ['replicasets', 2],
       ['pods', 2],
       ['events', 2],
+      ['hpas', 2],
+      ['hpaEvents', 2],
     ]);
   });
 
@@ -93,10 +95,10 @@ describe('status engine limited to managed namespaces, against the sandbox', () 
     sandbox.faults.dropWatches();
     const s = await scoped.waitFor('nsi-web', 'web', (x) => x.state === 'Available' && x.revision === 2, { timeoutMs: 15_000 });
     expect(s.message).toBe('1/1 pods of revision 2 ready');
-    // The app can be Available before the last of the 8 watches has come back: wait for all of them.
-    await expect.poll(() => scoped.stats().reconnects, { timeout: 5_000 }).toBeGreaterThanOrEqual(before + 8);
-    await expect.poll(() => scoped.informerStats().reduce((n, x) => n + x.relists, 0), { timeout: 5_000 }).toBeGreaterThanOrEqual(relistsBefore + 8);
-    await expect.poll(() => scoped.stats().watchConnections, { timeout: 5_000 }).toBe(8);
+    // The app can be Available before the last of the 12 watches has come back: wait for all of them.
+    await expect.poll(() => scoped.stats().reconnects, { timeout: 5_000 }).toBeGreaterThanOrEqual(before + 12);
+    await expect.poll(() => scoped.informerStats().reduce((n, x) => n + x.relists, 0), { timeout: 5_000 }).toBeGreaterThanOrEqual(relistsBefore + 12);
+    await expect.poll(() => scoped.stats().watchConnections, { timeout: 5_000 }).toBe(12);
     expect(scoped.get('nsi-other', 'outside')).toBeUndefined();
   });
 });

@@ -53,6 +53,7 @@ const D = '/apis/apps/v1/deployments';
 const RS = '/apis/apps/v1/replicasets';
 const P = '/api/v1/pods';
 const E = '/api/v1/events';
+const H = '/apis/autoscaling/v2/horizontalpodautoscalers';
 const labels = (app: string) => ({ 'app.kubernetes.io/managed-by': 'berth', 'app.kubernetes.io/instance': app, 'app.kubernetes.io/name': app });
 
 function deployment(name: string, ns = 'default', ready = 1, gen = 1): RawObject {
@@ -110,9 +111,52 @@ describe('createStatusEngine (fake transport)', () => {
       { path: RS, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
       { path: P, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
       { path: E, query: { labelSelector: undefined, fieldSelector: 'type=Warning' } },
+      { path: H, query: { labelSelector: 'app.kubernetes.io/managed-by=berth', fieldSelector: undefined } },
+      { path: E, query: { labelSelector: undefined, fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler' } },
     ]);
     await tick();
-    expect(e.stats()).toEqual({ watchConnections: 4, reconnects: 0, subscribers: 0 });
+    expect(e.stats()).toEqual({ watchConnections: 6, reconnects: 0, subscribers: 0 });
+  });
+
+  it('adds the HPA\'s desired replicas, CPU and scaling events (Normal ones too) to the app\'s status', async () => {
+    const cluster = new FakeCluster();
+    seed(cluster, 'web');
+    const e = await startWith(cluster);
+    expect(e.get('default', 'web')?.autoscaling).toBeUndefined();
+    cluster.put(H, {
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web', namespace: 'default', uid: 'hpa-web', labels: labels('web') },
+      spec: { minReplicas: 1, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] },
+      status: { currentReplicas: 1, desiredReplicas: 3, lastScaleTime: '2025-01-01T00:00:10Z', currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 140, averageValue: '140m' } } }] },
+    });
+    const rescale = (name: string, at: string, size: number) => ({
+      kind: 'Event',
+      metadata: { name, namespace: 'default', uid: name },
+      involvedObject: { kind: 'HorizontalPodAutoscaler', name: 'web', namespace: 'default' },
+      type: 'Normal',
+      reason: 'SuccessfulRescale',
+      message: `New size: ${size}; reason: cpu resource utilization (percentage of request) above target`,
+      lastTimestamp: at,
+    });
+    cluster.put(E, rescale('web.1', '2025-01-01T00:00:05Z', 2));
+    cluster.put(E, rescale('web.2', '2025-01-01T00:00:10Z', 3));
+    await tick();
+    expect(e.get('default', 'web')?.autoscaling).toEqual({
+      minReplicas: 1,
+      maxReplicas: 5,
+      currentReplicas: 1,
+      desiredReplicas: 3,
+      cpuUtilization: 140,
+      targetCpuUtilization: 50,
+      lastScaleTime: '2025-01-01T00:00:10Z',
+      events: [
+        { at: '2025-01-01T00:00:10Z', reason: 'SuccessfulRescale', message: 'New size: 3; reason: cpu resource utilization (percentage of request) above target', newSize: 3 },
+        { at: '2025-01-01T00:00:05Z', reason: 'SuccessfulRescale', message: 'New size: 2; reason: cpu resource utilization (percentage of request) above target', newSize: 2 },
+      ],
+    });
+    cluster.put(H, { kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'default', uid: 'hpa-web', labels: labels('web') } }, 'DELETED');
+    await tick();
+    expect(e.get('default', 'web')?.autoscaling).toBeUndefined();
   });
 
   it('has statuses of already existing apps right after start', async () => {
@@ -258,7 +302,7 @@ describe('createStatusEngine (fake transport)', () => {
     await tick();
     expect(got).toHaveLength(50);
     expect(cluster.watchCalls).toBe(before);
-    expect(e.stats()).toMatchObject({ watchConnections: 4, subscribers: 50 });
+    expect(e.stats()).toMatchObject({ watchConnections: 6, subscribers: 50 });
     for (const off of offs) off();
     expect(e.stats().subscribers).toBe(0);
   });
@@ -298,21 +342,27 @@ describe('createStatusEngine with managed namespaces (fake transport)', () => {
       { path: ns(P, 'web'), query: berth },
       { path: ns(E, 'shop'), query: warnings },
       { path: ns(E, 'web'), query: warnings },
+      { path: ns(H, 'shop'), query: berth },
+      { path: ns(H, 'web'), query: berth },
+      { path: ns(E, 'shop'), query: { labelSelector: undefined, fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler' } },
+      { path: ns(E, 'web'), query: { labelSelector: undefined, fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler' } },
     ]);
     await tick();
     expect(cluster.watchPaths.every((p) => p.includes('/namespaces/'))).toBe(true);
-    expect(e.stats()).toEqual({ watchConnections: 8, reconnects: 0, subscribers: 0 });
+    expect(e.stats()).toEqual({ watchConnections: 12, reconnects: 0, subscribers: 0 });
     expect(e.informerStats().map((s) => [s.resource, s.watchConnections])).toEqual([
       ['deployments', 2],
       ['replicasets', 2],
       ['pods', 2],
       ['events', 2],
+      ['hpas', 2],
+      ['hpaEvents', 2],
     ]);
     const offs = Array.from({ length: 20 }, () => e.subscribe({}, () => undefined));
     seed(cluster, 'a', 'shop');
     await tick();
-    expect(cluster.watchCalls).toBe(8);
-    expect(e.stats()).toEqual({ watchConnections: 8, reconnects: 0, subscribers: 20 });
+    expect(cluster.watchCalls).toBe(12);
+    expect(e.stats()).toEqual({ watchConnections: 12, reconnects: 0, subscribers: 20 });
     for (const off of offs) off();
   });
 

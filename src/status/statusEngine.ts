@@ -7,6 +7,7 @@ import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { computeAppStatus, statusChanged } from './computeAppStatus.ts';
 import type { DeploymentJson, EventJson, PodJson, ReplicaSetJson } from './kubeShapes.ts';
 import type { AppStatus, StatusEngine, StatusEvent, StatusFilter } from './types.ts';
+import { autoscalingOf, type HpaJson } from './autoscalingStatus.ts';
 
 export { statusChanged } from './computeAppStatus.ts';
 
@@ -14,6 +15,8 @@ export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=berth';
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 /** The sandbox and kube-apiserver both serve this field selector on core/v1 events. */
 export const WARNING_EVENTS_SELECTOR = 'type=Warning';
+/** The HPA's own events (Normal SuccessfulRescale included): when and why replicas changed. */
+export const HPA_EVENTS_SELECTOR = 'involvedObject.kind=HorizontalPodAutoscaler';
 
 export interface StatusEngineOptions {
   readonly kubeConfig: KubeConfig;
@@ -54,6 +57,8 @@ const RESOURCES = {
   replicasets: { path: '/apis/apps/v1/replicasets', labelSelector: MANAGED_BY_SELECTOR },
   pods: { path: '/api/v1/pods', labelSelector: MANAGED_BY_SELECTOR },
   events: { path: '/api/v1/events', fieldSelector: WARNING_EVENTS_SELECTOR },
+  hpas: { path: '/apis/autoscaling/v2/horizontalpodautoscalers', labelSelector: MANAGED_BY_SELECTOR },
+  hpaEvents: { path: '/api/v1/events', fieldSelector: HPA_EVENTS_SELECTOR },
 } as const;
 
 function appKey(namespace: string, name: string): string {
@@ -84,8 +89,8 @@ function matches(filter: StatusFilter, namespace: string, name: string): boolean
 }
 
 /**
- * The status engine: one shared informer each for berth's Deployments, ReplicaSets and Pods and for
- * Warning events (per watched namespace when `namespaces` is given), whatever the number of subscribers. Each change marks only the affected app dirty;
+ * The status engine: one shared informer each for berth's Deployments, ReplicaSets, Pods and
+ * HorizontalPodAutoscalers, for Warning events and for the HPAs' events (per watched namespace when `namespaces` is given), whatever the number of subscribers. Each change marks only the affected app dirty;
  * dirty apps are recomputed after a short debounce (a burst of pod updates becomes one computation)
  * and a StatusEvent goes out only when the status really changed.
  */
@@ -112,7 +117,9 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
   const replicaSets = informer<ReplicaSetJson & RawObject>(RESOURCES.replicasets);
   const pods = informer<PodJson & RawObject>(RESOURCES.pods);
   const events = informer<EventJson & RawObject>(RESOURCES.events);
-  const informers = { deployments, replicasets: replicaSets, pods, events } as const;
+  const hpas = informer<HpaJson & RawObject>(RESOURCES.hpas);
+  const hpaEvents = informer<EventJson & RawObject>(RESOURCES.hpaEvents);
+  const informers = { deployments, replicasets: replicaSets, pods, events, hpas, hpaEvents } as const;
 
   // Indexes from app to its objects' cache keys, and from an involved object to the events about it.
   const deploymentOf = new Map<string, string>();
@@ -127,6 +134,10 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
    * events of pods that are already gone (a replaced crash-looping pod) still explain the app.
    */
   const podEventsByRs = new Map<string, Set<string>>();
+
+  /** app key → the cache key of its HPA; "ns/name" of an HPA → keys of its events. */
+  const hpaOf = new Map<string, string>();
+  const hpaEventsOf = new Map<string, Set<string>>();
 
   const statuses = new Map<string, AppStatus>();
   const subscribers = new Set<Subscriber>();
@@ -222,6 +233,41 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
     markDirty(appOfEvent(ev.object));
   };
 
+  const onHpa = (ev: InformerEvent<HpaJson & RawObject>): void => {
+    const key = cacheKey(ev.object);
+    const before = ev.type === 'update' ? appOf(ev.old, 'HorizontalPodAutoscaler') : undefined;
+    const after = appOf(ev.object, 'HorizontalPodAutoscaler');
+    if (before !== undefined && before !== after && hpaOf.get(before) === key) {
+      hpaOf.delete(before);
+      markDirty(before);
+    }
+    if (after !== undefined) {
+      if (ev.type === 'delete') {
+        if (hpaOf.get(after) === key) hpaOf.delete(after);
+      } else hpaOf.set(after, key);
+    }
+    markDirty(after);
+  };
+
+  const onHpaEvent = (ev: InformerEvent<EventJson & RawObject>): void => {
+    const io = ev.object.involvedObject;
+    if (!io?.name) return;
+    const hpaKey = `${io.namespace ?? ev.object.metadata?.namespace ?? ''}/${io.name}`;
+    if (ev.type === 'delete') removeFrom(hpaEventsOf, hpaKey, cacheKey(ev.object));
+    else addTo(hpaEventsOf, hpaKey, cacheKey(ev.object));
+    for (const [app, key] of hpaOf) if (key === hpaKey) markDirty(app);
+  };
+
+  const autoscalingFor = (key: string): AppStatus['autoscaling'] => {
+    const hKey = hpaOf.get(key);
+    if (!hKey) return undefined;
+    const { namespace, name } = splitKey(hKey);
+    const hpa = hpas.get(namespace, name);
+    if (!hpa) return undefined;
+    const evs = [...(hpaEventsOf.get(hKey) ?? [])].map((k) => hpaEvents.get(namespace, splitKey(k).name)).filter((x) => x !== undefined);
+    return autoscalingOf(hpa, evs);
+  };
+
   const eventsFor = (ref: string, index = eventsAbout): EventJson[] => {
     const keys = index.get(ref);
     if (!keys) return [];
@@ -248,7 +294,9 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
     ];
     const evs = new Set<EventJson>(refs.flatMap((ref) => eventsFor(ref)));
     for (const rs of rsList) for (const e of eventsFor(objectRef(namespace, 'ReplicaSet', rs.metadata?.name), podEventsByRs)) evs.add(e);
-    return computeAppStatus({ namespace, name, deployment, replicaSets: rsList, pods: podList, events: [...evs], now: now() });
+    const status = computeAppStatus({ namespace, name, deployment, replicaSets: rsList, pods: podList, events: [...evs], now: now() });
+    const autoscaling = autoscalingFor(key);
+    return autoscaling ? { ...status, autoscaling } : status;
   };
 
   const publish = (event: Omit<StatusEvent, 'id'>): void => {
@@ -317,6 +365,8 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
         replicaSets.on(trackOwned('ReplicaSet', rsOf)),
         pods.on(trackOwned('Pod', podsOf)),
         events.on(onEvent),
+        hpas.on(onHpa),
+        hpaEvents.on(onHpaEvent),
       );
       try {
         await Promise.all(Object.values(informers).map((i) => i.start()));

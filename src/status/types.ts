@@ -60,6 +60,31 @@ export interface WarningEvent {
   readonly lastTimestamp: string | null;
 }
 
+/** One replica change the HPA made or failed to make (its SuccessfulRescale / FailedRescale events). */
+export interface ScalingEventSummary {
+  /** When it happened (the event's last timestamp). */
+  readonly at: string;
+  readonly reason: string;
+  /** "New size: 3; reason: cpu resource utilization (percentage of request) above target" */
+  readonly message: string;
+  readonly newSize: number | null;
+}
+
+/** What the app's HorizontalPodAutoscaler wants and measured. */
+export interface AutoscalingStatus {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly currentReplicas: number | null;
+  /** The replica count the HPA last computed. */
+  readonly desiredReplicas: number | null;
+  /** Average CPU use of the pods, in percent of their request; null until metrics arrive. */
+  readonly cpuUtilization: number | null;
+  readonly targetCpuUtilization: number | null;
+  readonly lastScaleTime: string | null;
+  /** Newest first, at most 20. */
+  readonly events: readonly ScalingEventSummary[];
+}
+
 export interface AppStatus {
   readonly namespace: string;
   readonly name: string;
@@ -72,6 +97,8 @@ export interface AppStatus {
   readonly pods: readonly PodSummary[];
   /** Recent Warning events for the app's Deployment, ReplicaSets and Pods, newest first (at most 20). */
   readonly warnings: readonly WarningEvent[];
+  /** The app's HorizontalPodAutoscaler, when it autoscales. */
+  readonly autoscaling?: AutoscalingStatus;
   /** When this status was computed. */
   readonly observedAt: string;
 }

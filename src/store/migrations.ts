@@ -287,6 +287,26 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('berth_replicas').execute();
       },
     },
+    // Recorded load runs (src/load/loadRunStore.ts): a bounded number per app, JSON in text columns.
+    '0006_load_runs': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('load_runs')
+          .addColumn('id', 'text', (c) => key(c).primaryKey())
+          .addColumn('namespace', 'text', key)
+          .addColumn('name', 'text', key)
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addColumn('recorded_by', 'text', (c) => c.notNull())
+          .addColumn('passed', 'integer', (c) => c.notNull())
+          .addColumn('summary', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('load_runs_app').on('load_runs').columns(['namespace', 'name', 'recorded_at']).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('load_runs').execute();
+      },
+    },
   };
 }
 

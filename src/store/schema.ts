@@ -142,6 +142,20 @@ export interface ProbeBucketsTable {
   target: string;
 }
 
+/** Recorded `berth load` runs (migration 0006, src/load/loadRunStore.ts); JSON columns are text. */
+export interface LoadRunsTable {
+  id: string;
+  namespace: string;
+  name: string;
+  recorded_at: string;
+  recorded_by: string;
+  /** 1 when every --fail-on threshold held (or none was given). */
+  passed: number;
+  summary: string;
+  /** series, replicas, scalingEvents, thresholds, inCluster. */
+  data: string;
+}
+
 export interface Database {
   apps: AppsTable;
   revisions: RevisionsTable;
@@ -153,6 +167,7 @@ export interface Database {
   probe_buckets: ProbeBucketsTable;
   stacks: StacksTable;
   stack_revisions: StackRevisionsTable;
+  load_runs: LoadRunsTable;
 }
 
 /** Stacks (src/stacks/stackStore.ts): the newest revision of each, as for apps. */

@@ -65,15 +65,17 @@ async function namespaceExists(name: string): Promise<boolean> {
 }
 
 describe('a berth server with managedNamespaces', () => {
-  it('watches only its managed namespace: 4 informers, one watch each', async () => {
+  it('watches only its managed namespace: 6 informers, one watch each', async () => {
     const status = serverContext(app).status as BerthStatusEngine;
     await expect.poll(() => status.synced(), { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => status.stats().watchConnections, { timeout: 5_000 }).toBe(4);
+    await expect.poll(() => status.stats().watchConnections, { timeout: 5_000 }).toBe(6);
     expect(status.informerStats().map((s) => [s.resource, s.watchConnections, s.resourceVersion.startsWith(`${MANAGED}=`)])).toEqual([
       ['deployments', 1, true],
       ['replicasets', 1, true],
       ['pods', 1, true],
       ['events', 1, true],
+      ['hpas', 1, true],
+      ['hpaEvents', 1, true],
     ]);
   });
 

@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createMemoryAppStore } from '../../src/store/memoryAppStore.ts';
 import type { AppStore } from '../../src/store/types.ts';
 import { emptyCluster, idleStatus } from '../../src/api/testing/testDoubles.ts';
+import { sampleRun } from '../../src/load/testing/sampleRun.ts';
 
 /**
  * What each route must declare, written from the issue, not read from the code: "viewer (apps,
@@ -72,6 +73,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /v1/live': 'status:read filter stream',
   'POST /v1/live/:streamId/subscriptions': 'status:read filter',
   'DELETE /v1/live/:streamId/subscriptions/:subId': 'status:read filter',
+  // Load runs: a deployer records what `berth load` measured; a viewer reads them.
+  'POST /v1/namespaces/:ns/apps/:name/loadruns': 'loadruns:write params',
+  'GET /v1/namespaces/:ns/apps/:name/loadruns': 'apps:read params',
+  'GET /v1/namespaces/:ns/apps/:name/loadruns/:id': 'apps:read params',
 };
 
 /** The least role of each action (independent of src/auth/policy.ts). */
@@ -83,6 +88,7 @@ const MIN_ROLE: Readonly<Record<Action, Role>> = {
   'apps:diff': 'deployer',
   'apps:write': 'deployer',
   'apps:delete': 'deployer',
+  'loadruns:write': 'deployer',
   'metrics:read': 'viewer',
   'tokens:admin': 'admin',
   'audit:read': 'admin',
@@ -143,8 +149,9 @@ let tokenCounter = 0;
 
 /** A request each route accepts when the caller is allowed (bodies that validate). */
 function requestFor(method: string, route: string, ns: string): { path: string; body?: string; contentType?: string } {
-  const path = route.replace(':ns', ns).replace(':name', 'web').replace(':nameOrId', 'no-such-token').replace('*', 'index.css');
+  const path = route.replace(':ns', ns).replace(':name', 'web').replace(':nameOrId', 'no-such-token').replace(':id', 'no-such-run').replace('*', 'index.css');
   if (method === 'PUT' || route.endsWith('/diff') || route === '/v1/render') return { path, body: APP, contentType: 'application/yaml' };
+  if (route.endsWith('/loadruns') && method === 'POST') return { path, body: JSON.stringify(sampleRun()), contentType: 'application/json' };
   if (route.endsWith('/rollback')) return { path, body: JSON.stringify({ revision: 1 }), contentType: 'application/json' };
   if (route === '/v1/tokens' && method === 'POST') return { path, body: JSON.stringify({ name: `made-${++tokenCounter}`, role: 'viewer', namespaces: ['a'] }), contentType: 'application/json' };
   return { path };

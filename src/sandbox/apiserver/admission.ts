@@ -11,7 +11,7 @@ export type AdmissionObjects = Pick<ObjectStore, 'peek' | 'scan'>;
 
 /**
  * kube-apiserver's admission plugins that the sandbox runs on every write: NamespaceLifecycle,
- * ServiceAccount, DefaultIngressClass and PodSecurity.
+ * ServiceAccount, DefaultIngressClass, DefaultStorageClass and PodSecurity.
  */
 export class Admission {
   constructor(private readonly objects: AdmissionObjects) {}
@@ -31,7 +31,7 @@ export class Admission {
     return namespaceObj;
   }
 
-  /** The mutating plugins, on creates: ServiceAccount (a pod's account must exist) and DefaultIngressClass. */
+  /** The mutating plugins, on creates: ServiceAccount (a pod's account must exist), DefaultIngressClass and DefaultStorageClass. */
   mutateOnCreate(d: ResourceDef, next: KObject): void {
     if (d.kind === 'Pod') {
       const saName = obj(next['spec'])['serviceAccountName'];
@@ -42,6 +42,11 @@ export class Admission {
       defaultPodOnCreate(next, true);
     }
     if (d.kind === 'Ingress') this.defaultIngressClass(next);
+    if (d.kind === 'PersistentVolumeClaim') {
+      this.defaultStorageClass(next);
+      // StorageObjectInUseProtection: the claim stays while a pod uses it (the PV controller lifts it).
+      if (!(next.metadata.finalizers ?? []).includes('kubernetes.io/pvc-protection')) next.metadata.finalizers = [...(next.metadata.finalizers ?? []), 'kubernetes.io/pvc-protection'];
+    }
   }
 
   /**
@@ -64,6 +69,20 @@ export class Admission {
     const ns = next.metadata.name ?? '';
     const pods = [...this.objects.scan('/pods')].filter((p) => p.metadata.namespace === ns);
     return namespacePodWarnings(ns, level, next.metadata.labels?.[`${key}-version`] ?? 'latest', pods);
+  }
+
+  /** DefaultStorageClass: a claim without `storageClassName` gets the default class; `""` asks for none. */
+  private defaultStorageClass(pvc: KObject): void {
+    const spec = obj(pvc['spec']);
+    if (spec['storageClassName'] !== undefined && spec['storageClassName'] !== null) return;
+    if (pvc.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
+    for (const c of this.objects.scan('storage.k8s.io/storageclasses')) {
+      if (c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true') {
+        spec['storageClassName'] = c.metadata.name;
+        pvc['spec'] = spec;
+        return;
+      }
+    }
   }
 
   /** DefaultIngressClass: an Ingress without a class gets the one marked as the default. */

@@ -102,6 +102,22 @@ export function applyDefaults(o: KObject): void {
           for (const rule of arr(spec[dir])) for (const p of arr(obj(rule)['ports'])) if (isObject(p)) p['protocol'] ??= 'TCP';
       }
       break;
+    case 'PersistentVolumeClaim':
+      if (spec) spec['volumeMode'] ??= 'Filesystem';
+      obj((o['status'] = obj(o['status'])))['phase'] ??= 'Pending';
+      break;
+    case 'PersistentVolume':
+      if (spec) {
+        // Statically created volumes are kept; a provisioner writes its class's policy (Delete).
+        spec['persistentVolumeReclaimPolicy'] ??= 'Retain';
+        spec['volumeMode'] ??= 'Filesystem';
+      }
+      obj((o['status'] = obj(o['status'])))['phase'] ??= 'Pending';
+      break;
+    case 'StorageClass':
+      o['reclaimPolicy'] ??= 'Delete';
+      o['volumeBindingMode'] ??= 'Immediate';
+      break;
     case 'PodDisruptionBudget':
       break;
     case 'Node':

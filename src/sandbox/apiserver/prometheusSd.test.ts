@@ -85,8 +85,18 @@ describe(`GET ${PROMETHEUS_SD_PATH} on the sandbox API server`, () => {
       ['b', 'other', '127.10.0.3'],
     ] as const) {
       const { status, ...rest } = pod(name, { namespace: ns, ip });
-      const created = await sb.client.create(RES.pods, rest as KObject);
-      await sb.client.updateStatus(RES.pods, { ...created, status });
+      await sb.client.create(RES.pods, rest as KObject);
+      // The sandbox's scheduler may bind the pod in between (a write that bumps resourceVersion): on a
+      // conflict, read it again and retry, as any client of a real API server must.
+      for (let attempt = 0; ; attempt++) {
+        const latest = (await sb.client.get(RES.pods, ns, name)) as KObject;
+        try {
+          await sb.client.updateStatus(RES.pods, { ...latest, status });
+          break;
+        } catch (e) {
+          if (attempt >= 5 || (e as { status?: { code?: number } }).status?.code !== 409) throw e;
+        }
+      }
     }
   });
   afterAll(async () => {

@@ -72,7 +72,44 @@ function images(o: KObject): { containers: string; images: string } {
   return { containers: cs.map((c) => String(c['name'])).join(','), images: cs.map((c) => String(c['image'])).join(',') };
 }
 
+const MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+const accessModes = (o: KObject, from: 'spec' | 'status'): string => arr(obj(o[from])['accessModes']).map((m) => MODES[String(m)] ?? String(m)).join(',');
+const col = (title: string, cell: (o: KObject) => unknown, description = title): Column => ({ name: title, type: 'string', description, priority: 0, cell });
+
 const COLUMNS: Record<string, Column[]> = {
+  PersistentVolumeClaim: [
+    name,
+    col('Status', (o) => String(obj(o['status'])['phase'] ?? 'Pending')),
+    col('Volume', (o) => String(obj(o['spec'])['volumeName'] ?? '')),
+    col('Capacity', (o) => String(obj(obj(o['status'])['capacity'])['storage'] ?? '')),
+    col('Access Modes', (o) => accessModes(o, 'status')),
+    col('StorageClass', (o) => String(obj(o['spec'])['storageClassName'] ?? '<unset>')),
+    col('VolumeAttributesClass', () => '<unset>'),
+    ageCol,
+  ],
+  PersistentVolume: [
+    name,
+    col('Capacity', (o) => String(obj(obj(o['spec'])['capacity'])['storage'] ?? '')),
+    col('Access Modes', (o) => accessModes(o, 'spec')),
+    col('Reclaim Policy', (o) => String(obj(o['spec'])['persistentVolumeReclaimPolicy'] ?? '')),
+    col('Status', (o) => String(obj(o['status'])['phase'] ?? '')),
+    col('Claim', (o) => {
+      const ref = obj(obj(o['spec'])['claimRef']);
+      return ref['name'] ? `${String(ref['namespace'])}/${String(ref['name'])}` : '';
+    }),
+    col('StorageClass', (o) => String(obj(o['spec'])['storageClassName'] ?? '')),
+    col('VolumeAttributesClass', () => '<unset>'),
+    col('Reason', (o) => String(obj(o['status'])['reason'] ?? '')),
+    ageCol,
+  ],
+  StorageClass: [
+    { ...name, cell: (o) => `${o.metadata.name ?? ''}${o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? ' (default)' : ''}` },
+    col('Provisioner', (o) => String(o['provisioner'] ?? '')),
+    col('ReclaimPolicy', (o) => String(o['reclaimPolicy'] ?? 'Delete')),
+    col('VolumeBindingMode', (o) => String(o['volumeBindingMode'] ?? 'Immediate')),
+    { name: 'AllowVolumeExpansion', type: 'boolean', description: 'Whether claims may grow.', priority: 0, cell: (o) => o['allowVolumeExpansion'] === true },
+    ageCol,
+  ],
   Pod: [
     name,
     { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0, cell: (o) => podStatus(o).ready },

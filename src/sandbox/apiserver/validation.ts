@@ -137,9 +137,9 @@ function checkContainers(list: unknown, field: string, volumes: Set<string>, err
   });
 }
 
-/** `claimVolumes`: a StatefulSet's volumeClaimTemplates names, which its pods' containers may mount (the controller adds the volumes). */
-export function validatePodSpec(spec: JsonObject, field: string, errs: FieldError[], restartPolicies: readonly string[] = ['Always', 'OnFailure', 'Never'], claimVolumes: readonly string[] = []): void {
-  const volumes = new Set<string>();
+export function validatePodSpec(spec: JsonObject, field: string, errs: FieldError[], restartPolicies: readonly string[] = ['Always', 'OnFailure', 'Never'], claimTemplates: readonly string[] = []): void {
+  // A StatefulSet's volumeClaimTemplates become volumes of its pods.
+  const volumes = new Set<string>(claimTemplates);
   arr(spec['volumes']).forEach((v, i) => {
     const name = obj(v)['name'];
     if (typeof name !== 'string' || !name) errs.push(fieldErr.required(`${field}.volumes[${i}].name`));
@@ -149,9 +149,8 @@ export function validatePodSpec(spec: JsonObject, field: string, errs: FieldErro
       volumes.add(name);
     }
   });
-  const mountable = new Set([...volumes, ...claimVolumes]);
-  checkContainers(spec['containers'], `${field}.containers`, mountable, errs, true);
-  checkContainers(spec['initContainers'], `${field}.initContainers`, mountable, errs, false);
+  checkContainers(spec['containers'], `${field}.containers`, volumes, errs, true);
+  checkContainers(spec['initContainers'], `${field}.initContainers`, volumes, errs, false);
   const rp = spec['restartPolicy'];
   if (rp !== undefined && !restartPolicies.includes(String(rp))) {
     if (restartPolicies.length === 2) errs.push(fieldErr.required(`${field}.restartPolicy`, `valid values: ${restartPolicies.map((s) => JSON.stringify(s)).join(', ')}`));
@@ -190,8 +189,9 @@ function validateWorkload(spec: JsonObject, kind: string, errs: FieldError[]): v
   if (!isObject(spec['template'])) errs.push(fieldErr.required('spec.template'));
   else {
     checkLabels(labels, 'spec.template.metadata.labels', errs);
-    const claims = kind === 'StatefulSet' ? arr(spec['volumeClaimTemplates']).map((c) => String(obj(obj(c)['metadata'])['name'] ?? '')) : [];
+    const claims = kind === 'StatefulSet' ? arr(spec['volumeClaimTemplates']).map((c) => obj(obj(c)['metadata'])['name']).filter((n): n is string => typeof n === 'string') : [];
     validatePodSpec(obj(tmpl['spec']), 'spec.template.spec', errs, ['Always'], claims);
+    arr(spec['volumeClaimTemplates']).forEach((c, i) => validateClaimSpec(obj(obj(c)['spec']), `spec.volumeClaimTemplates[${i}].spec`, errs));
   }
 }
 
@@ -305,6 +305,20 @@ export function validateObject(o: KObject, old: KObject | undefined): FieldError
         }),
       );
       break;
+    case 'PersistentVolumeClaim':
+      validateClaimSpec(spec, 'spec', errs);
+      if (old) {
+        // Only the binder's volumeName (once) and a resize may change a claim's spec.
+        const rest = (x: JsonObject): JsonObject => Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'resources' && k !== 'volumeName'));
+        const renamed = oldSpec['volumeName'] !== undefined && oldSpec['volumeName'] !== spec['volumeName'];
+        if (renamed || !deepEqual(rest(spec), rest(oldSpec))) errs.push(fieldErr.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
+      }
+      break;
+    case 'PersistentVolume':
+      if (!isObject(spec['capacity']) || obj(spec['capacity'])['storage'] === undefined) errs.push(fieldErr.required('spec.capacity'));
+      if (arr(spec['accessModes']).length === 0) errs.push(fieldErr.required('spec.accessModes'));
+      if (!isObject(spec['hostPath']) && !isObject(spec['local'])) errs.push(fieldErr.required('spec', 'must specify a volume type'));
+      break;
     case 'NetworkPolicy':
       for (const t of arr(spec['policyTypes'])) checkEnum(t, 'spec.policyTypes', ['Ingress', 'Egress'], errs);
       for (const dir of ['ingress', 'egress'])
@@ -319,6 +333,15 @@ export function validateObject(o: KObject, old: KObject | undefined): FieldError
       break;
   }
   return errs;
+}
+
+const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+
+function validateClaimSpec(spec: JsonObject, field: string, errs: FieldError[]): void {
+  const modes = arr(spec['accessModes']);
+  if (modes.length === 0) errs.push(fieldErr.required(`${field}.accessModes`, 'at least 1 access mode is required'));
+  for (const m of modes) checkEnum(m, `${field}.accessModes`, ACCESS_MODES, errs);
+  if (obj(obj(spec['resources'])['requests'])['storage'] === undefined) errs.push(fieldErr.required(`${field}.resources[storage]`));
 }
 
 function validateJobSpec(spec: JsonObject, field: string, errs: FieldError[]): void {

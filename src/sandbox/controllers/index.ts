@@ -5,6 +5,9 @@ import { DaemonSetController } from './daemonset.ts';
 import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints.ts';
 import { HPAController } from './hpa.ts';
+import { SANDBOX_PROVISIONER } from '../apiserver/bootstrapObjects.ts';
+import { PersistentVolumeController, SimulatedProvisioner } from './persistentVolume.ts';
+import type { VolumeProvisioner } from './persistentVolume.ts';
 import { JobController } from './job.ts';
 import { DisruptionController } from './pdb.ts';
 import { ReplicaSetController } from './replicaset.ts';
@@ -26,6 +29,8 @@ export interface ControllerOptions {
    * Scaled by `timeScale` like every controller duration.
    */
   hpaDownscaleStabilizationSeconds?: number;
+  /** Storage for the `standard` StorageClass (default: volumes without storage). */
+  provisioner?: VolumeProvisioner;
 }
 
 /** kube-controller-manager and kube-scheduler of a sandbox, sharing `ctx`'s informers; not started. */
@@ -41,6 +46,7 @@ export function createControllers(ctx: ControllerContext, options: ControllerOpt
     new CronJobController(ctx),
     new HPAController(ctx, options.metrics, options.hpaDownscaleStabilizationSeconds),
     new DisruptionController(ctx),
+    new PersistentVolumeController(ctx, options.provisioner ?? new SimulatedProvisioner(SANDBOX_PROVISIONER)),
   ];
   if (options.serviceAccounts === true) list.push(new ServiceAccountController(ctx));
   return list;

@@ -27,7 +27,8 @@ export function statefulSetRevision(sts: KObject): string {
 /**
  * StatefulSet controller: stable pod names `<sts>-<ordinal>`, OrderedReady or Parallel management,
  * scale-down from the highest ordinal, RollingUpdate (honouring partition) one pod at a time from the
- * highest ordinal, PVCs from volumeClaimTemplates (reported Bound; storage is not simulated).
+ * highest ordinal, PVCs from volumeClaimTemplates (bound by the PersistentVolume controller) kept or
+ * deleted as `persistentVolumeClaimRetentionPolicy` says.
  */
 export class StatefulSetController extends QueueController {
   readonly name = 'statefulset-controller';
@@ -107,8 +108,9 @@ export class StatefulSetController extends QueueController {
     }
     // Scale down from the highest ordinal, one at a time unless Parallel.
     const excess = [...byOrdinal.entries()].filter(([o, p]) => o >= want && !p.metadata.deletionTimestamp).sort((a, b) => b[0] - a[0]);
-    for (const [, p] of excess) {
+    for (const [o, p] of excess) {
       if (blocked) break;
+      await this.condemnClaims(sts, p, o);
       await client.delete(RES.pods, namespace, p.metadata.name ?? '').catch(() => undefined);
       recorder.event(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${name} successful`);
       if (!parallel) blocked = true;
@@ -179,26 +181,52 @@ export class StatefulSetController extends QueueController {
     return pod;
   }
 
-  /** Creates `<template>-<sts>-<ordinal>` claims; they are reported Bound since storage is not simulated. */
+  /** `<template>-<sts>-<ordinal>`, the claims of one ordinal. */
+  private claimNames(sts: KObject, ordinal: number): string[] {
+    return asArray(spec(sts)['volumeClaimTemplates']).map((c) => `${str(asRecord(asRecord(c)['metadata'])['name']) ?? 'data'}-${sts.metadata.name}-${ordinal}`);
+  }
+
+  /**
+   * Creates the claims of an ordinal; the PersistentVolume controller binds them. With the default
+   * `persistentVolumeClaimRetentionPolicy` (Retain/Retain) they outlive scale-downs and the
+   * StatefulSet; `whenDeleted: Delete` makes the StatefulSet their owner, so the garbage
+   * collector removes them with it.
+   */
   private async ensureClaims(sts: KObject, ordinal: number): Promise<void> {
+    const deleteWithSet = asRecord(spec(sts)['persistentVolumeClaimRetentionPolicy'])['whenDeleted'] === 'Delete';
     for (const c of asArray(spec(sts)['volumeClaimTemplates']).map(asRecord)) {
       const meta = asRecord(c['metadata']);
       const claimName = `${str(meta['name']) ?? 'data'}-${sts.metadata.name}-${ordinal}`;
       const existing = await this.ctx.client.get(PVCS, sts.metadata.namespace, claimName);
       if (existing) continue;
       try {
-        const created = await this.ctx.client.create(PVCS, {
+        await this.ctx.client.create(PVCS, {
           apiVersion: 'v1',
           kind: 'PersistentVolumeClaim',
-          metadata: { name: claimName, namespace: sts.metadata.namespace, labels: { ...(asRecord(spec(sts)['selector'])['matchLabels'] as Record<string, string> | undefined) } },
+          metadata: {
+            name: claimName,
+            namespace: sts.metadata.namespace,
+            labels: { ...(asRecord(meta['labels']) as Record<string, string>), ...(asRecord(spec(sts)['selector'])['matchLabels'] as Record<string, string> | undefined) },
+            ...(deleteWithSet ? { ownerReferences: [{ ...ownerRefTo(sts), controller: false }] } : {}),
+          },
           spec: structuredClone(asRecord(c['spec'])),
         });
-        const req = asRecord(asRecord(asRecord(c['spec'])['resources'])['requests']);
-        await this.ctx.client.updateStatus(PVCS, { ...created, status: { phase: 'Bound', accessModes: asArray(asRecord(c['spec'])['accessModes']), capacity: { storage: req['storage'] ?? '1Gi' } } });
         this.ctx.recorder('statefulset-controller').event(sts, 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${sts.metadata.name}-${ordinal} in StatefulSet ${sts.metadata.name} success`);
       } catch (err) {
         if (!isApiError(err, 409)) throw err;
       }
+    }
+  }
+
+  /** `whenScaled: Delete`: the claims of a condemned ordinal are owned by its pod, so they go with it. */
+  private async condemnClaims(sts: KObject, pod: KObject, ordinal: number): Promise<void> {
+    if (asRecord(spec(sts)['persistentVolumeClaimRetentionPolicy'])['whenScaled'] !== 'Delete') return;
+    for (const name of this.claimNames(sts, ordinal)) {
+      const pvc = await this.ctx.client.get(PVCS, sts.metadata.namespace, name);
+      if (!pvc || (pvc.metadata.ownerReferences ?? []).some((r) => r.uid === pod.metadata.uid)) continue;
+      // Owned by the condemned pod alone (not also by the set), so the garbage collector removes it with the pod.
+      const others = (pvc.metadata.ownerReferences ?? []).filter((r) => r.uid !== sts.metadata.uid);
+      await this.ctx.client.update(PVCS, { ...pvc, metadata: { ...pvc.metadata, ownerReferences: [...others, { ...ownerRefTo(pod), controller: false }] } });
     }
   }
 }

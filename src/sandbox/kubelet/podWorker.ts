@@ -6,6 +6,7 @@ import type { EventRecorder, EventType } from '../client/eventRecorder.ts';
 import { asArray, asRecord, errorMessage, isApiError, num, spec, status, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
 import { ContainerProber } from './containerProber.ts';
+import { checkVolumes } from './podVolumes.ts';
 import type { ImageRef } from './imageCatalog.ts';
 import { InvalidImageNameError, parseImageRef } from './imageCatalog.ts';
 import type { LogInstance, LogStore } from './logs.ts';
@@ -37,6 +38,8 @@ export class PodWorker {
   private readonly containers: ContainerState[];
   private readonly inits: ContainerState[];
   private podIP: string | undefined;
+  /** Host directories of the pod's claims, by volume name, once they are bound. */
+  private claimPaths: Record<string, string> = {};
   private readonly startTime: string;
   private sandboxReady = false;
   private initDone = false;
@@ -116,26 +119,27 @@ export class PodWorker {
     });
   }
 
-  /** Missing non-optional ConfigMap/Secret volumes keep the pod in ContainerCreating, as MountVolume.SetUp fails. */
+  /**
+   * Missing non-optional ConfigMap/Secret volumes keep the pod in ContainerCreating, as MountVolume.SetUp
+   * fails; so do claims that are missing or not yet bound. Claims bind within moments of their
+   * creation, so they are looked at again sooner than the 10 s retry of the other sources.
+   */
   private async waitForVolumes(): Promise<boolean> {
-    const ns = this.pod.metadata.namespace ?? 'default';
+    let lastReport = -Infinity;
+    const began = this.clock.now();
     for (;;) {
-      const missing: string[] = [];
-      for (const v0 of asArray(spec(this.pod)['volumes'])) {
-        const v = asRecord(v0);
-        const sources: [typeof RES.configmaps, 'configmap' | 'secret', Record<string, unknown>][] = [
-          [RES.configmaps, 'configmap', asRecord(v['configMap'])],
-          [RES.secrets, 'secret', asRecord(v['secret'])],
-        ];
-        for (const [res, kind, src] of sources) {
-          const name = str(src[kind === 'configmap' ? 'name' : 'secretName']);
-          if (!name || src['optional'] === true) continue;
-          if (!(await this.kubelet.ctx.client.get(res, ns, name))) missing.push(`MountVolume.SetUp failed for volume "${str(v['name'])}" : ${kind} "${name}" not found`);
-        }
+      const { missing, claimsOnly, claimPaths } = await checkVolumes(this.kubelet.ctx.client, this.pod);
+      if (missing.length === 0) {
+        this.claimPaths = claimPaths;
+        return true;
       }
-      if (missing.length === 0) return true;
-      for (const m of missing) this.event('Warning', 'FailedMount', m);
-      if (!(await sleep(this.clock, this.scaled(10), this.signal))) return false;
+      const now = this.clock.now();
+      // A claim normally binds right after its creation: only one still unbound after a moment is worth an event.
+      if ((!claimsOnly || now - began >= this.scaled(2)) && now - lastReport >= this.scaled(10)) {
+        lastReport = now;
+        for (const m of missing) this.event('Warning', 'FailedMount', m);
+      }
+      if (!(await sleep(this.clock, claimsOnly ? Math.min(this.scaled(10), 250) : this.scaled(10), this.signal))) return false;
     }
   }
 
@@ -272,6 +276,7 @@ export class PodWorker {
           image: ref,
           env,
           podIP: this.podIP ?? '',
+          claimPaths: this.claimPaths,
           restartCount: c.restartCount,
           isInit: c.isInit,
           output: (line) => logRef.append(this.clock.now(), line),

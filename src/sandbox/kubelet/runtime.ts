@@ -45,6 +45,12 @@ export interface StartRequest {
   /** Resolved environment, in order, after ConfigMap/Secret/fieldRef expansion. */
   env: { name: string; value: string }[];
   podIP: string;
+  /**
+   * Host directories of the pod's persistentVolumeClaim volumes, by volume name, resolved by the
+   * kubelet through each claim's bound PersistentVolume; a runtime mounts them where the
+   * container's volumeMounts say (the process runtime maps paths instead, having no mounts).
+   */
+  claimPaths?: Record<string, string>;
   restartCount: number;
   isInit: boolean;
   /** Receives every output line; the kubelet timestamps and stores them for pods/log. */

@@ -3,8 +3,25 @@ import type { Server, Socket } from 'node:net';
 import type { Controller, KObject } from '../types.ts';
 import type { ControllerContext } from '../client/controllerContext.ts';
 import type { SharedInformer } from '../client/sharedInformer.ts';
-import { asArray, asRecord, errorMessage, objKey, spec, str } from '../client/objects.ts';
+import { asArray, asRecord, errorMessage, isTerminal, objKey, spec, status, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
+import { connectionAllowed, policiesSelecting } from './networkPolicy.ts';
+import type { Peer } from './networkPolicy.ts';
+
+/** One end of a TCP connection. */
+export interface SocketEnd {
+  address: string;
+  port: number;
+}
+
+export interface ServiceProxyOptions {
+  /**
+   * The pod that holds the client end (`remote`) of a connection accepted on `local`, when the
+   * client did not connect from its pod IP (a process's connections to loopback addresses come
+   * from 127.0.0.1). The process runtime answers from /proc.
+   */
+  sourceOf?: (local: SocketEnd, remote: SocketEnd) => { namespace: string; name: string } | undefined;
+}
 
 export interface Backend {
   ip: string;
@@ -52,17 +69,35 @@ interface PortProxy {
  * real TCP listener on `clusterIP:port` (ClusterIPs are loopback addresses) that forwards each
  * connection to a ready endpoint, round-robin. Without ready endpoints nothing listens, so
  * connections are refused, as kube-proxy's REJECT rule does.
+ *
+ * It is also the sandbox's network policy enforcement, as a CNI plugin's: once NetworkPolicies
+ * exist, each connection's source pod (its source address when that is a pod IP, else the pod
+ * whose process holds the client socket, from `sourceOf`) and the chosen endpoint's pod are
+ * checked against the ingress and egress rules that select them; a refused connection is reset
+ * before anything reaches the endpoint. Connections from outside any pod (the host) pass ingress
+ * rules, as most CNI plugins let the node reach its pods.
  */
 export class ServiceProxy implements Controller {
   readonly name = 'kube-proxy';
   private readonly svcInf: SharedInformer;
   private readonly epInf: SharedInformer;
+  private readonly podInf: SharedInformer;
+  private readonly nsInf: SharedInformer;
+  private readonly policyInf: SharedInformer;
+  /** Connections refused by NetworkPolicies since start (for tests and diagnostics). */
+  refused = 0;
   private readonly proxies = new Map<string, Map<string, PortProxy>>();
   private started = false;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly opts: ServiceProxyOptions = {},
+  ) {
     this.svcInf = ctx.informers.for(RES.services);
     this.epInf = ctx.informers.for(RES.endpoints);
+    this.podInf = ctx.informers.for(RES.pods);
+    this.nsInf = ctx.informers.for(RES.namespaces);
+    this.policyInf = ctx.informers.for(RES.networkpolicies);
     const on = (o: KObject): void => this.sync(objKey(o));
     this.svcInf.addHandler({ add: on, update: (_o, n) => on(n), delete: on });
     this.epInf.addHandler({ add: on, update: (_o, n) => on(n), delete: on });
@@ -70,7 +105,7 @@ export class ServiceProxy implements Controller {
 
   async start(): Promise<void> {
     this.started = true;
-    await Promise.all([this.svcInf.start(), this.epInf.start()]);
+    await Promise.all([this.svcInf.start(), this.epInf.start(), this.podInf.start(), this.nsInf.start(), this.policyInf.start()]);
     for (const s of this.svcInf.list()) this.sync(objKey(s));
   }
 
@@ -138,6 +173,14 @@ export class ServiceProxy implements Controller {
       client.destroy();
       return;
     }
+    const verdict = this.admit(client, b);
+    if (!verdict.allowed) {
+      this.refused++;
+      if (process.env['BERTH_SANDBOX_DEBUG']) console.error('[sandbox/kube-proxy]', verdict.reason);
+      // A reset, as a CNI's REJECT does: the client fails at once instead of waiting for a timeout.
+      client.resetAndDestroy();
+      return;
+    }
     p.sockets.add(client);
     const upstream = connect({ host: b.ip, port: b.port });
     p.sockets.add(upstream);
@@ -153,6 +196,32 @@ export class ServiceProxy implements Controller {
     upstream.on('close', done);
     client.pipe(upstream);
     upstream.pipe(client);
+  }
+
+  private podAt(ip: string): KObject | undefined {
+    return this.podInf.list().find((p) => str(status(p)['podIP']) === ip && !isTerminal(p) && spec(p)['hostNetwork'] !== true);
+  }
+
+  private peer(pod: KObject | undefined, ip: string): Peer {
+    if (!pod) return { ip };
+    return { pod, ip, namespaceLabels: this.nsInf.get(undefined, pod.metadata.namespace ?? '')?.metadata.labels ?? {} };
+  }
+
+  /** The NetworkPolicy verdict for a connection to backend `b`; without policies everything passes at no cost. */
+  private admit(client: Socket, b: Backend): { allowed: boolean; reason?: string } {
+    const policies = this.policyInf.list();
+    if (policies.length === 0) return { allowed: true };
+    const destination = this.podAt(b.ip);
+    // Who connects matters only when a policy selects the destination, or some pod has egress rules.
+    const relevant = (destination && policiesSelecting(policies, destination, 'Ingress').length > 0) || policies.some((p) => asArray(spec(p)['policyTypes']).includes('Egress'));
+    if (!relevant) return { allowed: true };
+    const ip = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    let source = this.podAt(ip);
+    if (!source && this.opts.sourceOf) {
+      const ref = this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 });
+      if (ref) source = this.podInf.get(ref.namespace, ref.name);
+    }
+    return connectionAllowed(policies, this.peer(source, ip), this.peer(destination, b.ip), b.port);
   }
 
   private close(p: PortProxy, dropConnections: boolean): Promise<void> {

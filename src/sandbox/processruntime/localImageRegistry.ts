@@ -21,10 +21,13 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /**
  * Images every sandbox knows: `berth.local/hello` is services/hello, compiled by the build (`npm ci`
  * runs it). Plain node on compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004).
+ * `berth.local/berth` is berth's own CLI (`node bin/berth.js <args>`, the image's entrypoint), so the
+ * health CronJob's `berth probe` and `berth load --in-cluster` Jobs really run in the sandbox.
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
   return {
     hello: { argv: [process.execPath, resolve(REPO_ROOT, 'services/hello/dist/main.js')], cwd: REPO_ROOT },
+    berth: { argv: [process.execPath, resolve(REPO_ROOT, 'bin/berth.js')], cwd: REPO_ROOT, env: { NODE_ENV: 'production' } },
   };
 }
 

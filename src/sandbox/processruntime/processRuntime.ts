@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { ClusterClient, KObject, PodMetricsSource } from '../types.ts';
 import { asArray, asRecord, memoryBytes, spec, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
@@ -16,6 +15,16 @@ import { runProbe } from './probes.ts';
 import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
 import { serviceEnv } from '../kubelet/serviceEnv.ts';
 import { spawnSupervisor } from './supervisor.ts';
+import { lines } from './lineReader.ts';
+import { containerArgv, explicitUser, firstPort } from './containerArgv.ts';
+
+export { containerArgv } from './containerArgv.ts';
+import { connectionSource } from './connectionOwner.ts';
+import type { Endpoint } from './connectionOwner.ts';
+import { serverImageFor } from './serverImages.ts';
+import type { ServerImage, ServerLaunch } from './serverImages.ts';
+import { containerMounts, isInside, mapContainerPath, ownedDataDir } from './volumeMounts.ts';
+import type { HostMount } from './volumeMounts.ts';
 
 export interface ProcessRuntimeOptions {
   /** Knows which `berth.local/*` images run as processes. */
@@ -35,6 +44,8 @@ export interface ProcessRuntimeOptions {
    * 'none' runs them as this process's user. Default: 'uid' when running as root.
    */
   isolation?: ProcessIsolation;
+  /** Where the sandbox's provisioner keeps volumes: the only place besides runDir whose ownership a container may take. */
+  volumeRoot?: string;
 }
 
 interface Tracked {
@@ -48,27 +59,10 @@ interface Tracked {
   oomKill(): void;
 }
 
+
 /** Every argv after `-e <source>` identifies the container: `berth-sandbox-supervisor <marker>`. */
 export function containerMarker(req: Pick<StartRequest, 'pod' | 'container'>): string {
   return `berth-pod=${req.pod.namespace}/${req.pod.name}/${str(req.container['name']) ?? ''}`;
-}
-
-/** The argv a container runs: its `command` replaces the image's, its `args` are appended (or replace the image's args). */
-export function containerArgv(image: LocalImageSpec, container: Record<string, unknown>): string[] {
-  const command = asArray(container['command']).map(String);
-  const args = asArray(container['args']).map(String);
-  if (command.length) return [...command, ...args];
-  if (image.argv?.length) return [...image.argv, ...args];
-  // "$@" passes the container's args to the image's shell command.
-  return ['/bin/sh', '-c', args.length ? `${image.command ?? ''} "$@"` : (image.command ?? ''), 'sh', ...args];
-}
-
-function firstPort(container: Record<string, unknown>): number | undefined {
-  for (const p of asArray(container['ports'])) {
-    const n = asRecord(p)['containerPort'];
-    if (typeof n === 'number') return n;
-  }
-  return undefined;
 }
 
 /**
@@ -100,8 +94,20 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     return this.opts.registry.lookup(ref.path, ref.tag);
   }
 
+  /** A server image this machine can run (postgres, redis, berth.local/s3), unless the registry names the image. */
+  private server(ref: ImageRef): ServerImage | undefined {
+    if (this.local(ref)) return undefined;
+    const s = serverImageFor(ref);
+    return s?.available() ? s : undefined;
+  }
+
   async pull(ref: ImageRef, signal: AbortSignal): Promise<PullResult> {
     const img = this.local(ref);
+    const server = this.server(ref);
+    if (server) {
+      const fallback = await this.opts.fallback.pull(ref, signal).catch(() => undefined);
+      return fallback ?? { imageId: `sha256:${createHash('sha256').update(ref.normalized).digest('hex')}`, sizeBytes: 0, seconds: 0 };
+    }
     if (!img) return this.opts.fallback.pull(ref, signal);
     // Nothing to download: the "image" is a command on this machine.
     const id = createHash('sha256').update(JSON.stringify(img)).digest('hex');
@@ -115,16 +121,51 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
 
   async start(req: StartRequest): Promise<RunningContainer> {
     const img = this.local(req.image);
-    if (!img) return this.opts.fallback.start(req);
+    const server = this.server(req.image);
+    if (!img && !server) return this.opts.fallback.start(req);
     if (this.closed) throw new Error('the sandbox is stopping');
     const pod = await this.opts.client.get(RES.pods, req.pod.namespace, req.pod.name);
     const podSpec = spec(pod ?? ({} as KObject));
-    const who = this.isolation === 'uid' ? containerIdentity(podSpec, req.container) : undefined;
-    const env = await this.environment(req, img, podSpec, who);
-    return this.spawn(req, img, env, who);
+    let who = this.isolation === 'uid' ? containerIdentity(podSpec, req.container) : undefined;
+    // The official server images start as root and drop to their own user; an explicit non-root user is kept.
+    if (who && server && (who.uid === 0 || !explicitUser(podSpec, req.container))) who = { uid: server.user, gid: server.user };
+    const podDir = join(this.runDir, req.pod.uid || req.pod.name);
+    privateDir(podDir, who);
+    const mounts = containerMounts(podSpec, req.container, req.claimPaths ?? {}, podDir);
+    const home = img?.cwd ?? podDir;
+    // A server image maps the paths it knows itself (PGDATA, --dir); its variables stay as written.
+    const env = await this.environment(req, img?.env ?? {}, home, podSpec, who, img ? mounts : [], podDir);
+    if (img) return this.spawn(req, { argv: containerArgv(img, req.container), env, cwd: str(req.container['workingDir']) ?? img.cwd }, who);
+    const launch = server?.launch({
+      podIP: req.podIP,
+      command: asArray(req.container['command']).map(String),
+      args: asArray(req.container['args']).map(String),
+      env,
+      hostPath: (p) => mapContainerPath(mounts, p) ?? join(podDir, 'rootfs', p),
+      ownDir: (dir) => {
+        if (!isInside(this.runDir, dir) && !(this.opts.volumeRoot && isInside(this.opts.volumeRoot, dir))) throw new Error(`${dir} is outside the sandbox's volumes: the container may not own it`);
+        ownedDataDir(dir, who);
+      },
+      runDir: (name) => {
+        const dir = join(podDir, name);
+        privateDir(dir, who);
+        return dir;
+      },
+      user: who,
+    });
+    if (!launch || !server) throw new Error('no server image');
+    return this.spawn(req, launch, who, server);
   }
 
-  private async environment(req: StartRequest, img: LocalImageSpec, podSpec: Record<string, unknown>, who: ProcessIdentity | undefined): Promise<Record<string, string>> {
+  private async environment(
+    req: StartRequest,
+    imageEnv: Record<string, string>,
+    home: string,
+    podSpec: Record<string, unknown>,
+    who: ProcessIdentity | undefined,
+    mounts: readonly HostMount[],
+    podDir: string,
+  ): Promise<Record<string, string>> {
     const { namespace, name } = req.pod;
     const links = podSpec['enableServiceLinks'] !== false;
     const services: KObject[] = [];
@@ -133,8 +174,8 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     const env: Record<string, string> = {
       PATH: [dirname(process.execPath), process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter),
       HOSTNAME: name,
-      HOME: img.cwd,
-      ...(img.env ?? {}),
+      HOME: home,
+      ...imageEnv,
     };
     // Every container learns where the API server's Service is; the rest only with service links.
     for (const e of serviceEnv(kube ? [kube] : [])) env[e.name] = e.value;
@@ -148,19 +189,17 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     env['POD_IP'] = req.podIP;
     // A volume mounted at /tmp (berth's emptyDir) becomes a per-pod directory that survives restarts.
     if (asArray(req.container['volumeMounts']).some((m) => asRecord(m)['mountPath'] === '/tmp')) {
-      const podDir = join(this.runDir, req.pod.uid || name);
       const dir = join(podDir, 'tmp');
-      privateDir(podDir, who);
       privateDir(dir, who);
       env['TMPDIR'] = dir;
     }
-    for (const e of req.env) env[e.name] = e.value;
+    // A process sees no mounts: a variable naming a path in a mounted volume names its host directory instead.
+    for (const e of req.env) env[e.name] = e.value.startsWith('/') ? (mapContainerPath(mounts, e.value) ?? e.value) : e.value;
     return env;
   }
 
-  private spawn(req: StartRequest, img: LocalImageSpec, env: Record<string, string>, who: ProcessIdentity | undefined): Promise<RunningContainer> {
-    const argv = containerArgv(img, req.container);
-    const cwd = str(req.container['workingDir']) ?? img.cwd;
+  private spawn(req: StartRequest, launch: ServerLaunch, who: ProcessIdentity | undefined, server?: ServerImage): Promise<RunningContainer> {
+    const { argv, env, cwd } = launch;
     const blocked = who ? unreachableDir(cwd, who) : undefined;
     if (blocked !== undefined) {
       return Promise.reject(
@@ -240,7 +279,10 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
             },
             probe: async (_kind, probe): Promise<ProbeResult> => {
               if (exitInfo) return { success: false, message: 'container is not running' };
-              return runProbe(probe, { podIP: req.podIP, container: req.container, env, cwd });
+              const exec = asRecord(probe['exec']);
+              // A server image's exec probe (pg_isready, redis-cli ping) must reach this pod's server, not the machine's.
+              const aimed = server && Object.keys(exec).length ? { ...probe, exec: { ...exec, command: server.probeArgv(asArray(exec['command']).map(String), req.podIP) } } : probe;
+              return runProbe(aimed, { podIP: req.podIP, container: req.container, env, cwd });
             },
           });
         } else if (m.type === 'error') {
@@ -294,6 +336,15 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     }
   }
 
+  /**
+   * The pod whose container process holds the client end of a connection a sandbox listener
+   * accepted (`local` is the listener's end, `remote` the client's): how the Service proxy knows
+   * who connects when the client did not bind its pod IP.
+   */
+  connectionSource(local: Endpoint, remote: Endpoint): { namespace: string; name: string } | undefined {
+    return connectionSource([...this.tracked], local, remote);
+  }
+
   podUsage(namespace: string, name: string): { containers: { name: string; cpuMillis: number; memoryBytes: number }[] } | undefined {
     const containers: { name: string; cpuMillis: number; memoryBytes: number }[] = [];
     for (const t of this.tracked) {
@@ -339,30 +390,4 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     await Promise.all(waits);
     if (this.ownRunDir) rmSync(this.runDir, { recursive: true, force: true });
   }
-}
-
-/** Splits a stream into lines; resolves when it ends, after flushing a last partial line. */
-function lines(stream: Readable | null, onLine: (l: string) => void): Promise<void> {
-  if (!stream) return Promise.resolve();
-  (stream as Readable & { unref?: () => void }).unref?.();
-  return new Promise((resolve) => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i).replace(/\r$/, ''));
-        buf = buf.slice(i + 1);
-      }
-    });
-    const end = (): void => {
-      if (buf) onLine(buf);
-      buf = '';
-      resolve();
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  });
 }

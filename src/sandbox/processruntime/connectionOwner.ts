@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { parseProcStat } from './procStats.ts';
+
+/** `127.0.0.1:8080` as /proc/net/tcp writes it: the address as a little-endian word, the port big-endian, both hex. */
+export function procNetAddress(ip: string, port: number): string {
+  const b = ip.split('.').map(Number);
+  const addr = [b[3], b[2], b[1], b[0]].map((x) => (x ?? 0).toString(16).padStart(2, '0')).join('');
+  return `${addr}:${port.toString(16).padStart(4, '0')}`.toUpperCase();
+}
+
+/**
+ * The inode of the socket whose local end is `local` and remote end `remote`, from /proc/net/tcp
+ * (this network namespace: every sandbox process shares it).
+ */
+export function socketInode(local: { address: string; port: number }, remote: { address: string; port: number }, procRoot = '/proc'): number | undefined {
+  const addr = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a);
+  const l = addr(local.address);
+  const r = addr(remote.address);
+  if (!isIPv4(l) || !isIPv4(r)) return undefined;
+  const want = `${procNetAddress(l, local.port)} ${procNetAddress(r, remote.port)}`;
+  let table: string;
+  try {
+    table = readFileSync(`${procRoot}/net/tcp`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (`${f[1]} ${f[2]}` === want) {
+      const inode = Number(f[9]);
+      return Number.isFinite(inode) && inode > 0 ? inode : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The process group (among `pgids`) of the process holding socket `inode`: one pass over
+ * /proc/<pid>/stat to find the groups' processes, then their file descriptors.
+ */
+export function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, procRoot = '/proc'): number | undefined {
+  if (pgids.size === 0) return undefined;
+  const target = `socket:[${inode}]`;
+  let entries: string[];
+  try {
+    entries = readdirSync(procRoot);
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let pgrp: number | undefined;
+    try {
+      pgrp = parseProcStat(readFileSync(`${procRoot}/${e}/stat`, 'utf8'))?.pgrp;
+    } catch {
+      continue;
+    }
+    if (pgrp === undefined || !pgids.has(pgrp)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`${procRoot}/${e}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`${procRoot}/${e}/fd/${fd}`) === target) return pgrp;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** The pod of the tracked container whose process holds the client end (`remote`) of an accepted connection. */
+export function connectionSource(containers: readonly { pgid: number; namespace: string; pod: string }[], local: Endpoint, remote: Endpoint): { namespace: string; name: string } | undefined {
+  const inode = socketInode(remote, local);
+  if (inode === undefined) return undefined;
+  const pgid = groupHoldingSocket(inode, new Set(containers.map((t) => t.pgid)));
+  const t = containers.find((x) => x.pgid === pgid);
+  return t ? { namespace: t.namespace, name: t.pod } : undefined;
+}
