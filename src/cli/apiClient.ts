@@ -20,6 +20,14 @@ import type {
 } from '../api/types.ts';
 import type { AlertState } from '../alerts/alertTypes.ts';
 import type { AppStatus } from '../status/types.ts';
+import type { StackDeployResult } from '../stacks/stackEngine.ts';
+import type { StackDiff } from '../stacks/stackDiff.ts';
+import type { StackRevisionRow, StackRow } from '../stacks/stackStore.ts';
+import type { StackStatus } from '../stacks/stackTypes.ts';
+
+/** A stack as GET /v1/…/stacks lists it. */
+export type StackSummary = Omit<StackRow, 'spec'>;
+export type StackDetail = StackSummary & { readonly spec: unknown; readonly status: StackStatus };
 import { connectionFromEnv } from './connection.ts';
 import { HttpTransport, type HttpTransportOptions, type SseOptions } from './httpTransport.ts';
 
@@ -129,6 +137,54 @@ export class ApiClient {
 
   diff(namespace: string, name: string, spec: unknown): Promise<DiffResponse> {
     return this.http.json<DiffResponse>('POST', `${this.appPath(namespace, name)}/diff`, { body: spec });
+  }
+
+  // --- stacks ----------------------------------------------------------------------------------------
+
+  deployStack(namespace: string, name: string, document: unknown, opts: DeployOptions = {}): Promise<StackDeployResult> {
+    const query = new URLSearchParams();
+    if (opts.dryRun) query.set('dryRun', 'true');
+    if (opts.wait) query.set('wait', 'true');
+    return this.http.json<StackDeployResult>('PUT', `/v1/namespaces/${path(namespace, 'stacks', name)}`, {
+      query,
+      body: document,
+      headers: opts.ifMatch !== undefined ? { 'if-match': String(opts.ifMatch) } : {},
+      signal: opts.signal,
+    });
+  }
+
+  listStacks(namespace?: string): Promise<{ items: StackSummary[] }> {
+    return this.http.json('GET', namespace === undefined ? '/v1/stacks' : `/v1/namespaces/${path(namespace, 'stacks')}`);
+  }
+
+  getStack(namespace: string, name: string): Promise<StackDetail> {
+    return this.http.json('GET', `/v1/namespaces/${path(namespace, 'stacks', name)}`);
+  }
+
+  stackStatus(namespace: string, name: string): Promise<StackStatus> {
+    return this.http.json('GET', `/v1/namespaces/${path(namespace, 'stacks', name)}/status`);
+  }
+
+  stackRevisions(namespace: string, name: string): Promise<{ items: StackRevisionRow[] }> {
+    return this.http.json('GET', `/v1/namespaces/${path(namespace, 'stacks', name)}/revisions`);
+  }
+
+  rollbackStack(namespace: string, name: string, revision: number): Promise<StackDeployResult> {
+    return this.http.json('POST', `/v1/namespaces/${path(namespace, 'stacks', name)}/rollback`, { body: { revision } });
+  }
+
+  rotateStack(namespace: string, name: string, resource: string): Promise<StackDeployResult> {
+    return this.http.json('POST', `/v1/namespaces/${path(namespace, 'stacks', name)}/rotate`, { body: { resource } });
+  }
+
+  deleteStack(namespace: string, name: string, opts: { readonly purge?: boolean } = {}): Promise<DeleteResponse> {
+    const query = new URLSearchParams();
+    if (opts.purge) query.set('purge', 'true');
+    return this.http.json('DELETE', `/v1/namespaces/${path(namespace, 'stacks', name)}`, { query });
+  }
+
+  diffStack(namespace: string, name: string, document: unknown): Promise<StackDiff> {
+    return this.http.json('POST', `/v1/namespaces/${path(namespace, 'stacks', name)}/diff`, { body: document });
   }
 
   // --- operations --------------------------------------------------------------------------------------

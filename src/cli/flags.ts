@@ -17,7 +17,7 @@ export function withServer(cmd: Command): Command {
 }
 
 export function withNamespace(cmd: Command): Command {
-  return cmd.option('-n, --namespace <ns>', 'namespace of the app', 'default');
+  return cmd.option('-n, --namespace <ns>', 'namespace of the app (or stack)', 'default');
 }
 
 export function withOutput(cmd: Command): Command {

@@ -25,6 +25,7 @@ import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerAlerts } from './commands/alerts.ts';
 import { registerProbe } from './commands/probe.ts';
+import { registerStacks } from './commands/stacks.ts';
 import { registerLoad } from './commands/load.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
@@ -37,6 +38,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerRbac,
   registerDeploy,
   registerApps,
+  registerStacks,
   registerStatus,
   registerHealth,
   registerLogs,

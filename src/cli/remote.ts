@@ -35,6 +35,17 @@ export function intFlag(value: string, flag: string, min = 0): number {
   return Number(value);
 }
 
+/** The text of a file argument ("-": stdin). */
+export async function readText(io: CliIO, file: string): Promise<string> {
+  if (file === '-') return readAll(io.stdin);
+  try {
+    return await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
+    throw new BerthError('BERTH_FILE_NOT_FOUND', `Cannot read ${file}: ${reason}.`, { cause: e });
+  }
+}
+
 /** One App of a file, as the user wrote it (sent to the server) plus where it goes. */
 export interface AppDocument {
   readonly namespace: string;
@@ -48,18 +59,8 @@ export interface AppDocument {
  * exits 2 without a request. `namespace` (-n) applies to documents that name none; a document naming
  * another namespace is a conflict.
  */
-export async function readAppFile(io: CliIO, file: string, namespace: string | undefined): Promise<{ apps: AppDocument[]; warnings: Problem[] }> {
-  let text: string;
-  if (file === '-') {
-    text = await readAll(io.stdin);
-  } else {
-    try {
-      text = await readFile(resolve(io.cwd, file), 'utf8');
-    } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
-      throw new BerthError('BERTH_FILE_NOT_FOUND', `Cannot read ${file}: ${reason}.`, { cause: e });
-    }
-  }
+export async function readAppFile(io: CliIO, file: string, namespace: string | undefined, given?: string): Promise<{ apps: AppDocument[]; warnings: Problem[] }> {
+  const text = given ?? (await readText(io, file));
   const source = file === '-' ? '<stdin>' : file;
   const { apps, warnings } = loadApps(text, { source });
   const documents = parseAllDocuments(text)

@@ -108,13 +108,16 @@ const EXEC_RESOURCES = new Set(['pods/exec', 'pods/attach', 'pods/portforward', 
 /** Why an excess right matters; `dangerous` ones are named in the summary. */
 function classify(group: string, resource: string, verb: string): { message: string; dangerous: boolean } {
   if (verb === '*' || resource === '*' || group === '*') return { message: 'wildcard: grants every current and future verb/resource matched', dangerous: true };
-  if (group === '' && resource === 'secrets' && ['get', 'list', 'watch'].includes(verb)) return { message: 'reads Secret values; berth only references Secrets by name', dangerous: true };
+  if (group === '' && resource === 'secrets' && ['get', 'list', 'watch'].includes(verb)) return { message: 'reads Secret values; berth reads only the connection Secrets of stacks, by name, in the managed namespaces', dangerous: true };
   if (EXEC_RESOURCES.has(resource)) return { message: 'runs commands in, connects to or mints credentials for workloads', dangerous: true };
   if (ESCALATION_VERBS.has(verb)) return { message: 'privilege escalation (escalate, bind or impersonate)', dangerous: true };
   if (group === 'rbac.authorization.k8s.io' && !['get', 'list', 'watch'].includes(verb)) return { message: 'writes RBAC: can grant itself anything', dangerous: true };
-  if (group === '' && resource === 'secrets') return { message: 'writes Secrets; berth never needs to', dangerous: true };
+  if (group === '' && resource === 'secrets') return { message: 'writes Secrets; berth writes only the connection Secrets of stacks, in the managed namespaces', dangerous: true };
   return { message: 'not used by berth', dangerous: false };
 }
+
+/** What the stack engine writes besides the app kinds (requiredRights' stackRights): only in the managed namespaces. */
+const STACK_WRITES: ReadonlyArray<readonly [string, string]> = [['', 'secrets'], ['apps', 'statefulsets'], ['', 'persistentvolumeclaims']];
 
 /** Rights that must never be granted, asked explicitly: a rules review can be incomplete (webhook authorizers). */
 function dangerQuestions(namespaces: readonly (string | undefined)[]): AccessQuestion[] {
@@ -133,6 +136,7 @@ function dangerQuestions(namespaces: readonly (string | undefined)[]): AccessQue
   out.push({ verb: 'get', group: '', resource: 'nodes/proxy' });
   // berth writes only in managed namespaces: a write right over all namespaces is excess.
   for (const k of APP_KINDS) for (const verb of ['create', 'patch', 'delete']) out.push({ verb, group: groupOf(k.apiVersion), resource: resourceOfKind(k.kind) });
+  for (const [group, resource] of STACK_WRITES) for (const verb of ['create', 'patch', 'delete']) out.push({ verb, group, resource });
   return out;
 }
 
@@ -312,9 +316,11 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
   const dangerAnswers = await mapLimit(dangers, limit, (q) => reviewer.canI(q));
   dangers.forEach((q, i) => {
     if (!dangerAnswers[i] || 'path' in q) return;
+    // Secret get/create/patch/delete in a managed namespace is a stack right, not excess (list and watch still are).
+    if (q.namespace !== undefined && managed.includes(q.namespace) && covered(rights, q.group, q.resource, q.verb, undefined)) return;
     const c = classify(q.group, q.resource, q.verb);
     const allNamespaces = q.namespace === undefined;
-    const isAppWrite = ['create', 'patch', 'delete'].includes(q.verb) && APP_KINDS.some((k) => groupOf(k.apiVersion) === q.group && resourceOfKind(k.kind) === q.resource);
+    const isAppWrite = ['create', 'patch', 'delete'].includes(q.verb) && (APP_KINDS.some((k) => groupOf(k.apiVersion) === q.group && resourceOfKind(k.kind) === q.resource) || STACK_WRITES.some(([g, r]) => g === q.group && r === q.resource));
     addExcess(
       {
         verb: q.verb,
@@ -331,7 +337,9 @@ export async function checkRbac(reviewer: AccessReviewer, opts: RbacCheckOptions
   const broadAnswers = await mapLimit(broad, limit, (q) => reviewer.canI(q));
   broad.forEach((q, i) => {
     if (!broadAnswers[i] || 'path' in q) return;
-    addExcess({ verb: q.verb, group: q.group, resource: q.resource, message: 'reads in every namespace; berth needs it only in the managed namespaces', dangerous: false }, null);
+    // Secret values of every namespace (the stack engine needs them only in the managed ones) stay dangerous.
+    const secrets = q.group === '' && q.resource === 'secrets';
+    addExcess({ verb: q.verb, group: q.group, resource: q.resource, message: secrets ? 'reads Secret values in every namespace; berth reads only the connection Secrets of stacks, in the managed namespaces' : 'reads in every namespace; berth needs it only in the managed namespaces', dangerous: secrets }, null);
   });
 
   const order = (a: RbacFinding, b: RbacFinding): number => Number(b.dangerous ?? false) - Number(a.dangerous ?? false) || `${a.group}/${a.resource}/${a.verb}`.localeCompare(`${b.group}/${b.resource}/${b.verb}`);

@@ -28,6 +28,8 @@ const flatten = (rules: Rule[]): string[] =>
 const allRules = (objects: KubeObject[]): Rule[] => objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').flatMap(rulesOf);
 
 const APP_WRITE = ['create', 'delete', 'get', 'list', 'patch'];
+/** Stacks: connection Secrets and servers by name (no list, no watch), and purging data volumes. */
+const STACK_RIGHTS = ['get secrets', 'create secrets', 'patch secrets', 'delete secrets', 'get statefulsets.apps', 'create statefulsets.apps', 'patch statefulsets.apps', 'delete statefulsets.apps', 'delete persistentvolumeclaims'];
 const APP_RESOURCES = [
   'serviceaccounts',
   'configmaps',
@@ -116,11 +118,11 @@ describe('renderInstall', () => {
     expect(JSON.stringify(renderInstall({ managedNamespaces: ['web', 'shop', 'web'] }))).toBe(JSON.stringify(objects));
   });
 
-  it('grants each managed namespace exactly the app kinds, pods/log get and the status engine\'s list/watch', () => {
+  it('grants each managed namespace exactly the app kinds, pods/log get, the stack engine\'s rights and the status engine\'s list/watch', () => {
     const status = ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events', 'list horizontalpodautoscalers.autoscaling', 'watch horizontalpodautoscalers.autoscaling'];
     for (const ns of ['shop', 'web']) {
       const role = find(objects, 'Role', 'berth-manager', ns);
-      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...status].sort();
+      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...STACK_RIGHTS, ...status].sort();
       expect(flatten(rulesOf(role))).toEqual(expected);
     }
   });
@@ -164,7 +166,7 @@ describe('renderInstall', () => {
     expect(flatten(allRules(objects)).some((r) => r.startsWith('create namespaces'))).toBe(false);
   });
 
-  it('never grants wildcards, escalation, exec, secrets, updates or RBAC objects', () => {
+  it('never grants wildcards, escalation, exec, Secret listing, updates or RBAC objects; Secrets only by name in the managed namespaces', () => {
     for (const variant of [objects, renderInstall({ managedNamespaces: ['a'], allowNamespaceCreate: true })]) {
       for (const r of allRules(variant)) {
         expect(r.apiGroups).not.toContain('*');
@@ -173,7 +175,9 @@ describe('renderInstall', () => {
         for (const v of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(r.verbs).not.toContain(v);
         // The one update: renewing the leader Lease, by name.
         if (r.verbs.includes('update')) expect({ resources: r.resources, resourceNames: r.resourceNames }).toEqual({ resources: ['leases'], resourceNames: ['berth-leader'] });
-        for (const res of ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token', 'nodes', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
+        // Stacks read and write their connection Secrets by name; enumerating Secrets is never granted.
+        if (r.resources.includes('secrets')) expect(r.verbs.filter((v) => ['list', 'watch'].includes(v))).toEqual([]);
+        for (const res of ['pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token', 'nodes', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
           expect(r.resources).not.toContain(res);
         }
         expect(r.apiGroups).not.toContain('rbac.authorization.k8s.io');
@@ -282,7 +286,11 @@ spec:
     const dep = JSON.stringify(find(objects, 'Deployment', 'berth'));
     expect(dep).toContain('{"name":"BERTH_BOOTSTRAP_TOKEN","valueFrom":{"secretKeyRef":{"name":"berth-bootstrap","key":"token","optional":true}}}');
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Deployment'))).not.toContain('BERTH_BOOTSTRAP_TOKEN');
-    expect(flatten(allRules(objects)).filter((r) => r.includes('secrets'))).toEqual([]);
+    // The only Secret rights are the stack engine's, in the managed namespaces' Roles, never berth's own namespace.
+    for (const o of objects.filter((x) => x.kind === 'Role' || x.kind === 'ClusterRole')) {
+      const secrets = flatten(rulesOf(o)).filter((r) => r.includes('secrets'));
+      expect(secrets, `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`).toEqual(o.kind === 'Role' && o.metadata.name === 'berth-manager' && ['shop', 'web'].includes(o.metadata.namespace ?? '') ? ['create secrets', 'delete secrets', 'get secrets', 'patch secrets'] : []);
+    }
   });
 
   it('rejects bad options with every problem named', () => {
@@ -306,10 +314,13 @@ spec:
     expect(planInstall({ managedNamespaces: ['a'], image: 'ghcr.io/berth-dev/berth' }).warnings.map((w) => w.code)).toContain('BERTH_SPEC_IMAGE_MUTABLE_TAG');
   });
 
-  it('lints clean: no errors, and the only warning is the deliberate API token', () => {
+  it('lints clean: no errors, and the only warnings are the deliberate API token and the stack engine\'s Secret rights', () => {
     const report = lintObjects(objects);
     expect(report.summary.error).toBe(0);
     expect(report.findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule} ${f.object.kind}/${f.object.name}`)).toEqual([
+      // One per managed namespace (shop, web): stacks write their connection Secrets there (docs/security.md).
+      'berth/rbac-secrets Role/berth-manager',
+      'berth/rbac-secrets Role/berth-manager',
       'berth/automount-service-account-token Deployment/berth',
     ]);
   });

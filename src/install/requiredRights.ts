@@ -104,6 +104,22 @@ function appKindRights(): RequiredRight[] {
   );
 }
 
+/**
+ * What the stack engine (src/stacks) calls beyond the app kinds: its resources' servers are
+ * StatefulSets, their credentials Secrets it reads before every write (get) and applies (create,
+ * patch), and `berth delete --stack` removes both; `--purge` deletes the data volumes. No list or
+ * watch anywhere: berth never enumerates Secrets, and it reads a StatefulSet's readiness by name.
+ * The Secret names (`<resource>-connection`, and an external resource's Secret) come from stack
+ * documents, so they cannot be pinned at install time; the rights stay inside the managed namespaces.
+ */
+function stackRights(): RequiredRight[] {
+  return [
+    { group: '', resource: 'secrets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: read, write and delete the generated connection Secrets of resources (never listed); read the Secret an external resource names' },
+    { group: 'apps', resource: 'statefulsets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: apply and delete the PostgreSQL, Redis and S3 servers; wait until each has a ready replica (get)' },
+    { group: '', resource: 'persistentvolumeclaims', verbs: ['delete'], scope: 'namespace', why: 'stacks: `berth delete --stack NAME --purge` deletes the servers\' data volumes (kept otherwise)' },
+  ];
+}
+
 /** Every right berth needs, in a stable order. */
 export function requiredRights(opts: RightsOptions): RequiredRight[] {
   const names = [...new Set(opts.managedNamespaces)].sort();
@@ -112,6 +128,7 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
   return [
     ...appKindRights(),
     { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs' },
+    ...stackRights(),
     // The server runs with managedNamespaces (BERTH_MANAGED_NAMESPACES, set by the install), so the status
     // engine opens one informer per kind per managed namespace (/api/v1/namespaces/<ns>/pods, ...): its
     // list/watch rights are Role rules, and berth reads nothing outside the namespaces it manages.

@@ -16,6 +16,7 @@ import { clientsOf, renderStack, stackNamespaces } from './renderStack.ts';
 import { checkExternalSecret, ensureConnectionSecret, liveGeneration, type RandomSource } from './stackSecrets.ts';
 import { planLevels, planStack } from './stackGraph.ts';
 import { connectionSecretName, dataClaimName, RESOURCE_OUTPUTS, STACK_LABEL } from './stackDefaults.ts';
+import { diffStack, type StackDiff } from './stackDiff.ts';
 import { createStackStore, type StackMemberRef, type StackRevisionRow, type StackStore } from './stackStore.ts';
 import type { MemberState, StackStatus } from './stackTypes.ts';
 import { validateStack } from './validateStack.ts';
@@ -61,6 +62,8 @@ export interface StackEngine {
   /** The namespaces a stack document (or the stored stack) touches: what a caller must be allowed in. */
   namespacesOf(document: unknown, namespace: string, name: string): string[];
   status(namespace: string, name: string): Promise<StackStatus>;
+  /** Live vs rendered, per member; changes nothing. Rendered with the live credential generations, so an unchanged stack shows no change. */
+  diff(document: unknown, namespace: string, name: string): Promise<StackDiff>;
   readonly stacks: StackStore;
 }
 
@@ -289,6 +292,13 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
       await audited(req, 'stack.delete', () => head.revision, () => `deleted ${deleted.length} object(s)${req.purge ? ' and the data volumes (purge)' : '; data volumes kept'}`, (tx) => stacks.deleteStack(tx, req.namespace, req.name));
       live.delete(key(req.namespace, req.name));
       return deleted;
+    },
+    async diff(document, namespace, name) {
+      const first = resolve(document, namespace, name);
+      const generations: Record<string, number> = {};
+      for (const r of first.spec.resources) if (r.external === null && r.type !== 'secret') generations[r.name] = await liveGeneration(cluster, r);
+      const stack = resolve(document, namespace, name, generations);
+      return diffStack({ cluster, engine }, stack, renderStack(stack, generations));
     },
     async status(namespace, name) {
       const known = live.get(key(namespace, name));

@@ -48,6 +48,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /v1/namespaces/:ns/stacks/:name/rollback': 'apps:write params',
   'POST /v1/namespaces/:ns/stacks/:name/rotate': 'apps:write params',
   'DELETE /v1/namespaces/:ns/stacks/:name': 'apps:delete params',
+  'POST /v1/namespaces/:ns/stacks/:name/diff': 'apps:diff params',
   'POST /v1/namespaces/:ns/apps/:name/diff': 'apps:diff params',
   'GET /v1/namespaces/:ns/apps/:name/status': 'status:read params',
   'GET /v1/namespaces/:ns/apps/:name/status/stream': 'status:read params stream',

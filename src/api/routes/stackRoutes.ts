@@ -19,6 +19,7 @@ export const STACK_POLICIES = {
   read: { action: 'apps:read', namespaceFrom: 'params' },
   write: { action: 'apps:write', namespaceFrom: 'params' },
   delete: { action: 'apps:delete', namespaceFrom: 'params' },
+  diff: { action: 'apps:diff', namespaceFrom: 'params' },
 } as const satisfies Record<string, DeclaredPolicy>;
 
 const StackBody = (() => {
@@ -90,6 +91,28 @@ export function registerStackRoutes(app: FastifyInstance, ctx: RouteContext, sta
       const result = await stacks.deploy({ namespace: ns, name, document, actor: request.principal.name, dryRun: q.dryRun === true, wait: q.wait === true, ...(expectedRevision !== undefined ? { expectedRevision } : {}), audit: auditContextOf(request, q.wait || q.dryRun ? 200 : 202) });
       if (result.revision !== null) void reply.header('etag', `"${result.revision}"`);
       return reply.code(q.wait || q.dryRun ? 200 : 202).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/namespaces/:ns/stacks/:name/diff',
+    {
+      config: { policy: STACK_POLICIES.diff },
+      schema: {
+        tags: ['stacks'],
+        summary: 'Live objects vs what this Stack document renders, per member (changes nothing)',
+        description: 'Apps are diffed as POST …/apps/:name/diff does; resources and the deny-all policies object by object. Connection Secrets are never part of a diff. The caller needs apps:diff in every namespace the stack touches.',
+        consumes: BODY_TYPES,
+        params: AppParams,
+        body: StackBody,
+        [DOC_RESPONSES]: { ...errors(400, 401, 403, 413, 415, 422, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { ns, name } = request.params as Static<typeof AppParams>;
+      const document = requestDocument(request.body);
+      await authorizeNamespaces(request, 'apps:diff', stacks.namespacesOf(document, ns, name), name);
+      return stacks.diff(document, ns, name);
     },
   );
 

@@ -13,7 +13,7 @@ export interface DeleteFlags {
 }
 
 /** Asks on the terminal; anything but y/yes is no. */
-async function confirm(io: CliIO, question: string): Promise<boolean> {
+export async function confirm(io: CliIO, question: string): Promise<boolean> {
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: false });
   try {
     const answer = await rl.question(question);

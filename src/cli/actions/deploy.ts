@@ -1,9 +1,13 @@
-import type { DeployResponse, HardeningScore, ObjectChange } from '../../api/types.ts';
+import type { DeployResponse, HardeningScore } from '../../api/types.ts';
 import { BerthError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT, interruptSignal } from '../io.ts';
-import { formatStructured, formatTable, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, durationFlag, readAppFile, waitForRollout, writeWarnings, type WaitResult } from '../remote.ts';
+import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
+import { clientFor, durationFlag, waitForRollout, writeWarnings, type WaitResult } from '../remote.ts';
+import { readDeployFile } from '../stackFile.ts';
+import { changeSummary, formatChanges } from '../changeOutput.ts';
+
+export { changeSummary, formatChanges };
 
 export interface DeployFlags {
   readonly file?: string;
@@ -14,31 +18,6 @@ export interface DeployFlags {
   readonly namespace?: string;
   readonly server?: string;
   readonly ifMatch?: string;
-}
-
-const ACTION_STYLE = { create: 'green', update: 'yellow', prune: 'red', unchanged: 'gray' } as const;
-
-/** "2 created, 1 updated, 5 unchanged". */
-export function changeSummary(changes: readonly ObjectChange[]): string {
-  const count = (a: ObjectChange['action']): number => changes.filter((c) => c.action === a).length;
-  const parts = [
-    [count('create'), 'created'],
-    [count('update'), 'updated'],
-    [count('prune'), 'pruned'],
-    [count('unchanged'), 'unchanged'],
-  ] as const;
-  const said = parts.filter(([n]) => n > 0).map(([n, w]) => `${n} ${w}`);
-  return said.length > 0 ? said.join(', ') : 'no objects';
-}
-
-export function formatChanges(changes: readonly ObjectChange[], term: Terminal, opts: { dryRun: boolean }): string {
-  const verbs = opts.dryRun ? { create: 'would create', update: 'would update', prune: 'would prune', unchanged: 'unchanged' } : { create: 'created', update: 'updated', prune: 'pruned', unchanged: 'unchanged' };
-  const shown = changes.filter((c) => c.action !== 'unchanged' || opts.dryRun);
-  if (shown.length === 0) return '';
-  return formatTable(
-    ['ACTION', 'OBJECT', 'CHANGED'],
-    shown.map((c) => [paint(term, ACTION_STYLE[c.action], verbs[c.action]), `${c.ref.kind.toLowerCase()}/${c.ref.name}`, c.changedPaths.join(', ') || '-']),
-  );
 }
 
 /** "hardening score 95/100" (per workload when there are several); "" when the server sent no score. */
@@ -58,7 +37,12 @@ export async function runDeploy(flags: DeployFlags, ctx: CommandContext): Promis
   const wait = (flags.wait === true || flags.timeout !== undefined) && flags.dryRun !== true;
   const ifMatch = flags.ifMatch === undefined ? undefined : revisionFlag(flags.ifMatch);
   // Everything is validated before the first request: a bad file changes nothing.
-  const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
+  const file = await readDeployFile(io, flags.file, flags.namespace);
+  if (file.kind === 'stacks') {
+    const { deployStacks } = await import('./stackDeploy.ts');
+    return deployStacks({ stacks: file.stacks, warnings: file.warnings, wait, timeoutMs, dryRun: flags.dryRun === true, ...(ifMatch !== undefined ? { ifMatch } : {}), output: flags.output, ...(flags.server !== undefined ? { server: flags.server } : {}) }, ctx);
+  }
+  const { apps, warnings } = file;
   writeWarnings(io, warnings);
   const client = clientFor(io, flags);
   const term = terminalOf(io);

@@ -1,9 +1,13 @@
 import type { DiffResponse } from '../../api/types.ts';
 import type { CommandContext } from '../command.ts';
 import { EXIT } from '../io.ts';
-import { formatStructured, paint, terminalOf, type OutputFormat, type Terminal } from '../output.ts';
-import { clientFor, readAppFile, writeWarnings } from '../remote.ts';
-import { changeSummary, formatChanges } from './deploy.ts';
+import { formatStructured, terminalOf, type OutputFormat } from '../output.ts';
+import { colourDiff } from '../changeOutput.ts';
+
+export { colourDiff };
+import { clientFor, writeWarnings } from '../remote.ts';
+import { readDeployFile } from '../stackFile.ts';
+import { changeSummary, formatChanges } from '../changeOutput.ts';
 import { BerthError } from '../../errors.ts';
 
 export interface DiffFlags {
@@ -13,20 +17,16 @@ export interface DiffFlags {
   readonly server?: string;
 }
 
-/** Colours a unified diff on a terminal: additions green, removals red, hunk headers cyan. */
-export function colourDiff(diff: string, term: Terminal): string {
-  if (!term.color) return diff;
-  return diff
-    .split('\n')
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? paint(term, 'bold', l) : l.startsWith('+') ? paint(term, 'green', l) : l.startsWith('-') ? paint(term, 'red', l) : l.startsWith('@@') ? paint(term, 'cyan', l) : l))
-    .join('\n');
-}
-
 /** `berth diff -f app.yaml`: what deploying the file would change in the cluster (live vs rendered). */
 export async function runDiff(flags: DiffFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
   if (!flags.file) throw new BerthError('BERTH_CLI_USAGE', 'berth diff needs -f FILE (use "-f -" for stdin).', { hint: 'Example: berth diff -f app.yaml' });
-  const { apps, warnings } = await readAppFile(io, flags.file, flags.namespace);
+  const file = await readDeployFile(io, flags.file, flags.namespace);
+  if (file.kind === 'stacks') {
+    const { diffStacks } = await import('./stackDeploy.ts');
+    return diffStacks({ stacks: file.stacks, warnings: file.warnings, output: flags.output, ...(flags.server !== undefined ? { server: flags.server } : {}) }, ctx);
+  }
+  const { apps, warnings } = file;
   writeWarnings(io, warnings);
   const client = clientFor(io, flags);
   const term = terminalOf(io);

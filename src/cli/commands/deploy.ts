@@ -6,8 +6,8 @@ import { withOutput, withServer } from '../flags.ts';
 export const registerDeploy: RegisterCommand = (program, ctx) => {
   const cmd = program
     .command('deploy')
-    .description('Create or update Apps from a file; with --wait, follow the rollout and exit 1 when it fails.')
-    .option('-f, --file <path>', 'App file (YAML or JSON, multi-document allowed); "-" reads stdin')
+    .description('Create or update Apps or Stacks from a file; with --wait, follow the rollout (a stack: member by member, level by level) and exit 1 when it fails.')
+    .option('-f, --file <path>', 'App or Stack file (YAML or JSON, multi-document allowed); "-" reads stdin')
     .option('--wait', 'follow the rollout until it is Available (exit 0) or fails (exit 1)')
     .option('--timeout <duration>', 'how long --wait waits, e.g. 90s (default 2m; implies --wait)')
     .option('--dry-run', "server-side dry run against the cluster's admission: show what would change")

@@ -6,8 +6,8 @@ import { withOutput, withServer } from '../flags.ts';
 export const registerDiff: RegisterCommand = (program, ctx) => {
   const cmd = program
     .command('diff')
-    .description('Show what deploying an App file would change: live objects vs rendered ones.')
-    .option('-f, --file <path>', 'App file (YAML or JSON); "-" reads stdin')
+    .description('Show what deploying an App or Stack file would change: live objects vs rendered ones (a stack: per member).')
+    .option('-f, --file <path>', 'App or Stack file (YAML or JSON); "-" reads stdin')
     .option('-n, --namespace <ns>', 'namespace for documents that do not name one');
   withServer(cmd);
   withOutput(cmd);

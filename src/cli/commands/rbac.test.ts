@@ -62,6 +62,6 @@ describe('berth rbac check', () => {
   it('exits 0 with warnings for excess rights', async () => {
     const r = await run(['rbac', 'check', '--managed-namespaces', 'shop'], reviewerFrom({ cluster, byNamespace: { shop: [...shop, { apiGroups: [''], resources: ['secrets'], verbs: ['list'] }], 'berth-system': own } }));
     expect(r.code).toBe(0);
-    expect(r.out).toContain('  warning! list secrets  in shop: reads Secret values; berth only references Secrets by name\n');
+    expect(r.out).toContain('  warning! list secrets  in shop: reads Secret values; berth reads only the connection Secrets of stacks, by name, in the managed namespaces\n');
   });
 });

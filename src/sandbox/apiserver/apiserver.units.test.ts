@@ -135,6 +135,14 @@ describe('field ownership', () => {
 });
 
 describe('validation and defaulting', () => {
+  it('lets a StatefulSet\'s containers mount its volumeClaimTemplates, and nothing else mount them', () => {
+    const template = { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } };
+    const sts = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template, volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] } } as KObject;
+    expect(validateObject(sts, undefined)).toEqual([]);
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'db' }, spec: { selector: { matchLabels: { app: 'db' } }, template } } as KObject;
+    expect(validateObject(d, undefined).map((e) => `${e.field}: ${e.body}`)).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "data"']);
+  });
+
   it('reports kube field errors', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', ports: [{ containerPort: 0, protocol: 'tcp' }], volumeMounts: [{ name: 'v', mountPath: '/v' }] }] } } as KObject;
     expect(validateObject(pod, undefined).map((e) => `${e.field}: ${e.body}`)).toEqual([

@@ -13,7 +13,7 @@ import type { LogInstance, LogStore } from './logs.ts';
 import type { PodIPAllocator } from './nodes.ts';
 import type { ContainerState, State } from './podStatus.ts';
 import { PodStatusBuilder } from './podStatus.ts';
-import { ConfigError, resolveEnv } from './resolveEnv.ts';
+import { ConfigError, expandCommand, resolveEnv } from './resolveEnv.ts';
 import type { ContainerRuntime, RunningContainer } from './runtime.ts';
 
 /** What a pod worker needs from the kubelet of its node. */
@@ -271,7 +271,8 @@ export class PodWorker {
             annotations: this.pod.metadata.annotations ?? {},
             restartPolicy: this.restartPolicy(),
           },
-          container: c.spec,
+          // The kubelet expands $(VAR) in command and args from the container's env before it starts it.
+          container: expandCommand(c.spec, env),
           image: ref,
           env,
           podIP: this.podIP ?? '',

@@ -2,6 +2,52 @@ import type { ClusterClient, KObject } from '../types.ts';
 import { asArray, asRecord, spec, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
 
+/**
+ * Kubernetes' `$(VAR)` expansion (k8s.io/kubernetes third_party/forked/golang/expansion), rule for
+ * rule: `$$` is a literal `$`; `$(NAME)` is NAME's value, or stays `$(NAME)` as written when NAME is
+ * not defined; a `$(` without a closing `)` and a `$` before any other character stay literal.
+ */
+export function expandVars(input: string, lookup: (name: string) => string | undefined): string {
+  let out = '';
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < input.length; cursor++) {
+    if (input[cursor] !== '$' || cursor + 1 >= input.length) continue;
+    out += input.slice(checkpoint, cursor);
+    const next = input[cursor + 1];
+    let advance = 1;
+    if (next === '$') {
+      out += '$';
+    } else if (next === '(') {
+      const close = input.indexOf(')', cursor + 2);
+      if (close < 0) {
+        out += '$(';
+      } else {
+        const name = input.slice(cursor + 2, close);
+        out += lookup(name) ?? `$(${name})`;
+        advance = close - cursor;
+      }
+    } else {
+      out += `$${next ?? ''}`;
+    }
+    cursor += advance;
+    checkpoint = cursor + 1;
+  }
+  return out + input.slice(checkpoint);
+}
+
+/**
+ * The container's command and args with `$(VAR)` expanded from its resolved env, as the kubelet does
+ * before it starts the container (e.g. redis' `--requirepass $(REDIS_PASSWORD)`).
+ */
+export function expandCommand(container: Record<string, unknown>, env: readonly { name: string; value: string }[]): Record<string, unknown> {
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const expand = (list: unknown): unknown => (Array.isArray(list) ? list.map((a) => (typeof a === 'string' ? expandVars(a, (n) => values.get(n)) : a)) : list);
+  const out: Record<string, unknown> = { ...container };
+  if ('command' in container) out['command'] = expand(container['command']);
+  if ('args' in container) out['args'] = expand(container['args']);
+  return out;
+}
+
 /** A container's configuration cannot be resolved (CreateContainerConfigError). */
 export class ConfigError extends Error {}
 
@@ -53,10 +99,7 @@ export async function resolveEnv(client: ClusterClient, pod: KObject, container:
     const name = str(r['name']) ?? '';
     if (typeof r['value'] === 'string') {
       // $(VAR) expansion against earlier variables, as the kubelet does.
-      set(
-        name,
-        r['value'].replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, v: string) => env.find((x) => x.name === v)?.value ?? whole),
-      );
+      set(name, expandVars(r['value'], (v) => env.find((x) => x.name === v)?.value));
       continue;
     }
     const vf = asRecord(r['valueFrom']);
