@@ -2,7 +2,7 @@
 // `npm run images`: builds berth's images with buildah, daemonless, into the local containers storage
 // (images/storage.conf), and with --push copies them to a registry.
 //
-//   npm run images                        build what changed (base, node, hello, berth)
+//   npm run images                        build what changed (base, node, hello, httpbin, berth)
 //   npm run images -- hello               build hello and what it stands on
 //   npm run images -- --push [--registry localhost:5000]
 //   npm run images -- --doc               also rewrite docs/images.md (sizes and every file of every image)
@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
 import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
+import { SERVICES } from '../scripts/build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = readFileSync(fileURLToPath(import.meta.url));
@@ -74,8 +75,6 @@ function idOf(ref) {
 function recipes() {
   const nodeVersion = process.versions.node;
   const nodeMajor = nodeVersion.split('.')[0] ?? nodeVersion;
-  const helloDir = join(ROOT, 'services/hello');
-  const helloPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(helloDir, 'package.json'), 'utf8')));
   /** @type {import('./baseRootfs.js').DebRef[] | undefined} */
   let debs;
   const baseDebs = () => (debs ??= resolveDebs(basePackages()));
@@ -126,24 +125,36 @@ function recipes() {
         }
       },
     },
-    hello: {
-      name: 'hello',
-      versions: [helloPkg.version],
-      after: ['node'],
-      key: () => {
-        const dist = join(helloDir, 'dist');
-        const files = readdirSync(dist).filter((f) => f.endsWith('.js')).sort();
-        return sha256(
-          idOf(`berth.local/node:${nodeVersion}`),
-          ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
-          readFileSync(join(helloDir, 'package.json')),
-          readFileSync(join(helloDir, 'Dockerfile')),
-          SELF,
-        );
-      },
-      build(tags, key) {
-        bud(join(helloDir, 'Dockerfile'), helloDir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
-      },
+    // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/).
+    ...Object.fromEntries(SERVICES.map((name) => [name, serviceRecipe(name, nodeVersion)])),
+  };
+}
+
+/**
+ * @param {string} name a folder under services/ with package.json, Dockerfile and a compiled dist/
+ * @param {string} nodeVersion
+ * @returns {ImageRecipe}
+ */
+function serviceRecipe(name, nodeVersion) {
+  const dir = join(ROOT, 'services', name);
+  const pkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+  return {
+    name,
+    versions: [pkg.version],
+    after: ['node'],
+    key: () => {
+      const dist = join(dir, 'dist');
+      const files = readdirSync(dist).filter((f) => f.endsWith('.js')).sort();
+      return sha256(
+        idOf(`berth.local/node:${nodeVersion}`),
+        ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
+        readFileSync(join(dir, 'package.json')),
+        readFileSync(join(dir, 'Dockerfile')),
+        SELF,
+      );
+    },
+    build(tags, key) {
+      bud(join(dir, 'Dockerfile'), dir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
     },
   };
 }
@@ -169,10 +180,10 @@ export function imageNames() {
 export async function buildImages(opts = {}) {
   const log = opts.log ?? (() => {});
   if (process.getuid?.() !== 0) throw new Error('building images needs root: containers storage is /var/lib/containers (images/storage.conf)');
-  // The hello image ships services/hello/dist: compile it first when a source changed.
+  // The service images ship services/<name>/dist: compile them first when a source changed.
   const { buildIfStale, build } = await import(pathToFileURL(join(ROOT, 'scripts/build.js')).href);
   buildIfStale();
-  if (!readdirSync(join(ROOT, 'services/hello'), { withFileTypes: true }).some((e) => e.name === 'dist')) build();
+  if (SERVICES.some((name) => !readdirSync(join(ROOT, 'services', name), { withFileTypes: true }).some((e) => e.name === 'dist'))) build();
 
   const all = recipes();
   /** @type {string[]} */

@@ -1,4 +1,4 @@
-// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), and
+// Compiles src/ to dist/ and each services/<name>/src/ to services/<name>/dist/ (see docs/adr/0004), and
 // bundles the dashboard web/ to dist/web with Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
@@ -15,8 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
-const PROJECTS = ['tsconfig.build.json', 'services/hello/tsconfig.build.json'];
-const INPUTS = ['src', 'services/hello/src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
+/** The sample services the sandbox runs as `berth.local/<name>` (src/sandbox/processruntime/localImageRegistry.ts). */
+export const SERVICES = ['hello', 'httpbin'];
+const PROJECTS = ['tsconfig.build.json', ...SERVICES.map((s) => `services/${s}/tsconfig.build.json`)];
+const INPUTS = ['src', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 
 function newestMtime(path) {
   const st = statSync(path, { throwIfNoEntry: false });

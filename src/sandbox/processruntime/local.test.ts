@@ -82,6 +82,7 @@ describe('local image registry', () => {
     const file = join(d, '.berth', 'images.yaml');
     const reg = new LocalImageRegistry({ file });
     expect(reg.lookup('hello', 'any')?.argv?.some((a) => a.endsWith('services/hello/dist/main.js'))).toBe(true);
+    expect(reg.lookup('httpbin', '1.0.0')?.argv?.some((a) => a.endsWith('services/httpbin/dist/main.js'))).toBe(true);
     expect(reg.lookup('api', '1')).toBeUndefined();
     addLocalImage(file, 'api', { command: 'node server.js', cwd: d });
     addLocalImage(file, 'api:2', { command: 'node server2.js', cwd: d, env: { A: '1' } });

@@ -19,13 +19,13 @@ export interface LocalImageSpec {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * Images every sandbox knows: `berth.local/hello` is services/hello, compiled by the build (`npm ci`
- * runs it). Plain node on compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004).
+ * Images every sandbox knows: `berth.local/hello` and `berth.local/httpbin` are services/hello and
+ * services/httpbin, compiled by the build (`npm ci` runs it). Plain node on compiled JS: a tsx loader
+ * would cost every pod ~30 MiB more (ADR 0004).
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
-  return {
-    hello: { argv: [process.execPath, resolve(REPO_ROOT, 'services/hello/dist/main.js')], cwd: REPO_ROOT },
-  };
+  const service = (name: string): LocalImageSpec => ({ argv: [process.execPath, resolve(REPO_ROOT, `services/${name}/dist/main.js`)], cwd: REPO_ROOT });
+  return { hello: service('hello'), httpbin: service('httpbin') };
 }
 
 export const DEFAULT_IMAGES_FILE = '.berth/images.yaml';
