@@ -129,6 +129,11 @@ export const ERRORS = {
   BERTH_STACK_DEPENDENCY_FAILED: def(409, 'A stack member did not become ready, so the members that use it were not rolled out.', 'Read the member named in the message ("berth status --stack NAME"); fix it and deploy again.'),
   BERTH_STACK_RESOURCE_NOT_FOUND: def(404, 'The stack has no generated resource of this name.', 'Name a postgres, redis, s3 or secret resource of the stack that berth generates (external ones are rotated by their owner).'),
   BERTH_STACK_EXTERNAL_SECRET: def(422, 'The Secret bound by an external resource is missing or lacks a key.', 'Create the Secret in the resource\'s namespace with every output key of its type (docs/stacks.md), then deploy again.'),
+  // --- ci: generated pipelines (src/ci) -------------------------------------------------------------
+  BERTH_CI_TARGET_REQUIRED: def(400, 'No pipeline was chosen.', 'Pass --github, --jenkins or both.'),
+  BERTH_CI_FILE_EXISTS: def(409, 'A pipeline file berth would write already exists; nothing was written.', 'Pass --force to overwrite it, or --dir to write elsewhere.'),
+  BERTH_CI_ONE_IMAGE: def(422, 'The App file names more than one image, and the pipeline builds one.', 'Give each image its own App file and pipeline, or use one image for every App in the file.'),
+  BERTH_CI_OUTSIDE_REPOSITORY: def(400, 'The App file is outside the repository the pipeline checks out.', 'Run "berth ci init" from the repository root (or pass --dir) with an App file inside it.'),
 
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),

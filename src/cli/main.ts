@@ -25,6 +25,7 @@ import { registerToken } from './commands/token.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerAlerts } from './commands/alerts.ts';
 import { registerProbe } from './commands/probe.ts';
+import { registerCi } from './commands/ci.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -47,6 +48,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerAudit,
   registerAlerts,
   registerProbe,
+  registerCi,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */
