@@ -97,4 +97,12 @@ describe.skipIf(!canRun)(SUITE, () => {
     expect(json(await call('/delay/0'))['url']).toBe(`https://${HOST}/delay/0`);
     expect(json(await call('/headers', { headers: { 'x-seed': '004' } }))['headers']).toMatchObject({ 'X-Seed': '004' });
   }, 60_000);
+
+  it('reports CPU and memory through metrics.k8s.io (kubectl top), as docs/operations.md says', async () => {
+    const top = await until(async () => {
+      const out = await e.kubectl('top', 'pod', '-n', 'httpbin', '-l', 'app.kubernetes.io/instance=httpbin', '--no-headers').catch(() => '');
+      return /httpbin-\S+\s+\d+m\s+[1-9]\d*Mi/.test(out) ? out : undefined;
+    }, 30_000, 'kubectl top with memory');
+    expect(top.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 });
