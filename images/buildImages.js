@@ -12,7 +12,7 @@
 // it is not built again: a second run costs a few podman queries. Layers are written with timestamp 0,
 // so the same inputs give the same image digest.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -126,7 +126,8 @@ function recipes() {
       },
     },
     // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/).
-    ...Object.fromEntries(SERVICES.map((name) => [name, serviceRecipe(name, nodeVersion)])),
+    // api has no image yet: it needs its node_modules (pg) in the image, which this recipe does not copy.
+    ...Object.fromEntries(SERVICES.filter((name) => existsSync(join(ROOT, 'services', name, 'Dockerfile'))).map((name) => [name, serviceRecipe(name, nodeVersion)])),
   };
 }
 

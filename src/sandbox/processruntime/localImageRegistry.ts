@@ -19,13 +19,14 @@ export interface LocalImageSpec {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * Images every sandbox knows: `berth.local/hello` and `berth.local/httpbin` are services/hello and
- * services/httpbin, compiled by the build (`npm ci` runs it). Plain node on compiled JS: a tsx loader
+ * Images every sandbox knows: `berth.local/hello`, `berth.local/httpbin` and `berth.local/api` are
+ * services/hello, services/httpbin and services/api, compiled by the build (`npm ci` runs it). Plain node on compiled JS: a tsx loader
  * would cost every pod ~30 MiB more (ADR 0004).
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
   const service = (name: string): LocalImageSpec => ({ argv: [process.execPath, resolve(REPO_ROOT, `services/${name}/dist/main.js`)], cwd: REPO_ROOT });
-  return { hello: service('hello'), httpbin: service('httpbin') };
+  // api resolves pg from the repository's node_modules (its cwd is the repository root).
+  return { hello: service('hello'), httpbin: service('httpbin'), api: service('api') };
 }
 
 export const DEFAULT_IMAGES_FILE = '.berth/images.yaml';
