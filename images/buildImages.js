@@ -126,7 +126,8 @@ function recipes() {
       },
     },
     // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/).
-    // api has no image yet: it needs its node_modules (pg) in the image, which this recipe does not copy.
+    // Only services with a Dockerfile: api needs its node_modules (pg) in the image, which this recipe
+    // does not copy; auth's image is not written yet.
     ...Object.fromEntries(SERVICES.filter((name) => existsSync(join(ROOT, 'services', name, 'Dockerfile'))).map((name) => [name, serviceRecipe(name, nodeVersion)])),
   };
 }

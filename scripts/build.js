@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
 /** The sample services the sandbox runs as `berth.local/<name>` (src/sandbox/processruntime/localImageRegistry.ts). */
-export const SERVICES = ['hello', 'httpbin', 'api'];
+export const SERVICES = ['hello', 'httpbin', 'api', 'auth'];
 const PROJECTS = ['tsconfig.build.json', ...SERVICES.map((s) => `services/${s}/tsconfig.build.json`)];
 const INPUTS = ['src', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 

@@ -20,13 +20,13 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 
 /**
  * Images every sandbox knows: `berth.local/hello`, `berth.local/httpbin` and `berth.local/api` are
- * services/hello, services/httpbin and services/api, compiled by the build (`npm ci` runs it). Plain node on compiled JS: a tsx loader
+ * services/hello, services/httpbin and services/api (and `berth.local/auth`, services/auth), compiled by the build (`npm ci` runs it). Plain node on compiled JS: a tsx loader
  * would cost every pod ~30 MiB more (ADR 0004).
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
   const service = (name: string): LocalImageSpec => ({ argv: [process.execPath, resolve(REPO_ROOT, `services/${name}/dist/main.js`)], cwd: REPO_ROOT });
   // api resolves pg from the repository's node_modules (its cwd is the repository root).
-  return { hello: service('hello'), httpbin: service('httpbin'), api: service('api') };
+  return { hello: service('hello'), httpbin: service('httpbin'), api: service('api'), auth: service('auth') };
 }
 
 export const DEFAULT_IMAGES_FILE = '.berth/images.yaml';
