@@ -20,7 +20,8 @@ export const LAYERS = [
       // The bottom toolkit (quantity, JSON readers, object meta, clock, label selectors) and the error catalogue.
       ['kube', 'errors.ts'],
       ['appspec', 'podsecurity'],
-      ['manifests', 'lint', 'sandbox'],
+      // ci renders pipelines from App files: pure, like manifests.
+      ['manifests', 'lint', 'sandbox', 'ci'],
       ['config', 'metrics', 'store', 'cluster', 'auth', 'audit'],
       // Domains over the store and cluster: live status, the synthetic prober, the load generator.
       ['status', 'probe', 'load'],

@@ -2,7 +2,7 @@
 // `npm run images`: builds berth's images with buildah, daemonless, into the local containers storage
 // (images/storage.conf), and with --push copies them to a registry.
 //
-//   npm run images                        build what changed (base, node, hello, berth)
+//   npm run images                        build what changed (base, node, hello, httpbin, berth)
 //   npm run images -- hello               build hello and what it stands on
 //   npm run images -- --push [--registry localhost:5000]
 //   npm run images -- --doc               also rewrite docs/images.md (sizes and every file of every image)
@@ -12,7 +12,7 @@
 // it is not built again: a second run costs a few podman queries. Layers are written with timestamp 0,
 // so the same inputs give the same image digest.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
 import { berthInputsKey, stageBerth } from './berthContext.js';
 import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
+import { SERVICES } from '../scripts/build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = readFileSync(fileURLToPath(import.meta.url));
@@ -75,8 +76,6 @@ function idOf(ref) {
 function recipes() {
   const nodeVersion = process.versions.node;
   const nodeMajor = nodeVersion.split('.')[0] ?? nodeVersion;
-  const helloDir = join(ROOT, 'services/hello');
-  const helloPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(helloDir, 'package.json'), 'utf8')));
   const berthPkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')));
   const berthContainerfile = join(ROOT, 'deploy/Containerfile');
   /** @type {import('./baseRootfs.js').DebRef[] | undefined} */
@@ -129,25 +128,10 @@ function recipes() {
         }
       },
     },
-    hello: {
-      name: 'hello',
-      versions: [helloPkg.version],
-      after: ['node'],
-      key: () => {
-        const dist = join(helloDir, 'dist');
-        const files = readdirSync(dist).filter((f) => f.endsWith('.js')).sort();
-        return sha256(
-          idOf(`berth.local/node:${nodeVersion}`),
-          ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
-          readFileSync(join(helloDir, 'package.json')),
-          readFileSync(join(helloDir, 'Dockerfile')),
-          SELF,
-        );
-      },
-      build(tags, key) {
-        bud(join(helloDir, 'Dockerfile'), helloDir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
-      },
-    },
+    // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/).
+    // Only services with a Dockerfile: api needs its node_modules (pg) in the image, which this recipe
+    // does not copy; auth's image is not written yet.
+    ...Object.fromEntries(SERVICES.filter((name) => existsSync(join(ROOT, 'services', name, 'Dockerfile'))).map((name) => [name, serviceRecipe(name, nodeVersion)])),
     berth: {
       name: 'berth',
       versions: [berthPkg.version],
@@ -176,6 +160,35 @@ function recipes() {
   };
 }
 
+/**
+ * @param {string} name a folder under services/ with package.json, Dockerfile and a compiled dist/
+ * @param {string} nodeVersion
+ * @returns {ImageRecipe}
+ */
+function serviceRecipe(name, nodeVersion) {
+  const dir = join(ROOT, 'services', name);
+  const pkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+  return {
+    name,
+    versions: [pkg.version],
+    after: ['node'],
+    key: () => {
+      const dist = join(dir, 'dist');
+      const files = readdirSync(dist).filter((f) => f.endsWith('.js')).sort();
+      return sha256(
+        idOf(`berth.local/node:${nodeVersion}`),
+        ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
+        readFileSync(join(dir, 'package.json')),
+        readFileSync(join(dir, 'Dockerfile')),
+        SELF,
+      );
+    },
+    build(tags, key) {
+      bud(join(dir, 'Dockerfile'), dir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+    },
+  };
+}
+
 /** @param {string} dir @param {string} tar */
 function tarDir(dir, tar) {
   const res = spawnSync('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--format=gnu', '-C', dir, '-cf', tar, '.']);
@@ -197,10 +210,10 @@ export function imageNames() {
 export async function buildImages(opts = {}) {
   const log = opts.log ?? (() => {});
   if (process.getuid?.() !== 0) throw new Error('building images needs root: containers storage is /var/lib/containers (images/storage.conf)');
-  // The hello image ships services/hello/dist: compile it first when a source changed.
+  // The service images ship services/<name>/dist: compile them first when a source changed.
   const { buildIfStale, build } = await import(pathToFileURL(join(ROOT, 'scripts/build.js')).href);
   await buildIfStale();
-  if (!readdirSync(join(ROOT, 'services/hello'), { withFileTypes: true }).some((e) => e.name === 'dist')) await build();
+  if (SERVICES.some((name) => !readdirSync(join(ROOT, 'services', name), { withFileTypes: true }).some((e) => e.name === 'dist'))) await build();
 
   const all = recipes();
   /** @type {string[]} */

@@ -1,6 +1,6 @@
-// Compiles src/ to dist/ and services/hello/src/ to services/hello/dist/ (see docs/adr/0004), bundles
-// the client-side CLI actions with esbuild (docs/adr/0020), and the dashboard web/ to dist/web with
-// Vite (docs/adr/0012).
+// Compiles src/ to dist/ and each services/<name>/src/ to services/<name>/dist/ (see docs/adr/0004),
+// bundles the client-side CLI actions with esbuild (docs/adr/0020), and the dashboard web/ to dist/web
+// with Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
 //   node scripts/build.js --if-stale  build only when a source changed since the last build
@@ -17,8 +17,10 @@ import { bundleCliActions } from './bundleCliActions.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
-const PROJECTS = ['tsconfig.build.json', 'services/hello/tsconfig.build.json'];
-const INPUTS = ['src', 'scripts/bundleCliActions.js', 'services/hello/src', 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
+/** The sample services the sandbox runs as `berth.local/<name>` (src/sandbox/processruntime/localImageRegistry.ts). */
+export const SERVICES = ['hello', 'httpbin', 'api', 'auth'];
+const PROJECTS = ['tsconfig.build.json', ...SERVICES.map((s) => `services/${s}/tsconfig.build.json`)];
+const INPUTS = ['src', 'scripts/bundleCliActions.js', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 
 function newestMtime(path) {
   const st = statSync(path, { throwIfNoEntry: false });

@@ -137,6 +137,11 @@ export const ERRORS = {
   BERTH_LOAD_RUN_INVALID: def(400, 'The load run is invalid.', 'Send the JSON "berth load" produces; series are limited in length.'),
   BERTH_LOAD_RUN_NOT_FOUND: def(404, 'No such load run.', 'List the app\'s runs with GET /v1/namespaces/NS/apps/NAME/loadruns.'),
   BERTH_LOAD_JOB_FAILED: def(502, 'The in-cluster load Job failed.', 'Read the Job\'s pod logs; check that the berth image is reachable from the cluster (--image).'),
+  // --- ci: generated pipelines (src/ci) -------------------------------------------------------------
+  BERTH_CI_TARGET_REQUIRED: def(400, 'No pipeline was chosen.', 'Pass --github, --jenkins or both.'),
+  BERTH_CI_FILE_EXISTS: def(409, 'A pipeline file berth would write already exists; nothing was written.', 'Pass --force to overwrite it, or --dir to write elsewhere.'),
+  BERTH_CI_ONE_IMAGE: def(422, 'The App file names more than one image, and the pipeline builds one.', 'Give each image its own App file and pipeline, or use one image for every App in the file.'),
+  BERTH_CI_OUTSIDE_REPOSITORY: def(400, 'The App file is outside the repository the pipeline checks out.', 'Run "berth ci init" from the repository root (or pass --dir) with an App file inside it.'),
 
   // --- generic -------------------------------------------------------------------------------------
   BERTH_INTERNAL: def(500, 'An internal error occurred.', 'Retry; if it persists, report it with the request id.'),

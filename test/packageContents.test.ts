@@ -38,7 +38,7 @@ describe('the package', () => {
   const files = packedFiles();
 
   it('ships the compiled CLI, the hello service and the example', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/berth.js', 'dist/cli/main.js', 'dist/cli/actions/up.js', 'services/hello/dist/main.js', 'examples/hello.yaml', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['bin/berth.js', 'dist/cli/main.js', 'dist/cli/actions/up.js', 'services/hello/dist/main.js', 'services/httpbin/dist/main.js', 'examples/hello.yaml', 'examples/httpbin.yaml', 'package.json']));
     // The sandbox's container runtime runs podman with these (src/sandbox/containerruntime/podmanCli.ts).
     expect(files).toEqual(expect.arrayContaining(['images/containers.conf', 'images/storage.conf', 'images/registries.conf']));
   });
@@ -60,7 +60,7 @@ describe('the package', () => {
   it('has compiled code that imports no devDependency (vitest, tsx, kubernetes-models...)', () => {
     const dev = new Set(Object.keys(pkg.devDependencies));
     const found: string[] = [];
-    for (const file of [...jsFiles(join(ROOT, 'dist')), ...jsFiles(join(ROOT, 'services/hello/dist'))]) {
+    for (const file of [...jsFiles(join(ROOT, 'dist')), ...jsFiles(join(ROOT, 'services/hello/dist')), ...jsFiles(join(ROOT, 'services/httpbin/dist'))]) {
       const rel = relative(ROOT, file);
       if (!files.includes(rel)) continue; // left over from an older build, not packed
       for (const name of packagesImported(file)) if (dev.has(name) || !(name in pkg.dependencies)) found.push(`${rel} imports ${name}`);

@@ -27,6 +27,7 @@ import { registerAlerts } from './commands/alerts.ts';
 import { registerProbe } from './commands/probe.ts';
 import { registerStacks } from './commands/stacks.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerCi } from './commands/ci.ts';
 const COMMANDS: readonly RegisterCommand[] = [
   registerSchema,
   registerRender,
@@ -51,6 +52,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerAlerts,
   registerProbe,
   registerLoad,
+  registerCi,
 ];
 
 /** Runs the CLI and resolves to the process exit code. */

@@ -26,8 +26,9 @@ describe.skipIf(!ready)('berth images, built daemonless', () => {
     images = await buildImages();
   }, 600_000);
 
-  it('builds base, node, hello and berth, tagged for the sandbox and for the local registry', () => {
-    expect(images.map((i) => i.name)).toEqual(['base', 'node', 'hello', 'berth']);
+  it('builds base, node, hello, httpbin and berth, tagged for the sandbox and for the local registry', () => {
+    expect(images.map((i) => i.name)).toEqual(['base', 'node', 'hello', 'httpbin', 'berth']);
+    expect(images.find((i) => i.name === 'httpbin')?.tags).toEqual(['berth.local/httpbin:1.0.0', 'localhost:5000/httpbin:1.0.0']);
     const hello = images.find((i) => i.name === 'hello');
     expect(hello?.tags).toEqual([HELLO, 'localhost:5000/hello:1.0.0']);
     for (const img of images) for (const tag of img.tags) expect(inspectImage(tag)?.id, tag).toBe(img.id);

@@ -82,11 +82,14 @@ describe('local image registry', () => {
     const file = join(d, '.berth', 'images.yaml');
     const reg = new LocalImageRegistry({ file });
     expect(reg.lookup('hello', 'any')?.argv?.some((a) => a.endsWith('services/hello/dist/main.js'))).toBe(true);
-    expect(reg.lookup('api', '1')).toBeUndefined();
-    addLocalImage(file, 'api', { command: 'node server.js', cwd: d });
-    addLocalImage(file, 'api:2', { command: 'node server2.js', cwd: d, env: { A: '1' } });
-    expect(reg.lookup('api', '1')).toEqual({ command: 'node server.js', cwd: d });
-    expect(reg.lookup('api', '2')).toEqual({ command: 'node server2.js', cwd: d, env: { A: '1' } });
+    expect(reg.lookup('httpbin', '1.0.0')?.argv?.some((a) => a.endsWith('services/httpbin/dist/main.js'))).toBe(true);
+    expect(reg.lookup('api', '1.0.0')?.argv?.some((a) => a.endsWith('services/api/dist/main.js'))).toBe(true);
+    expect(reg.lookup('auth', '1.0.0')?.argv?.some((a) => a.endsWith('services/auth/dist/main.js'))).toBe(true);
+    expect(reg.lookup('web', '1')).toBeUndefined();
+    addLocalImage(file, 'web', { command: 'node server.js', cwd: d });
+    addLocalImage(file, 'web:2', { command: 'node server2.js', cwd: d, env: { A: '1' } });
+    expect(reg.lookup('web', '1')).toEqual({ command: 'node server.js', cwd: d });
+    expect(reg.lookup('web', '2')).toEqual({ command: 'node server2.js', cwd: d, env: { A: '1' } });
     expect(() => addLocalImage(file, 'Bad Name', { command: 'x', cwd: d })).toThrow(/not a valid image name/);
   });
   it('resolves a relative cwd against the project directory and rejects entries without a command', () => {

@@ -19,14 +19,20 @@ export interface LocalImageSpec {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * Images every sandbox knows: `berth.local/hello` is services/hello, compiled by the build (`npm ci`
- * runs it). Plain node on compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004).
- * `berth.local/berth` is berth's own CLI (`node bin/berth.js <args>`, the image's entrypoint), so the
- * health CronJob's `berth probe` and `berth load --in-cluster` Jobs really run in the sandbox.
+ * Images every sandbox knows: `berth.local/hello`, `berth.local/httpbin`, `berth.local/api` and
+ * `berth.local/auth` are services/<name>, compiled by the build (`npm ci` runs it). Plain node on
+ * compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004). `berth.local/berth` is
+ * berth's own CLI (`node bin/berth.js <args>`, the image's entrypoint), so the health CronJob's
+ * `berth probe` really runs in the sandbox.
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
+  const service = (name: string): LocalImageSpec => ({ argv: [process.execPath, resolve(REPO_ROOT, `services/${name}/dist/main.js`)], cwd: REPO_ROOT });
+  // api resolves pg from the repository's node_modules (its cwd is the repository root).
   return {
-    hello: { argv: [process.execPath, resolve(REPO_ROOT, 'services/hello/dist/main.js')], cwd: REPO_ROOT },
+    hello: service('hello'),
+    httpbin: service('httpbin'),
+    api: service('api'),
+    auth: service('auth'),
     berth: { argv: [process.execPath, resolve(REPO_ROOT, 'bin/berth.js')], cwd: REPO_ROOT, env: { NODE_ENV: 'production' } },
   };
 }

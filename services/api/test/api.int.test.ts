@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ItemStore } from '../src/itemStore.ts';
+import { createApiServer } from '../src/server.ts';
+
+/**
+ * The api service against the machine's PostgreSQL (127.0.0.1:5432, user postgres), in a database of
+ * its own. Under CI a missing PostgreSQL fails the suite; locally it is skipped with the reason.
+ */
+const ADMIN = process.env['BERTH_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB = `api_test_${randomBytes(4).toString('hex')}`;
+const reachable = await (async () => {
+  const c = new pg.Client({ connectionString: ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query(`CREATE DATABASE ${DB}`);
+    return true;
+  } catch (err) {
+    if (process.env['CI']) throw new Error(`services/api tests need PostgreSQL at ${ADMIN} under CI: ${String(err)}`);
+    console.warn(`services/api: skipped, no PostgreSQL at ${ADMIN}`);
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+})();
+
+let store: ItemStore;
+let base = '';
+let close: () => Promise<void> = async () => {};
+
+beforeAll(async () => {
+  if (!reachable) return;
+  const url = new URL(ADMIN);
+  url.pathname = `/${DB}`;
+  store = new ItemStore(url.href);
+  await store.migrate();
+  const api = createApiServer(store);
+  base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
+  close = async () => {
+    await new Promise((r) => api.server.close(r));
+    await store.close();
+    const c = new pg.Client({ connectionString: ADMIN });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${DB}`);
+    await c.end();
+  };
+});
+afterAll(() => close());
+
+describe.skipIf(!reachable)('services/api on PostgreSQL', () => {
+  it('is live and ready when the database answers', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it('creates, reads, lists and deletes items', async () => {
+    const created = await fetch(`${base}/items`, { method: 'POST', body: JSON.stringify({ name: 'lamp' }) });
+    expect(created.status).toBe(201);
+    const item = (await created.json()) as { id: number; name: string };
+    expect(item.name).toBe('lamp');
+    expect(await (await fetch(`${base}/items/${item.id}`)).json()).toMatchObject({ id: item.id, name: 'lamp' });
+    expect(((await (await fetch(`${base}/items`)).json()) as { items: unknown[] }).items).toContainEqual(expect.objectContaining({ name: 'lamp' }));
+    expect((await fetch(`${base}/items/${item.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${base}/items/${item.id}`)).status).toBe(404);
+  });
+
+  it('refuses bad input with 400 and unknown methods with 405', async () => {
+    expect((await fetch(`${base}/items`, { method: 'POST', body: '{"name": ""}' })).status).toBe(400);
+    expect((await fetch(`${base}/items`, { method: 'POST', body: 'nope' })).status).toBe(400);
+    expect((await fetch(`${base}/items`, { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(20_000) }) })).status).toBe(400);
+    expect((await fetch(`${base}/items`, { method: 'PUT' })).status).toBe(405);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^http_requests_total\{code="400"\} 3$/m);
+  });
+
+  it('is not ready when the database does not answer', async () => {
+    const gone = new ItemStore('postgres://postgres@127.0.0.1:1/none');
+    const api = createApiServer(gone);
+    const port = await api.listen(0, '127.0.0.1');
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await new Promise((r) => api.server.close(r));
+    await gone.close();
+  });
+});
