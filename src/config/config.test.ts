@@ -15,6 +15,7 @@ function failure(fn: () => unknown): BerthError {
 describe('loadConfig', () => {
   it('fills every default', () => {
     expect(loadConfig({}, {})).toEqual({
+      berthImage: 'berth.local/berth:0.1.0',
       host: '127.0.0.1',
       port: 7070,
       databaseUrl: 'sqlite:.berth/berth.db',
