@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { ClusterClient, KObject, PodMetricsSource } from '../types.ts';
 import { asArray, asRecord, memoryBytes, spec, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
@@ -20,6 +19,7 @@ import { lastLine, PODMAN_PATH, podmanEnv, ProcessPodmanCli } from './podmanCli.
 import { containerMounts, removeInstanceVolumes } from './podVolumes.ts';
 import type { HostMount } from './podVolumes.ts';
 import { claimStateDir, ownerToken, Reaper, sandboxCgroup, sweepDeadSandboxes } from './sandboxOwnership.ts';
+import { lines } from '../kubelet/lineReader.ts';
 
 export interface PodmanRuntimeOptions {
   /** For pod specs, ConfigMaps, Secrets and the Services of a pod's namespace. */
@@ -360,27 +360,3 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
   }
 }
 
-/** Splits a stream into lines; resolves when it ends, after flushing a last partial line. */
-function lines(stream: Readable | null, onLine: (l: string) => void): Promise<void> {
-  if (!stream) return Promise.resolve();
-  return new Promise((resolve) => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i).replace(/\r$/, ''));
-        buf = buf.slice(i + 1);
-      }
-    });
-    const end = (): void => {
-      if (buf) onLine(buf);
-      buf = '';
-      resolve();
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  });
-}

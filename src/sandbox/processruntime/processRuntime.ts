@@ -15,7 +15,7 @@ import { runProbe } from './probes.ts';
 import { CLOCK_TICKS, sampleGroups } from './procStats.ts';
 import { serviceEnv } from '../kubelet/serviceEnv.ts';
 import { spawnSupervisor } from './supervisor.ts';
-import { lines } from './lineReader.ts';
+import { lines } from '../kubelet/lineReader.ts';
 import { containerArgv, explicitUser, firstPort } from './containerArgv.ts';
 
 export { containerArgv } from './containerArgv.ts';
@@ -212,7 +212,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     sup.unref();
     const channel = (sup as unknown as { channel?: { unref(): void } }).channel;
     channel?.unref();
-    const outputsDone = Promise.all([lines(sup.stdout, (l) => req.output(l, 'stdout')), lines(sup.stderr, (l) => req.output(l, 'stderr'))]);
+    const outputsDone = Promise.all([lines(sup.stdout, (l) => req.output(l, 'stdout'), { unref: true }), lines(sup.stderr, (l) => req.output(l, 'stderr'), { unref: true })]);
     let pgid = 0;
     let oom = false;
     let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;

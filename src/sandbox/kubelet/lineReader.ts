@@ -1,9 +1,13 @@
 import type { Readable } from 'node:stream';
 
-/** Splits a stream into lines; resolves when it ends, after flushing a last partial line. */
-export function lines(stream: Readable | null, onLine: (l: string) => void): Promise<void> {
+/**
+ * Splits a stream into lines; resolves when it ends, after flushing a last partial line. Shared by both
+ * runtimes (a container's and a process's output). `unref`: the stream alone must not keep the process
+ * alive (a sandbox process's pipes).
+ */
+export function lines(stream: Readable | null, onLine: (l: string) => void, opts: { readonly unref?: boolean } = {}): Promise<void> {
   if (!stream) return Promise.resolve();
-  (stream as Readable & { unref?: () => void }).unref?.();
+  if (opts.unref === true) (stream as Readable & { unref?: () => void }).unref?.();
   return new Promise((resolve) => {
     let buf = '';
     stream.setEncoding('utf8');
