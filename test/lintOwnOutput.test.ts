@@ -35,10 +35,15 @@ describe('berth lints its own output clean', () => {
     expect(findings(rendered(app(spec)))).toEqual([]);
   });
 
-  it('the install manifests: only the API token the server needs, documented as intentional', () => {
+  it('the install manifests: only the API token the server needs and the Secrets stacks use, documented as intentional', () => {
     const objects = renderInstall({ managedNamespaces: ['shop', 'web'] });
-    expect(findings(objects)).toEqual(['warning berth/automount-service-account-token Deployment/berth']);
+    expect(findings(objects)).toEqual([
+      'warning berth/rbac-secrets Role/berth-manager',
+      'warning berth/rbac-secrets Role/berth-manager',
+      'warning berth/automount-service-account-token Deployment/berth',
+    ]);
     expect(DOC).toContain('`berth/automount-service-account-token` on Deployment `berth`');
+    expect(DOC).toContain('`berth/rbac-secrets` on each Role `berth-manager`');
     expect(lintObjects(objects).score.workloads.map((w) => w.score)).toEqual([95]);
   });
 });

@@ -3,7 +3,7 @@
  * its `kind: Stack` documents are validated locally with the server's own validation (bad input exits
  * 2 without a request), exactly as App files are.
  */
-import { isScalar, parseAllDocuments } from 'yaml';
+import { loadDocuments } from '../appspec/loadApps.ts';
 import { BerthError, type Problem } from '../errors.ts';
 import { validateStack } from '../stacks/validateStack.ts';
 import type { CliIO } from './io.ts';
@@ -21,13 +21,11 @@ export type DeployFile = { readonly kind: 'apps'; readonly apps: AppDocument[]; 
 export async function readDeployFile(io: CliIO, file: string, namespace: string | undefined): Promise<DeployFile> {
   const text = await readText(io, file);
   const source = file === '-' ? '<stdin>' : file;
-  const docs = parseAllDocuments(text);
-  const values = docs
-    .filter((d) => d.errors.length === 0 && !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)))
-    .map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+  // The bounded parse App files get (ADR 0005): a hostile text is a coded error before anything else.
+  const values = loadDocuments(text, { source });
   const isStack = (v: unknown): boolean => typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Stack';
-  // A YAML error, or no Stack at all: the App path reports it as it always did.
-  if (docs.some((d) => d.errors.length > 0) || !values.some(isStack)) {
+  // No Stack at all: the App path validates and reports as it always did.
+  if (!values.some(isStack)) {
     const { apps, warnings } = await readAppFile(io, file, namespace, text);
     return { kind: 'apps', apps, warnings };
   }

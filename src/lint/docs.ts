@@ -45,6 +45,7 @@ const OWN_MANIFESTS_SECTION = [
   'Everything berth renders lints clean (a test renders the examples, App variants and the install manifests), except:',
   '',
   '- `berth/automount-service-account-token` on Deployment `berth` (`berth install --print`): the berth server calls the Kubernetes API, so its pods mount the token of its own least-privilege ServiceAccount.',
+  "- `berth/rbac-secrets` on each Role `berth-manager` (one per managed namespace): stacks keep their generated credentials in Secrets, which berth gets, applies and deletes by name; it never lists or watches them, and the Role exists only in the namespaces berth manages (docs/security.md).",
   '',
 ];
 
