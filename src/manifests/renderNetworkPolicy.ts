@@ -24,8 +24,9 @@ export function renderNetworkPolicy(app: ResolvedApp): KubeObject {
     { podSelector: { matchLabels: selectorLabels(app) } },
     namespacePeer(MONITORING_NAMESPACE),
     ...spec.network.allowFrom.map(peer),
-    // The health CronJob's pods (renderProbeCronJob.ts) probe the app from its own namespace.
-    ...(spec.health.cronjob !== null && spec.health.url === null ? [{ podSelector: { matchLabels: probeSelectorLabels(app) } }] : []),
+    // The health CronJob's pods (renderProbeCronJob.ts) probe the app from its own namespace (also when
+    // health.url names the app by another address, such as its ClusterIP).
+    ...(spec.health.cronjob !== null ? [{ podSelector: { matchLabels: probeSelectorLabels(app) } }] : []),
   ];
   const ports = [{ protocol: 'TCP', port: spec.port }, ...(hasMetricsPort(app) ? [{ protocol: 'TCP', port: spec.monitoring.port }] : [])];
   const dns: V1NetworkPolicyEgressRule = {

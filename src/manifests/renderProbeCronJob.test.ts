@@ -76,10 +76,13 @@ describe('health.cronjob', () => {
     expect(Object.entries(service['spec'].selector as Record<string, string>).every(([k, v]) => podLabels[k] === v)).toBe(false);
   });
 
-  it('probes health.url when set, with egress to that port only', () => {
+  it('probes health.url when set, with egress to that port (and to the app's own pods, which a ClusterIP URL reaches)', () => {
     const ext = renderApp(resolve({ cronjob: true, url: 'https://hello.example.com/healthz' })) as Obj[];
     expect(find(ext, 'CronJob', 'hello-probe')['spec'].jobTemplate.spec.template.spec.containers[0].args[1]).toBe('https://hello.example.com/healthz');
-    expect(find(ext, 'NetworkPolicy', 'hello-probe')['spec'].egress[1].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+    const egress = find(ext, 'NetworkPolicy', 'hello-probe')['spec'].egress;
+    expect(egress).toHaveLength(3);
+    expect(egress[1].to).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'hello', 'app.kubernetes.io/name': 'hello' } } }]);
+    expect(egress[2].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
   });
 
   it('keeps CronJob names within 52 characters, distinct for long app names', () => {

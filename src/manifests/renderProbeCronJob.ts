@@ -113,18 +113,19 @@ export function renderProbeNetworkPolicy(app: ResolvedApp): KubeObject {
       { protocol: 'TCP', port: 53 },
     ],
   };
-  let target: Record<string, unknown>;
-  if (h.url === null) {
-    target = { to: [{ podSelector: { matchLabels: selectorLabels(app) } }], ports: [{ protocol: 'TCP', port: app.spec.port }] };
-  } else {
+  // The app's pods on their port: egress rules apply after a Service's address is translated to a pod's,
+  // so this rule is what lets a probe reach the app also when health.url names its ClusterIP.
+  const appPods = { to: [{ podSelector: { matchLabels: selectorLabels(app) } }], ports: [{ protocol: 'TCP', port: app.spec.port }] };
+  const targets: Record<string, unknown>[] = [appPods];
+  if (h.url !== null) {
     const u = new URL(h.url);
     const port = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    target = { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: [{ protocol: 'TCP', port }] };
+    targets.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: [{ protocol: 'TCP', port }] });
   }
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: probeName(app), namespace: app.metadata.namespace, labels: probeLabels(app) },
-    spec: { podSelector: { matchLabels: probeSelectorLabels(app) }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [dns, target] },
+    spec: { podSelector: { matchLabels: probeSelectorLabels(app) }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [dns, ...targets] },
   };
 }
