@@ -76,7 +76,7 @@ describe('health.cronjob', () => {
     expect(Object.entries(service['spec'].selector as Record<string, string>).every(([k, v]) => podLabels[k] === v)).toBe(false);
   });
 
-  it('probes health.url when set, with egress to that port (and to the app's own pods, which a ClusterIP URL reaches)', () => {
+  it('probes health.url when set, with egress to that port (and to the app pods, which a ClusterIP URL reaches)', () => {
     const ext = renderApp(resolve({ cronjob: true, url: 'https://hello.example.com/healthz' })) as Obj[];
     expect(find(ext, 'CronJob', 'hello-probe')['spec'].jobTemplate.spec.template.spec.containers[0].args[1]).toBe('https://hello.example.com/healthz');
     const egress = find(ext, 'NetworkPolicy', 'hello-probe')['spec'].egress;
