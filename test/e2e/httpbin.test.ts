@@ -101,8 +101,10 @@ describe.skipIf(!canRun)(SUITE, () => {
   it('reports CPU and memory through metrics.k8s.io (kubectl top), as docs/operations.md says', async () => {
     const top = await until(async () => {
       const out = await e.kubectl('top', 'pod', '-n', 'httpbin', '-l', 'app.kubernetes.io/instance=httpbin', '--no-headers').catch(() => '');
-      return /httpbin-\S+\s+\d+m\s+[1-9]\d*Mi/.test(out) ? out : undefined;
-    }, 30_000, 'kubectl top with memory');
+      // Every replica with memory, not just the first one sampled.
+      const rows = out.trim().split('\n').filter((l) => /httpbin-\S+\s+\d+m\s+[1-9]\d*Mi/.test(l));
+      return rows.length >= 2 ? out : undefined;
+    }, 30_000, 'kubectl top with memory for every replica');
     expect(top.trim().split('\n').length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
