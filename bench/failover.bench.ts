@@ -13,15 +13,16 @@
  *
  *   npm run bench:failover     # = node --import tsx bench/failover.bench.ts [--kills 10]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox } from '../src/sandbox/startSandbox.ts';
 import { adminQuery, databaseUrl } from '../src/store/testing/testPostgres.ts';
+import { leadsAt, spawnBerthServer } from '../test/e2e/testing/berthServerProcess.ts';
+import { until } from '../test/e2e/testing/e2eKit.ts';
 
-const ROOT = new URL('../', import.meta.url).pathname;
 const killsArg = process.argv.indexOf('--kills');
 const KILLS = killsArg > 0 ? Number(process.argv[killsArg + 1]) : 10;
 const NS = 'default';
@@ -34,16 +35,6 @@ interface Replica {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-failover-'));
   const db = `berth_failover_${randomBytes(5).toString('hex')}`;
@@ -52,29 +43,10 @@ async function main(): Promise<void> {
   const children = new Set<ChildProcess>();
 
   const start = async (id: string): Promise<Replica> => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'bin/berth.js'), 'server', '--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', databaseUrl(db), '--state-dir', join(dir, 'state'), '--leader-election-namespace', NS, '--replica-id', id],
-      { cwd: dir, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.add(child);
-    child.on('exit', () => children.delete(child));
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    const url = await until(() => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berth server ${id} exited:\n${out}`);
-      return out.includes('admin token file: ') ? /berth server listening on (http:\/\/\S+)/.exec(out)?.[1] : undefined;
-    }, 30_000, `${id} to listen`, 100);
-    return { id, child, url };
+    const args = ['--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', databaseUrl(db), '--state-dir', join(dir, 'state'), '--leader-election-namespace', NS, '--replica-id', id];
+    return { id, ...(await spawnBerthServer(args, { cwd: dir, children, timeoutMs: 30_000, what: id })) };
   };
-  const leads = async (r: Replica): Promise<boolean> => {
-    try {
-      return ((await (await fetch(`${r.url}/readyz`)).json()) as { leader: boolean }).leader;
-    } catch {
-      return false;
-    }
-  };
+  const leads = (r: Replica): Promise<boolean> => leadsAt(r.url);
 
   const times: number[] = [];
   try {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { readLocalToken } from '../../src/auth/bootstrapToken.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import { adminQuery, databaseUrl, havePostgres } from '../../src/store/testing/testPostgres.ts';
 import { haveKubectl } from '../../src/testing/kubectl.ts';
-import { ROOT, until } from './testing/e2eKit.ts';
+import { spawnBerthServer, leadsAt } from './testing/berthServerProcess.ts';
+import { until } from './testing/e2eKit.ts';
 
 /**
  * Three `berth server` processes on one PostgreSQL database against one sandbox, one leader by Lease.
@@ -36,35 +37,13 @@ const children = new Set<ChildProcess>();
 const canRun = haveKubectl('berth replicas with leader election') && (await havePostgres('berth replicas with leader election'));
 
 async function startReplica(id: string): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/berth.js'), 'server', '--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', databaseUrl(dbName), '--state-dir', join(dir, 'state'), '--leader-election-namespace', NS, '--replica-id', id],
-    { cwd: dir, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await until(
-    () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berth server ${id} exited early:\n${out}`);
-      return out.includes('admin token file: ') ? /berth server listening on (http:\/\/\S+)/.exec(out)?.[1] : undefined;
-    },
-    20_000,
-    `replica ${id} to listen`,
-  );
-  await until(async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, `replica ${id} to be ready`);
-  return { id, child, url, output: () => out };
+  const args = ['--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', databaseUrl(dbName), '--state-dir', join(dir, 'state'), '--leader-election-namespace', NS, '--replica-id', id];
+  const server = await spawnBerthServer(args, { cwd: dir, children, what: `replica ${id}` });
+  await until(async () => (await fetch(`${server.url}/readyz`)).status === 200, 20_000, `replica ${id} to be ready`);
+  return { id, ...server };
 }
 
-async function leads(r: Replica): Promise<boolean> {
-  try {
-    return ((await (await fetch(`${r.url}/readyz`)).json()) as { leader: boolean }).leader;
-  } catch {
-    return false;
-  }
-}
+const leads = (r: Replica): Promise<boolean> => leadsAt(r.url);
 
 async function api(r: Replica, path: string, init: RequestInit = {}): Promise<Response> {
   const token = await readLocalToken(join(dir, 'state'));

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ import { readLocalToken } from '../../src/auth/bootstrapToken.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { AppStatus } from '../../src/status/types.ts';
 import { haveKubectl, KUBECTL } from '../../src/testing/kubectl.ts';
-import { ROOT, until } from './testing/e2eKit.ts';
+import { spawnBerthServer, type BerthServerProcess } from './testing/berthServerProcess.ts';
+import { until } from './testing/e2eKit.ts';
 
 /**
  * "A server killed in the middle of a deploy finishes it after restart; nothing accepted is lost",
@@ -29,12 +30,6 @@ const APP = 'web';
 const FINISHED = new Set(['succeeded', 'failed', 'superseded']);
 const OBJECTS = ['serviceaccount', 'service', 'deployment', 'poddisruptionbudget', 'networkpolicy'] as const;
 
-interface ServerChild {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output(): string;
-}
-
 let sandbox: Sandbox | undefined;
 let dir = '';
 const children = new Set<ChildProcess>();
@@ -44,32 +39,14 @@ function kubectl(...args: string[]): Promise<string> {
 }
 
 /** `node bin/berth.js server` on the test's SQLite file and state dir, once it listens and its informers synced. */
-async function startServer(): Promise<ServerChild> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/berth.js'), 'server', '--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')],
-    { cwd: dir, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const output = (): string => out;
-  const url = await until(
-    () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berth server exited early:\n${out}`);
-      // The token file line comes after the listening line: wait for both.
-      return out.includes('admin token file: ') ? /berth server listening on (http:\/\/\S+)/.exec(out)?.[1] : undefined;
-    },
-    15_000,
-    'berth server to listen',
-  );
-  await until(async () => (await fetch(`${url}/readyz`)).status === 200, 15_000, 'berth server to be ready');
-  return { child, url, output };
+async function startServer(): Promise<BerthServerProcess> {
+  const args = ['--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')];
+  const server = await spawnBerthServer(args, { cwd: dir, children, timeoutMs: 15_000 });
+  await until(async () => (await fetch(`${server.url}/readyz`)).status === 200, 15_000, 'berth server to be ready');
+  return server;
 }
 
-async function kill(server: ServerChild): Promise<void> {
+async function kill(server: BerthServerProcess): Promise<void> {
   const exited = new Promise((done) => server.child.once('exit', done));
   if (server.child.exitCode === null && server.child.signalCode === null) {
     server.child.kill('SIGKILL');
@@ -77,13 +54,13 @@ async function kill(server: ServerChild): Promise<void> {
   }
 }
 
-async function api(server: ServerChild, path: string, init: RequestInit = {}): Promise<Response> {
+async function api(server: BerthServerProcess, path: string, init: RequestInit = {}): Promise<Response> {
   const token = await readLocalToken(join(dir, 'state'));
   if (token === undefined) throw new Error('no admin token file');
   return fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } });
 }
 
-async function revisions(server: ServerChild): Promise<RevisionList['items']> {
+async function revisions(server: BerthServerProcess): Promise<RevisionList['items']> {
   const r = await api(server, `/v1/namespaces/${NS}/apps/${APP}/revisions`);
   if (r.status === 404) return [];
   expect(r.status).toBe(200);
