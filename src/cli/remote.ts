@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments, isScalar } from 'yaml';
 import { BerthError, type Problem } from '../errors.ts';
-import { loadApps } from '../appspec/loadApps.ts';
+import { appsOf } from '../appspec/loadApps.ts';
+import { parseAppDocuments, type ParsedAppDocuments } from '../appspec/parseAppDocuments.ts';
 import { parseDuration } from '../appspec/formats.ts';
 import type { AppStatus } from '../status/types.ts';
 import { apiClientFromEnv, type ApiClient } from './apiClient.ts';
@@ -62,10 +62,16 @@ export interface AppDocument {
 export async function readAppFile(io: CliIO, file: string, namespace: string | undefined, given?: string): Promise<{ apps: AppDocument[]; warnings: Problem[] }> {
   const text = given ?? (await readText(io, file));
   const source = file === '-' ? '<stdin>' : file;
-  const { apps, warnings } = loadApps(text, { source });
-  const documents = parseAllDocuments(text)
-    .filter((d) => !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)))
-    .map((d) => d.toJS({ maxAliasCount: 100 }) as { metadata?: { namespace?: unknown } });
+  return appDocumentsOf(parseAppDocuments(text, { source }), source, namespace);
+}
+
+/**
+ * The Apps of a parsed file with where each goes: `namespace` (-n) applies to documents that name none;
+ * a document naming another namespace is a conflict. Throws the parse's problems as readAppFile does.
+ */
+export function appDocumentsOf(parsed: ParsedAppDocuments, source: string, namespace: string | undefined): { apps: AppDocument[]; warnings: Problem[] } {
+  const { apps, warnings } = appsOf(parsed, source);
+  const documents = parsed.documents as Array<{ metadata?: { namespace?: unknown } } | undefined>;
   if (documents.length !== apps.length) throw new BerthError('BERTH_INTERNAL', `${source}: ${documents.length} documents but ${apps.length} validated apps.`);
   const out = apps.map((app, i): AppDocument => {
     const doc = documents[i];

@@ -3,11 +3,11 @@
  * its `kind: Stack` documents are validated locally with the server's own validation (bad input exits
  * 2 without a request), exactly as App files are.
  */
-import { loadDocuments } from '../appspec/loadApps.ts';
+import { parseAppDocuments } from '../appspec/parseAppDocuments.ts';
 import { BerthError, type Problem } from '../errors.ts';
 import { validateStack } from '../stacks/validateStack.ts';
 import type { CliIO } from './io.ts';
-import { readAppFile, readText, type AppDocument } from './remote.ts';
+import { appDocumentsOf, readText, type AppDocument } from './remote.ts';
 
 /** One Stack of a file, as written, plus where it goes. */
 export interface StackDocument {
@@ -21,12 +21,13 @@ export type DeployFile = { readonly kind: 'apps'; readonly apps: AppDocument[]; 
 export async function readDeployFile(io: CliIO, file: string, namespace: string | undefined): Promise<DeployFile> {
   const text = await readText(io, file);
   const source = file === '-' ? '<stdin>' : file;
-  // The bounded parse App files get (ADR 0005): a hostile text is a coded error before anything else.
-  const values = loadDocuments(text, { source });
+  // One bounded parse (ADR 0005) serves both kinds: a hostile text is a coded error before anything else.
+  const parsed = parseAppDocuments(text, { source });
+  const values = parsed.documents;
   const isStack = (v: unknown): boolean => typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Stack';
   // No Stack at all: the App path validates and reports as it always did.
   if (!values.some(isStack)) {
-    const { apps, warnings } = await readAppFile(io, file, namespace, text);
+    const { apps, warnings } = appDocumentsOf(parsed, source, namespace);
     return { kind: 'apps', apps, warnings };
   }
   if (!values.every(isStack)) {
