@@ -105,9 +105,10 @@ export function createReplicaRegistry(store: AppStore, clock: Clock): ReplicaReg
     claimsOf: (keys) =>
       inTx(async (tx) => {
         if (keys.length === 0) return new Map();
-        const rows = await sql<ClaimRow>`select namespace, name, revision, replica from revision_claims`.execute(sqlExecutorOf(tx));
-        const wanted = new Set(keys.map(revisionKeyText));
-        return new Map(rows.rows.map((r) => ({ ...r, revision: Number(r.revision) })).filter((r) => wanted.has(revisionKeyText(r))).map((r) => [revisionKeyText(r), r.replica] as const));
+        // Only the asked-for rows: the leader asks every few seconds, and the table keeps every claim.
+        const wanted = sql.join(keys.map((k) => sql`(${k.namespace}, ${k.name}, cast(${k.revision} as integer))`));
+        const rows = await sql<ClaimRow>`select namespace, name, revision, replica from revision_claims where (namespace, name, revision) in (values ${wanted})`.execute(sqlExecutorOf(tx));
+        return new Map(rows.rows.map((r) => [revisionKeyText({ ...r, revision: Number(r.revision) }), r.replica] as const));
       }),
     prune: (keep, forgetAfterMs) =>
       inTx(async (tx) => {
