@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClient } from '../controllers/testing/fakeClient.ts';
 import { parseImageRef, pullNotFoundMessage } from '../kubelet/imageCatalog.ts';
@@ -30,6 +32,31 @@ class FakeCli implements PodmanCli {
   }
 }
 
+/**
+ * Runs one container whose `podman start --attach` exits with `attachCode`, while every
+ * `podman inspect` of the stopped container fails, as it once did on a loaded machine.
+ */
+class InspectFailingCli implements PodmanCli {
+  readonly calls: string[][] = [];
+  constructor(private readonly attachCode: number) {}
+  async run(args: readonly string[]): Promise<CommandResult> {
+    this.calls.push([...args]);
+    if (args[0] === 'image' && args[1] === 'inspect') return { code: 0, stdout: 'abc 1000 10001:10001\n', stderr: '' };
+    if (args[0] === 'create') return { code: 0, stdout: 'c0ffee\n', stderr: '' };
+    if (args[0] === 'inspect') return { code: 125, stdout: '', stderr: 'Error: timed out' };
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  spawn(): never {
+    const child = Object.assign(new EventEmitter(), { stdout: new PassThrough(), stderr: new PassThrough() });
+    setTimeout(() => {
+      child.stdout.end();
+      child.stderr.end();
+      child.emit('close', this.attachCode, null);
+    }, 5);
+    return child as never;
+  }
+}
+
 const fallback: ContainerRuntime = {
   name: 'fallback',
   pull: async (ref) => {
@@ -45,7 +72,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function runtime(cli: FakeCli): PodmanRuntime {
+function runtime(cli: PodmanCli): PodmanRuntime {
   const stateRoot = mkdtempSync(join(tmpdir(), 'berth-podman-unit-'));
   dirs.push(stateRoot);
   return new PodmanRuntime({ client: new FakeClient(), fallback, cli, stateRoot, cgroups: null, sweep: false, reaper: false });
@@ -88,4 +115,29 @@ describe('PodmanRuntime images', () => {
       'rpc error: code = Unknown desc = failed to pull and unpack image "localhost:5000/hello:1": pinging container registry localhost:5000: Get "http://localhost:5000/v2/": dial tcp [::1]:5000: connect: connection refused',
     );
   });
+});
+
+describe('PodmanRuntime exits', () => {
+  it('never reports an exit it could not read as a success: podman start --attach\'s own code stands in', async () => {
+    for (const attachCode of [137, 3]) {
+      const cli = new InspectFailingCli(attachCode);
+      const rt = runtime(cli);
+      const ref = parseImageRef('berth.local/hello:1.0.0');
+      await rt.pull(ref, signal);
+      const running = await rt.start({
+        pod: { namespace: 'default', name: 'p', uid: 'u1', annotations: {}, restartPolicy: 'Always' },
+        container: { name: 'app' },
+        image: ref,
+        env: [],
+        podIP: '127.0.0.9',
+        restartCount: 0,
+        isInit: false,
+        output: () => undefined,
+      });
+      const exit = await running.exited;
+      expect(exit).toEqual({ exitCode: attachCode, reason: 'Error' });
+      // Asked more than once before giving up on inspect.
+      expect(cli.calls.filter((c) => c[0] === 'inspect').length).toBe(3);
+    }
+  }, 20_000);
 });

@@ -255,6 +255,16 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     return env;
   }
 
+  /** `podman inspect` of a stopped container's state, retried: on a loaded machine it can time out once. */
+  private async inspectExit(id: string): Promise<string> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const st = await this.cli.run(['inspect', '--format', '{{.State.ExitCode}}|{{.State.OOMKilled}}|{{.State.StartedAt}}|{{.State.Error}}', id], { timeoutMs: 30_000 });
+      if (st.code === 0 && st.stdout.trim()) return st.stdout.trim();
+      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+    }
+    return '';
+  }
+
   private attach(req: StartRequest, id: string, cgroup: ContainerCgroup | undefined, runDir: string, cleanupFiles: () => void): RunningContainer {
     // conmon inherits this working directory and writes `oom` into it when it sees the kernel's OOM
     // notice: one more witness, and no litter in the sandbox's own working directory.
@@ -267,13 +277,16 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     this.tracked.add(tracked);
     this.ensureSampling();
     const exited = (async (): Promise<ContainerExit> => {
-      await new Promise<void>((r) => proc.once('close', () => r()));
+      // `podman start --attach` exits with the container's exit code: the witness when inspect cannot answer.
+      const attachCode = await new Promise<number | null>((r) => proc.once('close', (code: number | null) => r(code)));
       await Promise.race([outputs, new Promise((r) => setTimeout(r, 500))]);
       if (killTimer) clearTimeout(killTimer);
       this.tracked.delete(tracked);
-      const st = await this.cli.run(['inspect', '--format', '{{.State.ExitCode}}|{{.State.OOMKilled}}|{{.State.StartedAt}}|{{.State.Error}}', id], { timeoutMs: 30_000 });
-      const [code = '137', oom = 'false', startedAt = '', error = ''] = st.stdout.trim().split('|');
-      const exitCode = Number(code) || 0;
+      const st = await this.inspectExit(id);
+      const [code = '', oom = 'false', startedAt = '', error = ''] = st.split('|');
+      // An exit code nobody could read is never a success: a busy machine once turned a failed
+      // `podman inspect` into "exit 0 (Completed)" for an OOM-killed container.
+      const exitCode = /^\d+$/.test(code) ? Number(code) : attachCode ?? 137;
       const neverStarted = startedAt.startsWith('0001-01-01');
       const conmonSawOom = existsSync(join(runDir, 'oom'));
       const oomKilled = oom === 'true' || (exitCode === 137 && !stopRequested && (conmonSawOom || (cgroup?.hitMemoryLimit() ?? false)));
