@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppHealth } from '../api/types.ts';
-import { formatHealthLine, formatHealthView, percent, sparkline } from './healthView.ts';
+import { formatHealthLine, formatHealthTable, formatHealthView, percent, sparkline } from './healthView.ts';
 
 const PLAIN = { color: false };
 const NOW = Date.parse('2030-01-02T03:30:20.000Z');
@@ -57,5 +57,29 @@ describe('health view', () => {
     expect(formatHealthLine(health(), PLAIN, NOW)).toBe('health:   2.5% errors last hour (18/720), p95 9.5 ms, last probe ok 200 in 3.2 ms, 4s ago\n');
     expect(formatHealthLine(health({ enabled: false }), PLAIN, NOW)).toBe('health:   probing off (spec.health.enabled: false)\n');
     expect(formatHealthLine(health({ lastHour: { total: 0, failed: 0, errorRatio: null, p50Ms: null, p95Ms: null, p99Ms: null } }), PLAIN, NOW)).toContain('no probes in the last hour yet');
+  });
+});
+
+describe('health overview table', () => {
+  it('puts firing alerts first, then the worst ratio; an unreadable app shows its code and the rest still show', () => {
+    const firing = { id: '1', namespace: 'shop', name: 'api', rule: 'ErrorBudgetBurn', severity: 'page' as const, state: 'firing' as const, since: '2030-01-02T03:00:00.000Z', value: 14, summary: 's' };
+    const text = formatHealthTable(
+      [
+        { namespace: 'shop', name: 'web', health: health() },
+        { namespace: 'shop', name: 'api', health: health({ lastHour: { total: 720, failed: 0, errorRatio: 0, p50Ms: 1, p95Ms: 2, p99Ms: 3 }, firingAlerts: [firing] }) },
+        { namespace: 'ops', name: 'cron', health: health({ enabled: false }) },
+        { namespace: 'ops', name: 'gone', error: 'BERTH_APP_NOT_FOUND' },
+      ],
+      PLAIN,
+      NOW,
+    );
+    const rows = text.trimEnd().split('\n').slice(1).map((l) => l.replace(/\s+/g, ' '));
+    expect(rows).toEqual([
+      `shop api 0% 720 2.0 ms ok 200 4s ago 1 firing ${'·'.repeat(25)}▁▁▃█▂`,
+      `shop web 2.5% 720 9.5 ms ok 200 4s ago none ${'·'.repeat(25)}▁▁▃█▂`,
+      'ops cron - - - probing off - -',
+      'ops gone - - - BERTH_APP_NOT_FOUND - -',
+    ]);
+    expect(formatHealthTable([], PLAIN, NOW)).toBe('No apps.\n');
   });
 });

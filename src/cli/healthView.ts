@@ -1,6 +1,6 @@
 /** How `berth health` and `berth status` show an app's probe results (pure; tested field by field). */
 import type { AppHealth } from '../api/types.ts';
-import { age, paint, type Terminal } from './output.ts';
+import { age, formatTable, paint, type Terminal } from './output.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -64,4 +64,49 @@ export function formatHealthView(namespace: string, name: string, h: AppHealth, 
   if (firing.length === 0) lines.push('alerts       none firing');
   else for (const [i, a] of firing.entries()) lines.push(`${i === 0 ? 'alerts       ' : '             '}${paint(term, 'red', `${a.severity.toUpperCase()} ${a.rule}`)} since ${age(a.since, now)}: ${a.summary}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One app's row of `berth health` without a name: its health, or why it could not be read. */
+export interface HealthRow {
+  readonly namespace: string;
+  readonly name: string;
+  readonly health?: AppHealth;
+  /** A coded error (e.g. BERTH_HEALTH_…) when this app's health could not be read. */
+  readonly error?: string;
+}
+
+/** Minutes of the sparkline the overview shows: the last half hour fits a terminal beside the other columns. */
+const OVERVIEW_MINUTES = 30;
+
+/**
+ * `berth health` without a name: one line an app, worst first (firing alerts, then error ratio), as a
+ * status page does, so the app that needs a look is on top.
+ */
+export function formatHealthTable(rows: readonly HealthRow[], term: Pick<Terminal, 'color'>, now: number = Date.now()): string {
+  if (rows.length === 0) return 'No apps.\n';
+  const firing = (r: HealthRow): number => r.health?.firingAlerts.filter((a) => a.state === 'firing').length ?? 0;
+  const ratio = (r: HealthRow): number => (r.health?.enabled ? (r.health.lastHour.errorRatio ?? -1) : -1);
+  const sorted = [...rows].sort((a, b) => firing(b) - firing(a) || ratio(b) - ratio(a) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  return formatTable(
+    ['NAMESPACE', 'NAME', 'ERRORS (1H)', 'PROBES', 'P95', 'LAST PROBE', 'ALERTS', `LAST ${OVERVIEW_MINUTES} MIN`],
+    sorted.map((r) => {
+      const h = r.health;
+      if (!h) return [r.namespace, r.name, '-', '-', '-', paint(term, 'yellow', r.error ?? 'unknown'), '-', '-'];
+      if (!h.enabled) return [r.namespace, r.name, '-', '-', '-', 'probing off', '-', '-'];
+      const w = h.lastHour;
+      const p = h.lastProbe;
+      const last = p === null ? 'none yet' : `${p.ok ? 'ok' : paint(term, 'red', 'FAILED')} ${p.status ?? p.error ?? ''} ${age(p.at, now)} ago`.replace(/\s+/g, ' ');
+      const n = firing(r);
+      return [
+        r.namespace,
+        r.name,
+        w.total === 0 ? '-' : paint(term, (w.errorRatio ?? 0) > 0 ? 'red' : 'green', percent(w.errorRatio)),
+        String(w.total),
+        ms(w.p95Ms),
+        last,
+        n === 0 ? 'none' : paint(term, 'red', `${n} firing`),
+        sparkline(h.sparkline.slice(-OVERVIEW_MINUTES)),
+      ];
+    }),
+  );
 }
