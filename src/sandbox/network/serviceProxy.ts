@@ -20,7 +20,7 @@ export interface ServiceProxyOptions {
    * client did not connect from its pod IP (a process's connections to loopback addresses come
    * from 127.0.0.1). The process runtime answers from /proc.
    */
-  sourceOf?: (local: SocketEnd, remote: SocketEnd) => { namespace: string; name: string } | undefined;
+  sourceOf?: (local: SocketEnd, remote: SocketEnd) => Promise<{ namespace: string; name: string } | undefined>;
 }
 
 export interface Backend {
@@ -173,15 +173,28 @@ export class ServiceProxy implements Controller {
       client.destroy();
       return;
     }
-    const verdict = this.admit(client, b);
+    // Until the verdict the client's bytes wait in its socket: nothing reads them before pipe().
+    p.sockets.add(client);
+    client.on('error', () => client.destroy());
+    void this.admit(client, b).then(
+      (verdict) => this.connectAdmitted(p, client, b, verdict),
+      () => client.resetAndDestroy(),
+    );
+  }
+
+  private connectAdmitted(p: PortProxy, client: Socket, b: Backend, verdict: { allowed: boolean; reason?: string }): void {
+    if (client.destroyed) {
+      p.sockets.delete(client);
+      return;
+    }
     if (!verdict.allowed) {
       this.refused++;
+      p.sockets.delete(client);
       if (process.env['BERTH_SANDBOX_DEBUG']) console.error('[sandbox/kube-proxy]', verdict.reason);
       // A reset, as a CNI's REJECT does: the client fails at once instead of waiting for a timeout.
       client.resetAndDestroy();
       return;
     }
-    p.sockets.add(client);
     const upstream = connect({ host: b.ip, port: b.port });
     p.sockets.add(upstream);
     const done = (): void => {
@@ -208,7 +221,7 @@ export class ServiceProxy implements Controller {
   }
 
   /** The NetworkPolicy verdict for a connection to backend `b`; without policies everything passes at no cost. */
-  private admit(client: Socket, b: Backend): { allowed: boolean; reason?: string } {
+  private async admit(client: Socket, b: Backend): Promise<{ allowed: boolean; reason?: string }> {
     const policies = this.policyInf.list();
     if (policies.length === 0) return { allowed: true };
     const destination = this.podAt(b.ip);
@@ -218,7 +231,7 @@ export class ServiceProxy implements Controller {
     const ip = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
     let source = this.podAt(ip);
     if (!source && this.opts.sourceOf) {
-      const ref = this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 });
+      const ref = await this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 });
       if (ref) source = this.podInf.get(ref.namespace, ref.name);
     }
     return connectionAllowed(policies, this.peer(source, ip), this.peer(destination, b.ip), b.port);

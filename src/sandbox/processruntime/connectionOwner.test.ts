@@ -24,11 +24,12 @@ describe('connection owners from /proc', () => {
     const s = await accepted;
     const local = { address: s.localAddress ?? '', port: s.localPort ?? 0 };
     const remote = { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 };
-    expect(socketInode(remote, local)).toBeGreaterThan(0);
+    expect(await socketInode(remote, local)).toBeGreaterThan(0);
     const pgid = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))?.pgrp ?? -1;
     // This test process holds both ends; as a "container" of pod ns/p it is the connection's source.
-    expect(connectionSource([{ pgid, namespace: 'ns', pod: 'p' }], local, remote)).toEqual({ namespace: 'ns', name: 'p' });
-    expect(connectionSource([{ pgid: pgid + 1_000_000, namespace: 'ns', pod: 'other' }], local, remote)).toBeUndefined();
+    expect(await connectionSource([{ pgid, namespace: 'ns', pod: 'p' }], local, remote)).toEqual({ namespace: 'ns', name: 'p' });
+    expect(await connectionSource([{ pgid: pgid + 1_000_000, namespace: 'ns', pod: 'other' }], local, remote)).toBeUndefined();
+    expect(await connectionSource([], local, remote)).toBeUndefined();
     s.destroy();
   });
 });

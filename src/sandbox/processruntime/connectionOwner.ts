@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { parseProcStat } from './procStats.ts';
 
@@ -11,9 +11,11 @@ export function procNetAddress(ip: string, port: number): string {
 
 /**
  * The inode of the socket whose local end is `local` and remote end `remote`, from /proc/net/tcp
- * (this network namespace: every sandbox process shares it).
+ * (this network namespace: every sandbox process shares it). Asynchronous: the kernel writes the
+ * table line by line for every TCP socket of the machine, which took 200 ms on a machine holding
+ * 20,000 connections, time the sandbox's event loop (proxies, API server, kubelets) must not lose.
  */
-export function socketInode(local: { address: string; port: number }, remote: { address: string; port: number }, procRoot = '/proc'): number | undefined {
+export async function socketInode(local: { address: string; port: number }, remote: { address: string; port: number }, procRoot = '/proc'): Promise<number | undefined> {
   const addr = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a);
   const l = addr(local.address);
   const r = addr(remote.address);
@@ -21,7 +23,7 @@ export function socketInode(local: { address: string; port: number }, remote: { 
   const want = `${procNetAddress(l, local.port)} ${procNetAddress(r, remote.port)}`;
   let table: string;
   try {
-    table = readFileSync(`${procRoot}/net/tcp`, 'utf8');
+    table = await readFile(`${procRoot}/net/tcp`, 'utf8');
   } catch {
     return undefined;
   }
@@ -39,12 +41,12 @@ export function socketInode(local: { address: string; port: number }, remote: { 
  * The process group (among `pgids`) of the process holding socket `inode`: one pass over
  * /proc/<pid>/stat to find the groups' processes, then their file descriptors.
  */
-export function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, procRoot = '/proc'): number | undefined {
+export async function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, procRoot = '/proc'): Promise<number | undefined> {
   if (pgids.size === 0) return undefined;
   const target = `socket:[${inode}]`;
   let entries: string[];
   try {
-    entries = readdirSync(procRoot);
+    entries = await readdir(procRoot);
   } catch {
     return undefined;
   }
@@ -53,20 +55,20 @@ export function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, pr
     if (c < 48 || c > 57) continue;
     let pgrp: number | undefined;
     try {
-      pgrp = parseProcStat(readFileSync(`${procRoot}/${e}/stat`, 'utf8'))?.pgrp;
+      pgrp = parseProcStat(await readFile(`${procRoot}/${e}/stat`, 'utf8'))?.pgrp;
     } catch {
       continue;
     }
     if (pgrp === undefined || !pgids.has(pgrp)) continue;
     let fds: string[];
     try {
-      fds = readdirSync(`${procRoot}/${e}/fd`);
+      fds = await readdir(`${procRoot}/${e}/fd`);
     } catch {
       continue;
     }
     for (const fd of fds) {
       try {
-        if (readlinkSync(`${procRoot}/${e}/fd/${fd}`) === target) return pgrp;
+        if ((await readlink(`${procRoot}/${e}/fd/${fd}`)) === target) return pgrp;
       } catch {
         // closed meanwhile
       }
@@ -81,10 +83,12 @@ export interface Endpoint {
 }
 
 /** The pod of the tracked container whose process holds the client end (`remote`) of an accepted connection. */
-export function connectionSource(containers: readonly { pgid: number; namespace: string; pod: string }[], local: Endpoint, remote: Endpoint): { namespace: string; name: string } | undefined {
-  const inode = socketInode(remote, local);
+export async function connectionSource(containers: readonly { pgid: number; namespace: string; pod: string }[], local: Endpoint, remote: Endpoint): Promise<{ namespace: string; name: string } | undefined> {
+  // No process of this runtime can hold the socket: skip reading the machine's socket table.
+  if (containers.length === 0) return undefined;
+  const inode = await socketInode(remote, local);
   if (inode === undefined) return undefined;
-  const pgid = groupHoldingSocket(inode, new Set(containers.map((t) => t.pgid)));
+  const pgid = await groupHoldingSocket(inode, new Set(containers.map((t) => t.pgid)));
   const t = containers.find((x) => x.pgid === pgid);
   return t ? { namespace: t.namespace, name: t.pod } : undefined;
 }
