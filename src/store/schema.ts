@@ -168,6 +168,7 @@ export interface Database {
   stacks: StacksTable;
   stack_revisions: StackRevisionsTable;
   load_runs: LoadRunsTable;
+  revision_claims: RevisionClaimsTable;
 }
 
 /** Stacks (src/stacks/stackStore.ts): the newest revision of each, as for apps. */
@@ -200,3 +201,12 @@ export interface StackRevisionsTable {
   message: string | null;
   finished_at: string | null;
 }
+
+/** Which replica carries which revision (migration 0007, src/store/replicaRegistry.ts). */
+export interface RevisionClaimsTable {
+  namespace: string;
+  name: string;
+  revision: number;
+  replica: string;
+}
+
