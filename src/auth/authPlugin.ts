@@ -82,6 +82,8 @@ export interface AuthPluginOptions {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What verifying a credential may refuse with; each is audited as a denial (anything else is a fault). */
+const VERIFY_DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BERTH_AUTH_UNAUTHENTICATED', 'BERTH_AUTH_FORBIDDEN', 'BERTH_AUTH_RATE_LIMITED', 'BERTH_AUTH_LIMITS_UNAVAILABLE']);
 
 /**
  * Whether a cookie-authenticated request comes from this server's own pages: its Origin (sent by
@@ -247,9 +249,9 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
       try {
         request.principal = bearer.startsWith(TOKEN_PREFIX) || opts.oidc === undefined ? await opts.tokens.verify(bearer) : await opts.oidc.verify(bearer);
       } catch (e) {
-        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_FORBIDDEN' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
+        if (!(e instanceof BerthError) || !VERIFY_DENIALS.has(e.code)) throw e;
         if (e.code === 'BERTH_AUTH_UNAUTHENTICATED') await fail(e.code, e);
-        if (e.code === 'BERTH_AUTH_RATE_LIMITED') void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
+        if (e.code === 'BERTH_AUTH_RATE_LIMITED' || e.code === 'BERTH_AUTH_LIMITS_UNAVAILABLE') void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
         await deny(request, e.code, e, policy.action, paramsOf(request).ns ?? null);
       }
     }

@@ -18,7 +18,7 @@ import type { OidcVerifier } from './oidcVerifier.ts';
 import type { Principal } from './policy.ts';
 import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
 import { cookieValue, CSRF_HEADER, sameSecret, sessionCookie, type Session, type SessionStore } from './sessionStore.ts';
-import type { TokenStore } from './tokenStore.ts';
+import { retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { TOKEN_PREFIX } from './tokens.ts';
 
 export interface SessionRoutesDeps {
@@ -84,7 +84,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       try {
         principal = await verify(token);
       } catch (e) {
-        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
+        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_RATE_LIMITED' && e.code !== 'BERTH_AUTH_LIMITS_UNAVAILABLE')) throw e;
+        // The shared limits are down: not the caller's failure, so it spends nothing; refused and audited.
+        if (e.code === 'BERTH_AUTH_LIMITS_UNAVAILABLE') {
+          void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
+          return denied(request, e);
+        }
         // Verified first, limited after (as bearer tokens): only failures spend this address's budget.
         const budget = await failures.take(`ip:${request.ip}`);
         if (!budget.allowed) {
