@@ -107,7 +107,7 @@ export interface AuthDeps {
   readonly authFailureLimiter?: RateLimiter;
   /** Default: config.maxStreamsPerPrincipal. */
   readonly streamLimiter?: StreamLimiter;
-  /** Default: dashboard sessions in this process's memory. */
+  /** Default: dashboard sessions in the app store, shared by every replica on it. */
   readonly sessions?: SessionStore;
 }
 
@@ -317,7 +317,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const alerts = createAlertStore(store);
   // The prober's buckets feed the alert rules (a test may pass its own reader).
   const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
-  const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
+  const sessions = deps.auth?.sessions ?? createSessionStore({ store, clock });
   const ctx: RouteContext = {
     config,
     store,
