@@ -95,6 +95,7 @@ export const ERRORS = {
   BERTH_AUTH_OIDC_CONFIG_INVALID: def(500, 'The OIDC configuration is invalid.', 'Fix the OIDC setting named in "problems" (issuer, audience, JWKS URL, algorithms, role rules).'),
   BERTH_AUTH_TOKEN_NOT_FOUND: def(404, 'No such API token.', 'Run "berth token list" to see the token names and ids.'),
   BERTH_AUTH_TOKEN_EXISTS: def(409, 'An active API token with this name already exists.', 'Pick another name, or revoke the existing token first ("berth token revoke NAME").'),
+  BERTH_AUTH_LIMITS_UNAVAILABLE: def(503, 'The shared limits store (Redis) cannot be reached, so a token this replica has not verified before is refused.', 'Retry after the time in the Retry-After header; if it persists, bring back the Redis at limits.redisUrl (BERTH_LIMITS_REDIS_URL). Tokens this replica already verified keep working.'),
 
   // --- dashboard: browser sessions and the live stream ----------------------------------------------
   BERTH_SESSION_CSRF: def(403, 'A state-changing request with a session cookie lacks a valid CSRF token or comes from another origin.', 'Send the csrfToken of POST /v1/session in the X-Berth-CSRF header, from the dashboard\'s own origin; scripts and the CLI use Authorization: Bearer instead of a cookie.'),

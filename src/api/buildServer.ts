@@ -107,7 +107,7 @@ export interface AuthDeps {
   readonly authFailureLimiter?: RateLimiter;
   /** Default: config.maxStreamsPerPrincipal. */
   readonly streamLimiter?: StreamLimiter;
-  /** Default: dashboard sessions in this process's memory. */
+  /** Default: dashboard sessions in the app store, shared by every replica on it. */
   readonly sessions?: SessionStore;
 }
 
@@ -251,7 +251,18 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const clock = deps.clock ?? realClock;
   metrics.observeInformers(status);
   const audit = deps.auth?.audit ?? createAuditLog({ store, logger });
-  const tokens = deps.auth?.tokens ?? createTokenStore({ store, transaction: audit.transaction });
+  // Shared limits (config.limits.store 'redis'): every replica counts in one Redis, so a token limited
+  // on one replica is limited on all. Failed authentications and a token id's unrecognised secrets
+  // fail closed when Redis is down; the request rate and stream caps fail open (redisLimiters.ts).
+  const limitsRedis = config.limits.store === 'redis' && config.limits.redisUrl !== undefined ? connectLimitsRedis(config.limits.redisUrl) : undefined;
+  const limitsDown = (e: unknown): void => logger.warn({ msg: redactText(e instanceof Error ? e.message : String(e)) }, 'shared limits store unavailable');
+  const tokens =
+    deps.auth?.tokens ??
+    createTokenStore({
+      store,
+      transaction: audit.transaction,
+      ...(limitsRedis !== undefined ? { wrongSecretLimiter: createRedisRateLimiter({ redis: limitsRedis, name: 'wrongsecret', ratePerSecond: 1 / 6, burst: 10, whenUnavailable: 'deny', onUnavailable: limitsDown }) } : {}),
+    });
   const oidc = deps.auth?.oidc ?? (config.oidc !== undefined ? createOidcVerifier(config.oidc) : undefined);
   const ownProber = deps.prober === undefined;
   const prober =
@@ -306,7 +317,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   const alerts = createAlertStore(store);
   // The prober's buckets feed the alert rules (a test may pass its own reader).
   const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
-  const sessions = deps.auth?.sessions ?? createSessionStore({ clock });
+  const sessions = deps.auth?.sessions ?? createSessionStore({ store, clock });
   const ctx: RouteContext = {
     config,
     store,
@@ -369,11 +380,6 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
 
   // Before swagger and every route: its onRoute hook records each route's policy, its hooks enforce them.
-  // Shared limits (config.limits.store 'redis'): every replica counts in one Redis, so a token limited
-  // on one replica is limited on all. Failed authentications fail closed when Redis is down; the
-  // request rate and stream caps fail open (redisLimiters.ts).
-  const limitsRedis = config.limits.store === 'redis' && config.limits.redisUrl !== undefined ? connectLimitsRedis(config.limits.redisUrl) : undefined;
-  const limitsDown = (e: unknown): void => app.log.warn({ msg: redactText(e instanceof Error ? e.message : String(e)) }, 'shared limits store unavailable');
   if (limitsRedis !== undefined) app.addHook('onClose', async () => (await limitsRedis).disconnect());
   const sharedFailures =
     limitsRedis !== undefined ? createRedisRateLimiter({ redis: limitsRedis, name: 'authfail', ratePerSecond: 1 / 6, burst: 20, whenUnavailable: 'deny', onUnavailable: limitsDown }) : undefined;

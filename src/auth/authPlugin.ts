@@ -32,7 +32,7 @@ import { BerthError, type ErrorCode } from '../errors.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import type { OidcVerifier } from './oidcVerifier.ts';
 import { createOpenStreams } from './openStreams.ts';
-import { ANONYMOUS, authorize, authorizeAll, isPublicPolicy, namespacesOfBody, WRITE_ACTIONS, type Action, type Decision, type Principal, type RoutePolicy } from './policy.ts';
+import { ANONYMOUS, authorize, authorizeAll, isPublicPolicy, namespacesOfBody, principalKey, WRITE_ACTIONS, type Action, type Decision, type Principal, type RoutePolicy } from './policy.ts';
 import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
 import { cookieValue, CSRF_HEADER, sameSecret, type SessionStore } from './sessionStore.ts';
 import { createStreamLimiter, type StreamLimiter } from './streamLimiter.ts';
@@ -82,6 +82,8 @@ export interface AuthPluginOptions {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What verifying a credential may refuse with; each is audited as a denial (anything else is a fault). */
+const VERIFY_DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BERTH_AUTH_UNAUTHENTICATED', 'BERTH_AUTH_FORBIDDEN', 'BERTH_AUTH_RATE_LIMITED', 'BERTH_AUTH_LIMITS_UNAVAILABLE']);
 
 /**
  * Whether a cookie-authenticated request comes from this server's own pages: its Origin (sent by
@@ -138,12 +140,7 @@ export function markAudited(request: FastifyRequest): void {
   audited.add(request);
 }
 
-/** The key rate limits and stream caps count under: token id, OIDC subject, or source address. */
-export function principalKey(principal: Principal, ip: string): string {
-  if (principal.kind === 'token') return `token:${principal.id ?? principal.name}`;
-  if (principal.kind === 'oidc') return `oidc:${principal.name}`;
-  return `ip:${ip}`;
-}
+export { principalKey };
 
 function bearerOf(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
@@ -169,7 +166,8 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
   const openStreams = createOpenStreams(clock);
   const stopListening = opts.tokens.onRevoked((id) => {
     openStreams.revoke(id);
-    opts.sessions?.store.revokeToken(id);
+    // Revocation already ends the sessions everywhere (a session read checks its token); this deletes the rows.
+    void opts.sessions?.store.revokeToken(id).catch((err: unknown) => app.log.warn({ err, tokenId: id }, 'could not delete the sessions of a revoked token'));
   });
   app.addHook('onClose', async () => stopListening());
   const publicPrefixes = opts.publicPrefixes ?? ['/docs'];
@@ -230,7 +228,7 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
     let bearer = bearerOf(request);
     if (bearer === undefined && opts.sessions !== undefined) {
       const id = cookieValue(request.headers.cookie, opts.sessions.cookie);
-      const session = id !== undefined ? opts.sessions.store.get(id) : undefined;
+      const session = id !== undefined ? await opts.sessions.store.get(id) : undefined;
       if (session !== undefined) {
         if (!SAFE_METHODS.has(request.method)) {
           const csrf = request.headers[CSRF_HEADER];
@@ -247,9 +245,9 @@ const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) => {
       try {
         request.principal = bearer.startsWith(TOKEN_PREFIX) || opts.oidc === undefined ? await opts.tokens.verify(bearer) : await opts.oidc.verify(bearer);
       } catch (e) {
-        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_FORBIDDEN' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
+        if (!(e instanceof BerthError) || !VERIFY_DENIALS.has(e.code)) throw e;
         if (e.code === 'BERTH_AUTH_UNAUTHENTICATED') await fail(e.code, e);
-        if (e.code === 'BERTH_AUTH_RATE_LIMITED') void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
+        if (e.code === 'BERTH_AUTH_RATE_LIMITED' || e.code === 'BERTH_AUTH_LIMITS_UNAVAILABLE') void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
         await deny(request, e.code, e, policy.action, paramsOf(request).ns ?? null);
       }
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRateLimiter } from './rateLimiter.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
 import { limiterContract } from './testing/limiters.contract.ts';
+import { wrongSecretContract } from './testing/wrongSecrets.contract.ts';
 
 describe('rate limiter (token bucket per principal)', () => {
   it('allows a burst, then refills at the rate; keys are independent', () => {
@@ -76,3 +77,5 @@ limiterContract('in-process', {
   rate: (o) => createRateLimiter(o),
   streams: (o) => createStreamLimiter(o),
 });
+
+wrongSecretContract('in-process', (o) => createRateLimiter(o));

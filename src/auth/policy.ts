@@ -30,6 +30,13 @@ export interface Principal {
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', name: 'anonymous', role: null, namespaces: new Set<string>() });
 
+/** The key rate limits, stream caps and session caps count under: token id, OIDC subject, or source address. */
+export function principalKey(principal: Principal, ip: string): string {
+  if (principal.kind === 'token') return `token:${principal.id ?? principal.name}`;
+  if (principal.kind === 'oidc') return `oidc:${principal.name}`;
+  return `ip:${ip}`;
+}
+
 /**
  * Scopes: `namespace` actions touch one namespace's apps; `cluster` actions see or change everything
  * (so they need every namespace); `none` actions touch no cluster data at all.

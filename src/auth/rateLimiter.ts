@@ -21,6 +21,11 @@ export interface RateDecision {
   readonly remaining: number;
   /** When not allowed: how long until `cost` tokens are available (ms, rounded up). */
   readonly retryAfterMs: number;
+  /**
+   * Set by a shared limiter whose store could not answer: the decision is its `whenUnavailable`, not a
+   * count. A caller that fails closed says so (BERTH_AUTH_LIMITS_UNAVAILABLE) instead of "too many".
+   */
+  readonly unavailable?: true;
 }
 
 /**

@@ -3,6 +3,11 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLimitsRedis, createRedisRateLimiter, createRedisStreamLimiter } from './redisLimiters.ts';
 import { limiterContract } from './testing/limiters.contract.ts';
+import { wrongSecretContract } from './testing/wrongSecrets.contract.ts';
+import { TEST_SCRYPT } from './testing/testAuth.ts';
+import { createTokenStore } from './tokenStore.ts';
+import { createMemoryAppStore } from '../store/memoryAppStore.ts';
+import { generateToken, parseToken } from './tokens.ts';
 import { haveRedis, REDIS_TEST_URL } from './testing/testRedis.ts';
 
 // Fails under CI when Redis is missing; skips with the reason elsewhere.
@@ -22,6 +27,20 @@ describe.skipIf(!redisUp)('Redis limiters', () => {
   limiterContract('redis', {
     rate: async (o) => createRedisRateLimiter({ redis: await client(), name: 'contract', whenUnavailable: 'deny', ...o }),
     streams: async (o) => createRedisStreamLimiter({ redis: await client(), ...o }),
+  });
+
+  wrongSecretContract('redis', async (o) => createRedisRateLimiter({ redis: await client(), name: 'wrongsecret', whenUnavailable: 'deny', ...o }));
+
+  it('is one wrong-secret budget per token id for every replica: guesses spread over two cost one budget', async () => {
+    const store = createMemoryAppStore();
+    // Two replicas: each its own token store and Redis connection, one database and one Redis.
+    const replica = async () => createTokenStore({ store, scrypt: TEST_SCRYPT, cacheTtlMs: 0, wrongSecretLimiter: createRedisRateLimiter({ redis: await client(), name: 'wrongsecret', ratePerSecond: 0.01, burst: 4, whenUnavailable: 'deny' }) });
+    const [a, b] = [await replica(), await replica()];
+    const id = parseToken((await a.create({ name: 'shared', role: 'viewer', namespaces: ['x'], createdBy: 'test' })).token)?.id ?? '';
+    const wrong = (): string => `berth_${id}_${generateToken().secret}`;
+    const codes = await Promise.all([a, b, a, b, a, b, a, b, a, b].map((r) => r.verify(wrong()).catch((e: { code: string }) => e.code)));
+    expect(codes.filter((c) => c === 'BERTH_AUTH_UNAUTHENTICATED')).toHaveLength(4);
+    expect(codes.filter((c) => c === 'BERTH_AUTH_RATE_LIMITED')).toHaveLength(6);
   });
 
   it('is one budget for every replica: what one replica spent, another cannot', async () => {
@@ -70,10 +89,30 @@ describe.skipIf(!redisUp)('Redis limiters', () => {
       const failures = createRedisRateLimiter({ redis: down, name: 'authfail', ratePerSecond: 1 / 6, burst: 20, whenUnavailable: 'deny', onUnavailable });
       const streams = createRedisStreamLimiter({ redis: down, maxPerKey: 1, onUnavailable });
       for (let i = 0; i < 3; i++) expect((await requests.take('k')).allowed).toBe(true);
-      expect(await failures.take('ip:1.2.3.4')).toEqual({ allowed: false, remaining: 0, retryAfterMs: 6000 });
+      expect(await failures.take('ip:1.2.3.4')).toEqual({ allowed: false, remaining: 0, retryAfterMs: 6000, unavailable: true });
       expect(await streams.acquire('k')).toBeDefined();
       expect(await streams.acquire('k')).toBeDefined();
       expect(errors.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it('fails closed for the token store: a secret this replica has not recognised is refused (503), one it has passes', async () => {
+      const store = createMemoryAppStore();
+      let redisDown = false;
+      const up = createRedisRateLimiter({ redis: await client(), name: 'wrongsecret', ratePerSecond: 1 / 6, burst: 10, whenUnavailable: 'deny' });
+      const down = createRedisRateLimiter({ redis: await client(deadUrl), name: 'wrongsecret', ratePerSecond: 1 / 6, burst: 10, whenUnavailable: 'deny' });
+      // One replica whose Redis goes away between two requests.
+      const tokens = createTokenStore({ store, scrypt: TEST_SCRYPT, cacheTtlMs: 0, wrongSecretLimiter: { take: (k, c) => (redisDown ? down : up).take(k, c), peek: (k, c) => (redisDown ? down : up).peek(k, c) } });
+      const seen = (await tokens.create({ name: 'seen', role: 'viewer', namespaces: ['x'], createdBy: 'test' })).token;
+      const unseen = (await tokens.create({ name: 'unseen', role: 'viewer', namespaces: ['x'], createdBy: 'test' })).token;
+      await expect(tokens.verify(seen)).resolves.toMatchObject({ name: 'seen' });
+      redisDown = true;
+      await expect(tokens.verify(seen)).resolves.toMatchObject({ name: 'seen' });
+      const refused = await tokens.verify(unseen).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'BERTH_AUTH_LIMITS_UNAVAILABLE', status: 503 });
+      const wrongOfSeen = `berth_${parseToken(seen)?.id ?? ''}_${generateToken().secret}`;
+      await expect(tokens.verify(wrongOfSeen)).rejects.toMatchObject({ code: 'BERTH_AUTH_LIMITS_UNAVAILABLE' });
+      redisDown = false;
+      await expect(tokens.verify(unseen)).resolves.toMatchObject({ name: 'unseen' });
     });
   });
 });

@@ -68,7 +68,7 @@ return redis.call('ZCARD', KEYS[1])`;
 export interface RedisRateLimiterOptions {
   /** The connection, or its promise (buildServer is synchronous; the client loads on first use). */
   readonly redis: Redis | Promise<Redis>;
-  /** Separates limiters sharing one Redis (requests, failed authentications). */
+  /** Separates limiters sharing one Redis (requests, failed authentications, a token id's unrecognised secrets). */
   readonly name: string;
   readonly ratePerSecond: number;
   readonly burst: number;
@@ -82,7 +82,7 @@ export function createRedisRateLimiter(opts: RedisRateLimiterOptions): RateLimit
   const perMs = opts.ratePerSecond / 1000;
   const unavailable = (cost: number): RateDecision =>
     // Closed: as if the budget were spent, retry after the time one token takes to come back.
-    opts.whenUnavailable === 'allow' ? { allowed: true, remaining: opts.burst, retryAfterMs: 0 } : { allowed: false, remaining: 0, retryAfterMs: Math.ceil(cost / perMs) };
+    opts.whenUnavailable === 'allow' ? { allowed: true, remaining: opts.burst, retryAfterMs: 0, unavailable: true } : { allowed: false, remaining: 0, retryAfterMs: Math.ceil(cost / perMs), unavailable: true };
   const decide = async (key: string, cost: number, spend: boolean): Promise<RateDecision> => {
     try {
       const [allowed, before] = (await (await opts.redis).eval(TAKE, 1, `berth:rate:${opts.name}:${key}`, String(perMs), String(opts.burst), String(cost), spend ? '1' : '0')) as [number, string];

@@ -18,7 +18,7 @@ import type { OidcVerifier } from './oidcVerifier.ts';
 import type { Principal } from './policy.ts';
 import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
 import { cookieValue, CSRF_HEADER, sameSecret, sessionCookie, type Session, type SessionStore } from './sessionStore.ts';
-import type { TokenStore } from './tokenStore.ts';
+import { retryAfterMsOf, type TokenStore } from './tokenStore.ts';
 import { TOKEN_PREFIX } from './tokens.ts';
 
 export interface SessionRoutesDeps {
@@ -61,13 +61,13 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
   /** The caller's live session and its verified principal; undefined (and the cookie cleared) otherwise. */
   const current = async (request: FastifyRequest, reply: FastifyReply): Promise<{ session: Session; principal: Principal } | undefined> => {
     const id = cookieValue(request.headers.cookie, deps.cookie);
-    const session = id !== undefined ? sessions.get(id) : undefined;
+    const session = id !== undefined ? await sessions.get(id) : undefined;
     if (session !== undefined) {
       try {
         return { session, principal: await verify(session.credential) };
       } catch (e) {
         if (!(e instanceof BerthError) || e.code !== 'BERTH_AUTH_UNAUTHENTICATED') throw e;
-        sessions.delete(session.id);
+        await sessions.delete(session.id);
       }
     }
     if (id !== undefined) void reply.header('set-cookie', sessionCookie('', { tls: deps.tls, maxAgeSeconds: 0 }));
@@ -84,7 +84,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       try {
         principal = await verify(token);
       } catch (e) {
-        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_RATE_LIMITED')) throw e;
+        if (!(e instanceof BerthError) || (e.code !== 'BERTH_AUTH_UNAUTHENTICATED' && e.code !== 'BERTH_AUTH_RATE_LIMITED' && e.code !== 'BERTH_AUTH_LIMITS_UNAVAILABLE')) throw e;
+        // The shared limits are down: not the caller's failure, so it spends nothing; refused and audited.
+        if (e.code === 'BERTH_AUTH_LIMITS_UNAVAILABLE') {
+          void reply.header('retry-after', String(Math.ceil((retryAfterMsOf(e) ?? 1000) / 1000)));
+          return denied(request, e);
+        }
         // Verified first, limited after (as bearer tokens): only failures spend this address's budget.
         const budget = await failures.take(`ip:${request.ip}`);
         if (!budget.allowed) {
@@ -95,8 +100,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
       }
       // Whatever cookie came with the request is ignored and replaced: ids are only ever minted here.
       const old = cookieValue(request.headers.cookie, deps.cookie);
-      if (old !== undefined) sessions.delete(old);
-      const session = sessions.create(principal, token);
+      if (old !== undefined) await sessions.delete(old);
+      const session = await sessions.create(principal, token);
       void reply.header('set-cookie', sessionCookie(session.id, { tls: deps.tls, maxAgeSeconds: (session.expiresAtMs - session.createdAtMs) / 1000 }));
       request.log.info({ actor: principal.name }, 'dashboard session started');
       void reply.code(201);
@@ -119,11 +124,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
     { config: { policy: SESSION_POLICY }, schema: { tags: ['auth'], summary: 'Sign out: end the session and clear its cookie', security: [] } },
     async (request, reply) => {
       const id = cookieValue(request.headers.cookie, deps.cookie);
-      const session = id !== undefined ? sessions.get(id) : undefined;
+      const session = id !== undefined ? await sessions.get(id) : undefined;
       if (session !== undefined) {
         const csrf = request.headers[CSRF_HEADER];
         if (typeof csrf !== 'string' || !sameSecret(csrf, session.csrfToken) || !sameOrigin(request)) throw new BerthError('BERTH_SESSION_CSRF');
-        sessions.delete(session.id);
+        await sessions.delete(session.id);
       }
       void reply.header('set-cookie', sessionCookie('', { tls: deps.tls, maxAgeSeconds: 0 }));
       return reply.code(204).send();

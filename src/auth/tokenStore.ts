@@ -8,9 +8,13 @@
  * id, a revoked or an expired one is refused after one indexed lookup, so a flood of made-up tokens is
  * cheap to refuse and nobody needs to be throttled for it. The id is not a secret (it is listed by
  * `berth token list` and in the audit log); what its timing reveals, its existence, is no help in
- * guessing a 256-bit secret. Wrong secrets are budgeted per token id; a secret this process already
- * verified is recognised by its SHA-256 without scrypt, so an attack on an id does not lock out the
- * holder of the real token.
+ * guessing a 256-bit secret. Secrets are budgeted per token id: a secret this process already
+ * verified is recognised by its SHA-256 without scrypt and spends nothing, so an attack on an id does
+ * not lock out the holder of the real token here; any other secret spends one unit of the id's budget
+ * *before* it is hashed, so concurrent guesses cannot all pass one check and hash together. With
+ * several replicas the budget is shared through Redis (`wrongSecretLimiter`, ADR 0023): a guesser
+ * spreading one id's guesses over N replicas gets one budget, not N. Redis down: a secret this process
+ * has not recognised before is refused (BERTH_AUTH_LIMITS_UNAVAILABLE, fail closed).
  *
  * Writes run inside `AppStore.transaction`, and `create`/`revoke` take an optional hook that runs in
  * that same transaction, so the audit row of a token change commits with it or not at all.
@@ -23,7 +27,7 @@ import type { ApiTokensTable } from '../store/schema.ts';
 import { sqlExecutorOf } from '../store/sqlAppStore.ts';
 import type { AppStore, AppStoreTx } from '../store/types.ts';
 import { ROLES, type Principal, type Role } from './policy.ts';
-import { createRateLimiter, type MemoryRateLimiter } from './rateLimiter.ts';
+import { createRateLimiter, type RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_SCRYPT, generateToken, hashSecret, parseToken, verifySecret, type ScryptParams } from './tokens.ts';
 
 /** What `list` shows about a token: never the secret, never its hash. */
@@ -67,7 +71,8 @@ export interface TokenStore {
   revoke(nameOrId: string, inTx?: InTransaction): Promise<TokenInfo>;
   /**
    * The principal of a presented token, or BERTH_AUTH_UNAUTHENTICATED (always the same error);
-   * BERTH_AUTH_RATE_LIMITED (see `retryAfterMsOf`) when its id had too many wrong secrets lately.
+   * BERTH_AUTH_RATE_LIMITED (see `retryAfterMsOf`) when its id had too many wrong secrets lately;
+   * BERTH_AUTH_LIMITS_UNAVAILABLE when a shared budget cannot be reached and the secret is new here.
    */
   verify(token: string): Promise<Principal>;
   /** Calls `listener` with the id of every token revoked through this store, after the commit. */
@@ -104,10 +109,12 @@ export interface TokenStoreOptions {
   /** The slow comparison of a presented secret with its stored hash; a test passes a counting one. */
   readonly verifySecret?: (secret: string, encoded: string) => Promise<boolean>;
   /**
-   * Wrong secrets allowed per token id before more are refused (429) without hashing; default 1 every
-   * 6 s, bursts of 10. The real secret, once verified in this process, is never refused by it.
+   * Unrecognised secrets hashed per token id before more are refused (429) without hashing; default 1
+   * every 6 s, bursts of 10, in this process. Each one spends a unit before scrypt runs (the real secret
+   * too, the first time this process sees it); once verified here it is never refused by it. Pass a
+   * shared (Redis, whenUnavailable 'deny') limiter so every replica counts one budget per id.
    */
-  readonly wrongSecretLimiter?: MemoryRateLimiter;
+  readonly wrongSecretLimiter?: RateLimiter;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
@@ -343,16 +350,18 @@ export function createTokenStore(opts: TokenStoreOptions): TokenStore {
       if (row === undefined || row.revoked_at !== null || (row.expires_at !== null && Date.parse(row.expires_at) <= at.getTime())) throw unauthenticated();
       const known = verifiedDigest.get(row.id);
       if (known === undefined || !timingSafeEqual(known, digest)) {
-        const budget = wrongSecrets.peek(row.id);
+        // Spent before hashing: a check that only peeked would let every concurrent guess through
+        // before the first one was counted.
+        const budget = await wrongSecrets.take(row.id);
         if (!budget.allowed) {
-          const e = new BerthError('BERTH_AUTH_RATE_LIMITED', `Too many wrong secrets for this token lately; retry in ${Math.ceil(budget.retryAfterMs / 1000)} s.`);
+          const e =
+            budget.unavailable === true
+              ? new BerthError('BERTH_AUTH_LIMITS_UNAVAILABLE', `The shared limits store cannot be reached; this token cannot be verified by this replica until it is back (retry in ${Math.ceil(budget.retryAfterMs / 1000)} s).`)
+              : new BerthError('BERTH_AUTH_RATE_LIMITED', `Too many wrong secrets for this token lately; retry in ${Math.ceil(budget.retryAfterMs / 1000)} s.`);
           retryAfter.set(e, budget.retryAfterMs);
           throw e;
         }
-        if (!(await slowVerify(parsed.secret, row.secret_hash))) {
-          wrongSecrets.take(row.id);
-          throw unauthenticated();
-        }
+        if (!(await slowVerify(parsed.secret, row.secret_hash))) throw unauthenticated();
         verifiedDigest.set(row.id, digest);
       }
       if (row.last_used_at === null || at.getTime() - Date.parse(row.last_used_at) >= touchIntervalMs) {

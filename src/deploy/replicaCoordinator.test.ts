@@ -32,7 +32,7 @@ afterEach(async () => {
   engines = [];
 });
 
-function replica(store: AppStore, cluster: FakeCluster, identity: string, leadership: Leadership): DeployEngine {
+function replica(store: AppStore, cluster: FakeCluster, identity: string, leadership: Leadership, prune: { pruneEveryMs?: number; claimGraceMs?: number } = {}): DeployEngine {
   const audit = createAuditLog({ store });
   const engine = createDeployEngine({
     store,
@@ -43,7 +43,7 @@ function replica(store: AppStore, cluster: FakeCluster, identity: string, leader
     audit,
     rolloutTimeoutMs: 5_000,
     reconcileIntervalMs: 3_600_000,
-    replicas: { identity, registry: createReplicaRegistry(store, realClock), leadership, heartbeatMs: 20, staleAfterMs: 200, orphanCheckMs: 20 },
+    replicas: { identity, registry: createReplicaRegistry(store, realClock), leadership, heartbeatMs: 20, staleAfterMs: 200, orphanCheckMs: 20, ...prune },
   });
   engines.push(engine);
   return engine;
@@ -117,5 +117,24 @@ describe('several replicas on one store', () => {
     const audit = createAuditLog({ store });
     // Exactly one audit row for the revision: the follower's deploy; the leader resumed nothing.
     expect((await audit.query({ app: 'web' })).items.map((r) => r.action)).toEqual(['app.deploy']);
+  });
+
+  it('only the leader prunes: a finished revision\'s claim goes once its grace has passed', async () => {
+    const store = createMemoryAppStore();
+    const cluster = fakeCluster();
+    const leadership = switchable(false);
+    const registry = createReplicaRegistry(store, realClock);
+    const a = replica(store, cluster, 'a', leadership, { pruneEveryMs: 20, claimGraceMs: 100 });
+    const b = replica(store, cluster, 'b', switchable(false), { pruneEveryMs: 20, claimGraceMs: 100 });
+    a.start();
+    b.start();
+    await b.deploy({ namespace: 'shop', name: 'web', document: spec('nginx:1.27'), actor: 'alice', wait: true });
+    const key = { namespace: 'shop', name: 'web', revision: 1 };
+    expect((await store.getRevision('shop', 'web', 1))?.outcome).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 300));
+    // Nobody leads: nobody prunes.
+    expect(Object.fromEntries(await registry.claimsOf([key]))).toEqual({ 'shop/web#1': 'b' });
+    leadership.set(true);
+    await until(async () => (await registry.claimsOf([key])).size === 0);
   });
 });

@@ -22,6 +22,12 @@ export interface ReplicaOptions {
   readonly staleAfterMs?: number;
   /** How often the leader looks for revisions a gone replica left unfinished (default 2 s). */
   readonly orphanCheckMs?: number;
+  /** How often the leader deletes the claims of finished revisions and forgets long-gone replicas (default 60 s). */
+  readonly pruneEveryMs?: number;
+  /** A finished revision's claim is kept this long after it finished (default 10 min; see ReplicaRegistry.pruneFinished). */
+  readonly claimGraceMs?: number;
+  /** A replica silent this long is forgotten (default 1 h): pod names change with every rollout of berth. */
+  readonly forgetReplicasAfterMs?: number;
 }
 
 export interface ReplicaCoordinator {
@@ -41,9 +47,25 @@ export function createReplicaCoordinator(opts: ReplicaOptions, deps: { readonly 
   const heartbeatMs = opts.heartbeatMs ?? 3_000;
   const staleAfterMs = opts.staleAfterMs ?? 10_000;
   const orphanCheckMs = opts.orphanCheckMs ?? 2_000;
+  const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
+  const claimGraceMs = opts.claimGraceMs ?? 600_000;
+  const forgetReplicasAfterMs = opts.forgetReplicasAfterMs ?? 3_600_000;
   const cancels: Array<() => void> = [];
   let running = false;
   let cancelOrphans: (() => void) | undefined;
+  let cancelPrune: (() => void) | undefined;
+  // Without this every revision ever deployed would keep its claim row.
+  const prune = async (): Promise<void> => {
+    const claims = await registry.pruneFinished(claimGraceMs);
+    const replicas = await registry.forgetSilent(forgetReplicasAfterMs);
+    if (claims + replicas > 0) logger.debug({ claims, replicas }, 'pruned the claims of finished revisions and long-gone replicas');
+  };
+  const stopLeading = (): void => {
+    cancelOrphans?.();
+    cancelOrphans = undefined;
+    cancelPrune?.();
+    cancelPrune = undefined;
+  };
 
   const every = (ms: number, fn: () => Promise<void>, keep: (cancel: () => void) => void): void => {
     const tick = (): void => {
@@ -84,16 +106,16 @@ export function createReplicaCoordinator(opts: ReplicaOptions, deps: { readonly 
       every(heartbeatMs, () => registry.heartbeat(identity), (c) => cancels.push(c));
       const lead = (): void => {
         hooks.onLead();
-        cancelOrphans?.();
+        stopLeading();
         every(orphanCheckMs, hooks.orphanPass, (c) => (cancelOrphans = c));
+        every(pruneEveryMs, prune, (c) => (cancelPrune = c));
       };
       cancels.push(
         leadership.onChange((leading) => {
           if (!running) return;
           if (leading) lead();
           else {
-            cancelOrphans?.();
-            cancelOrphans = undefined;
+            stopLeading();
             hooks.onFollow();
           }
         }),
@@ -102,7 +124,7 @@ export function createReplicaCoordinator(opts: ReplicaOptions, deps: { readonly 
     },
     stop() {
       running = false;
-      cancelOrphans?.();
+      stopLeading();
       for (const c of cancels.splice(0)) c();
     },
   };

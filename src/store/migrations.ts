@@ -287,6 +287,30 @@ export function storeMigrations(engine: SqlEngine): Record<string, Migration> {
         await db.schema.dropTable('berth_replicas').execute();
       },
     },
+    // Dashboard sessions shared by every replica (src/auth/sessionStore.ts, ADR 0023): a session
+    // signed in through one replica is valid on all, and signing out or revoking its token ends it on
+    // all. Only a hash of the cookie's value is stored; the credential is sealed under a key derived
+    // from that value, so a copy of the table opens no session.
+    '0009_sessions': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('dashboard_sessions')
+          .addColumn('id_hash', 'text', (c) => key(c).primaryKey())
+          .addColumn('principal', 'text', key)
+          .addColumn('token_id', 'text', (c) => (engine === 'postgres' ? c.modifyFront(sql`collate "C"`) : c))
+          .addColumn('sealed', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // The cap counts one principal's live sessions; revocation finds a token's; sign-in sweeps expired ones.
+        await db.schema.createIndex('dashboard_sessions_principal').on('dashboard_sessions').columns(['principal', 'expires_at']).execute();
+        await db.schema.createIndex('dashboard_sessions_token').on('dashboard_sessions').columns(['token_id']).execute();
+        await db.schema.createIndex('dashboard_sessions_expiry').on('dashboard_sessions').columns(['expires_at']).execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('dashboard_sessions').execute();
+      },
+    },
     // Recorded load runs (src/load/loadRunStore.ts): a bounded number per app, JSON in text columns.
     '0006_load_runs': {
       async up(db: Kysely<unknown>): Promise<void> {

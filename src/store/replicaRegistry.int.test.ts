@@ -21,6 +21,7 @@ if (await havePostgres('the PostgreSQL replica registry contract')) {
     await store.transaction(async (tx) => {
       await sql`delete from revision_claims`.execute(sqlExecutorOf(tx));
       await sql`delete from berth_replicas`.execute(sqlExecutorOf(tx));
+      await sql`delete from apps`.execute(sqlExecutorOf(tx));
     });
     return { store, cleanup: () => store.close() };
   });

@@ -3,10 +3,14 @@
  * revision it is carrying (applying and tracking). The leader resumes a revision only when the replica
  * carrying it stopped heartbeating, so a rollout a live replica follows is never applied and audited
  * twice, and one a killed replica left behind is finished by the leader.
+ *
+ * A claim outlives its revision's rollout: the leader removes it later with `pruneFinished`, one
+ * statement that reads the revision's outcome in the same statement as it deletes (ADR 0023).
  */
 import { sql } from 'kysely';
 import type { Clock } from '../kube/clock.ts';
 import { memoryTableOf } from './memoryAppStore.ts';
+import { isUnfinished, UNFINISHED_OUTCOMES } from './revisionRules.ts';
 import { sqlExecutorOf } from './sqlAppStore.ts';
 import type { AppStore, AppStoreTx } from './types.ts';
 
@@ -28,8 +32,17 @@ export interface ReplicaRegistry {
   claimWithin(tx: AppStoreTx, revision: RevisionKey, replica: string): Promise<void>;
   /** The replica carrying each of `revisions` that has a claim, by revisionKeyText. */
   claimsOf(revisions: readonly RevisionKey[]): Promise<ReadonlyMap<string, string>>;
-  /** Forgets claims of revisions not in `keep` (finished ones), and replicas silent for `forgetAfterMs`. */
-  prune(keep: readonly RevisionKey[], forgetAfterMs: number): Promise<void>;
+  /**
+   * Deletes, in one statement, the claims whose revision finished (succeeded, failed, superseded) more
+   * than `graceMs` ago, and those whose revision no longer exists (its app was deleted); returns how
+   * many. A claim of a revision still in flight is never deleted, however old, and neither is one
+   * written while this runs: the outcome is read by the statement that deletes, not by the caller
+   * beforehand. The grace keeps a just-finished revision's claim for a leader that read the revision
+   * as unfinished a moment earlier and is now asking who carries it.
+   */
+  pruneFinished(graceMs: number): Promise<number>;
+  /** Forgets replicas silent for `afterMs` (their heartbeat rows); returns how many. */
+  forgetSilent(afterMs: number): Promise<number>;
 }
 
 interface ReplicaRow {
@@ -72,13 +85,25 @@ export function createReplicaRegistry(store: AppStore, clock: Clock): ReplicaReg
           const wanted = new Set(keys.map(revisionKeyText));
           return new Map(claims(tx).filter((r) => wanted.has(revisionKeyText(r))).map((r) => [revisionKeyText(r), r.replica] as const));
         }),
-      prune: (keep, forgetAfterMs) =>
+      pruneFinished: (graceMs) =>
         inTx(async (tx) => {
-          const kept = new Set(keep.map(revisionKeyText));
+          const cutoff = new Date(clock.now() - graceMs).toISOString();
           const c = claims(tx);
-          c.splice(0, c.length, ...c.filter((r) => kept.has(revisionKeyText(r))));
+          const keep: ClaimRow[] = [];
+          for (const claim of c) {
+            const r = await tx.getRevision(claim.namespace, claim.name, claim.revision);
+            if (r !== undefined && (isUnfinished(r.outcome) || (r.finishedAt ?? r.createdAt) >= cutoff)) keep.push(claim);
+          }
+          const pruned = c.length - keep.length;
+          c.splice(0, c.length, ...keep);
+          return pruned;
+        }),
+      forgetSilent: (afterMs) =>
+        inTx(async (tx) => {
           const r = replicas(tx);
-          r.splice(0, r.length, ...r.filter((x) => x.seen_at >= clock.now() - forgetAfterMs));
+          const before = r.length;
+          r.splice(0, r.length, ...r.filter((x) => x.seen_at >= clock.now() - afterMs));
+          return before - r.length;
         }),
     };
   }
@@ -110,16 +135,37 @@ export function createReplicaRegistry(store: AppStore, clock: Clock): ReplicaReg
         const rows = await sql<ClaimRow>`select namespace, name, revision, replica from revision_claims where (namespace, name, revision) in (values ${wanted})`.execute(sqlExecutorOf(tx));
         return new Map(rows.rows.map((r) => [revisionKeyText({ ...r, revision: Number(r.revision) }), r.replica] as const));
       }),
-    prune: (keep, forgetAfterMs) =>
+    pruneFinished: (graceMs) =>
       inTx(async (tx) => {
-        const db = sqlExecutorOf(tx);
-        const kept = new Set(keep.map(revisionKeyText));
-        const rows = await sql<ClaimRow>`select namespace, name, revision, replica from revision_claims`.execute(db);
-        for (const r of rows.rows) {
-          if (kept.has(revisionKeyText({ ...r, revision: Number(r.revision) }))) continue;
-          await sql`delete from revision_claims where namespace = ${r.namespace} and name = ${r.name} and revision = ${r.revision}`.execute(db);
-        }
-        await sql`delete from berth_replicas where seen_at < ${clock.now() - forgetAfterMs}`.execute(db);
+        const cutoff = new Date(clock.now() - graceMs).toISOString();
+        // One statement: the revision's outcome is read where the claim is deleted. Reading finished
+        // revisions first and deleting their claims after would race with a replica that claims a new
+        // revision in between (PostgreSQL's read committed sees it only in the second statement).
+        const result = await sqlExecutorOf(tx)
+          .deleteFrom('revision_claims')
+          .where((eb) => {
+            const revision = eb
+              .selectFrom('revisions')
+              .select(sql<number>`1`.as('one'))
+              .whereRef('revisions.namespace', '=', 'revision_claims.namespace')
+              .whereRef('revisions.name', '=', 'revision_claims.name')
+              .whereRef('revisions.revision', '=', 'revision_claims.revision');
+            return eb.or([
+              // ISO-8601 UTC text compares in time order on both engines; a finished revision always
+              // has finished_at, created_at only stands in for rows written before it was set.
+              eb.exists(revision.where('revisions.outcome', 'not in', [...UNFINISHED_OUTCOMES]).where(sql<string>`coalesce(revisions.finished_at, revisions.created_at)`, '<', cutoff)),
+              // Its app was deleted (revisions go with it); the claim is written in the revision's own
+              // transaction, so a claim without its revision is never one still being written.
+              eb.not(eb.exists(revision)),
+            ]);
+          })
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      }),
+    forgetSilent: (afterMs) =>
+      inTx(async (tx) => {
+        const result = await sql`delete from berth_replicas where seen_at < ${clock.now() - afterMs}`.execute(sqlExecutorOf(tx));
+        return Number(result.numAffectedRows ?? 0);
       }),
   };
 }

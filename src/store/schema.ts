@@ -168,6 +168,8 @@ export interface Database {
   stacks: StacksTable;
   stack_revisions: StackRevisionsTable;
   load_runs: LoadRunsTable;
+  revision_claims: RevisionClaimsTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 /** Stacks (src/stacks/stackStore.ts): the newest revision of each, as for apps. */
@@ -199,4 +201,30 @@ export interface StackRevisionsTable {
   reason: string | null;
   message: string | null;
   finished_at: string | null;
+}
+
+/** Which replica carries which revision (migration 0007, src/store/replicaRegistry.ts). */
+export interface RevisionClaimsTable {
+  namespace: string;
+  name: string;
+  revision: number;
+  replica: string;
+}
+
+/**
+ * Dashboard sessions (migration 0009, src/auth/sessionStore.ts). The cookie's value is never stored:
+ * only its SHA-256 (`id_hash`), and the credential sealed with a key derived from the cookie's value.
+ */
+export interface DashboardSessionsTable {
+  /** base64url SHA-256 of the session id the browser holds. */
+  id_hash: string;
+  /** Who the session belongs to, for the per-principal cap: "token:<id>" or "oidc:<subject>". */
+  principal: string;
+  /** The API token's id (token sessions), so revoking the token ends them; null for OIDC. */
+  token_id: string | null;
+  /** "v1.<iv>.<ciphertext>.<tag>": AES-256-GCM of the credential and CSRF token (sessionSeal.ts). */
+  sealed: string;
+  /** Milliseconds since the epoch (bigint: PostgreSQL returns it as a string). */
+  created_at: number | string;
+  expires_at: number | string;
 }
