@@ -101,6 +101,11 @@ function mapPaths(args: string[], ctx: ServerLaunchContext): string[] {
 
 const NSS_WRAPPER = ['/usr/lib/x86_64-linux-gnu/libnss_wrapper.so', '/usr/lib/aarch64-linux-gnu/libnss_wrapper.so', '/usr/lib64/libnss_wrapper.so', '/usr/lib/libnss_wrapper.so'];
 
+/** nss_wrapper (Debian package libnss-wrapper), preloaded to serve users and host names from files. */
+export function nssWrapperLibrary(): string | undefined {
+  return NSS_WRAPPER.find((p) => existsSync(p));
+}
+
 function hasPasswdEntry(uid: number): boolean {
   try {
     return readFileSync('/etc/passwd', 'utf8')
@@ -119,7 +124,7 @@ function hasPasswdEntry(uid: number): boolean {
 function userLookupEnv(ctx: ServerLaunchContext, name: string, home: string): Record<string, string> {
   const user = ctx.user;
   if (!user || hasPasswdEntry(user.uid)) return {};
-  const lib = NSS_WRAPPER.find((p) => existsSync(p));
+  const lib = nssWrapperLibrary();
   if (!lib) throw new Error(`uid ${user.uid} has no entry in /etc/passwd and nss_wrapper is not installed (Debian package libnss-wrapper)`);
   const dir = ctx.runDir('nss');
   // The machine's own entries stay: exec probes run as the sandbox's user with this environment.
