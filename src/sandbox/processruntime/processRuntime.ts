@@ -279,7 +279,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
             stop: (graceMs) => {
               if (graceMs <= 0) signalGroup('SIGKILL');
               else {
-                signalGroup('SIGTERM');
+                signalGroup(server?.stopSignal ?? 'SIGTERM');
                 killTimer ??= setTimeout(() => signalGroup('SIGKILL'), graceMs);
               }
               return exited;

@@ -38,6 +38,8 @@ export interface ServerImage {
   readonly name: 'postgres' | 'redis' | 's3';
   /** The uid the image's server runs as (the official images' `postgres`/`redis` users are 999). */
   readonly user: number;
+  /** The image's STOPSIGNAL, sent when the container is stopped (SIGTERM when the image names none). */
+  readonly stopSignal?: NodeJS.Signals;
   /** Whether this machine has the server (else the image stays simulated). */
   available(): boolean;
   /** How to start it; throws (a StartError) for commands the sandbox cannot run from this image. */
@@ -144,6 +146,9 @@ function userLookupEnv(ctx: ServerLaunchContext, name: string, home: string): Re
 const postgres: ServerImage = {
   name: 'postgres',
   user: 999,
+  // The official image's STOPSIGNAL: a fast shutdown. SIGTERM is a smart one, which waits for every
+  // client (an app's connection pool) to disconnect and so takes the whole grace period.
+  stopSignal: 'SIGINT',
   available: () => postgresBinDir() !== undefined,
   launch(ctx) {
     const bin = postgresBinDir();
