@@ -208,6 +208,9 @@ describe.skipIf(!canRun)(SUITE, () => {
   it('refuses the undeclared edge images → db and lets the declared images → files through', async () => {
     await e.kubectl('wait', '--for=condition=Ready', 'pod/netcheck', '-n', 'images', '--timeout=30s');
     const from = (await e.kubectl('get', 'pod', 'netcheck', '-n', 'images', '-o', 'jsonpath={.status.podIP}')).trim();
+    const endpoints = (await e.kubectl('get', 'endpoints', 'images', '-n', 'images', '-o', 'jsonpath={.subsets[*].addresses[*].ip}')).split(' ').filter(Boolean);
+    expect(endpoints.length).toBeGreaterThanOrEqual(2);
+    expect(endpoints).not.toContain(from);
     const inPod = async (host: string, port: number, send: Buffer): Promise<Reply> => {
       const r = await fetch(`http://${from}:9000/connect?${new URLSearchParams({ host, port: String(port), send: send.toString('base64') }).toString()}`);
       return (await r.json()) as Reply;
