@@ -18,7 +18,7 @@ import { bundleCliActions } from './bundleCliActions.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
 /** The sample services the sandbox runs as `berth.local/<name>` (src/sandbox/processruntime/localImageRegistry.ts). */
-export const SERVICES = ['hello', 'httpbin', 'api', 'auth'];
+export const SERVICES = ['hello', 'httpbin', 'api', 'auth', 'images'];
 const PROJECTS = ['tsconfig.build.json', ...SERVICES.map((s) => `services/${s}/tsconfig.build.json`)];
 const INPUTS = ['src', 'scripts/bundleCliActions.js', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 

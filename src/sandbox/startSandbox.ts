@@ -14,6 +14,7 @@ import { DEFAULT_IMAGES_FILE, LocalImageRegistry } from './processruntime/localI
 import type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 import { ProcessRuntime } from './processruntime/processRuntime.ts';
 import { detectIsolation } from './processruntime/processIdentity.ts';
+import { ClusterDns } from './network/clusterDns.ts';
 import { IngressController } from './network/ingressController.ts';
 import { ServiceProxy } from './network/serviceProxy.ts';
 import { LocalPathProvisioner } from './storage/localPathProvisioner.ts';
@@ -145,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let controllers: readonly Controller[] = [];
   let ingress: IngressController | undefined;
   let provisioner: LocalPathProvisioner | undefined;
+  let dns: ClusterDns | undefined;
   if (options.controllers !== false) {
     if (processes) {
       // Real processes get real storage: a directory per volume (simulated pods need none).
@@ -156,6 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         registry: new LocalImageRegistry({ file: options.imagesFile ?? resolve(DEFAULT_IMAGES_FILE), ...(options.images ? { images: options.images } : {}) }),
         fallback: new SimulatedRuntime({ clock: realClock, timeScale: options.timeScale ?? 1 }),
         client,
+        clusterHosts: (namespace) => dns?.hostsFile(namespace),
         ...options.processMetrics,
       });
       if (useContainers) {
@@ -176,6 +179,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       addons: (ctx) => {
         const rt = runtime;
         const list: Controller[] = [new ServiceProxy(ctx, rt ? { sourceOf: (local, remote) => rt.connectionSource(local, remote) } : {})];
+        // Names for the pods the process runtime runs (the simulation resolves nothing, so it needs none).
+        if (rt) {
+          dns = new ClusterDns(ctx);
+          list.push(dns);
+        }
         if (ingressOpts !== false) {
           ingress = new IngressController(ctx, {
             host,

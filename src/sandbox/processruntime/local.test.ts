@@ -85,6 +85,7 @@ describe('local image registry', () => {
     expect(reg.lookup('httpbin', '1.0.0')?.argv?.some((a) => a.endsWith('services/httpbin/dist/main.js'))).toBe(true);
     expect(reg.lookup('api', '1.0.0')?.argv?.some((a) => a.endsWith('services/api/dist/main.js'))).toBe(true);
     expect(reg.lookup('auth', '1.0.0')?.argv?.some((a) => a.endsWith('services/auth/dist/main.js'))).toBe(true);
+    expect(reg.lookup('images', '1.0.0')?.argv?.some((a) => a.endsWith('services/images/dist/main.js'))).toBe(true);
     expect(reg.lookup('web', '1')).toBeUndefined();
     addLocalImage(file, 'web', { command: 'node server.js', cwd: d });
     addLocalImage(file, 'web:2', { command: 'node server2.js', cwd: d, env: { A: '1' } });

@@ -19,20 +19,21 @@ export interface LocalImageSpec {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * Images every sandbox knows: `berth.local/hello`, `berth.local/httpbin`, `berth.local/api` and
- * `berth.local/auth` are services/<name>, compiled by the build (`npm ci` runs it). Plain node on
+ * Images every sandbox knows: `berth.local/hello`, `berth.local/httpbin`, `berth.local/api`,
+ * `berth.local/auth` and `berth.local/images` are services/<name>, compiled by the build (`npm ci` runs it). Plain node on
  * compiled JS: a tsx loader would cost every pod ~30 MiB more (ADR 0004). `berth.local/berth` is
  * berth's own CLI (`node bin/berth.js <args>`, the image's entrypoint), so the health CronJob's
  * `berth probe` really runs in the sandbox.
  */
 export function builtinImages(): Record<string, LocalImageSpec> {
   const service = (name: string): LocalImageSpec => ({ argv: [process.execPath, resolve(REPO_ROOT, `services/${name}/dist/main.js`)], cwd: REPO_ROOT });
-  // api resolves pg from the repository's node_modules (its cwd is the repository root).
+  // api (pg) and images (@smithy/signature-v4) resolve their packages from the repository's node_modules.
   return {
     hello: service('hello'),
     httpbin: service('httpbin'),
     api: service('api'),
     auth: service('auth'),
+    images: service('images'),
     berth: { argv: [process.execPath, resolve(REPO_ROOT, 'bin/berth.js')], cwd: REPO_ROOT, env: { NODE_ENV: 'production' } },
   };
 }

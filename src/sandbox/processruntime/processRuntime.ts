@@ -22,6 +22,7 @@ export { containerArgv } from './containerArgv.ts';
 import { connectionSource } from './connectionOwner.ts';
 import type { Endpoint } from './connectionOwner.ts';
 import { serverImageFor } from './serverImages.ts';
+import { clusterDnsEnv } from './clusterDnsEnv.ts';
 import type { ServerImage, ServerLaunch } from './serverImages.ts';
 import { containerMounts, isInside, mapContainerPath, ownedDataDir } from './volumeMounts.ts';
 import type { HostMount } from './volumeMounts.ts';
@@ -46,6 +47,11 @@ export interface ProcessRuntimeOptions {
   isolation?: ProcessIsolation;
   /** Where the sandbox's provisioner keeps volumes: the only place besides runDir whose ownership a container may take. */
   volumeRoot?: string;
+  /**
+   * The hosts file with the cluster DNS names for pods of a namespace (the sandbox's ClusterDns);
+   * without it, or without nss_wrapper on this machine, Service names do not resolve in pods.
+   */
+  clusterHosts?: (namespace: string) => string | undefined;
 }
 
 interface Tracked {
@@ -187,6 +193,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
     env['POD_NAME'] = name;
     env['POD_NAMESPACE'] = namespace;
     env['POD_IP'] = req.podIP;
+    Object.assign(env, clusterDnsEnv(podSpec, () => this.opts.clusterHosts?.(namespace)));
     // A volume mounted at /tmp (berth's emptyDir) becomes a per-pod directory that survives restarts.
     if (asArray(req.container['volumeMounts']).some((m) => asRecord(m)['mountPath'] === '/tmp')) {
       const dir = join(podDir, 'tmp');
@@ -272,7 +279,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
             stop: (graceMs) => {
               if (graceMs <= 0) signalGroup('SIGKILL');
               else {
-                signalGroup('SIGTERM');
+                signalGroup(server?.stopSignal ?? 'SIGTERM');
                 killTimer ??= setTimeout(() => signalGroup('SIGKILL'), graceMs);
               }
               return exited;

@@ -33,6 +33,12 @@ describe('server images', () => {
     expect(image('bitnami/postgresql')).toBeUndefined();
   });
 
+  it('stops postgres with its image\'s STOPSIGNAL (a fast shutdown), the others with SIGTERM', () => {
+    expect(image('postgres:16')?.stopSignal).toBe('SIGINT');
+    expect(image('redis:7')?.stopSignal).toBeUndefined();
+    expect(image('berth.local/s3')?.stopSignal).toBeUndefined();
+  });
+
   it('aims exec probes at the pod: localhost is the pod, and redis-cli gets the pod IP', () => {
     expect(image('postgres')?.probeArgv(['pg_isready', '-h', 'localhost', '--host=127.0.0.1'], '127.10.0.9')).toEqual(['pg_isready', '-h', '127.10.0.9', '--host=127.10.0.9']);
     expect(image('redis')?.probeArgv(['redis-cli', 'ping'], '127.10.0.9')).toEqual(['redis-cli', '-h', '127.10.0.9', 'ping']);

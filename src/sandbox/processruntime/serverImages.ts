@@ -38,6 +38,8 @@ export interface ServerImage {
   readonly name: 'postgres' | 'redis' | 's3';
   /** The uid the image's server runs as (the official images' `postgres`/`redis` users are 999). */
   readonly user: number;
+  /** The image's STOPSIGNAL, sent when the container is stopped (SIGTERM when the image names none). */
+  readonly stopSignal?: NodeJS.Signals;
   /** Whether this machine has the server (else the image stays simulated). */
   available(): boolean;
   /** How to start it; throws (a StartError) for commands the sandbox cannot run from this image. */
@@ -101,6 +103,11 @@ function mapPaths(args: string[], ctx: ServerLaunchContext): string[] {
 
 const NSS_WRAPPER = ['/usr/lib/x86_64-linux-gnu/libnss_wrapper.so', '/usr/lib/aarch64-linux-gnu/libnss_wrapper.so', '/usr/lib64/libnss_wrapper.so', '/usr/lib/libnss_wrapper.so'];
 
+/** nss_wrapper (Debian package libnss-wrapper), preloaded to serve users and host names from files. */
+export function nssWrapperLibrary(): string | undefined {
+  return NSS_WRAPPER.find((p) => existsSync(p));
+}
+
 function hasPasswdEntry(uid: number): boolean {
   try {
     return readFileSync('/etc/passwd', 'utf8')
@@ -119,7 +126,7 @@ function hasPasswdEntry(uid: number): boolean {
 function userLookupEnv(ctx: ServerLaunchContext, name: string, home: string): Record<string, string> {
   const user = ctx.user;
   if (!user || hasPasswdEntry(user.uid)) return {};
-  const lib = NSS_WRAPPER.find((p) => existsSync(p));
+  const lib = nssWrapperLibrary();
   if (!lib) throw new Error(`uid ${user.uid} has no entry in /etc/passwd and nss_wrapper is not installed (Debian package libnss-wrapper)`);
   const dir = ctx.runDir('nss');
   // The machine's own entries stay: exec probes run as the sandbox's user with this environment.
@@ -139,6 +146,9 @@ function userLookupEnv(ctx: ServerLaunchContext, name: string, home: string): Re
 const postgres: ServerImage = {
   name: 'postgres',
   user: 999,
+  // The official image's STOPSIGNAL: a fast shutdown. SIGTERM is a smart one, which waits for every
+  // client (an app's connection pool) to disconnect and so takes the whole grace period.
+  stopSignal: 'SIGINT',
   available: () => postgresBinDir() !== undefined,
   launch(ctx) {
     const bin = postgresBinDir();

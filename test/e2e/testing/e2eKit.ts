@@ -15,7 +15,7 @@ import { buildServer, serverContext } from '../../../src/api/buildServer.ts';
 import { ensureBootstrapToken, readLocalToken } from '../../../src/auth/bootstrapToken.ts';
 import { listen } from '../../../src/api/server.ts';
 import { loadConfig } from '../../../src/config/config.ts';
-import { startSandbox, type Sandbox, type SandboxRuntimeChoice } from '../../../src/sandbox/startSandbox.ts';
+import { startSandbox, type LocalImageSpec, type Sandbox, type SandboxRuntimeChoice } from '../../../src/sandbox/startSandbox.ts';
 import { main } from '../../../src/cli/main.ts';
 import type { CliIO } from '../../../src/cli/io.ts';
 import { KUBECTL } from '../../../src/testing/kubectl.ts';
@@ -82,10 +82,12 @@ function launch(argv: readonly string[], env: Record<string, string>, cwd: strin
   };
 }
 
-export async function startE2E(opts: { timeScale?: number; runtime?: SandboxRuntimeChoice; config?: Readonly<Record<string, unknown>> } = {}): Promise<E2E> {
+export async function startE2E(
+  opts: { timeScale?: number; runtime?: SandboxRuntimeChoice; config?: Readonly<Record<string, unknown>>; /** Extra `berth.local/*` images for the test's own pods. */ images?: Record<string, LocalImageSpec> } = {},
+): Promise<E2E> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const sandbox = await startSandbox({ port: 0, nodes: 3, timeScale: opts.timeScale ?? 0.5, kubeconfigPath: kubeconfig, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  const sandbox = await startSandbox({ port: 0, nodes: 3, timeScale: opts.timeScale ?? 0.5, kubeconfigPath: kubeconfig, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(opts.images ? { images: opts.images } : {}) });
   const config = loadConfig({ port: 0, databaseUrl: `sqlite:${join(dir, 'berth.db')}`, kubeconfig, logLevel: 'silent', rolloutTimeoutMs: 60_000, ...opts.config }, {});
   const make = (): FastifyInstance => buildServer({ logger: pino({ level: 'silent' }) }, config, { heartbeatMs: 1000 });
   let server = make();
