@@ -9,9 +9,8 @@ import { startE2E, until, type E2E } from './testing/e2eKit.ts';
  * before the app rolls out, the generated password exists only in the cluster's Secret (not in berth's
  * store, audit, pod specs or ConfigMaps), and deleting the stack keeps the data volume unless --purge.
  *
- * The sandbox runs `redis:*` as a simulated server (src/sandbox/kubelet/imageCatalog.ts): it becomes
- * Ready, but speaks no Redis protocol and enforces no NetworkPolicy yet, so this test cannot write a
- * key through the app or prove an undeclared connection is refused.
+ * The data path itself (a key written through the app into the stack's real redis-server, an
+ * undeclared connection refused by the NetworkPolicies) is test/e2e/seed003.test.ts's.
  */
 let e: E2E;
 let STACK: string;
