@@ -156,11 +156,13 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
   async function execute(row: StackRevisionRow, req: StackWriteRequest, rotate?: string): Promise<StackStatus> {
     const k = key(row.namespace, row.name);
     const first = resolve(row.spec, row.namespace, row.name);
-    const generations: Record<string, number> = {};
-    for (const r of first.spec.resources) if (r.external === null && r.type !== 'secret') generations[r.name] = await liveGeneration(cluster, r);
     const plan = planStack(first);
+    // Progressing before the first await: a rotation keeps the revision number, so a caller polling the
+    // status right after the request must not read the previous run's Ready.
     live.set(k, { namespace: row.namespace, name: row.name, revision: row.revision, phase: 'Progressing', message: null, members: plan.map((m) => ({ ...m, state: 'Pending', waitingOn: m.uses.filter(() => true), message: null })) });
+    const generations: Record<string, number> = {};
     try {
+      for (const r of first.spec.resources) if (r.external === null && r.type !== 'secret') generations[r.name] = await liveGeneration(cluster, r);
       for (const ns of stackNamespaces(first)) await cluster.ensureNamespace(ns);
       for (const r of first.spec.resources) {
         const appNamespaces = clientsOf(first, r).map((c) => c.namespace);
