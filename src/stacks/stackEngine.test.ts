@@ -6,6 +6,7 @@ import { fakeCluster, fakeStatus } from '../deploy/testing/fakeCluster.ts';
 import { createBerthMetrics } from '../metrics/berthMetrics.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { createStackEngine } from './stackEngine.ts';
+import { simulateStackServers } from './testing/fakeServers.ts';
 import { shopStack } from './testing/stackFixtures.ts';
 
 const lines: string[] = [];
@@ -19,21 +20,7 @@ const logger = {
 function harness() {
   const store = createMemoryAppStore();
   const cluster = fakeCluster();
-  // Servers start at once: every StatefulSet applied turns Ready, every Service gets a ClusterIP, and a
-  // rotation Job (the server taking its new password) succeeds unless the test says it fails.
-  const jobs = { fail: false };
-  cluster.onChange(() => {
-    for (const [k, o] of cluster.objects) {
-      const status = (o as { status?: unknown }).status;
-      if (o.kind === 'StatefulSet' && !status) cluster.objects.set(k, { ...o, status: { readyReplicas: 1 } } as typeof o);
-      const spec = (o as { spec?: { clusterIP?: string } }).spec;
-      if (o.kind === 'Service' && spec && !spec.clusterIP) cluster.objects.set(k, { ...o, spec: { ...spec, clusterIP: '10.96.0.10' } } as typeof o);
-      if (o.kind === 'Job' && !status) {
-        const done = jobs.fail ? { failed: 3, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } : { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
-        cluster.objects.set(k, { ...o, status: done } as typeof o);
-      }
-    }
-  });
+  const { jobs } = simulateStackServers(cluster);
   const audit = createAuditLog({ store, logger });
   const engine = createDeployEngine({ store, cluster, status: fakeStatus(cluster), metrics: createBerthMetrics({ defaultMetrics: false }), logger, audit, rolloutTimeoutMs: 5000, reconcileIntervalMs: 0 });
   let n = 0;

@@ -44,6 +44,7 @@ export function containerMounts(podSpec: Record<string, unknown>, container: Rec
     const hostPath = sub ? inside(base, sub) : base;
     if (sub && !existsSync(hostPath)) {
       // mkdir's mode passes the umask: the volume's own mode (0777) is what lets any pod uid write there.
+      if (!existsSync(base)) mkdirSync(base, { recursive: true, mode: 0o777 });
       const mode = statSync(base).mode & 0o7777;
       let dir = base;
       for (const part of relative(base, hostPath).split(sep)) {
