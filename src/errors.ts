@@ -131,6 +131,7 @@ export const ERRORS = {
   BERTH_STACK_DEPENDENCY_FAILED: def(409, 'A stack member did not become ready, so the members that use it were not rolled out.', 'Read the member named in the message ("berth status --stack NAME"); fix it and deploy again.'),
   BERTH_STACK_RESOURCE_NOT_FOUND: def(404, 'The stack has no generated resource of this name.', 'Name a postgres, redis, s3 or secret resource of the stack that berth generates (external ones are rotated by their owner).'),
   BERTH_STACK_EXTERNAL_SECRET: def(422, 'The Secret bound by an external resource is missing or lacks a key.', 'Create the Secret in the resource\'s namespace with every output key of its type (docs/stacks.md), then deploy again.'),
+  BERTH_STACK_ROTATION_FAILED: def(409, 'The server\'s password could not be changed, so the connection Secret still holds the old one.', 'Read the rotation Job\'s log named in the message (the server must be Ready); "berth stack rotate" again retries with the same new password.'),
   // --- load generator (berth load) ------------------------------------------------------------------
   BERTH_LOAD_OPTIONS_INVALID: def(400, 'The load options are invalid.', 'Use --rate with --duration, or --stages DURATION:RATE,...; see "berth load --help".'),
   BERTH_LOAD_FAIL_ON_INVALID: def(400, 'A --fail-on threshold cannot be parsed.', 'Write METRIC OP VALUE, e.g. p99>500ms or errors>1%.'),

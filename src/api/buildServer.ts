@@ -333,7 +333,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     prober,
     leadership: { isLeader: () => leadership.isLeader(), identity: elector?.identity ?? null },
   };
-  const stacks = createStackEngine({ store, cluster, engine, logger, audit, clock, levelTimeoutMs: config.rolloutTimeoutMs });
+  const stacks = createStackEngine({ store, cluster, engine, logger, audit, clock, levelTimeoutMs: config.rolloutTimeoutMs, berthImage: config.berthImage });
 
   const tls = readTls(config);
   // Over TLS the __Host- prefix binds the cookie to this host (Secure, Path=/, no Domain).

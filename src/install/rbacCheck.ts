@@ -117,7 +117,7 @@ function classify(group: string, resource: string, verb: string): { message: str
 }
 
 /** What the stack engine writes besides the app kinds (requiredRights' stackRights): only in the managed namespaces. */
-const STACK_WRITES: ReadonlyArray<readonly [string, string]> = [['', 'secrets'], ['apps', 'statefulsets'], ['', 'persistentvolumeclaims']];
+const STACK_WRITES: ReadonlyArray<readonly [string, string]> = [['', 'secrets'], ['apps', 'statefulsets'], ['', 'persistentvolumeclaims'], ['batch', 'jobs']];
 
 /** Rights that must never be granted, asked explicitly: a rules review can be incomplete (webhook authorizers). */
 function dangerQuestions(namespaces: readonly (string | undefined)[]): AccessQuestion[] {

@@ -28,8 +28,8 @@ const flatten = (rules: Rule[]): string[] =>
 const allRules = (objects: KubeObject[]): Rule[] => objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').flatMap(rulesOf);
 
 const APP_WRITE = ['create', 'delete', 'get', 'list', 'patch'];
-/** Stacks: connection Secrets and servers by name (no list, no watch), and purging data volumes. */
-const STACK_RIGHTS = ['get secrets', 'create secrets', 'patch secrets', 'delete secrets', 'get statefulsets.apps', 'create statefulsets.apps', 'patch statefulsets.apps', 'delete statefulsets.apps', 'delete persistentvolumeclaims'];
+/** Stacks: connection Secrets and servers by name (no list, no watch), purging data volumes, rotation Jobs. */
+const STACK_RIGHTS = ['get secrets', 'create secrets', 'patch secrets', 'delete secrets', 'get statefulsets.apps', 'create statefulsets.apps', 'patch statefulsets.apps', 'delete statefulsets.apps', 'delete persistentvolumeclaims', 'get jobs.batch', 'create jobs.batch', 'patch jobs.batch', 'delete jobs.batch'];
 const APP_RESOURCES = [
   'serviceaccounts',
   'configmaps',

@@ -107,7 +107,8 @@ function appKindRights(): RequiredRight[] {
 /**
  * What the stack engine (src/stacks) calls beyond the app kinds: its resources' servers are
  * StatefulSets, their credentials Secrets it reads before every write (get) and applies (create,
- * patch), and `berth delete --stack` removes both; `--purge` deletes the data volumes. No list or
+ * patch), and `berth delete --stack` removes both; `--purge` deletes the data volumes; a rotation runs
+ * a Job (and needs `pods` list and `pods/log`, which the status engine and `berth logs` have already). No list or
  * watch anywhere: berth never enumerates Secrets, and it reads a StatefulSet's readiness by name.
  * The Secret names (`<resource>-connection`, and an external resource's Secret) come from stack
  * documents, so they cannot be pinned at install time; the rights stay inside the managed namespaces.
@@ -117,6 +118,7 @@ function stackRights(): RequiredRight[] {
     { group: '', resource: 'secrets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: read, write and delete the generated connection Secrets of resources (never listed); read the Secret an external resource names' },
     { group: 'apps', resource: 'statefulsets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: apply and delete the PostgreSQL, Redis and S3 servers; wait until each has a ready replica (get)' },
     { group: '', resource: 'persistentvolumeclaims', verbs: ['delete'], scope: 'namespace', why: 'stacks: `berth delete --stack NAME --purge` deletes the servers\' data volumes (kept otherwise)' },
+    { group: 'batch', resource: 'jobs', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: `berth stack rotate` runs a one-shot Job that sets a PostgreSQL or Redis server\'s new password (docs/adr/0024), waits for it (get) and removes it' },
   ];
 }
 

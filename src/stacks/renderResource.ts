@@ -40,7 +40,7 @@ export function resourceLabels(stack: string, r: ResolvedResource): Record<strin
  * clients, one headless for the StatefulSet's stable names), StatefulSet, PodDisruptionBudget and the
  * NetworkPolicy letting in only the apps that declare the use. Nothing for `secret` and external
  * resources (their Secret is generated or bound at deploy time, never rendered: no value in output).
- * `generation` counts credential rotations of the resource. Pure and deterministic.
+ * `generation` counts credential rotations of the resource (an S3 server restarts on one). Pure and deterministic.
  */
 export function renderResource(stack: string, r: ResolvedResource, clients: readonly ResourceClient[], generation = 1): KubeObject[] {
   if (r.type === 'secret' || r.external !== null) return [];
@@ -185,8 +185,9 @@ function renderStatefulSet(stack: string, r: ResolvedResource, type: ServerType,
       // Data outlives the StatefulSet: deleting a stack keeps the claim unless purged explicitly.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       template: {
-        // A rotation restarts the server so it reads the new credentials (the count, never a value).
-        metadata: { labels, ...(generation > 1 ? { annotations: { [GENERATION_ANNOTATION]: String(generation) } } : {}) },
+        // A rotation restarts an S3 server so it reads the new credentials (the count, never a value);
+        // PostgreSQL and Redis take theirs in place before the Secret changes (credentialRotation.ts).
+        metadata: { labels, ...(generation > 1 && type === 's3' ? { annotations: { [GENERATION_ANNOTATION]: String(generation) } } : {}) },
         spec: {
           serviceAccountName: r.name,
           automountServiceAccountToken: false,

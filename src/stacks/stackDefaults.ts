@@ -63,6 +63,14 @@ export function connectionSecretName(resource: string): string {
   return `${resource}-connection`;
 }
 
+/**
+ * The Secret holding a rotation's new credentials until the server has taken them (docs/adr/0024):
+ * a rotation that stops half way is retried with the same values.
+ */
+export function pendingSecretName(resource: string): string {
+  return `${resource}-connection-next`;
+}
+
 /** The headless Service that gives a resource's StatefulSet pods stable DNS names. */
 export function headlessServiceName(resource: string): string {
   return `${resource}-headless`;

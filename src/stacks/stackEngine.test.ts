@@ -6,6 +6,7 @@ import { fakeCluster, fakeStatus } from '../deploy/testing/fakeCluster.ts';
 import { createBerthMetrics } from '../metrics/berthMetrics.ts';
 import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { createStackEngine } from './stackEngine.ts';
+import { simulateStackServers } from './testing/fakeServers.ts';
 import { shopStack } from './testing/stackFixtures.ts';
 
 const lines: string[] = [];
@@ -19,17 +20,14 @@ const logger = {
 function harness() {
   const store = createMemoryAppStore();
   const cluster = fakeCluster();
-  // Servers start at once: every StatefulSet applied turns Ready.
-  cluster.onChange(() => {
-    for (const [k, o] of cluster.objects) if (o.kind === 'StatefulSet' && !(o as { status?: unknown }).status) cluster.objects.set(k, { ...o, status: { readyReplicas: 1 } } as typeof o);
-  });
+  const { jobs } = simulateStackServers(cluster);
   const audit = createAuditLog({ store, logger });
   const engine = createDeployEngine({ store, cluster, status: fakeStatus(cluster), metrics: createBerthMetrics({ defaultMetrics: false }), logger, audit, rolloutTimeoutMs: 5000, reconcileIntervalMs: 0 });
   let n = 0;
   // Distinct, recognisable values: a kept password is told apart from a regenerated one.
   const random = (bytes: number) => `GENERATED${++n}`.padEnd(Math.ceil((bytes * 4) / 3), 'x');
   const stacks = createStackEngine({ store, cluster, engine, logger, audit, levelTimeoutMs: 2000, pollMs: 5, random });
-  return { store, cluster, engine, stacks, audit };
+  return { store, cluster, engine, stacks, audit, jobs };
 }
 
 const secretOf = (cluster: ReturnType<typeof fakeCluster>, ns: string, name: string) =>
@@ -65,8 +63,25 @@ describe('stack engine', () => {
     doc.spec.apps[0]!.spec.env.LOG_LEVEL = 'debug';
     await h.stacks.deploy({ namespace: 'shop', name: 'shop', document: doc, actor: 'alice', wait: true });
     expect(decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'password')).toBe(first);
+    const applied: Array<{ kind: string; metadata: { name: string }; spec?: unknown }> = [];
+    h.cluster.onChange(() => {
+      for (const o of h.cluster.objects.values()) if ((o.kind === 'Job' || (o.kind === 'Secret' && o.metadata.name === 'db-connection-next')) && !applied.some((a) => a.kind === o.kind)) applied.push(structuredClone(o) as (typeof applied)[number]);
+    });
     const rotated = await h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'db', actor: 'alice', wait: true });
     expect(rotated.status?.phase).toBe('Ready');
+    // The new password went to the pending Secret, then the Job set it in the server, before the Secret switched.
+    expect(applied.map((a) => a.kind)).toEqual(['Secret', 'Job']);
+    const job = applied[1] as unknown as { metadata: { name: string }; spec: { template: { spec: { containers: Array<{ args: string[]; env: unknown[] }> } } } };
+    expect(job.metadata.name).toBe('db-rotate-2');
+    expect(job.spec.template.spec.containers[0]?.args).toEqual(['stack', 'set-password', 'postgres', '--host', '10.96.0.10', '--port', '5432', '--user', 'app', '--database', 'db']);
+    expect(job.spec.template.spec.containers[0]?.env).toEqual([
+      { name: 'BERTH_OLD_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-connection', key: 'password' } } },
+      { name: 'BERTH_NEW_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-connection-next', key: 'password' } } },
+    ]);
+    // Done: the Job, its policies and the pending Secret are gone; the server did not restart.
+    expect([...h.cluster.objects.values()].filter((o) => o.kind === 'Job' || o.metadata.name.startsWith('db-rotate') || o.metadata.name === 'db-connection-next')).toEqual([]);
+    const sts = h.cluster.objects.get(refKey({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'shop', name: 'db' })) as unknown as { spec: { template: { metadata: { annotations?: unknown } } } };
+    expect(sts.spec.template.metadata.annotations).toBeUndefined();
     const second = decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'password');
     expect(second).not.toBe(first);
     expect(decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'url')).toContain(second);
@@ -74,6 +89,40 @@ describe('stack engine', () => {
     const worker = h.cluster.objects.get(refKey({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'worker-env' })) as unknown as { data: Record<string, string> };
     expect(worker.data.BERTH_CREDENTIALS_DB).toBe('2');
     await expect(h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'nope', actor: 'alice' })).rejects.toMatchObject({ code: 'BERTH_STACK_RESOURCE_NOT_FOUND' });
+  });
+
+  it('keeps the old password when the server does not take the new one, and retries with the same new one', async () => {
+    const h = harness();
+    await h.stacks.deploy({ namespace: 'shop', name: 'shop', document: shopStack(), actor: 'alice', wait: true });
+    const old = decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'password');
+    h.jobs.fail = true;
+    const failed = await h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'db', actor: 'alice', wait: true });
+    expect(failed.status?.phase).toBe('Failed');
+    expect(failed.status?.message).toContain('did not take a new password: Job shop/db-rotate-2: BackoffLimitExceeded');
+    expect(failed.status?.message).toContain('still holds the old password');
+    // Nothing switched: the apps' Secrets (in every namespace) keep the old password; the new one waits.
+    expect(decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'password')).toBe(old);
+    const pending = decoded(secretOf(h.cluster, 'shop', 'db-connection-next'), 'password');
+    expect(pending).not.toBe(old);
+    // The temporary policies went; the failed Job stays for its log.
+    expect(h.cluster.objects.has(refKey({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'shop', name: 'db-rotate-egress' }))).toBe(false);
+    expect(h.cluster.objects.has(refKey({ apiVersion: 'batch/v1', kind: 'Job', namespace: 'shop', name: 'db-rotate-2' }))).toBe(true);
+
+    h.jobs.fail = false;
+    expect((await h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'db', actor: 'alice', wait: true })).status?.phase).toBe('Ready');
+    expect(decoded(secretOf(h.cluster, 'shop', 'db-connection'), 'password')).toBe(pending);
+    expect(secretOf(h.cluster, 'shop', 'db-connection-next')).toBeUndefined();
+  });
+
+  it('does not rotate a server that is not Ready', async () => {
+    const h = harness();
+    await h.stacks.deploy({ namespace: 'shop', name: 'shop', document: shopStack(), actor: 'alice', wait: true });
+    const old = decoded(secretOf(h.cluster, 'auth', 'cache-connection'), 'password');
+    h.cluster.tamper({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'auth', name: 'cache' }, (o) => ({ ...o, status: { readyReplicas: 0 } }) as typeof o);
+    const r = await h.stacks.rotate({ namespace: 'shop', name: 'shop', resource: 'cache', actor: 'alice', wait: true });
+    expect(r.status?.message).toContain('is not Ready, and its password can only be changed while it runs');
+    expect(decoded(secretOf(h.cluster, 'auth', 'cache-connection'), 'password')).toBe(old);
+    expect(secretOf(h.cluster, 'auth', 'cache-connection-next')).toBeUndefined();
   });
 
   it('never stores, logs or audits a generated value', async () => {

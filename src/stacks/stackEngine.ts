@@ -14,6 +14,9 @@ import type { AppStore, ObjectRef } from '../store/types.ts';
 import type { PlannedMember, ResolvedStack } from './resolvedStack.ts';
 import { clientsOf, renderStack, stackNamespaces } from './renderStack.ts';
 import { checkExternalSecret, ensureConnectionSecret, liveGeneration, type RandomSource } from './stackSecrets.ts';
+import { rotateInPlace, rotationRefs, type RotationDeps } from './credentialRotation.ts';
+import { rotatesInPlace } from './renderRotation.ts';
+import { DEFAULT_PROBER_IMAGE } from '../manifests/renderProbeCronJob.ts';
 import { planLevels, planStack } from './stackGraph.ts';
 import { connectionSecretName, dataClaimName, RESOURCE_OUTPUTS, STACK_LABEL } from './stackDefaults.ts';
 import { diffStack, type StackDiff } from './stackDiff.ts';
@@ -33,6 +36,8 @@ export interface StackEngineOptions {
   readonly pollMs?: number;
   readonly random?: RandomSource;
   readonly stacks?: StackStore;
+  /** berth's image, which the credentials-rotation Job runs (config.berthImage; default the sandbox's). */
+  readonly berthImage?: string;
 }
 
 export interface StackWriteRequest {
@@ -81,6 +86,7 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
   const clock = opts.clock ?? realClock;
   const stacks = opts.stacks ?? createStackStore(store, clock);
   const live = new Map<string, StackStatus>();
+  const rotation: RotationDeps = { cluster, clock, pollMs: opts.pollMs ?? 1000, timeoutMs: opts.levelTimeoutMs, image: opts.berthImage ?? DEFAULT_PROBER_IMAGE, ...(opts.random ? { random: opts.random } : {}) };
 
   function resolve(document: unknown, namespace: string, name: string, generations: Record<string, number> = {}): ResolvedStack {
     const doc = withIdentity(document, namespace, name);
@@ -150,11 +156,13 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
   async function execute(row: StackRevisionRow, req: StackWriteRequest, rotate?: string): Promise<StackStatus> {
     const k = key(row.namespace, row.name);
     const first = resolve(row.spec, row.namespace, row.name);
-    const generations: Record<string, number> = {};
-    for (const r of first.spec.resources) if (r.external === null && r.type !== 'secret') generations[r.name] = await liveGeneration(cluster, r);
     const plan = planStack(first);
+    // Progressing before the first await: a rotation keeps the revision number, so a caller polling the
+    // status right after the request must not read the previous run's Ready.
     live.set(k, { namespace: row.namespace, name: row.name, revision: row.revision, phase: 'Progressing', message: null, members: plan.map((m) => ({ ...m, state: 'Pending', waitingOn: m.uses.filter(() => true), message: null })) });
+    const generations: Record<string, number> = {};
     try {
+      for (const r of first.spec.resources) if (r.external === null && r.type !== 'secret') generations[r.name] = await liveGeneration(cluster, r);
       for (const ns of stackNamespaces(first)) await cluster.ensureNamespace(ns);
       for (const r of first.spec.resources) {
         const appNamespaces = clientsOf(first, r).map((c) => c.namespace);
@@ -162,7 +170,8 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
           const uses = first.spec.apps.filter((m) => m.uses.includes(r.name)).map((m) => ({ namespace: m.app.metadata.namespace, keys: RESOURCE_OUTPUTS[r.type].filter((o) => Object.values(m.app.spec.secretEnv).some((s) => s.secret === r.external?.secret && s.key === o)) }));
           await checkExternalSecret(cluster, r, uses);
         } else {
-          generations[r.name] = await ensureConnectionSecret(cluster, row.name, r, appNamespaces, { rotate: rotate === r.name, ...(opts.random ? { random: opts.random } : {}) });
+          const inPlace = rotate === r.name && rotatesInPlace(r) ? await rotateInPlace(rotation, row.name, r, appNamespaces) : undefined;
+          generations[r.name] = inPlace ?? (await ensureConnectionSecret(cluster, row.name, r, appNamespaces, { rotate: rotate === r.name, ...(opts.random ? { random: opts.random } : {}) }));
         }
       }
       const stack = resolve(row.spec, row.namespace, row.name, generations);
@@ -229,6 +238,8 @@ export function createStackEngine(opts: StackEngineOptions): StackEngine {
       const r = stack?.spec.resources.find((x) => x.name === m.name);
       const objects = r && stack ? renderStack(stack).resources.get(r.name) ?? [] : [];
       const secrets = r && r.external === null && stack ? [...new Set([m.namespace, ...clientsOf(stack, r).map((c) => c.namespace)])].map((ns) => ({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: connectionSecretName(m.name) })) : [];
+      // What a rotation that stopped half way left behind (a pending Secret, its temporary policies).
+      if (r && rotatesInPlace(r)) secrets.push(...rotationRefs(r));
       const claims = purge && m.type !== 'secret' ? [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: m.namespace, name: dataClaimName(m.name) }] : [];
       deleted.push(...(await cluster.delete([...objects.map(refOf).reverse(), ...secrets, ...claims], { propagationPolicy: 'Background' })));
     }

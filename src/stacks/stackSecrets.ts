@@ -45,12 +45,13 @@ export function generateOutputs(r: ResolvedResource, random: RandomSource = cryp
 const decode = (data: Record<string, string> | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-function secretObject(stack: string, r: ResolvedResource, namespace: string, values: Record<string, string>, generation: number): KubeObject {
+/** The connection Secret of `r` in `namespace` (or another Secret of its credentials, such as the pending one of a rotation). */
+export function secretObject(stack: string, r: ResolvedResource, namespace: string, values: Record<string, string>, generation: number, name = connectionSecretName(r.name)): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: connectionSecretName(r.name),
+      name,
       namespace,
       labels: { 'app.kubernetes.io/instance': r.name, 'app.kubernetes.io/managed-by': 'berth', 'app.kubernetes.io/part-of': stack, [STACK_LABEL]: stack },
       annotations: { [GENERATION_ANNOTATION]: String(generation) },
@@ -58,6 +59,26 @@ function secretObject(stack: string, r: ResolvedResource, namespace: string, val
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
   } as KubeObject;
+}
+
+export interface LiveCredentials {
+  /** Every output present and non-empty. */
+  readonly complete: boolean;
+  readonly values: Record<string, string>;
+  /** Its GENERATION_ANNOTATION (1 when absent). */
+  readonly generation: number;
+}
+
+/** A credentials Secret as live, decoded. */
+export async function readSecret(cluster: ClusterClient, namespace: string, name: string, outputs: readonly string[]): Promise<LiveCredentials & { readonly exists: boolean }> {
+  const live = (await cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as (KubeObject & { data?: Record<string, string> }) | undefined;
+  const values = decode(live?.data);
+  return {
+    exists: live !== undefined,
+    complete: live !== undefined && outputs.every((k) => typeof values[k] === 'string' && values[k] !== ''),
+    values,
+    generation: Number(live?.metadata.annotations?.[GENERATION_ANNOTATION] ?? '1') || 1,
+  };
 }
 
 export interface EnsureSecretOptions {
@@ -72,14 +93,10 @@ export interface EnsureSecretOptions {
  * one is kept as is, so deploys never change a password. Returns the generation (rotation count).
  */
 export async function ensureConnectionSecret(cluster: ClusterClient, stack: string, r: ResolvedResource, appNamespaces: readonly string[], opts: EnsureSecretOptions = {}): Promise<number> {
-  const ref = { apiVersion: 'v1', kind: 'Secret', namespace: r.namespace, name: connectionSecretName(r.name) };
-  const live = (await cluster.get(ref)) as (KubeObject & { data?: Record<string, string> }) | undefined;
-  const current = decode(live?.data);
-  const complete = live !== undefined && RESOURCE_OUTPUTS[r.type].every((k) => typeof current[k] === 'string' && current[k] !== '');
-  const liveGeneration = Number(live?.metadata.annotations?.[GENERATION_ANNOTATION] ?? '1') || 1;
-  const keep = complete && opts.rotate !== true;
-  const values = keep ? current : generateOutputs(r, opts.random);
-  const generation = keep ? liveGeneration : live !== undefined ? liveGeneration + 1 : 1;
+  const live = await readSecret(cluster, r.namespace, connectionSecretName(r.name), RESOURCE_OUTPUTS[r.type]);
+  const keep = live.complete && opts.rotate !== true;
+  const values = keep ? live.values : generateOutputs(r, opts.random);
+  const generation = keep ? live.generation : live.exists ? live.generation + 1 : 1;
   const namespaces = [...new Set([r.namespace, ...appNamespaces])].sort();
   await cluster.apply(namespaces.map((ns) => secretObject(stack, r, ns, values, generation)));
   return generation;

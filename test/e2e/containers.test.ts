@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -18,8 +18,9 @@ import { appYaml, ROOT, startE2E, until, type E2E } from './testing/e2eKit.ts';
 /**
  * The sandbox's container runtime end to end: berth deploys examples/hello.yaml and two busybox
  * apps through its API into a sandbox whose pods are real podman containers, then reads hello through
- * its Service and Ingress, checks the securityContext from inside the containers, and watches a
- * memory hog get OOMKilled by the kernel and reported as berth's typed reason.
+ * its Service and Ingress, checks the securityContext from inside the containers, watches a
+ * memory hog get OOMKilled by the kernel and reported as berth's typed reason, and keeps a
+ * StatefulSet's data on its claim across pods.
  */
 const SUITE = 'sandbox container runtime (podman)';
 const HINT = 'apt-get install podman buildah runc busybox-static (.ci/run installs them)';
@@ -174,6 +175,52 @@ describe.skipIf(!canRun)(SUITE, () => {
     expect(events).toContain('Failed: Error: ErrImagePull');
     expect(events).toContain('BackOff: Back-off pulling image "registry.example/missing:1.0.0"');
   }, 90_000);
+
+  it('mounts a StatefulSet\'s claim: a non-root pod writes with the fsGroup, the next pod of the set reads it', async () => {
+    const script = 'echo "start uid=$(id -u) groups=$(id -G)" >> /data/starts; cat /data/starts; trap "exit 0" TERM; while true; do sleep 1; done';
+    const sts = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'store', namespace: 'default' },
+      spec: {
+        serviceName: 'store',
+        replicas: 1,
+        selector: { matchLabels: { app: 'store' } },
+        template: {
+          metadata: { labels: { app: 'store' } },
+          spec: {
+            terminationGracePeriodSeconds: 2,
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 4321, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{ name: 'main', image: busybox, command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }], securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } } }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } } }],
+      },
+    };
+    await e.kubectl('apply', '-f', e.file('store.json', JSON.stringify(sts)));
+    const logOf = async (uid: string): Promise<string | undefined> => {
+      const pod = await e.sandbox.client.get(RES.pods, 'default', 'store-0');
+      if (pod?.metadata.uid === uid || !pod?.metadata.uid) return undefined;
+      const log = await e.kubectl('logs', 'store-0').catch(() => '');
+      return log.includes('start') ? `${pod.metadata.uid}\n${log}` : undefined;
+    };
+    const first = await until(() => logOf('none'), 60_000, 'the first pod of the StatefulSet');
+    const firstUid = first.split('\n')[0] ?? '';
+    expect(first).toContain('start uid=10001 groups=10001 4321');
+    await e.kubectl('delete', 'pod', 'store-0', '--wait=false');
+    const second = await until(() => logOf(firstUid), 60_000, 'a new pod of the StatefulSet');
+    expect(second.split('\n').slice(1).filter((l) => l.startsWith('start'))).toEqual(['start uid=10001 groups=10001 4321', 'start uid=10001 groups=10001 4321']);
+    // The claim's directory on the host: written by the pod's uid, in the fsGroup, kept by the provisioner.
+    const pv = JSON.parse(await e.kubectl('get', 'pv', '-o', 'json')) as { items: Array<{ spec: { claimRef?: { name: string }; hostPath?: { path: string }; local?: { path: string } } }> };
+    const dir = pv.items.map((v) => v.spec).find((v) => v.claimRef?.name === 'data-store-0');
+    const path = dir?.hostPath?.path ?? dir?.local?.path ?? '';
+    expect(readFileSync(join(path, 'starts'), 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    const st = statSync(join(path, 'starts'));
+    expect([st.uid, st.gid]).toEqual([10001, 4321]);
+    await e.kubectl('delete', 'statefulset', 'store');
+    await until(async () => ((await e.sandbox.client.get(RES.pods, 'default', 'store-0')) ? undefined : true), 60_000, 'the StatefulSet\'s pod to go');
+    await e.kubectl('delete', 'pvc', 'data-store-0');
+  }, 150_000);
 
   it('deleting the apps removes their containers', async () => {
     for (const [name, ns] of [['plain', 'default'], ['rooted', 'crt-root'], ['memhog', 'default'], ['missing', 'default'], ['hello', 'default']] as const) {

@@ -151,7 +151,7 @@ export function registerStackRoutes(app: FastifyInstance, ctx: RouteContext, sta
 
   app.post(
     '/v1/namespaces/:ns/stacks/:name/rotate',
-    { config: { policy: STACK_POLICIES.write }, schema: { tags: ['stacks'], summary: 'Replace the generated credentials of one resource; the server and the apps using it restart', params: AppParams, querystring: WaitOnly, body: StackRotateBody, [DOC_RESPONSES]: { ...errors(400, 401, 403, 404, 429, 503) } } },
+    { config: { policy: STACK_POLICIES.write }, schema: { tags: ['stacks'], summary: 'Replace the generated credentials of one resource: a PostgreSQL or Redis server takes the new password first (a one-shot Job), an S3 server restarts; the apps using it restart', params: AppParams, querystring: WaitOnly, body: StackRotateBody, [DOC_RESPONSES]: { ...errors(400, 401, 403, 404, 429, 503) } } },
     async (request, reply) => {
       const { ns, name } = request.params as Static<typeof AppParams>;
       const q = request.query as Static<typeof WaitOnly>;

@@ -10,6 +10,7 @@ import { mintToken, testAuth } from '../../auth/testing/testAuth.ts';
 import { refKey } from '../../cluster/clusterClient.ts';
 import { loadConfig } from '../../config/config.ts';
 import { fakeCluster, fakeStatus } from '../../deploy/testing/fakeCluster.ts';
+import { simulateStackServers } from '../../stacks/testing/fakeServers.ts';
 import { shopStack } from '../../stacks/testing/stackFixtures.ts';
 import { createMemoryAppStore } from '../../store/memoryAppStore.ts';
 import { runCli } from '../testing/runCli.ts';
@@ -21,10 +22,8 @@ const cluster = fakeCluster();
 const store = createMemoryAppStore();
 
 beforeAll(async () => {
-  // Servers start at once: every StatefulSet applied turns Ready.
-  cluster.onChange(() => {
-    for (const [k, o] of cluster.objects) if (o.kind === 'StatefulSet' && !(o as { status?: unknown }).status) cluster.objects.set(k, { ...o, status: { readyReplicas: 1 } } as typeof o);
-  });
+  // Servers start at once, and take a rotated password.
+  simulateStackServers(cluster);
   const auth = testAuth(store);
   const config = loadConfig({ port: 0, logLevel: 'silent', reconcileIntervalMs: 3_600_000 }, {});
   app = buildServer({ store, cluster, status: fakeStatus(cluster), logger: createLogger({ logLevel: 'silent' }), auth }, config);

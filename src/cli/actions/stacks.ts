@@ -89,7 +89,7 @@ export async function runStackRotate(name: string, resource: string, flags: Stac
   if (flags.timeout !== undefined) durationFlag(flags.timeout, '--timeout');
   const res = await clientFor(ctx.io, flags).rotateStack(flags.namespace, name, resource);
   // The new credentials exist only in the cluster's Secrets: nothing here prints them.
-  if (flags.output === 'text') ctx.io.stdout.write(`stack ${res.namespace}/${res.name}: new credentials for ${resource}; its server and the apps using it restart\n`);
+  if (flags.output === 'text') ctx.io.stdout.write(`stack ${res.namespace}/${res.name}: new credentials for ${resource}; a PostgreSQL or Redis server takes the new password first, an S3 server restarts; the apps using it restart\n`);
   await follow(ctx, flags, res);
 }
 

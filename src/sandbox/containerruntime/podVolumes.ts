@@ -4,6 +4,7 @@ import type { ClusterClient } from '../types.ts';
 import { asArray, asRecord, str } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
 import { ContainerConfigError } from './containerArgs.ts';
+import { setVolumeOwnership, subPathInside } from './volumeOwnership.ts';
 
 export interface HostMount {
   hostPath: string;
@@ -22,12 +23,19 @@ function mode(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0o777 ? v : dflt;
 }
 
+const fsGroupOf = (podSpec: Record<string, unknown>): number | undefined => {
+  const g = asRecord(podSpec['securityContext'])['fsGroup'];
+  return typeof g === 'number' && Number.isInteger(g) && g >= 0 && g <= 0x7fff_ffff ? g : undefined;
+};
+
 /**
  * Materialises the volumes one container mounts, under the pod's host directory, as the kubelet's
  * volume manager does: `emptyDir` as a directory shared by the pod's containers and kept across
  * restarts (mode 0777, like the kubelet's), ConfigMaps and Secrets as files written fresh for each
- * start (keys or `items`, `defaultMode`/`mode`), always mounted read-only. `hostPath` is refused:
- * it would hand a tenant the host's files. Other kinds (projected, downwardAPI) mount empty.
+ * start (keys or `items`, `defaultMode`/`mode`), always mounted read-only. A `persistentVolumeClaim`
+ * mounts its bound volume's host directory (`claimPaths`, resolved by the kubelet), which outlives
+ * the pod; with a pod `fsGroup` its content gets that group first (volumeOwnership.ts). `hostPath`
+ * is refused: it would hand a tenant the host's files. Other kinds (projected, downwardAPI) mount empty.
  */
 export async function containerMounts(
   client: ClusterClient,
@@ -36,9 +44,11 @@ export async function containerMounts(
   container: Record<string, unknown>,
   podDir: string,
   instance: string,
+  claimPaths: Record<string, string> = {},
 ): Promise<HostMount[]> {
   const volumes = new Map(asArray(podSpec['volumes']).map((v) => [str(asRecord(v)['name']) ?? '', asRecord(v)]));
   const out: HostMount[] = [];
+  const owned = new Set<string>();
   for (const m0 of asArray(container['volumeMounts'])) {
     const m = asRecord(m0);
     const name = str(m['name']) ?? '';
@@ -48,7 +58,19 @@ export async function containerMounts(
     let dir: string;
     let readOnly = m['readOnly'] === true;
     if (v['hostPath']) throw new ContainerConfigError(`hostPath volume "${name}" is not mounted by the sandbox: it would expose the host's files`);
-    if (v['emptyDir']) {
+    if (v['persistentVolumeClaim']) {
+      const claimDir = claimPaths[name];
+      if (!claimDir) throw new ContainerConfigError(`persistentVolumeClaim volume "${name}" has no bound volume on this node`);
+      dir = claimDir;
+      // The claim's own readOnly makes every mount of it read-only.
+      readOnly ||= asRecord(v['persistentVolumeClaim'])['readOnly'] === true;
+      const fsGroup = fsGroupOf(podSpec);
+      if (fsGroup !== undefined && !owned.has(name)) {
+        owned.add(name);
+        const policy = str(asRecord(podSpec['securityContext'])['fsGroupChangePolicy']);
+        setVolumeOwnership(dir, fsGroup, { readOnly: asRecord(v['persistentVolumeClaim'])['readOnly'] === true, onRootMismatch: policy === 'OnRootMismatch' });
+      }
+    } else if (v['emptyDir']) {
       dir = join(podDir, 'volumes', 'empty', name);
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o777);
@@ -61,8 +83,8 @@ export async function containerMounts(
       mkdirSync(dir, { recursive: true });
     }
     const sub = str(m['subPath']);
-    const hostPath = sub ? join(dir, safeRelative(sub, 'subPath')) : dir;
-    if (sub) mkdirSync(hostPath, { recursive: true });
+    // The volume's content may be the tenant's (claims and emptyDirs): a subPath never goes through a symlink.
+    const hostPath = sub ? subPathInside(dir, sub) : dir;
     out.push({ hostPath, containerPath: mountPath, readOnly });
   }
   return out;

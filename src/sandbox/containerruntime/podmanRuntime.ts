@@ -156,7 +156,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     };
     let created;
     try {
-      const mounts = await containerMounts(this.opts.client, req.pod, podSpec, req.container, podDir, instance);
+      const mounts = await containerMounts(this.opts.client, req.pod, podSpec, req.container, podDir, instance, req.claimPaths);
       if (this.cgroups) {
         cgroup = new ContainerCgroup(this.cgroups, `${sandboxCgroup(this.sandboxId)}/${instance}`);
         cgroup.create(limit);

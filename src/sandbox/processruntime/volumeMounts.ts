@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, posix, relative, resolve, sep } from 'node:path';
 import { asArray, asRecord, str } from '../client/objects.ts';
 import type { ProcessIdentity } from './processIdentity.ts';
@@ -42,7 +42,18 @@ export function containerMounts(podSpec: Record<string, unknown>, container: Rec
     if (!base) continue;
     const sub = str(m['subPath']);
     const hostPath = sub ? inside(base, sub) : base;
-    if (sub) mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+    if (sub && !existsSync(hostPath)) {
+      // mkdir's mode passes the umask: the volume's own mode (0777) is what lets any pod uid write there.
+      if (!existsSync(base)) mkdirSync(base, { recursive: true, mode: 0o777 });
+      const mode = statSync(base).mode & 0o7777;
+      let dir = base;
+      for (const part of relative(base, hostPath).split(sep)) {
+        dir = join(dir, part);
+        if (existsSync(dir)) continue;
+        mkdirSync(dir);
+        chmodSync(dir, mode);
+      }
+    }
     out.push({ mountPath: posix.normalize(mountPath), hostPath });
   }
   return out;

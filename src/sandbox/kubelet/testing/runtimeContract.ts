@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../types.ts';
 import { RES } from '../../client/resources.ts';
@@ -20,6 +22,7 @@ export interface RuntimeUnderTest {
 }
 
 interface Started {
+  podUid: string;
   inst: RunningContainer;
   out: { line: string; stream: string }[];
 }
@@ -34,11 +37,11 @@ export function describeRuntimeContract(label: string, setup: () => Promise<Runt
       await t?.close();
     }, 60_000);
 
-    const start = async (name: string, container: Record<string, unknown>, extra: Partial<StartRequest> = {}): Promise<Started> => {
+    const start = async (name: string, container: Record<string, unknown>, extra: Partial<StartRequest> = {}, podSpec: Record<string, unknown> = {}): Promise<Started> => {
       if (!t) throw new Error('no runtime');
       const uid = `uid-${name}-${randomInt(1e9)}`;
       const c = { name: 'main', image: t.image, ...container };
-      await t.client.create(RES.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid }, spec: { containers: [c] } });
+      await t.client.create(RES.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid }, spec: { ...podSpec, containers: [c] } });
       const ref = parseImageRef(t.image);
       await t.runtime.pull(ref, new AbortController().signal);
       const out: Started['out'] = [];
@@ -53,7 +56,7 @@ export function describeRuntimeContract(label: string, setup: () => Promise<Runt
         output: (line, stream) => out.push({ line, stream }),
         ...extra,
       });
-      return { inst, out };
+      return { podUid: uid, inst, out };
     };
     const run = (name: string, script: string, extra: Partial<StartRequest> = {}): Promise<Started> => start(name, { command: ['sh', '-c', script] }, extra);
 
@@ -95,6 +98,41 @@ export function describeRuntimeContract(label: string, setup: () => Promise<Runt
       const exit = await inst.stop(0);
       expect(exit.exitCode).toBe(137);
       expect(exit.reason).toBe('Error');
+    });
+
+    it('mounts a claim\'s volume at its mountPath and subPath: a non-root pod writes, the next pod of the claim reads it', async (ctx) => {
+      if (!t) return ctx.skip();
+      // As the local-path provisioner makes it: a 0777 directory outside every pod's own files.
+      const claim = mkdtempSync(join(tmpdir(), 'berth-contract-claim-'));
+      chmodSync(claim, 0o777);
+      const podSpec = {
+        securityContext: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }],
+      };
+      const container = (script: string): Record<string, unknown> => ({
+        command: ['sh', '-c', script],
+        volumeMounts: [
+          { name: 'data', mountPath: '/var/lib/data' },
+          { name: 'data', mountPath: '/var/log/app', subPath: 'logs' },
+        ],
+      });
+      // Processes see no mounts: the process runtime maps a variable naming a mounted path to its host directory.
+      const env = [
+        { name: 'DATA', value: '/var/lib/data' },
+        { name: 'LOGS', value: '/var/log/app' },
+      ];
+      const first = await start('claim-writer', container('echo row-1 > "$DATA/rows" && echo written >> "$LOGS/app.log"'), { env, claimPaths: { data: claim } }, podSpec);
+      expect(await first.inst.exited, first.out.map((o) => o.line).join('\n')).toMatchObject({ exitCode: 0 });
+      // The pod is gone; its data is not.
+      t.runtime.podRemoved?.(first.podUid);
+      const second = await start('claim-reader', container('cat "$DATA/rows" "$LOGS/app.log" && echo row-2 >> "$DATA/rows"'), { env, claimPaths: { data: claim } }, podSpec);
+      expect(await second.inst.exited, second.out.map((o) => o.line).join('\n')).toMatchObject({ exitCode: 0 });
+      expect(second.out.filter((o) => o.stream === 'stdout').map((o) => o.line)).toEqual(['row-1', 'written']);
+      expect(readFileSync(join(claim, 'rows'), 'utf8')).toBe('row-1\nrow-2\n');
+      expect(readFileSync(join(claim, 'logs', 'app.log'), 'utf8')).toBe('written\n');
+      // Written by the pod's user, not the sandbox's (when the sandbox can switch users at all).
+      if (process.getuid?.() === 0) expect(statSync(join(claim, 'rows')).uid).toBe(10001);
+      rmSync(claim, { recursive: true, force: true });
     });
 
     it('runs exec probes inside the container and HTTP probes against the pod IP', async (ctx) => {
