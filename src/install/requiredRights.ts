@@ -127,7 +127,11 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
   if (names.length === 0) throw new BerthError('BERTH_CONFIG_INVALID', 'berth needs at least one managed namespace.', { hint: 'Pass --managed-namespaces, e.g. --managed-namespaces default.' });
   return [
     ...appKindRights(),
-    { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs' },
+    { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs; `berth load --in-cluster` follows its Job\'s generator' },
+    // The load Job (src/load/loadJob.ts): applied suspended, then resumed once its NetworkPolicies (app
+    // kind rights above) exist; read for its Failed condition; deleted when the run ends. Its pod is
+    // found with the pods list right below. No list or watch of Jobs.
+    { group: 'batch', resource: 'jobs', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: '`berth load --in-cluster`: apply the hardened load Job (create, patch), read why it failed (get), delete it when the run ends' },
     ...stackRights(),
     // The server runs with managedNamespaces (BERTH_MANAGED_NAMESPACES, set by the install), so the status
     // engine opens one informer per kind per managed namespace (/api/v1/namespaces/<ns>/pods, ...): its
