@@ -94,6 +94,18 @@ describe.skipIf(!haveKubectl('berth load --in-cluster'))('berth load --in-cluste
     expect(r.out).not.toMatch(/Recorded as/);
   }, 120_000);
 
+  it('Ctrl-C ends the stream, and the server deletes the Job at once', async () => {
+    const running = e.start([...LOAD_ARGS.slice(0, -2), '--duration', '2m']);
+    await until(() => /^ +\ds /m.test(running.out()) || undefined, 60_000, 'the first second of the run');
+    expect((await loadJobs()).length).toBe(1);
+    const r = await running.stop();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Stopped: the server deletes the load Job; nothing was recorded/);
+    await until(async () => (await loadJobs()).length === 0 && (await loadPolicies()).length === 0, 20_000, 'the stopped load Job to be deleted');
+    // Its pod (the generator) goes with it: nothing keeps loading hello.
+    await until(async () => (await e.kubectl('get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=load', '-o', 'name')).trim() === '' || undefined, 60_000, 'the load pod to be gone');
+  }, 120_000);
+
   it('refuses a viewer and a deployer of another namespace: nothing is created', async () => {
     const tokens = serverContext(e.server).tokens;
     const viewer = await mintToken(tokens, 'ic-viewer', 'viewer', [NS]);
