@@ -94,6 +94,7 @@ export async function prepareLoadJob(deps: LoadJobDeps, app: ResolvedApp, input:
   const { namespace, name } = app.metadata;
   const address = serviceAddressOf(await deps.cluster.get({ apiVersion: 'v1', kind: 'Service', namespace, name }));
   if (!address) throw new BerthError('BERTH_LOAD_TARGET_UNRESOLVED', `${namespace}/${name} has no Service with a cluster IP for an in-cluster load Job to reach.`, { hint: 'Deploy the app (its Service is part of it) and wait until it exists, then run the load again.' });
+  if (options.workers !== undefined && options.workers > MAX_JOB_WORKERS) throw invalidLoadOption('--workers', `--workers ${options.workers}: an in-cluster Job runs at most ${MAX_JOB_WORKERS} threads (each is a core of its CPU limit)`);
   const peak = Math.max(0, ...options.plan.stages.flatMap((s) => [s.fromRate, s.toRate]));
   const workers = options.workers ?? Math.max(1, Math.min(MAX_JOB_WORKERS, Math.ceil(peak / RATE_PER_WORKER)));
   const id = (deps.newId ?? (() => randomBytes(4).toString('hex').slice(0, 6)))();

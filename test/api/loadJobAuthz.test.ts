@@ -73,6 +73,7 @@ describe('POST …/loadjobs authorization', () => {
       [body({ header: ['no colon'] }), 'BERTH_LOAD_OPTIONS_INVALID'],
       [body({ failOn: ['p99>500'] }), 'BERTH_LOAD_FAIL_ON_INVALID'],
       [body({ body: '@/etc/passwd' }), 'BERTH_LOAD_OPTIONS_INVALID'],
+      [body({ workers: '9' }), 'BERTH_LOAD_OPTIONS_INVALID'],
       [body({ command: ['sh'] }), undefined],
     ] as const) {
       const res = await post(tokens.deployerA, payload);
