@@ -15,7 +15,7 @@ import { markAudited, streamEnd, type DeclaredPolicy } from '../auth/authPlugin.
 import { BerthError, isBerthError } from '../errors.ts';
 import type { AppStore } from '../store/types.ts';
 import { prepareLoadJob, runLoadJob, type LoadJobDeps } from './loadJobRunner.ts';
-import type { LoadOptionsInput } from './loadOptions.ts';
+import type { LoadOptions, LoadOptionsInput } from './loadOptions.ts';
 import type { LoadRunStore } from './loadRunStore.ts';
 import type { LoadJobStreamEvent, LoadRunInput } from './types.ts';
 
@@ -54,6 +54,12 @@ export interface LoadJobRouteDeps extends LoadJobDeps {
   readonly managedNamespaces?: readonly string[];
 }
 
+/** What the audit row says about a run: never header values or the body (they may carry the app's credentials). */
+function describeRun(job: string, image: string, o: LoadOptions): string {
+  const headers = Object.keys(o.headers);
+  return `Job ${job} (${image}): ${o.method} ${o.plan.total} requests over ${Math.round(o.plan.totalMs / 1000)} s, concurrency ${o.concurrency}${o.paths.length > 0 ? `, paths ${o.paths.join(' ')}` : ''}${headers.length > 0 ? `, headers ${headers.join(' ')}` : ''}${o.body !== undefined ? `, a ${o.body.length}-character body` : ''}`.slice(0, 1000);
+}
+
 export function registerLoadJobRoutes(app: FastifyInstance, deps: LoadJobRouteDeps): void {
   const { store, runs, audit } = deps;
 
@@ -89,7 +95,7 @@ export function registerLoadJobRoutes(app: FastifyInstance, deps: LoadJobRouteDe
           app: name,
           outcome,
           statusCode: 200,
-          diffSummary: `Job ${prepared.spec.jobName} (${prepared.spec.image}) ${prepared.spec.args.slice(1).join(' ')}`.slice(0, 1000),
+          diffSummary: describeRun(prepared.spec.jobName, prepared.spec.image, prepared.options),
           reason,
           requestId: String(request.id),
         });

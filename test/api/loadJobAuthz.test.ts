@@ -87,7 +87,7 @@ describe('POST …/loadjobs authorization', () => {
   });
 
   it('a deployer of the namespace starts the Job suspended; when it goes wrong the stream says so and the Job is deleted', async () => {
-    const res = await post(tokens.deployerA);
+    const res = await post(tokens.deployerA, body({ header: ['Authorization: Bearer s3cret'] }));
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
     const events = res.body.trim().split('\n').map((l) => JSON.parse(l) as LoadJobStreamEvent);
@@ -96,6 +96,10 @@ describe('POST …/loadjobs authorization', () => {
     expect(cluster.applies).toBe(1);
     expect(kinds()).toEqual(['Service']);
     const audit = await serverContext(app).audit.query({ app: 'web' });
-    expect(audit.items.filter((r) => r.action === 'loadjob.run').map((r) => r.outcome).sort()).toEqual(['allowed', 'failed']);
+    const rows = audit.items.filter((r) => r.action === 'loadjob.run');
+    expect(rows.map((r) => r.outcome).sort()).toEqual(['allowed', 'failed']);
+    // Header names, never their values (they may be the app's credentials).
+    expect(rows[0]?.diffSummary).toMatch(/GET 5 requests over 1 s, concurrency 8, headers authorization/);
+    expect(JSON.stringify(rows)).not.toContain('s3cret');
   });
 });
