@@ -138,7 +138,10 @@ export const ERRORS = {
   BERTH_LOAD_TARGET_UNRESOLVED: def(422, 'The app has no address the load generator can reach from here.', 'Give the app an Ingress (spec.ingress), pass a URL, or run the generator inside the cluster with --in-cluster.'),
   BERTH_LOAD_RUN_INVALID: def(400, 'The load run is invalid.', 'Send the JSON "berth load" produces; series are limited in length.'),
   BERTH_LOAD_RUN_NOT_FOUND: def(404, 'No such load run.', 'List the app\'s runs with GET /v1/namespaces/NS/apps/NAME/loadruns.'),
-  BERTH_LOAD_JOB_FAILED: def(502, 'The in-cluster load Job failed.', 'Read the Job\'s pod logs; check that the berth image is reachable from the cluster (--image).'),
+  BERTH_LOAD_JOB_FAILED: def(502, 'The in-cluster load Job failed.', 'The message quotes the generator\'s last output lines; check that the server\'s berthImage (BERTH_IMAGE) is a berth of the same version as the server.'),
+  BERTH_LOAD_JOB_IMAGE_PULL: def(502, 'The cluster cannot pull berth\'s image for the in-cluster load Job.', 'Point the server\'s berthImage (BERTH_IMAGE) at an image of berth the cluster can pull; in the sandbox "npm run images" builds berth.local/berth, and the process runtime runs it without building.'),
+  BERTH_LOAD_JOB_OUT_OF_MEMORY: def(502, 'The in-cluster load generator ran out of memory and was killed.', 'Lower --concurrency (every request in flight holds memory) or --rate; each --workers thread raises the Job\'s memory limit by 128 MiB.'),
+  BERTH_LOAD_JOB_TIMEOUT: def(504, 'The in-cluster load Job did not start or finish in time.', 'Check that the namespace has room for one more pod (quota, node capacity) and that berth\'s image pulls quickly; the Job\'s events say why its pod waited.'),
   // --- ci: generated pipelines (src/ci) -------------------------------------------------------------
   BERTH_CI_TARGET_REQUIRED: def(400, 'No pipeline was chosen.', 'Pass --github, --jenkins or both.'),
   BERTH_CI_FILE_EXISTS: def(409, 'A pipeline file berth would write already exists; nothing was written.', 'Pass --force to overwrite it, or --dir to write elsewhere.'),

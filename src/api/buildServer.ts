@@ -63,6 +63,7 @@ import { registerLogRoutes } from './routes/logRoutes.ts';
 import { registerStatusRoutes } from './routes/statusRoutes.ts';
 import { registerLoadRunRoutes } from '../load/loadRunRoutes.ts';
 import { createLoadRunStore } from '../load/loadRunStore.ts';
+import { registerLoadJobRoutes } from '../load/loadJobRoutes.ts';
 import { registerSystemRoutes } from './routes/systemRoutes.ts';
 import { DOC_RESPONSES, DOCS_ONLY } from './schemas.ts';
 import { securityHeaders } from './securityHeaders.ts';
@@ -439,7 +440,9 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     registerLiveRoutes(api, ctx, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {});
     registerSchemaRoutes(api);
     registerDashboardRoutes(api, opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {});
-    registerLoadRunRoutes(api, { store, audit, runs: createLoadRunStore({ store, clock, transaction: audit.transaction }) });
+    const runs = createLoadRunStore({ store, clock, transaction: audit.transaction });
+    registerLoadRunRoutes(api, { store, audit, runs });
+    registerLoadJobRoutes(api, { store, audit, runs, cluster, status, image: config.berthImage, ...(config.managedNamespaces !== undefined ? { managedNamespaces: config.managedNamespaces } : {}) });
   });
 
   app.addHook('onReady', async () => {

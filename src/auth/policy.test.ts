@@ -27,6 +27,7 @@ const EXPECTED: Record<Action, { min: Role; scope: 'namespace' | 'cluster' | 'no
   'apps:write': { min: 'deployer', scope: 'namespace' },
   'apps:delete': { min: 'deployer', scope: 'namespace' },
   'loadruns:write': { min: 'deployer', scope: 'namespace' },
+  'loadjobs:run': { min: 'deployer', scope: 'namespace' },
   'metrics:read': { min: 'viewer', scope: 'cluster' },
   'tokens:admin': { min: 'admin', scope: 'cluster' },
   'audit:read': { min: 'admin', scope: 'cluster' },

@@ -54,6 +54,8 @@ const ACTION_DEFS = {
   'apps:delete': { role: 'deployer', scope: 'namespace' },
   // Recording a load run (what `berth load` measured against the app): whoever may deploy it.
   'loadruns:write': { role: 'deployer', scope: 'namespace' },
+  // `berth load --in-cluster` starts a Job in the namespace with berth's rights: a deployer's write.
+  'loadjobs:run': { role: 'deployer', scope: 'namespace' },
   // Metrics name the apps of every namespace.
   'metrics:read': { role: 'viewer', scope: 'cluster' },
   'tokens:admin': { role: 'admin', scope: 'cluster' },
@@ -64,7 +66,7 @@ export type Action = keyof typeof ACTION_DEFS;
 export const ACTIONS = Object.keys(ACTION_DEFS) as Action[];
 
 /** Actions that change something: each allowed one produces an audit row. */
-export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['apps:write', 'apps:delete', 'loadruns:write', 'tokens:admin']);
+export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['apps:write', 'apps:delete', 'loadruns:write', 'loadjobs:run', 'tokens:admin']);
 
 export function actionScope(action: Action): Scope {
   return ACTION_DEFS[action].scope;

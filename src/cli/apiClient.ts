@@ -3,7 +3,8 @@
  * its example through the same server path a user would): one method per route, speaking the wire
  * shapes of src/api/types.ts. The HTTP and SSE plumbing (errors, reconnection) is httpTransport.ts.
  */
-import type { LoadRun, LoadRunInput, LoadRunListItem } from '../load/types.ts';
+import type { LoadJobStreamEvent, LoadRun, LoadRunInput, LoadRunListItem } from '../load/types.ts';
+import type { LoadJobBody } from '../load/loadJobRoutes.ts';
 import type {
   AppDetail,
   AppHealth,
@@ -224,6 +225,11 @@ export class ApiClient {
     if (opts.container !== undefined) query.set('container', opts.container);
     if (opts.previous) query.set('previous', 'true');
     yield* this.http.ndjson<LogLineDto>(`${this.appPath(namespace, name)}/logs`, { query, signal: opts.signal });
+  }
+
+  /** `berth load --in-cluster`: the server runs the generator as a Job and streams its progress until the result or an error. */
+  loadJob(namespace: string, name: string, body: LoadJobBody, opts: { readonly signal?: AbortSignal } = {}): AsyncGenerator<LoadJobStreamEvent> {
+    return this.http.ndjson<LoadJobStreamEvent>(`${this.appPath(namespace, name)}/loadjobs`, { method: 'POST', body, signal: opts.signal });
   }
 
   /** Status changes of one app (SSE), resuming with Last-Event-ID across dropped connections. */

@@ -122,9 +122,10 @@ export class HttpTransport {
     this.maxReconnects = opts.maxReconnects ?? 20;
   }
 
-  /** Newline-delimited JSON, one value per line; ends quietly when `signal` aborts. */
-  async *ndjson<T>(route: string, opts: { query?: URLSearchParams; signal?: AbortSignal | undefined }): AsyncGenerator<T> {
-    const res = await this.send('GET', route, { ...opts, accept: 'application/x-ndjson' });
+  /** Newline-delimited JSON, one value per line (a GET, or a POST of `body`); ends quietly when `signal` aborts. */
+  async *ndjson<T>(route: string, opts: { query?: URLSearchParams; signal?: AbortSignal | undefined; method?: 'GET' | 'POST'; body?: unknown }): AsyncGenerator<T> {
+    const { method = 'GET', ...rest } = opts;
+    const res = await this.send(method, route, { ...rest, accept: 'application/x-ndjson' });
     if (!res.ok) throw await this.errorFrom(res);
     if (!res.body) return;
     try {

@@ -39,10 +39,23 @@ export interface ClusterApplyResult {
   readonly warnings: readonly Problem[];
 }
 
+/** One container's state as the kubelet reports it (`status.containerStatuses[].state`). */
+export interface ContainerStateInfo {
+  readonly name: string;
+  /** ContainerCreating, ErrImagePull, ImagePullBackOff, CreateContainerConfigError, ... */
+  readonly waiting?: { readonly reason: string; readonly message: string };
+  readonly running?: boolean;
+  /** Completed, Error, OOMKilled, ... */
+  readonly terminated?: { readonly reason: string; readonly exitCode: number; readonly message: string };
+}
+
 export interface PodInfo {
   readonly name: string;
   readonly containers: readonly string[];
   readonly creationTimestamp: string | null;
+  /** Pending, Running, Succeeded, Failed (absent from doubles that do not model it). */
+  readonly phase?: string;
+  readonly containerStates?: readonly ContainerStateInfo[];
 }
 
 export interface LogRequest {

@@ -7,7 +7,7 @@ import { BerthError, problem, type Problem } from '../errors.ts';
 import type { KubeObject } from '../manifests/kubeObject.ts';
 import type { ObjectRef } from '../store/types.ts';
 import { applyObjectsWith, ObjectApi } from './applyObjects.ts';
-import { APP_KINDS, appSelector, refOf, selectorString, type ClusterApplyResult, type ClusterClient, type LogRequest, type PodInfo } from './clusterClient.ts';
+import { APP_KINDS, appSelector, refOf, selectorString, type ClusterApplyResult, type ClusterClient, type ContainerStateInfo, type LogRequest, type PodInfo } from './clusterClient.ts';
 import { isNotFound, toBerthError } from './kubeErrors.ts';
 
 export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
@@ -203,6 +203,15 @@ export function createKubeClusterClient(opts: KubeClusterClientOptions): Cluster
             name: p.metadata?.name ?? '',
             containers: (p.spec?.containers ?? []).map((c) => c.name),
             creationTimestamp: p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : null,
+            ...(p.status?.phase !== undefined ? { phase: p.status.phase } : {}),
+            containerStates: (p.status?.containerStatuses ?? []).map(
+              (c): ContainerStateInfo => ({
+                name: c.name,
+                ...(c.state?.waiting ? { waiting: { reason: c.state.waiting.reason ?? '', message: c.state.waiting.message ?? '' } } : {}),
+                ...(c.state?.running ? { running: true } : {}),
+                ...(c.state?.terminated ? { terminated: { reason: c.state.terminated.reason ?? '', exitCode: c.state.terminated.exitCode, message: c.state.terminated.message ?? '' } } : {}),
+              }),
+            ),
           }),
         );
       } catch (e) {

@@ -28,8 +28,10 @@ const flatten = (rules: Rule[]): string[] =>
 const allRules = (objects: KubeObject[]): Rule[] => objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').flatMap(rulesOf);
 
 const APP_WRITE = ['create', 'delete', 'get', 'list', 'patch'];
-/** Stacks: connection Secrets and servers by name (no list, no watch), purging data volumes, rotation Jobs. */
-const STACK_RIGHTS = ['get secrets', 'create secrets', 'patch secrets', 'delete secrets', 'get statefulsets.apps', 'create statefulsets.apps', 'patch statefulsets.apps', 'delete statefulsets.apps', 'delete persistentvolumeclaims', 'get jobs.batch', 'create jobs.batch', 'patch jobs.batch', 'delete jobs.batch'];
+/** Stacks: connection Secrets and servers by name (no list, no watch), and purging data volumes. */
+const STACK_RIGHTS = ['get secrets', 'create secrets', 'patch secrets', 'delete secrets', 'get statefulsets.apps', 'create statefulsets.apps', 'patch statefulsets.apps', 'delete statefulsets.apps', 'delete persistentvolumeclaims'];
+/** `berth stack rotate`'s and `berth load --in-cluster`'s Jobs only (no list or watch). */
+const LOAD_JOB_RIGHTS = ['get jobs.batch', 'create jobs.batch', 'patch jobs.batch', 'delete jobs.batch'];
 const APP_RESOURCES = [
   'serviceaccounts',
   'configmaps',
@@ -122,7 +124,7 @@ describe('renderInstall', () => {
     const status = ['list deployments.apps', 'watch deployments.apps', 'list replicasets.apps', 'watch replicasets.apps', 'list pods', 'watch pods', 'list events', 'watch events', 'list horizontalpodautoscalers.autoscaling', 'watch horizontalpodautoscalers.autoscaling'];
     for (const ns of ['shop', 'web']) {
       const role = find(objects, 'Role', 'berth-manager', ns);
-      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...STACK_RIGHTS, ...status].sort();
+      const expected = [...APP_RESOURCES.flatMap((r) => APP_WRITE.map((v) => `${v} ${r}`)), 'get pods/log', ...LOAD_JOB_RIGHTS, ...STACK_RIGHTS, ...status].sort();
       expect(flatten(rulesOf(role))).toEqual(expected);
     }
   });

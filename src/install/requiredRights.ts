@@ -118,7 +118,7 @@ function stackRights(): RequiredRight[] {
     { group: '', resource: 'secrets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: read, write and delete the generated connection Secrets of resources (never listed); read the Secret an external resource names' },
     { group: 'apps', resource: 'statefulsets', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: apply and delete the PostgreSQL, Redis and S3 servers; wait until each has a ready replica (get)' },
     { group: '', resource: 'persistentvolumeclaims', verbs: ['delete'], scope: 'namespace', why: 'stacks: `berth delete --stack NAME --purge` deletes the servers\' data volumes (kept otherwise)' },
-    { group: 'batch', resource: 'jobs', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'stacks: `berth stack rotate` runs a one-shot Job that sets a PostgreSQL or Redis server\'s new password (docs/adr/0024), waits for it (get) and removes it' },
+    { group: 'batch', resource: 'jobs', verbs: ['get', 'create', 'patch', 'delete'], scope: 'namespace', why: 'one-shot Jobs by name: `berth stack rotate` sets a PostgreSQL or Redis server\'s new password (docs/adr/0024) and `berth load --in-cluster` runs the hardened load generator (docs/adr/0025); create/patch them, read why one failed (get), delete them when done' },
   ];
 }
 
@@ -129,7 +129,11 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
   if (names.length === 0) throw new BerthError('BERTH_CONFIG_INVALID', 'berth needs at least one managed namespace.', { hint: 'Pass --managed-namespaces, e.g. --managed-namespaces default.' });
   return [
     ...appKindRights(),
-    { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs' },
+    { group: '', resource: 'pods/log', verbs: ['get'], scope: 'namespace', why: '`berth logs` / GET /v1/.../logs stream container logs; `berth load --in-cluster` follows its Job\'s generator' },
+    // The load Job (src/load/loadJob.ts): applied suspended, then resumed once its NetworkPolicies (app
+    // kind rights above) exist; read for its Failed condition; deleted when the run ends. Its pod is
+    // found with the pods list right below. No list or watch of Jobs. Its jobs rule is the rotation
+    // Job's, in stackRights().
     ...stackRights(),
     // The server runs with managedNamespaces (BERTH_MANAGED_NAMESPACES, set by the install), so the status
     // engine opens one informer per kind per managed namespace (/api/v1/namespaces/<ns>/pods, ...): its

@@ -13,6 +13,12 @@ const Text = (max: number) => Type.String({ maxLength: max });
 
 const Latency = Type.Object({ p50Ms: Ms, p90Ms: Ms, p95Ms: Ms, p99Ms: Ms, p999Ms: Ms, maxMs: Ms }, { additionalProperties: false });
 
+/** One second of a run (LoadSecond). */
+export const LoadSecondSchema = Type.Object(
+  { t: Count, asked: Count, sent: Count, completed: Count, errors: Count, late: Count, dropped: Count, p99Ms: NullableMs, p50Ms: NullableMs },
+  { additionalProperties: false },
+);
+
 export const LoadSummarySchema = Type.Object(
   {
     target: Text(2048),
@@ -39,10 +45,7 @@ export const LoadSummarySchema = Type.Object(
 export const LoadRunInputSchema = Type.Object(
   {
     summary: LoadSummarySchema,
-    series: Type.Array(
-      Type.Object({ t: Count, asked: Count, sent: Count, completed: Count, errors: Count, late: Count, dropped: Count, p99Ms: NullableMs, p50Ms: NullableMs }, { additionalProperties: false }),
-      { maxItems: MAX_SERIES_POINTS },
-    ),
+    series: Type.Array(LoadSecondSchema, { maxItems: MAX_SERIES_POINTS }),
     replicas: Type.Array(
       Type.Object({ t: Type.Number(), ready: Count, desired: Count, hpaDesired: NullableInt, cpuUtilization: NullableMs }, { additionalProperties: false }),
       { maxItems: MAX_SERIES_POINTS },

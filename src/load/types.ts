@@ -130,3 +130,18 @@ export interface ThresholdResult {
 /** Series longer than this are halved (adjacent seconds merged) before they are stored or sent. */
 export const MAX_SERIES_POINTS = 1800;
 export const MAX_SCALING_EVENTS = 200;
+
+/** What the server streams (NDJSON) while it runs `berth load --in-cluster` (POST …/loadjobs). */
+export type LoadJobEvent =
+  /** The Job exists and was let go. */
+  | { readonly type: 'job'; readonly job: string; readonly image: string }
+  /** The generator's container started. */
+  | { readonly type: 'running'; readonly pod: string }
+  | { readonly type: 'second'; readonly second: LoadSecond };
+
+export type LoadJobStreamEvent =
+  | LoadJobEvent
+  /** The end: the run (recorded when asked, then with its id); the Job is deleted. */
+  | { readonly type: 'result'; readonly run: LoadRunInput; readonly id?: string; readonly notRecorded?: string }
+  /** The end when the run failed (a coded error, as API errors carry them); the Job is deleted. */
+  | { readonly type: 'error'; readonly error: { readonly code: string; readonly message: string; readonly hint: string } };

@@ -77,6 +77,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /v1/namespaces/:ns/apps/:name/loadruns': 'loadruns:write params',
   'GET /v1/namespaces/:ns/apps/:name/loadruns': 'apps:read params',
   'GET /v1/namespaces/:ns/apps/:name/loadruns/:id': 'apps:read params',
+  'POST /v1/namespaces/:ns/apps/:name/loadjobs': 'loadjobs:run params stream',
 };
 
 /** The least role of each action (independent of src/auth/policy.ts). */
@@ -89,6 +90,7 @@ const MIN_ROLE: Readonly<Record<Action, Role>> = {
   'apps:write': 'deployer',
   'apps:delete': 'deployer',
   'loadruns:write': 'deployer',
+  'loadjobs:run': 'deployer',
   'metrics:read': 'viewer',
   'tokens:admin': 'admin',
   'audit:read': 'admin',
@@ -152,6 +154,8 @@ function requestFor(method: string, route: string, ns: string): { path: string; 
   const path = route.replace(':ns', ns).replace(':name', 'web').replace(':nameOrId', 'no-such-token').replace(':id', 'no-such-run').replace('*', 'index.css');
   if (method === 'PUT' || route.endsWith('/diff') || route === '/v1/render') return { path, body: APP, contentType: 'application/yaml' };
   if (route.endsWith('/loadruns') && method === 'POST') return { path, body: JSON.stringify(sampleRun()), contentType: 'application/json' };
+  // The test cluster has no Service for web: an allowed caller gets 422 BERTH_LOAD_TARGET_UNRESOLVED, and no Job.
+  if (route.endsWith('/loadjobs')) return { path, body: JSON.stringify({ rate: '5', duration: '1s', concurrency: '8', timeout: '2s', method: 'GET', header: [], path: [], failOn: [], record: false }), contentType: 'application/json' };
   if (route.endsWith('/rollback')) return { path, body: JSON.stringify({ revision: 1 }), contentType: 'application/json' };
   if (route === '/v1/tokens' && method === 'POST') return { path, body: JSON.stringify({ name: `made-${++tokenCounter}`, role: 'viewer', namespaces: ['a'] }), contentType: 'application/json' };
   return { path };

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveApp } from '../../appspec/resolveApp.ts';
 import type { AppSpec } from '../../appspec/appSchema.ts';
-import { BerthError, problem } from '../../errors.ts';
+import { BerthError, ERRORS, type ErrorCode } from '../../errors.ts';
 import { boundSeries } from '../../load/boundSeries.ts';
-import { evaluateThresholds, parseFailOn } from '../../load/failOn.ts';
-import { parseLoadDuration, parseRate, parseStages, planFrom } from '../../load/loadPlan.ts';
+import { evaluateThresholds } from '../../load/failOn.ts';
+import { secondLine, summaryLine } from '../../load/loadLines.ts';
+import { invalidLoadOption, parseLoadOptions, type LoadOptionsInput } from '../../load/loadOptions.ts';
 import type { LoadTarget } from '../../load/loadShard.ts';
 import { LoadTimeline } from '../../load/loadTimeline.ts';
 import { formatSecond, formatSummary, LIVE_HEADER } from '../../load/loadView.ts';
@@ -31,30 +32,9 @@ export interface LoadFlags {
   readonly workers?: string;
   readonly failOn: string[];
   readonly record: boolean;
-  readonly output: 'text' | 'json';
+  readonly inCluster: boolean;
+  readonly output: 'text' | 'json' | 'jsonl';
   readonly server?: string;
-}
-
-function invalid(path: string, message: string): BerthError {
-  return new BerthError('BERTH_LOAD_OPTIONS_INVALID', message, { problems: [problem('BERTH_LOAD_OPTIONS_INVALID', path, message)] });
-}
-
-function intOption(value: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw invalid(flag, `${flag} must be an integer from ${min} to ${max}, got "${value}"`);
-  return Number(value);
-}
-
-function headersOf(list: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const h of list) {
-    const i = h.indexOf(':');
-    const name = i > 0 ? h.slice(0, i).trim().toLowerCase() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw invalid('--header', `--header "${h}" is not NAME: VALUE`);
-    const value = h.slice(i + 1).trim();
-    if (/[\r\n]/.test(value)) throw invalid('--header', `--header "${name}" contains a line break`);
-    out[name] = value;
-  }
-  return out;
 }
 
 function originOf(url: string, flag: string): URL {
@@ -62,9 +42,9 @@ function originOf(url: string, flag: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw invalid(flag, `${flag} "${url}" is not a URL`);
+    throw invalidLoadOption(flag, `${flag} "${url}" is not a URL`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(flag, `${flag} must be http:// or https://, got "${u.protocol}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalidLoadOption(flag, `${flag} must be http:// or https://, got "${u.protocol}"`);
   return u;
 }
 
@@ -77,31 +57,36 @@ async function appTarget(client: ApiClient, namespace: string, name: string): Pr
   return { url: new URL(`${ingress.tls ? 'https' : 'http'}://${ingress.host}${path}/`), host: ingress.host };
 }
 
+/** Follows the app's status on the run's clock: the replicas and CPU columns of the live view. */
+function followApp(client: ApiClient, app: { namespace: string; name: string }, timeline: LoadTimeline, signal: AbortSignal): Promise<void> {
+  return (async () => {
+    try {
+      for await (const ev of client.appStatusStream(app.namespace, app.name, { signal })) if (ev.status) timeline.observe(ev.status, Date.now());
+    } catch {
+      // The load goes on without the replica column when the stream fails (no status:read, server gone).
+    }
+  })();
+}
+
 /**
  * `berth load TARGET`: validates every flag before anything is sent, runs the generator (live lines
- * every second), prints the summary and scaling events, records the run for an app target, and exits
- * 1 when a --fail-on threshold failed.
+ * every second; with --in-cluster as a Job next to the app, through the server), prints the summary
+ * and scaling events, records the run for an app target, and exits 1 when a --fail-on threshold failed.
  */
 export async function runLoadCommand(targetArg: string, flags: LoadFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
-  const plan = planFrom({
-    ...(flags.rate !== undefined ? { rate: parseRate(flags.rate) } : {}),
-    ...(flags.duration !== undefined ? { durationMs: parseLoadDuration(flags.duration, '--duration') } : {}),
-    ...(flags.stages !== undefined ? { stages: parseStages(flags.stages) } : {}),
-  });
-  const thresholds = flags.failOn.map(parseFailOn);
-  const concurrency = intOption(flags.concurrency, '--concurrency', 1, 100_000);
-  const workers = flags.workers !== undefined ? intOption(flags.workers, '--workers', 1, 64) : undefined;
-  const timeoutMs = parseLoadDuration(flags.timeout, '--timeout');
-  const method = flags.method.toUpperCase();
-  if (!/^[A-Z]{1,16}$/.test(method)) throw invalid('--method', `--method "${flags.method}" is not an HTTP method`);
-  const headers = headersOf(flags.header);
   const body = flags.body === undefined ? undefined : flags.body.startsWith('@') ? await readFile(resolve(io.cwd, flags.body.slice(1)), 'utf8') : flags.body;
-  for (const p of flags.path) if (!p.startsWith('/') || /[\s#]/.test(p)) throw invalid('--path', `--path "${p}" must start with "/" and contain no spaces or "#"`);
-
+  const input: LoadOptionsInput = { ...flags, body };
+  const options = parseLoadOptions(input);
   const isUrl = targetArg.includes('://');
+  if (flags.inCluster) {
+    if (isUrl) throw invalidLoadOption('--in-cluster', '--in-cluster loads an app: pass its name with -n NAMESPACE, not a URL');
+    if (flags.address !== undefined) throw invalidLoadOption('--address', '--address and --in-cluster exclude each other: in the cluster the Job reaches the app\'s Service');
+    return runInCluster({ namespace: flags.namespace, name: targetArg }, input, flags, ctx);
+  }
   const app = isUrl ? undefined : { namespace: flags.namespace, name: targetArg };
   const client = app ? clientFor(io, flags) : undefined;
+  const headers = { ...options.headers };
   let base: URL;
   if (app && client) {
     const t = await appTarget(client, app.namespace, app.name);
@@ -110,37 +95,30 @@ export async function runLoadCommand(targetArg: string, flags: LoadFlags, ctx: C
   } else base = originOf(targetArg, 'target');
   const connect = flags.address !== undefined ? originOf(flags.address, '--address') : base;
   const basePath = base.pathname.replace(/\/$/, '');
-  const paths = flags.path.length > 0 ? flags.path.map((p) => `${basePath}${p}`) : [`${base.pathname}${base.search}`];
-  const target: LoadTarget = { origin: connect.origin, paths, method, headers, ...(body !== undefined ? { body } : {}) };
+  const paths = options.paths.length > 0 ? options.paths.map((p) => `${basePath}${p}`) : [`${base.pathname}${base.search}`];
+  const { method, plan } = options;
+  const target: LoadTarget = { origin: connect.origin, paths, method, headers, ...(options.body !== undefined ? { body: options.body } : {}) };
   const label = `${base.origin}${paths[0] ?? '/'}`;
 
   const interrupt = interruptSignal(io);
-  const startMs = Date.now();
-  const timeline = new LoadTimeline(startMs);
+  const timeline = new LoadTimeline(Date.now());
   const follow = new AbortController();
   // The app's replicas and CPU come from the server's status stream, on the same clock as the load.
-  const following = app && client
-    ? (async () => {
-        try {
-          for await (const ev of client.appStatusStream(app.namespace, app.name, { signal: follow.signal })) if (ev.status) timeline.observe(ev.status, Date.now());
-        } catch {
-          // The load goes on without the replica column when the stream fails (no status:read, server gone).
-        }
-      })()
-    : Promise.resolve();
-  const text = flags.output === 'text';
-  if (text) io.stdout.write(`${method} ${label}: ${plan.total} requests over ${(plan.totalMs / 1000).toFixed(0)}s\n${LIVE_HEADER}\n`);
+  const following = app && client ? followApp(client, app, timeline, follow.signal) : Promise.resolve();
+  const out = flags.output;
+  if (out === 'text') io.stdout.write(`${method} ${label}: ${plan.total} requests over ${(plan.totalMs / 1000).toFixed(0)}s\n${LIVE_HEADER}\n`);
   let result;
   try {
     result = await runLoad({
       target,
       plan,
-      concurrency,
-      timeoutMs,
-      ...(workers !== undefined ? { workers } : {}),
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
       signal: interrupt.signal,
       onSecond: (s) => {
-        if (text) io.stdout.write(`${formatSecond(s, timeline.current())}\n`);
+        if (out === 'text') io.stdout.write(`${formatSecond(s, timeline.current())}\n`);
+        else if (out === 'jsonl') io.stdout.write(`${secondLine(s)}\n`);
       },
     });
   } finally {
@@ -151,9 +129,9 @@ export async function runLoadCommand(targetArg: string, flags: LoadFlags, ctx: C
   follow.abort();
   await following;
   timeline.rebase(Date.parse(result.summary.startedAt));
-  const { summary, series } = { ...result, summary: { ...result.summary, target: label } };
-  const checked = evaluateThresholds(summary, thresholds);
-  const run: LoadRunInput = { summary, series: boundSeries(series), replicas: timeline.replicas(), scalingEvents: timeline.scalingEvents(), thresholds: checked, inCluster: false };
+  const summary = { ...result.summary, target: label };
+  const checked = evaluateThresholds(summary, options.thresholds);
+  const run: LoadRunInput = { summary, series: boundSeries(result.series), replicas: timeline.replicas(), scalingEvents: timeline.scalingEvents(), thresholds: checked, inCluster: false };
   let recorded: string | undefined;
   if (app && client && flags.record) {
     try {
@@ -162,9 +140,67 @@ export async function runLoadCommand(targetArg: string, flags: LoadFlags, ctx: C
       io.stderr.write(`warning: the run was not recorded: ${e instanceof Error ? e.message : String(e)}\n`);
     }
   }
-  if (text) {
-    io.stdout.write(formatSummary(summary, run.scalingEvents, checked));
-    if (recorded) io.stdout.write(`\nRecorded as load run ${recorded}.\n`);
-  } else io.stdout.write(`${JSON.stringify({ ...run, ...(recorded ? { id: recorded } : {}) }, null, 2)}\n`);
+  printResult(io, out, run, recorded);
   ctx.setExit(checked.some((t) => t.failed) ? EXIT.FAILED : EXIT.OK);
+}
+
+function printResult(io: CommandContext['io'], out: LoadFlags['output'], run: LoadRunInput, recorded: string | undefined): void {
+  if (out === 'text') {
+    io.stdout.write(formatSummary(run.summary, run.scalingEvents, run.thresholds));
+    if (recorded) io.stdout.write(`\nRecorded as load run ${recorded}.\n`);
+  } else if (out === 'jsonl') io.stdout.write(`${summaryLine(run.summary, run.thresholds)}\n`);
+  else io.stdout.write(`${JSON.stringify({ ...run, ...(recorded ? { id: recorded } : {}) }, null, 2)}\n`);
+}
+
+/**
+ * --in-cluster: the server starts the generator as a Job in the app's namespace and streams its
+ * seconds; this prints them as a local run would (the replicas from the app's status stream), then
+ * the summary of the run the server recorded. Ctrl-C ends the stream, and with it the Job.
+ */
+async function runInCluster(app: { namespace: string; name: string }, input: LoadOptionsInput, flags: LoadFlags, ctx: CommandContext): Promise<void> {
+  const { io } = ctx;
+  const client = clientFor(io, flags);
+  const { plan, method } = parseLoadOptions(input);
+  const out = flags.output;
+  const interrupt = interruptSignal(io);
+  const timeline = new LoadTimeline(Date.now());
+  const follow = new AbortController();
+  const following = followApp(client, app, timeline, follow.signal);
+  const request = {
+    ...(input.rate !== undefined ? { rate: input.rate } : {}),
+    ...(input.duration !== undefined ? { duration: input.duration } : {}),
+    ...(input.stages !== undefined ? { stages: input.stages } : {}),
+    concurrency: input.concurrency,
+    timeout: input.timeout,
+    method: input.method,
+    header: [...input.header],
+    ...(input.body !== undefined ? { body: input.body } : {}),
+    path: [...input.path],
+    ...(input.workers !== undefined ? { workers: input.workers } : {}),
+    failOn: [...input.failOn],
+    record: flags.record,
+  };
+  let result: { run: LoadRunInput; id?: string; notRecorded?: string } | undefined;
+  try {
+    for await (const e of client.loadJob(app.namespace, app.name, request, { signal: interrupt.signal })) {
+      if (e.type === 'job') io.stderr.write(`Job ${e.job} (${e.image}) started in ${app.namespace}; waiting for its pod\n`);
+      else if (e.type === 'running') {
+        if (out === 'text') io.stdout.write(`${method} ${app.namespace}/${app.name} from pod ${e.pod}: ${plan.total} requests over ${(plan.totalMs / 1000).toFixed(0)}s\n${LIVE_HEADER}\n`);
+      } else if (e.type === 'second') {
+        if (out === 'text') io.stdout.write(`${formatSecond(e.second, timeline.current())}\n`);
+        else if (out === 'jsonl') io.stdout.write(`${secondLine(e.second)}\n`);
+      } else if (e.type === 'result') result = e;
+      else if (e.type === 'error') throw new BerthError(e.error.code in ERRORS ? (e.error.code as ErrorCode) : 'BERTH_LOAD_JOB_FAILED', e.error.message, { hint: e.error.hint });
+    }
+  } finally {
+    interrupt.dispose();
+    follow.abort();
+    await following;
+  }
+  if (!result) {
+    throw new BerthError('BERTH_LOAD_JOB_FAILED', interrupt.signal.aborted ? 'Stopped: the server deletes the load Job; nothing was recorded.' : 'The server ended the in-cluster load stream without a result; it deletes the Job.');
+  }
+  if (result.notRecorded !== undefined) io.stderr.write(`warning: the run was not recorded: ${result.notRecorded}\n`);
+  printResult(io, out, result.run, result.id);
+  ctx.setExit(result.run.thresholds.some((t) => t.failed) ? EXIT.FAILED : EXIT.OK);
 }

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLoadLine } from '../../load/loadLines.ts';
 import type { LoadRunInput } from '../../load/types.ts';
 import { runCli } from '../testing/runCli.ts';
 
@@ -43,6 +44,25 @@ describe('berth load URL', () => {
     expect(seen.every((s) => s.method === 'POST' && s.header === 'yes' && s.body === '{"a":1}')).toBe(true);
     expect(run.series.reduce((n, s) => n + s.asked, 0)).toBe(20);
     expect(run.thresholds).toEqual([]);
+  });
+
+  it('-o jsonl: a line per second, then the summary (what an in-cluster Job prints)', async () => {
+    const r = await runCli(['load', url, '--rate', '10', '--duration', '2s', '-o', 'jsonl']);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => parseLoadLine(l));
+    expect(lines.every((l) => l !== undefined)).toBe(true);
+    const last = lines.pop();
+    expect(last?.type === 'summary' && last.summary).toMatchObject({ asked: 20, completed: 20, statuses: { '200': 20 } });
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.reduce((n, l) => n + (l?.type === 'second' ? l.second.asked : 0), 0)).toBe(20);
+  });
+
+  it('--in-cluster needs an app, not a URL, and no --address', async () => {
+    for (const args of [['load', url, '--in-cluster', '--rate', '1', '--duration', '1s'], ['load', 'web', '--in-cluster', '--address', url, '--rate', '1', '--duration', '1s']]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('BERTH_LOAD_OPTIONS_INVALID');
+    }
   });
 
   it('exits 1 when a --fail-on threshold fails, and prints which', async () => {

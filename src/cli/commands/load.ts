@@ -5,8 +5,9 @@ import { collect, withNamespace, withServer } from '../flags.ts';
 
 /**
  * `berth load TARGET`: an open-model load generator. TARGET is a URL, or an app name (with -n): then
- * the load goes through the app's Ingress, the live view shows its replicas and CPU next to the load,
- * and the run is recorded by the server.
+ * the load goes through the app's Ingress (or, with --in-cluster, from a Job next to the app to its
+ * Service), the live view shows its replicas and CPU next to the load, and the run is recorded by the
+ * server.
  */
 export const registerLoad: RegisterCommand = (program, ctx) => {
   const cmd = program
@@ -25,9 +26,10 @@ export const registerLoad: RegisterCommand = (program, ctx) => {
     .option('--address <url>', 'connect to this origin instead (e.g. the sandbox ingress), keeping the app\'s Host header')
     .option('--workers <n>', 'generator threads (default: as many as the rate needs)')
     .option('--fail-on <threshold>', 'exit 1 when it holds, e.g. p99>500ms, errors>1%, dropped>0 (repeatable)', collect, [])
-    .option('--no-record', 'do not record the run on the server');
+    .option('--no-record', 'do not record the run on the server')
+    .option('--in-cluster', 'run the generator as a hardened Job in the app\'s namespace (berth\'s image) against its Service, through the server', false);
   withNamespace(cmd);
   withServer(cmd);
-  cmd.addOption(new Option('-o, --output <format>', 'output format: live text, or one JSON document at the end').choices(['text', 'json']).default('text'));
+  cmd.addOption(new Option('-o, --output <format>', 'output format: live text, one JSON document at the end, or JSON lines (one per second, then the summary)').choices(['text', 'json', 'jsonl']).default('text'));
   cmd.action(async (target: string, flags: LoadFlags) => (await import('../actions/load.ts')).runLoadCommand(target, flags, ctx));
 };
