@@ -1,11 +1,6 @@
-import {
-  evaluatePodSecurityDetailed,
-  podTemplateOf,
-  type ContainerList,
-  type DetailedPodSecurityViolation,
-  type PodTemplateRef,
-  withPodDefaults,
-} from '../podsecurity/evaluate.ts';
+import { evaluatePodSecurityDetailed } from '../podsecurity/evaluate.ts';
+import { podTemplateOf, type PodTemplateRef, withPodDefaults } from '../podsecurity/podTemplates.ts';
+import type { ContainerList, DetailedPodSecurityViolation } from '../podsecurity/types.ts';
 import { at, list, rec, str, type Rec } from '../kube/json.ts';
 import { labelSelectorIsEmpty, labelSelectorMatches, labelSelectorProblems } from '../kube/labelSelector.ts';
 import type { KubeObject, LintInput, LintLocation, LintObjectRef, LintSeverity } from './types.ts';

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  evaluatePodSecurity,
-  evaluatePodSecurityDetailed,
-  formatPodSecurityForbidden,
-  formatPodSecurityWarning,
-  podSecurityCheckIds,
-  podSecurityMessageFor,
-  podTemplateOf,
-  type PodLike,
-  type PodSpecLike,
-} from './evaluate.ts';
+import { evaluatePodSecurity, evaluatePodSecurityDetailed, podSecurityCheckIds, podSecurityMessageFor } from './evaluate.ts';
+import { formatPodSecurityForbidden, formatPodSecurityWarning } from './formatPodSecurity.ts';
+import type { PodLike, PodSpecLike } from './podLike.ts';
+import { podTemplateOf } from './podTemplates.ts';
 
 /** A container that passes restricted, to be overridden per case. */
 const ok = (name: string, sc: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

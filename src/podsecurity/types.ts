@@ -1,6 +1,6 @@
 /**
  * Pod Security Standards evaluation shared by the sandbox's admission, the renderer's tests and
- * `berth lint`. Implemented in ./evaluate.ts.
+ * `berth lint`. Evaluated in ./evaluate.ts, one file of checks per family (./*Checks.ts).
  */
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
@@ -16,4 +16,17 @@ export interface PodSecurityViolation {
    */
   readonly reason: string;
   readonly detail: string;
+}
+
+/** What a violation points at, so callers (lint) can show a field path. */
+export type PodSecurityTarget =
+  | { readonly kind: 'pod' }
+  | { readonly kind: 'container'; readonly list: ContainerList; readonly index: number; readonly name: string }
+  | { readonly kind: 'volume'; readonly index: number; readonly name: string }
+  | { readonly kind: 'annotation'; readonly key: string };
+
+export type ContainerList = 'initContainers' | 'containers' | 'ephemeralContainers';
+
+export interface DetailedPodSecurityViolation extends PodSecurityViolation {
+  readonly targets: readonly PodSecurityTarget[];
 }

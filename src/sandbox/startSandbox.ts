@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ApiServer } from './apiserver/apiServer.ts';
 import { HttpFrontend } from './apiserver/httpFrontend.ts';
-import type { SandboxFaults } from './apiserver/httpFrontend.ts';
+import type { SandboxFaults } from './apiserver/sandboxFaults.ts';
 import { createInProcessClient } from './apiserver/inProcessClient.ts';
 import { SnapshotPersistence } from './apiserver/snapshotPersistence.ts';
 import { realClock } from './client/clock.ts';
@@ -21,7 +21,7 @@ import { LocalPathProvisioner } from './storage/localPathProvisioner.ts';
 import { kubeconfigYaml } from './kubeconfigYaml.ts';
 import type { ClusterClient, Controller, PodMetricsSource } from './types.ts';
 
-export type { SandboxFaults } from './apiserver/httpFrontend.ts';
+export type { SandboxFaults } from './apiserver/sandboxFaults.ts';
 export type { LocalImageSpec } from './processruntime/localImageRegistry.ts';
 
 export interface SandboxOptions {

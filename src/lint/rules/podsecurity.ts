@@ -2,7 +2,7 @@
  * Pod-level security rules. They are views over evaluatePodSecurity, so `berth lint` says exactly
  * what the API server's Pod Security admission would say, in its words.
  */
-import type { DetailedPodSecurityViolation, PodSecurityTarget } from '../../podsecurity/evaluate.ts';
+import type { DetailedPodSecurityViolation, PodSecurityTarget } from '../../podsecurity/types.ts';
 import type { LintContext, LintEntry, LintRule, RuleFinding } from '../context.ts';
 import type { LintSeverity } from '../types.ts';
 

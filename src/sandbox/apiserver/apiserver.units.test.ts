@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyConfiguration, fieldSetOf, fromFieldsV1, pathString, toFieldsV1, trackUpdate } from './fieldOwnership.ts';
+import { applyConfiguration, trackUpdate } from './fieldOwnership.ts';
+import { fieldSetOf, fromFieldsV1, pathString, toFieldsV1 } from './fieldSets.ts';
 import type { JsonObject } from './json.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patches.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';

@@ -1,6 +1,8 @@
 import type { KObject } from '../types.ts';
 import type { PodSecurityLevel } from '../../podsecurity/types.ts';
-import { evaluatePodSecurity, formatPodSecurityForbidden, formatPodSecurityWarning, podTemplateOf } from '../../podsecurity/evaluate.ts';
+import { evaluatePodSecurity } from '../../podsecurity/evaluate.ts';
+import { formatPodSecurityForbidden, formatPodSecurityWarning } from '../../podsecurity/formatPodSecurity.ts';
+import { podTemplateOf } from '../../podsecurity/podTemplates.ts';
 import { apiError } from './statusErrors.ts';
 
 const LEVELS: readonly PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];

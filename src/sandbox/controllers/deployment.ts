@@ -1,5 +1,5 @@
 import type { KObject } from '../types.ts';
-import { parseTime, rfc3339 } from '../client/clock.ts';
+import { rfc3339 } from '../client/clock.ts';
 import type { ControllerContext } from '../client/controllerContext.ts';
 import { QueueController } from '../client/controllerContext.ts';
 import { computeHash } from './hash.ts';
@@ -23,54 +23,14 @@ import {
   status,
 } from '../client/objects.ts';
 import { RES } from '../client/resources.ts';
-import type { IntOrString, RolloutParams, RSView } from './rollout.ts';
-import { maxSurge, maxUnavailable, newRSNewReplicas, planOldReplicaSetScaleDown, proportionalScale } from './rollout.ts';
+import { created, DESIRED_REPLICAS, findNewRS, HASH_LABEL, MAX_REPLICAS, replicas, REVISION, revisionOf, rolloutParams, statusNum, templateIgnoringHash } from './deploymentFields.ts';
+import type { DeploymentStatus } from './deploymentStatus.ts';
+import { calculateStatus, isComplete, rolloutStatus } from './deploymentStatus.ts';
+import type { RSView } from './rollout.ts';
+import { maxSurge, newRSNewReplicas, planOldReplicaSetScaleDown, proportionalScale } from './rollout.ts';
 
-export const REVISION = 'deployment.kubernetes.io/revision';
-export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
-export const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
-const HASH_LABEL = 'pod-template-hash';
 // Annotations that describe the Deployment object itself and must not be copied onto ReplicaSets.
 const SKIP_COPY = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, 'deployment.kubernetes.io/revision-history', DESIRED_REPLICAS, MAX_REPLICAS, 'kubernetes.io/change-cause']);
-
-type Status = Record<string, unknown>;
-
-function replicas(o: KObject): number {
-  return num(spec(o)['replicas'], 1);
-}
-function statusNum(o: KObject | undefined, f: string): number {
-  return o ? num(status(o)[f], 0) : 0;
-}
-function revisionOf(o: KObject): number {
-  const n = Number(o.metadata.annotations?.[REVISION]);
-  return Number.isFinite(n) ? n : 0;
-}
-function created(o: KObject): number {
-  return parseTime(o.metadata.creationTimestamp) ?? 0;
-}
-
-/** Pod template without the hash label, for EqualIgnoreHash. */
-function templateIgnoringHash(t: unknown): unknown {
-  const c = structuredClone(asRecord(t));
-  const meta = asRecord(c['metadata']);
-  const labels = asRecord(meta['labels']);
-  delete labels[HASH_LABEL];
-  if (Object.keys(labels).length === 0) delete meta['labels'];
-  if (Object.keys(meta).length === 0) delete c['metadata'];
-  return c;
-}
-
-export function rolloutParams(d: KObject): RolloutParams {
-  const strat = asRecord(spec(d)['strategy']);
-  const rolling = (strat['type'] ?? 'RollingUpdate') === 'RollingUpdate';
-  const ru = asRecord(strat['rollingUpdate']);
-  return {
-    replicas: replicas(d),
-    rolling,
-    maxSurge: ru['maxSurge'] as IntOrString | undefined,
-    maxUnavailable: ru['maxUnavailable'] as IntOrString | undefined,
-  };
-}
 
 export class DeploymentController extends QueueController {
   readonly name = 'deployment-controller';
@@ -152,13 +112,8 @@ export class DeploymentController extends QueueController {
 
   // --- replica set bookkeeping -------------------------------------------------------------------
 
-  private findNewRS(d: KObject, rsList: KObject[]): KObject | undefined {
-    const want = templateIgnoringHash(spec(d)['template']);
-    return [...rsList].sort((a, b) => created(a) - created(b)).find((rs) => deepEqual(templateIgnoringHash(spec(rs)['template']), want));
-  }
-
   private async getAllReplicaSetsAndSyncRevision(d: KObject, rsList: KObject[], create: boolean): Promise<{ d: KObject; newRS: KObject | undefined; oldRSs: KObject[] }> {
-    const existing = this.findNewRS(d, rsList);
+    const existing = findNewRS(d, rsList);
     const oldRSs = rsList.filter((rs) => rs !== existing);
     const maxOld = oldRSs.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
     const newRevision = String(maxOld + 1);
@@ -318,7 +273,7 @@ export class DeploymentController extends QueueController {
       return this.syncRolloutStatus(d, [...updatedOld, newRS], newRS);
     }
     const { requeue, st } = await this.syncRolloutStatusFull(d, [...oldRSs, newRS], newRS);
-    if (this.isComplete(d, st)) await this.cleanup(d, oldRSs);
+    if (isComplete(d, st)) await this.cleanup(d, oldRSs);
     return requeue;
   }
 
@@ -338,7 +293,7 @@ export class DeploymentController extends QueueController {
     if (!newRS) return undefined;
     if (replicas(newRS) !== replicas(d)) newRS = await this.scaleRS(d, newRS, replicas(d));
     const { requeue, st } = await this.syncRolloutStatusFull(d, [...oldRSs, newRS], newRS);
-    if (this.isComplete(d, st)) await this.cleanup(d, oldRSs);
+    if (isComplete(d, st)) await this.cleanup(d, oldRSs);
     return requeue;
   }
 
@@ -376,7 +331,7 @@ export class DeploymentController extends QueueController {
   }
 
   private isScalingEvent(d: KObject, rsList: KObject[]): boolean {
-    const newRS = this.findNewRS(d, rsList);
+    const newRS = findNewRS(d, rsList);
     if (!newRS) return false;
     const want = String(replicas(d));
     return rsList.some((rs) => replicas(rs) > 0 && rs.metadata.annotations?.[DESIRED_REPLICAS] !== undefined && rs.metadata.annotations[DESIRED_REPLICAS] !== want);
@@ -415,43 +370,10 @@ export class DeploymentController extends QueueController {
 
   // --- status --------------------------------------------------------------------------------------
 
-  private calculateStatus(d: KObject, all: KObject[], newRS: KObject | undefined): Status {
-    const sum = (f: string): number => all.reduce((s, rs) => s + statusNum(rs, f), 0);
-    const available = sum('availableReplicas');
-    const total = sum('replicas');
-    const st: Status = {};
-    const put = (k: string, v: number): void => {
-      if (v) st[k] = v;
-    };
-    st['observedGeneration'] = d.metadata.generation ?? 1;
-    put('replicas', total);
-    put('updatedReplicas', statusNum(newRS, 'replicas'));
-    put('readyReplicas', sum('readyReplicas'));
-    put('availableReplicas', available);
-    // As GetReplicaCountForReplicaSets: the ReplicaSets' desired sizes, not the Deployment's.
-    put('unavailableReplicas', Math.max(0, all.reduce((s, rs) => s + replicas(rs), 0) - available));
-    const cc = status(d)['collisionCount'];
-    if (typeof cc === 'number') st['collisionCount'] = cc;
-    let conds = asArray(status(d)['conditions']) as Condition[];
-    const now = rfc3339(this.now());
-    const minAvailable = replicas(d) - maxUnavailable(rolloutParams(d));
-    conds =
-      available >= minAvailable
-        ? setCondition(conds, { type: 'Available', status: 'True', lastUpdateTime: now, lastTransitionTime: now, reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' })
-        : setCondition(conds, { type: 'Available', status: 'False', lastUpdateTime: now, lastTransitionTime: now, reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' });
-    st['conditions'] = conds;
-    return st;
-  }
-
   private async syncStatusOnly(d: KObject, all: KObject[], newRS?: KObject): Promise<void> {
-    const nrs = newRS ?? this.findNewRS(d, all);
-    const st = this.calculateStatus(d, all, nrs);
+    const nrs = newRS ?? findNewRS(d, all);
+    const st = calculateStatus(d, all, nrs, this.now());
     if (!deepEqual(st, d['status'])) await this.ctx.client.updateStatus(RES.deployments, { ...d, status: st });
-  }
-
-  private isComplete(d: KObject, st: Status): boolean {
-    const want = replicas(d);
-    return num(st['updatedReplicas'], 0) === want && num(st['replicas'], 0) === want && num(st['availableReplicas'], 0) === want && num(st['observedGeneration'], 0) >= (d.metadata.generation ?? 1);
   }
 
   private async syncRolloutStatus(d: KObject, all: KObject[], newRS: KObject | undefined): Promise<{ requeueAfterMs?: number } | undefined> {
@@ -459,70 +381,8 @@ export class DeploymentController extends QueueController {
   }
 
   /** syncRolloutStatus: the Progressing condition, progress deadline, ReplicaFailure. */
-  private async syncRolloutStatusFull(d: KObject, all: KObject[], newRS: KObject | undefined): Promise<{ requeue: { requeueAfterMs: number } | undefined; st: Status }> {
-    const st = this.calculateStatus(d, all, newRS);
-    let conds = st['conditions'] as Condition[];
-    const deadlineS = spec(d)['progressDeadlineSeconds'];
-    const hasDeadline = typeof deadlineS === 'number' && deadlineS < 2147483647;
-    const deadlineMs = hasDeadline ? deadlineS * 1000 * this.ctx.timeScale : 0;
-    const cur = getCondition(conds, 'Progressing');
-    const nowMs = this.now();
-    const now = rfc3339(nowMs);
-    const rsName = newRS?.metadata.name;
-    const isCompleteDeployment = num(st['replicas'], 0) === num(st['updatedReplicas'], 0) && cur?.reason === 'NewReplicaSetAvailable';
-    let requeueAfterMs: number | undefined;
-    if (hasDeadline && !isCompleteDeployment) {
-      const old = status(d);
-      const progressing =
-        num(st['updatedReplicas'], 0) > num(old['updatedReplicas'], 0) ||
-        num(st['replicas'], 0) - num(st['updatedReplicas'], 0) < num(old['replicas'], 0) - num(old['updatedReplicas'], 0) ||
-        num(st['readyReplicas'], 0) > num(old['readyReplicas'], 0) ||
-        num(st['availableReplicas'], 0) > num(old['availableReplicas'], 0);
-      if (this.isComplete(d, st)) {
-        conds = setCondition(conds, {
-          type: 'Progressing',
-          status: 'True',
-          lastUpdateTime: now,
-          lastTransitionTime: now,
-          reason: 'NewReplicaSetAvailable',
-          message: rsName ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${d.metadata.name}" has successfully progressed.`,
-        });
-      } else if (progressing) {
-        const c: Condition = {
-          type: 'Progressing',
-          status: 'True',
-          lastUpdateTime: now,
-          lastTransitionTime: cur?.status === 'True' && cur.lastTransitionTime ? cur.lastTransitionTime : now,
-          reason: 'ReplicaSetUpdated',
-          message: rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${d.metadata.name}" is progressing.`,
-        };
-        conds = [...removeCondition(conds, 'Progressing'), c];
-        requeueAfterMs = deadlineMs + 1000;
-      } else if (cur && cur.reason !== 'NewReplicaSetAvailable') {
-        const from = parseTime(cur.lastUpdateTime) ?? nowMs;
-        if (cur.reason === 'ProgressDeadlineExceeded' || from + deadlineMs < nowMs) {
-          conds = setCondition(conds, {
-            type: 'Progressing',
-            status: 'False',
-            lastUpdateTime: now,
-            lastTransitionTime: now,
-            reason: 'ProgressDeadlineExceeded',
-            message: rsName ? `ReplicaSet "${rsName}" has timed out progressing.` : `Deployment "${d.metadata.name}" has timed out progressing.`,
-          });
-        } else {
-          // Wake up right after the deadline to flip the condition (lastUpdateTime has second precision).
-          requeueAfterMs = from + deadlineMs - nowMs + 1000;
-        }
-      }
-    }
-    const failure = all.map((rs) => getCondition(status(rs)['conditions'], 'ReplicaFailure')).find((c) => c?.status === 'True');
-    const curFailure = getCondition(conds, 'ReplicaFailure');
-    if (failure) {
-      if (curFailure?.status !== failure.status || curFailure.reason !== failure.reason) conds = setCondition(conds, { ...failure, lastUpdateTime: now, lastTransitionTime: failure.lastTransitionTime ?? now });
-    } else {
-      conds = removeCondition(conds, 'ReplicaFailure');
-    }
-    st['conditions'] = conds;
+  private async syncRolloutStatusFull(d: KObject, all: KObject[], newRS: KObject | undefined): Promise<{ requeue: { requeueAfterMs: number } | undefined; st: DeploymentStatus }> {
+    const { st, requeueAfterMs } = rolloutStatus(d, all, newRS, this.ctx.clock, this.ctx.timeScale);
     if (!deepEqual(st, d['status'])) await this.ctx.client.updateStatus(RES.deployments, { ...d, status: st });
     return { requeue: requeueAfterMs === undefined ? undefined : { requeueAfterMs }, st };
   }
