@@ -32,6 +32,8 @@ import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
 import { createLeaderElector, soleLeader, type LeaderElector } from '../cluster/leaderElector.ts';
 import { createKubeLeaseClient } from '../cluster/leaseClient.ts';
+import { createInformerLeaseWatch } from '../cluster/leaseWatch.ts';
+import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
@@ -274,6 +276,14 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       ? createLeaderElector({
           identity: config.leaderElection.identity ?? `${hostname()}-${process.pid}`,
           lease: createKubeLeaseClient(kube(), config.leaderElection.namespace, config.leaderElection.leaseName),
+          // Followers see each renewal as it happens and try to take over the moment the Lease expires.
+          watch: createInformerLeaseWatch({
+            transport: createClientNodeTransport(kube()),
+            namespace: config.leaderElection.namespace,
+            name: config.leaderElection.leaseName,
+            clock,
+            onError: (err) => logger.warn({ err }, 'leader election: the Lease watch failed; retrying (the retry loop still runs)'),
+          }),
           clock,
           leaseDurationMs: config.leaderElection.leaseDurationMs,
           renewDeadlineMs: config.leaderElection.renewDeadlineMs,
