@@ -8,6 +8,10 @@
  * dies after the receiver answered but before the mark committed leaves the row to be re-sent after
  * the lease; the notification's `key` (the webhook's Idempotency-Key, Alertmanager's label set) lets
  * receivers drop that duplicate (ADR 0010).
+ *
+ * Several replicas: only the leader runs this worker, as the replica's identity (`owner`), and with
+ * `liveOwners` it takes over at once the claims of a replica that stopped heartbeating (a SIGKILLed
+ * leader's row in flight), instead of waiting out their 90 s lease (ADR 0022).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -20,8 +24,13 @@ export interface AlertDeliveryOptions {
   readonly notifiers: readonly Notifier[];
   readonly clock: Clock;
   readonly logger?: Pick<Logger, 'warn' | 'error' | 'info'>;
-  /** Identifies this process's claims (default a random id). */
+  /** Identifies this process's claims (default a random id; the replica's identity with several replicas). */
   readonly owner?: string;
+  /**
+   * The claimers known to be alive (replicas that heartbeat), this one included. Claims of any other
+   * owner are taken over without waiting for their lease. Absent: leases only.
+   */
+  readonly liveOwners?: () => Promise<ReadonlySet<string>>;
   /** How often due rows are looked for when nothing kicked the worker (default 1 s). */
   readonly pollMs?: number;
   /** How long a claim holds (default 90 s: longer than the longest notifier timeout). */
@@ -60,7 +69,8 @@ export function createAlertDelivery(opts: AlertDeliveryOptions): AlertDelivery {
 
   const round = async (): Promise<void> => {
     for (;;) {
-      const due = await alerts.claimDeliveries(owner, clock.now(), leaseMs, 50);
+      const live = opts.liveOwners !== undefined ? await opts.liveOwners() : undefined;
+      const due = await alerts.claimDeliveries(owner, clock.now(), leaseMs, 50, live);
       if (due.length === 0) return;
       // Per notifier in order, notifiers in parallel: a slow receiver does not hold up the others.
       const queues = new Map<string, typeof due>();

@@ -54,6 +54,24 @@ describe('alert engine on a manual clock (99.9 % objective, a probe every 5 s, e
     await f.delivery.stop();
   });
 
+  it('an error-ratio alert neither resolves nor fires again while its window holds no sample (a leader change)', async () => {
+    const f = await alertFixture({ apps: { api: { errorRatio: 0.5, window: '0s', objective: 50 } }, historyMs: HOUR });
+    f.engine.start();
+    f.delivery.start();
+    await f.run(3 * MIN, () => true);
+    await f.silence(150_000);
+    await f.run(MIN, () => true);
+    await f.run(3 * MIN, () => false);
+    await f.silence(150_000);
+    await f.run(MIN, () => false);
+    const ratio = f.notifier.sent.filter((s) => s.notification.rule === 'error-ratio').map((s) => s.notification.state);
+    expect(ratio).toEqual(['firing', 'resolved']);
+    const history = await f.alerts.history('shop', 'api');
+    expect(history.filter((h) => h.rule === 'error-ratio').map((h) => `${h.from}->${h.to}`)).toEqual(['firing->resolved', 'inactive->firing']);
+    await f.engine.stop();
+    await f.delivery.stop();
+  });
+
   it('pages a brand-new app sooner: its 6h window holds only the hour it has existed', async () => {
     const f = await alertFixture();
     f.engine.start();

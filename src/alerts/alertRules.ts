@@ -34,6 +34,13 @@ export interface RuleVerdict {
   readonly fast?: boolean;
   /** slo-page: this verdict ends a firing on recovery; the memo records `resetAt`. */
   readonly reset?: boolean;
+  /**
+   * The rule's window holds no sample at all: nothing is known, so the alert keeps its state (no data
+   * neither fires nor resolves). A one-minute window is empty between a leader's death and its
+   * successor's first probes, or when the minute just closed is not readable yet; resolving then would
+   * notify a recovery that never happened, and fire again a minute later.
+   */
+  readonly unknown?: boolean;
 }
 
 const pct = (r: number): string => `${(r * 100).toFixed(r < 0.001 ? 3 : 1)}%`;
@@ -47,6 +54,7 @@ function errorRatioVerdict(health: HealthSpec, read: WindowReader): RuleVerdict 
     rule: 'error-ratio',
     severity: 'page',
     active: c.total > 0 && value > health.errorRatio,
+    ...(c.total === 0 ? { unknown: true } : {}),
     value,
     forMs: parseDuration(health.window) ?? 5 * MINUTE_MS,
     summary: `error ratio ${pct(value)} over the last minute (alerts above ${pct(health.errorRatio)} for ${health.window})`,
@@ -139,6 +147,7 @@ export function stepAlert(prev: AlertStatus | undefined, verdict: RuleVerdict, n
   const move = (state: AlertState, notify: boolean, m: AlertMemo): AlertStep => ({ state, since: now, memo: m, changed: true, from, notify });
   const withFast = (m: AlertMemo): AlertMemo => (verdict.fast === true ? { ...m, fast: true } : m);
 
+  if (verdict.unknown === true) return stay();
   if (verdict.active) {
     if (from === 'firing') return stay(withFast(memo));
     if (from === 'pending') return prev !== undefined && now - prev.since >= verdict.forMs ? move('firing', true, withFast(memo)) : stay();

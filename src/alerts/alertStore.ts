@@ -6,7 +6,9 @@
  * A transition, its history row and its outbox rows (one per notifier) are written in ONE transaction,
  * guarded by the alert's version: of two evaluators racing on the same alert one wins, the other
  * writes nothing. Delivery claims outbox rows with a lease (`claimed_by`, `claimed_until`), so only one
- * process sends a row at a time, and a row marked delivered is never sent again (ADR 0010).
+ * process sends a row at a time, and a row marked delivered is never sent again (ADR 0010). With
+ * several replicas a claim held by a replica that stopped heartbeating is taken over at once rather
+ * than after its lease (ADR 0022).
  */
 import { BerthError } from '../errors.ts';
 import { memoryTableOf } from '../store/memoryAppStore.ts';
@@ -49,9 +51,11 @@ export interface AlertStore {
   save(write: AlertWrite): Promise<boolean>;
   /**
    * Claims up to `limit` undelivered rows due at `now` whose lease has lapsed, for `owner` until
-   * `now + leaseMs`; oldest first.
+   * `now + leaseMs`; oldest first. With `live` (the replicas known to be alive, this one included),
+   * a row claimed by an owner not in it is claimable too: its claimer is dead, so waiting out its
+   * lease would only delay the notification. An empty `live` says nothing and steals nothing.
    */
-  claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<PendingDelivery[]>;
+  claimDeliveries(owner: string, now: number, leaseMs: number, limit: number, live?: ReadonlySet<string>): Promise<PendingDelivery[]>;
   /** Marks a row delivered; false when `owner` no longer holds its claim (then nothing changes). */
   markDelivered(id: number, owner: string, now: number): Promise<boolean>;
   /** Records a failed attempt: retried from `nextAttemptAt`, or given up when it is null. */
@@ -69,6 +73,12 @@ export interface DeliveryRecord {
   readonly deliveredAt: string | null;
   readonly failedAt: string | null;
   readonly lastError: string | null;
+}
+
+/** What an outbox update requires of the row: held by `owner`, or exactly the claim that was read. */
+interface OutboxGuard {
+  readonly owner?: string;
+  readonly claim?: { readonly by: string | null; readonly until: string | null };
 }
 
 type StateRow = AlertStatesTable;
@@ -114,8 +124,9 @@ interface Rows {
   addHistory(row: Omit<HistoryRow, 'id'>): Promise<number>;
   listHistory(namespace: string, name: string, limit: number): Promise<HistoryRow[]>;
   addOutbox(row: Omit<OutboxRow, 'id'>): Promise<void>;
-  dueOutbox(nowIso: string, limit: number): Promise<OutboxRow[]>;
-  updateOutbox(id: number, guard: { owner?: string; lapsedAt?: string }, set: Partial<OutboxRow>): Promise<boolean>;
+  /** Undelivered rows due at `nowIso` that are unclaimed, whose claim lapsed, or whose claimer is not in `live`. */
+  dueOutbox(nowIso: string, limit: number, live: readonly string[]): Promise<OutboxRow[]>;
+  updateOutbox(id: number, guard: OutboxGuard, set: Partial<OutboxRow>): Promise<boolean>;
   listOutbox(alertId?: string): Promise<OutboxRow[]>;
   getOutbox(id: number): Promise<OutboxRow | undefined>;
 }
@@ -126,8 +137,10 @@ function memoryRows(tx: AppStoreTx): Rows {
   const states = memoryTableOf<StateRow>(tx, 'alert_states');
   const history = memoryTableOf<HistoryRow>(tx, 'alert_history');
   const outbox = memoryTableOf<OutboxRow>(tx, 'alert_notifications');
-  const claimable = (r: OutboxRow, guard: { owner?: string; lapsedAt?: string }): boolean =>
-    (guard.owner === undefined || r.claimed_by === guard.owner) && (guard.lapsedAt === undefined || r.claimed_until === null || r.claimed_until < guard.lapsedAt);
+  const guarded = (r: OutboxRow, guard: OutboxGuard): boolean =>
+    (guard.owner === undefined || r.claimed_by === guard.owner) && (guard.claim === undefined || (r.claimed_by === guard.claim.by && r.claimed_until === guard.claim.until));
+  const free = (r: OutboxRow, nowIso: string, live: readonly string[]): boolean =>
+    r.claimed_until === null || r.claimed_until < nowIso || (live.length > 0 && r.claimed_by !== null && !live.includes(r.claimed_by));
   return {
     async getState(id) {
       const r = states.find((s) => s.id === id);
@@ -161,16 +174,16 @@ function memoryRows(tx: AppStoreTx): Rows {
     async addOutbox(row) {
       outbox.push({ ...row, id: (outbox[outbox.length - 1]?.id ?? 0) + 1 });
     },
-    async dueOutbox(nowIso, limit) {
+    async dueOutbox(nowIso, limit, live) {
       return outbox
-        .filter((r) => r.delivered_at === null && r.failed_at === null && r.next_attempt_at <= nowIso && claimable(r, { lapsedAt: nowIso }))
+        .filter((r) => r.delivered_at === null && r.failed_at === null && r.next_attempt_at <= nowIso && free(r, nowIso, live))
         .slice(0, limit)
         .map((r) => ({ ...r }));
     },
     async updateOutbox(id, guard, set) {
       const i = outbox.findIndex((r) => r.id === id);
       const r = outbox[i];
-      if (r === undefined || !claimable(r, guard) || r.delivered_at !== null) return false;
+      if (r === undefined || !guarded(r, guard) || r.delivered_at !== null) return false;
       outbox[i] = { ...r, ...set };
       return true;
     },
@@ -218,14 +231,20 @@ function sqlRows(tx: AppStoreTx): Rows {
     async addOutbox(row) {
       await db.insertInto('alert_notifications').values(row).execute();
     },
-    async dueOutbox(nowIso, limit) {
+    async dueOutbox(nowIso, limit, live) {
       return (await db
         .selectFrom('alert_notifications')
         .selectAll()
         .where('delivered_at', 'is', null)
         .where('failed_at', 'is', null)
         .where('next_attempt_at', '<=', nowIso)
-        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', nowIso)]))
+        .where((eb) =>
+          eb.or([
+            eb('claimed_until', 'is', null),
+            eb('claimed_until', '<', nowIso),
+            ...(live.length > 0 ? [eb.and([eb('claimed_by', 'is not', null), eb('claimed_by', 'not in', [...live])])] : []),
+          ]),
+        )
         .orderBy('id')
         .limit(limit)
         .execute()) as OutboxRow[];
@@ -233,8 +252,12 @@ function sqlRows(tx: AppStoreTx): Rows {
     async updateOutbox(id, guard, set) {
       let q = db.updateTable('alert_notifications').set(set).where('id', '=', id).where('delivered_at', 'is', null);
       if (guard.owner !== undefined) q = q.where('claimed_by', '=', guard.owner);
-      const lapsed = guard.lapsedAt;
-      if (lapsed !== undefined) q = q.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', lapsed)]));
+      // Compare-and-swap on the claim that was read: of two claimers only the first changes the row.
+      const claim = guard.claim;
+      if (claim !== undefined) {
+        q = claim.by === null ? q.where('claimed_by', 'is', null) : q.where('claimed_by', '=', claim.by);
+        q = claim.until === null ? q.where('claimed_until', 'is', null) : q.where('claimed_until', '=', claim.until);
+      }
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
@@ -315,13 +338,13 @@ export function createAlertStore(store: AppStore): AlertStore {
         throw e;
       }
     },
-    claimDeliveries: (owner, now, leaseMs, limit) =>
+    claimDeliveries: (owner, now, leaseMs, limit, live) =>
       inTx(async (rows) => {
         const nowIso = iso(now);
         const claimed: PendingDelivery[] = [];
-        for (const r of await rows.dueOutbox(nowIso, limit)) {
-          // Conditional on the lease still being lapsed: a concurrent claimer updates nothing.
-          if (!(await rows.updateOutbox(r.id, { lapsedAt: nowIso }, { claimed_by: owner, claimed_until: iso(now + leaseMs) }))) continue;
+        for (const r of await rows.dueOutbox(nowIso, limit, live === undefined ? [] : [...live])) {
+          // Conditional on the claim still being the one read: a concurrent claimer updates nothing.
+          if (!(await rows.updateOutbox(r.id, { claim: { by: r.claimed_by, until: r.claimed_until } }, { claimed_by: owner, claimed_until: iso(now + leaseMs) }))) continue;
           claimed.push({ id: r.id, notifier: r.notifier, attempts: r.attempts, notification: JSON.parse(r.payload) as AlertNotification });
         }
         return claimed;

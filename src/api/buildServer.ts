@@ -32,8 +32,11 @@ import type { ClusterClient } from '../cluster/clusterClient.ts';
 import { createKubeClusterClient } from '../cluster/kubeClusterClient.ts';
 import { createLeaderElector, soleLeader, type LeaderElector } from '../cluster/leaderElector.ts';
 import { createKubeLeaseClient } from '../cluster/leaseClient.ts';
+import { createInformerLeaseWatch } from '../cluster/leaseWatch.ts';
+import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine } from '../deploy/deployEngine.ts';
+import { REPLICA_STALE_AFTER_MS } from '../deploy/replicaCoordinator.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
@@ -46,7 +49,7 @@ import { createProberMetrics } from '../probe/proberMetrics.ts';
 import { createStatusEngine } from '../status/statusEngine.ts';
 import type { StatusEngine } from '../status/types.ts';
 import { createAppStore } from '../store/createAppStore.ts';
-import { createReplicaRegistry } from '../store/replicaRegistry.ts';
+import { createReplicaRegistry, type ReplicaRegistry } from '../store/replicaRegistry.ts';
 import type { AppStore } from '../store/types.ts';
 import { registerBodyParsers } from './bodies/registerBodyParsers.ts';
 import { frameworkErrors, registerErrorHandling } from './errorHandler.ts';
@@ -206,11 +209,19 @@ function typeBoxValidator({ schema, httpPart }: { schema: unknown; httpPart?: st
 function buildAlerting(
   buckets: ProbeBucketReader,
   given: readonly Notifier[] | undefined,
-  parts: { config: BerthConfig; store: AppStore; alerts: ReturnType<typeof createAlertStore>; clock: Clock; logger: Logger; metrics: BerthMetrics },
+  parts: { config: BerthConfig; store: AppStore; alerts: ReturnType<typeof createAlertStore>; clock: Clock; logger: Logger; metrics: BerthMetrics; replica?: { identity: string; registry: ReplicaRegistry } },
 ): { engine: AlertEngine; delivery: AlertDelivery } {
-  const { config, store, alerts, clock, logger, metrics } = parts;
+  const { config, store, alerts, clock, logger, metrics, replica } = parts;
   const notifiers = given ?? createNotifiers(config.alerts.notifiers, { clock });
-  const delivery = createAlertDelivery({ alerts, notifiers, clock, logger, onOutcome: (notifier, outcome) => metrics.alertNotifications.inc({ notifier, outcome }) });
+  const delivery = createAlertDelivery({
+    alerts,
+    notifiers,
+    clock,
+    logger,
+    onOutcome: (notifier, outcome) => metrics.alertNotifications.inc({ notifier, outcome }),
+    // With several replicas a new leader re-sends at once what a dead leader had claimed (same key).
+    ...(replica !== undefined ? { owner: replica.identity, liveOwners: () => replica.registry.live(REPLICA_STALE_AFTER_MS) } : {}),
+  });
   const engine = createAlertEngine({
     store,
     alerts,
@@ -286,6 +297,14 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
       ? createLeaderElector({
           identity: config.leaderElection.identity ?? `${hostname()}-${process.pid}`,
           lease: createKubeLeaseClient(kube(), config.leaderElection.namespace, config.leaderElection.leaseName),
+          // Followers see each renewal as it happens and try to take over the moment the Lease expires.
+          watch: createInformerLeaseWatch({
+            transport: createClientNodeTransport(kube()),
+            namespace: config.leaderElection.namespace,
+            name: config.leaderElection.leaseName,
+            clock,
+            onError: (err) => logger.warn({ err }, 'leader election: the Lease watch failed; retrying (the retry loop still runs)'),
+          }),
           clock,
           leaseDurationMs: config.leaderElection.leaseDurationMs,
           renewDeadlineMs: config.leaderElection.renewDeadlineMs,
@@ -300,10 +319,11 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
     if (leading) metrics.leaderTransitions.inc();
     logger.info({ replica: elector?.identity }, leading ? 'this replica leads' : 'this replica stopped leading');
   });
+  const replica = elector !== undefined ? { identity: elector.identity, registry: createReplicaRegistry(store, clock) } : undefined;
   const engine = createDeployEngine({
     onDeleting: (namespace, name) => prober.appDeleting(namespace, name),
     audit,
-    ...(elector !== undefined ? { replicas: { identity: elector.identity, registry: createReplicaRegistry(store, clock), leadership: elector } } : {}),
+    ...(elector !== undefined && replica !== undefined ? { replicas: { ...replica, leadership: elector } } : {}),
     store,
     cluster,
     status,
@@ -317,7 +337,7 @@ export function buildServer(deps: Partial<ServerDeps> = {}, config: BerthConfig 
   });
   const alerts = createAlertStore(store);
   // The prober's buckets feed the alert rules (a test may pass its own reader).
-  const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics });
+  const alerting = buildAlerting(deps.probeBuckets ?? prober, deps.notifiers, { config, store, alerts, clock, logger, metrics, ...(replica !== undefined ? { replica } : {}) });
   const sessions = deps.auth?.sessions ?? createSessionStore({ store, clock });
   const ctx: RouteContext = {
     config,

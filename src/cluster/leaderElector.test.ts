@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../kube/testing/manualClock.ts';
 import { createLeaderElector, type LeaderElector } from './leaderElector.ts';
 import type { LeaseClient } from './leaseClient.ts';
-import { memoryLease, memoryLeaseClient, type MemoryLease } from './testing/memoryLeaseClient.ts';
+import type { LeaseWatch } from './leaseWatch.ts';
+import { memoryLease, memoryLeaseClient, memoryLeaseWatch, type MemoryLease } from './testing/memoryLeaseClient.ts';
 
 let electors: LeaderElector[] = [];
 afterEach(async () => {
@@ -10,9 +11,9 @@ afterEach(async () => {
   electors = [];
 });
 
-function elector(identity: string, clock: ManualClock, lease: MemoryLease | LeaseClient): LeaderElector {
+function elector(identity: string, clock: ManualClock, lease: MemoryLease | LeaseClient, watch?: LeaseWatch): LeaderElector {
   const client = 'ref' in lease ? lease : memoryLeaseClient(lease);
-  const e = createLeaderElector({ identity, lease: client, clock });
+  const e = createLeaderElector({ identity, lease: client, clock, ...(watch !== undefined ? { watch } : {}) });
   electors.push(e);
   return e;
 }
@@ -126,5 +127,151 @@ describe('leader election on a Lease', () => {
     await clock.advance(1);
     expect(b.isLeader()).toBe(false);
     expect(lease.current?.holder).toBe('a');
+  });
+});
+
+/** When the Lease was last renewed (ms), from what the holder wrote. */
+const renewedAtOf = (lease: MemoryLease): number => Date.parse(lease.current?.renewTime ?? '');
+
+/** Advances 1 ms at a time until `e` leads; returns the time it did. */
+async function whenLeading(e: LeaderElector, clock: ManualClock, limitMs: number): Promise<number> {
+  const end = clock.now() + limitMs;
+  while (!e.isLeader() && clock.now() < end) await clock.advance(1);
+  if (!e.isLeader()) throw new Error(`${e.identity} did not lead within ${limitMs} ms`);
+  return clock.now();
+}
+
+describe('followers that watch the Lease', () => {
+  it('take over at exactly the observed renewal + 15 s, wherever between two renewals the leader died', async () => {
+    for (const offset of [0, 1, 700, 1_999]) {
+      const clock = new ManualClock(1_700_000_000_000);
+      const lease = memoryLease();
+      const killed = cutOff(lease);
+      const a = elector('a', clock, killed.client);
+      const b = elector('b', clock, lease, memoryLeaseWatch(lease));
+      a.start();
+      await clock.advance(1);
+      b.start();
+      await clock.advance(9_999);
+      expect(a.isLeader()).toBe(true);
+      // a renews every 2 s; die `offset` ms after one of its renewals.
+      await clock.advance(2_000 - ((clock.now() - renewedAtOf(lease)) % 2_000) + offset);
+      const lastRenewal = renewedAtOf(lease);
+      expect(clock.now() - lastRenewal).toBe(offset);
+      killed.down.value = true;
+      const tookOver = await whenLeading(b, clock, 20_000);
+      expect(tookOver - lastRenewal).toBe(15_000);
+      expect(lease.current).toMatchObject({ holder: 'b', transitions: 1 });
+      for (const e of [a, b]) await e.stop();
+    }
+  });
+
+  it('without the watch (client-go polling) the same kill is taken over up to a retry period later', async () => {
+    const late: number[] = [];
+    for (const offset of [0, 700, 1_999]) {
+      const clock = new ManualClock(1_700_000_000_000);
+      const lease = memoryLease();
+      const killed = cutOff(lease);
+      const a = elector('a', clock, killed.client);
+      const b = createLeaderElector({ identity: 'b', lease: memoryLeaseClient(lease), clock, random: () => 0.5 });
+      electors.push(b);
+      a.start();
+      await clock.advance(1);
+      b.start();
+      await clock.advance(9_999 + 2_000 - ((clock.now() + 9_999 - renewedAtOf(lease)) % 2_000) + offset);
+      const lastRenewal = renewedAtOf(lease);
+      killed.down.value = true;
+      late.push((await whenLeading(b, clock, 25_000)) - lastRenewal - 15_000);
+      for (const e of [a, b]) await e.stop();
+    }
+    // Observed up to a retry (2.2 s here) after the renewal, then tried at the next retry tick.
+    expect(late.every((ms) => ms >= 0 && ms <= 2 * 2_200)).toBe(true);
+    expect(Math.max(...late)).toBeGreaterThan(0);
+  });
+
+  it('fall back to the retry loop while the watch is down, and still never take over early', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const lease = memoryLease();
+    const killed = cutOff(lease);
+    const watch = memoryLeaseWatch(lease);
+    const a = elector('a', clock, killed.client);
+    const b = elector('b', clock, lease, watch);
+    a.start();
+    await clock.advance(1);
+    b.start();
+    await clock.advance(6_000);
+    watch.connected.value = false; // the watch dropped: no more events
+    await clock.advance(6_000);
+    const lastRenewal = renewedAtOf(lease);
+    killed.down.value = true;
+    const tookOver = await whenLeading(b, clock, 25_000);
+    expect(tookOver - lastRenewal).toBeGreaterThanOrEqual(15_000);
+    expect(tookOver - lastRenewal).toBeLessThanOrEqual(15_000 + 2 * 2_400);
+  });
+
+  it('take a released Lease at once, not at their next retry', async () => {
+    const clock = new ManualClock(0);
+    const lease = memoryLease();
+    const a = elector('a', clock, lease);
+    const b = elector('b', clock, lease, memoryLeaseWatch(lease));
+    a.start();
+    await clock.advance(1);
+    b.start();
+    await clock.advance(5_000);
+    await a.stop();
+    await clock.advance(0);
+    expect(b.isLeader()).toBe(true);
+    expect(lease.current).toMatchObject({ holder: 'b' });
+  });
+
+  it('two watchers racing at the expiry instant: exactly one leads', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const lease = memoryLease();
+    const killed = cutOff(lease);
+    const a = elector('a', clock, killed.client);
+    const b = elector('b', clock, lease, memoryLeaseWatch(lease));
+    const c = elector('c', clock, lease, memoryLeaseWatch(lease));
+    a.start();
+    await clock.advance(1);
+    b.start();
+    c.start();
+    await clock.advance(7_000);
+    const lastRenewal = renewedAtOf(lease);
+    killed.down.value = true;
+    await clock.advance(15_000 - (clock.now() - lastRenewal));
+    expect([b, c].filter((e) => e.isLeader())).toHaveLength(1);
+    await clock.advance(30_000);
+    expect([a, b, c].filter((e) => e.isLeader())).toHaveLength(1);
+    expect(lease.current?.transitions).toBe(1);
+  });
+});
+
+describe('the renew deadline', () => {
+  it('a leader whose renewal hangs on the API server steps down at the deadline, before anyone may take over', async () => {
+    const clock = new ManualClock(0);
+    const lease = memoryLease();
+    const inner = memoryLeaseClient(lease);
+    let hang = false;
+    const held: Array<() => void> = [];
+    const hanging: LeaseClient = {
+      ref: inner.ref,
+      get: () => (hang ? new Promise((resolve) => held.push(() => resolve(inner.get()))) : inner.get()),
+      create: (w) => inner.create(w),
+      update: (b, w) => inner.update(b, w),
+    };
+    const a = elector('a', clock, hanging);
+    a.start();
+    await clock.advance(1);
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(4_000);
+    const lastRenewal = renewedAtOf(lease);
+    hang = true;
+    await clock.advance(lastRenewal + 9_999 - clock.now());
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(1);
+    expect(a.isLeader()).toBe(false);
+    // The call answers at last (so stop() need not wait forever for it).
+    hang = false;
+    for (const answer of held.splice(0)) answer();
   });
 });

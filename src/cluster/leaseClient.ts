@@ -52,7 +52,9 @@ function timeText(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-function recordOf(o: LeaseJson): LeaseRecord {
+/** A Lease as the API server returns it (JSON, or client-node's deserialised object) as a LeaseRecord. */
+export function recordOf(lease: unknown): LeaseRecord {
+  const o = (lease ?? {}) as LeaseJson;
   const s = o.spec ?? {};
   return {
     holder: s.holderIdentity !== undefined && s.holderIdentity !== '' ? s.holderIdentity : null,

@@ -356,10 +356,18 @@ export function createDeployEngine(opts: DeployEngineOptions): DeployEngine {
     start() {
       stopped = false;
       const lead = (): void => {
-        void engine.reconcile().then(resolveInitial, (e: unknown) => {
-          logger.error({ err: e instanceof Error ? e.message : String(e) }, 'initial reconciliation failed');
-          resolveInitial({ resumed: 0, drifted: 0, errors: 1 });
-        });
+        // At once, not at the next periodic tick: a new leader repairs what happened while nobody led.
+        void engine.reconcile().then(
+          (report) => {
+            resolveInitial(report);
+            // The failover bench (bench/failover.bench.ts) measures SIGKILL → this line of the next leader.
+            if (replicas) logger.info({ replica: replicas.identity, ...report }, 'first reconciliation as leader done');
+          },
+          (e: unknown) => {
+            logger.error({ err: e instanceof Error ? e.message : String(e) }, 'initial reconciliation failed');
+            resolveInitial({ resumed: 0, drifted: 0, errors: 1 });
+          },
+        );
         cancelTimer?.();
         scheduleReconcile();
       };

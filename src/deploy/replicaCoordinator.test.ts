@@ -6,10 +6,11 @@ import { createMemoryAppStore } from '../store/memoryAppStore.ts';
 import { createReplicaRegistry } from '../store/replicaRegistry.ts';
 import type { AppStore } from '../store/types.ts';
 import { createDeployEngine, type DeployEngine } from './deployEngine.ts';
+import type { EngineLogger } from './engineLogger.ts';
 import { fakeCluster, fakeStatus, type FakeCluster } from './testing/fakeCluster.ts';
 import { realClock } from '../kube/clock.ts';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const quiet: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 const spec = (image: string): Record<string, unknown> => ({ apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name: 'web', namespace: 'shop' }, spec: { image, port: 80, replicas: 1 } });
 
 /** Leadership a test hands out and takes back. */
@@ -32,14 +33,14 @@ afterEach(async () => {
   engines = [];
 });
 
-function replica(store: AppStore, cluster: FakeCluster, identity: string, leadership: Leadership, prune: { pruneEveryMs?: number; claimGraceMs?: number } = {}): DeployEngine {
+function replica(store: AppStore, cluster: FakeCluster, identity: string, leadership: Leadership, prune: { pruneEveryMs?: number; claimGraceMs?: number } = {}, logger: EngineLogger = quiet): DeployEngine {
   const audit = createAuditLog({ store });
   const engine = createDeployEngine({
     store,
     cluster,
     status: fakeStatus(cluster),
     metrics: createBerthMetrics({ defaultMetrics: false }),
-    logger: quiet,
+    logger,
     audit,
     rolloutTimeoutMs: 5_000,
     reconcileIntervalMs: 3_600_000,
@@ -136,5 +137,30 @@ describe('several replicas on one store', () => {
     expect(Object.fromEntries(await registry.claimsOf([key]))).toEqual({ 'shop/web#1': 'b' });
     leadership.set(true);
     await until(async () => (await registry.claimsOf([key])).size === 0);
+  });
+
+  it('a replica that starts leading reconciles at once (drift included), not at its next periodic pass an hour later', async () => {
+    const store = createMemoryAppStore();
+    const cluster = fakeCluster();
+    const first = switchable(true);
+    const a = replica(store, cluster, 'a', first);
+    a.start();
+    await a.deploy({ namespace: 'shop', name: 'web', document: spec('nginx:1.27'), actor: 'alice', wait: true });
+    const leadership = switchable(false);
+    const said: string[] = [];
+    const b = replica(store, cluster, 'b', leadership, {}, { ...quiet, info: (_o: object, msg?: string) => void said.push(msg ?? '') });
+    b.start();
+    // The leader is gone; meanwhile someone deletes the Service.
+    first.set(false);
+    await a.stop();
+    const service = { apiVersion: 'v1', kind: 'Service', namespace: 'shop', name: 'web' };
+    cluster.tamper(service, () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await cluster.get(service)).toBeUndefined();
+    const took = Date.now();
+    leadership.set(true);
+    await until(async () => (await cluster.get(service)) !== undefined, 2_000);
+    expect(Date.now() - took).toBeLessThan(2_000);
+    await until(() => said.includes('first reconciliation as leader done'), 2_000);
   });
 });

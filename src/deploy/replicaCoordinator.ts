@@ -11,6 +11,9 @@ import { revisionKeyText, type ReplicaRegistry } from '../store/replicaRegistry.
 import type { AppStoreTx, RevisionRow } from '../store/types.ts';
 import type { EngineLogger } from './engineLogger.ts';
 
+/** A replica silent this long is gone (its heartbeats come every 3 s): its revisions and outbox claims are taken over. */
+export const REPLICA_STALE_AFTER_MS = 10_000;
+
 export interface ReplicaOptions {
   /** This replica's identity (its pod name, unique per process). */
   readonly identity: string;
@@ -45,7 +48,7 @@ export function createReplicaCoordinator(opts: ReplicaOptions, deps: { readonly 
   const { identity, registry, leadership } = opts;
   const { clock, logger } = deps;
   const heartbeatMs = opts.heartbeatMs ?? 3_000;
-  const staleAfterMs = opts.staleAfterMs ?? 10_000;
+  const staleAfterMs = opts.staleAfterMs ?? REPLICA_STALE_AFTER_MS;
   const orphanCheckMs = opts.orphanCheckMs ?? 2_000;
   const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
   const claimGraceMs = opts.claimGraceMs ?? 600_000;

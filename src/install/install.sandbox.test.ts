@@ -136,7 +136,7 @@ describe('berth install against the sandbox', () => {
     const kc = loadKubeConfig(sb.kubeconfig);
     const role = await kc.makeApiClient(RbacAuthorizationV1Api).readNamespacedRole({ name: 'berth-leader-election', namespace: 'berth-system' });
     expect(JSON.parse(JSON.stringify(role.rules))).toEqual([
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['berth-leader'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'update'], resourceNames: ['berth-leader'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     ]);
     expect(await rightsOf('berth-system', ['default', 'shop'], 3)).toEqual({ missing: [], excess: [] });
@@ -144,7 +144,9 @@ describe('berth install against the sandbox', () => {
     expect((await rightsOf('berth-system', ['default', 'shop'], 1)).excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''}`).sort()).toEqual([
       'create leases berth-system',
       'get leases berth-system',
+      'list leases berth-system',
       'update leases berth-system',
+      'watch leases berth-system',
     ]);
     const dep = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'berth', namespace: 'berth-system' });
     expect(dep.spec?.replicas).toBe(3);

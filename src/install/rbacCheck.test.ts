@@ -68,6 +68,8 @@ describe('checkRbac', () => {
     const leases = qs.filter((q) => 'resource' in q && q.resource === 'leases');
     expect(leases).toEqual([
       { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
+      { verb: 'list', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
+      { verb: 'watch', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system', name: 'berth-leader' },
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'berth-system' },
     ]);
@@ -88,21 +90,25 @@ describe('checkRbac', () => {
     const report = await checkRbac(new FixedReviewer(g.cluster, g.byNamespace), OPTS);
     expect(report.missing.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''} ${f.resourceNames?.join(',') ?? ''}`)).toEqual([
       'get leases berth-system berth-leader',
+      'list leases berth-system berth-leader',
+      'watch leases berth-system berth-leader',
       'update leases berth-system berth-leader',
       'create leases berth-system ',
     ]);
     const full = grantsOf(renderInstall(OPTS));
     const one = await checkRbac(new FixedReviewer(full.cluster, full.byNamespace), { ...OPTS, replicas: 1 });
     expect(one.missing).toEqual([]);
-    expect(one.excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''}`).sort()).toEqual(['create leases berth-system', 'get leases berth-system', 'update leases berth-system']);
-    // A Lease grant over every name is broader than berth needs for get and update.
+    expect(one.excess.map((f) => `${f.verb} ${f.resource} ${f.namespaces?.join(',') ?? ''}`).sort()).toEqual(['create leases berth-system', 'get leases berth-system', 'list leases berth-system', 'update leases berth-system', 'watch leases berth-system']);
+    // A Lease grant over every name is broader than berth needs for get, list, watch and update.
     const broad = grantsOf(renderInstall(OPTS));
-    broad.byNamespace['berth-system'] = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update', 'create'] }];
+    broad.byNamespace['berth-system'] = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'update', 'create'] }];
     const wide = await checkRbac(new FixedReviewer(broad.cluster, broad.byNamespace), OPTS);
     expect(wide.missing).toEqual([]);
     expect(wide.excess).toEqual([
       expect.objectContaining({ verb: 'get', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
+      expect.objectContaining({ verb: 'list', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
       expect.objectContaining({ verb: 'update', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
+      expect.objectContaining({ verb: 'watch', resource: 'leases', namespaces: ['berth-system'], message: 'granted for every name; berth needs it only for some names' }),
     ]);
   });
 

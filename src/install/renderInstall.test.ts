@@ -61,9 +61,15 @@ describe('renderInstall --replicas', () => {
     expect(Object.keys(dep.spec)).toEqual(expect.arrayContaining([...HA]));
   });
 
-  it('grants only get/update on the Lease berth-leader and create on leases, in berth\'s namespace only, bound to berth', () => {
+  it('grants only get/list/watch/update on the Lease berth-leader and create on leases, in berth\'s namespace only, bound to berth', () => {
     const role = find(three, 'Role', 'berth-leader-election', 'ops');
-    expect(flatten(rulesOf(role))).toEqual(['create leases.coordination.k8s.io', 'get leases.coordination.k8s.io [berth-leader]', 'update leases.coordination.k8s.io [berth-leader]']);
+    expect(flatten(rulesOf(role))).toEqual([
+      'create leases.coordination.k8s.io',
+      'get leases.coordination.k8s.io [berth-leader]',
+      'list leases.coordination.k8s.io [berth-leader]',
+      'update leases.coordination.k8s.io [berth-leader]',
+      'watch leases.coordination.k8s.io [berth-leader]',
+    ]);
     expect(find(three, 'RoleBinding', 'berth-leader-election', 'ops')['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'berth-leader-election' });
     expect(find(three, 'RoleBinding', 'berth-leader-election', 'ops')['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'berth', namespace: 'ops' }]);
     // The managed namespaces get no Lease rights.

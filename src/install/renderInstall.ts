@@ -226,7 +226,7 @@ export function berthSubject(namespace: string): Subject {
  *   managed namespaces (deploy checks the target exists); with allowNamespaceCreate, also create on
  *   namespaces (RBAC cannot limit create by name). Nothing else is cluster-wide.
  * - with more than one replica, a Role + RoleBinding "berth-leader-election" in berth's own
- *   namespace: get and update on the Lease berth-leader, and create on leases (RBAC cannot limit
+ *   namespace: get, list, watch and update on the Lease berth-leader, and create on leases (RBAC cannot limit
  *   create by name). The Deployment then runs with BERTH_LEADER_ELECTION_NAMESPACE and POD_NAME, and
  *   the app renderer adds its PodDisruptionBudget and topology spread (2 or more replicas).
  */

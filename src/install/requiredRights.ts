@@ -6,8 +6,10 @@ import { APP_KINDS } from '../cluster/clusterClient.ts';
  * through src/deploy and the log routes, src/status's informers). One table feeds the install's Roles,
  * `berth rbac check` and docs/security.md, so the three cannot disagree. Re-check it whenever a
  * ClusterClient method or a status informer changes. Names are pinned (resourceNames) wherever they
- * are known at install time: only the managed namespaces. list and watch cannot be narrowed further:
- * RBAC authorises them per resource and namespace, never by label or field selector.
+ * are known at install time: the managed namespaces and the leader Lease. list and watch are otherwise
+ * authorised per resource and namespace, never by label selector; the one exception is a list or
+ * watch with the field selector metadata.name=X, which kube-apiserver authorises as a request for X
+ * (the leader Lease's watch relies on it).
  */
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'update' | 'delete';
@@ -158,12 +160,14 @@ export function requiredRights(opts: RightsOptions): RequiredRight[] {
       ? [{ group: '', resource: 'namespaces', verbs: ['create'], scope: 'cluster', why: 'deploy creates a missing target namespace (Pod Security restricted); opt-in' } satisfies RequiredRight]
       : []),
     // Several replicas elect one leader on a Lease in berth's own namespace (src/cluster/leaderElector.ts):
-    // it reads and renews only that Lease, so get and update are pinned to its name. RBAC cannot limit
-    // create by name (the name is in the body, not the URL): create covers any Lease in berth's own
-    // namespace, where nothing but berth runs. No list, watch, patch or delete.
+    // it reads, watches and renews only that Lease, so get, list, watch and update are pinned to its
+    // name (followers list and watch it with the field selector metadata.name=berth-leader, which
+    // kube-apiserver authorises against resourceNames like a get). RBAC cannot limit create by name
+    // (the name is in the body, not the URL): create covers any Lease in berth's own namespace, where
+    // nothing but berth runs. No patch or delete.
     ...(electsLeader(opts.replicas)
       ? [
-          { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'update'], scope: 'install', resourceNames: [LEADER_LEASE_NAME], why: 'leader election: read and renew (compare-and-swap) the leader Lease' } satisfies RequiredRight,
+          { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'list', 'watch', 'update'], scope: 'install', resourceNames: [LEADER_LEASE_NAME], why: 'leader election: read, watch (followers see each renewal) and renew (compare-and-swap) the leader Lease' } satisfies RequiredRight,
           { group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'], scope: 'install', why: 'leader election: the first replica creates the leader Lease (RBAC cannot limit create by name)' } satisfies RequiredRight,
         ]
       : []),

@@ -117,8 +117,9 @@ describe.skipIf(!canRun)('three berth replicas, one leader by Lease', () => {
 
     const next = await until(async () => ((await leads(others[0]!)) ? others[0] : (await leads(others[1]!)) ? others[1] : undefined), 30_000, 'a new leader');
     const failoverMs = Date.now() - killedAt;
-    // client-go's timing: 15 s after the last renewal the dead leader's Lease is free; followers retry every 2–2.4 s.
-    expect(failoverMs).toBeLessThan(20_000);
+    // 15 s after the last renewal the dead leader's Lease is free; followers watch it and take it then
+    // (ADR 0022). The renewal came up to 2 s before the kill; 1 s of slack for a loaded machine.
+    expect(failoverMs).toBeLessThan(16_000);
 
     const done = await until(async () => {
       const items = await revisions(next!, 'web');

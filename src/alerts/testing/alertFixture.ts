@@ -49,6 +49,8 @@ export interface AlertFixture {
   restart(): Promise<void>;
   /** Probes of `shop/<name>` at the probe interval over (now, now + ms], failing while `down(t)`; the clock follows. */
   run(ms: number, down: (t: number) => boolean, name?: string): Promise<void>;
+  /** Time passes with evaluations but without probes (nobody probes: a leader died, the next is not probing yet). */
+  silence(ms: number): Promise<void>;
 }
 
 export async function alertFixture(
@@ -114,6 +116,10 @@ export async function alertFixture(
         nextProbe += PROBE_INTERVAL_MS;
       }
       if (until > clock.now()) await clock.advance(until - clock.now());
+    },
+    async silence(ms) {
+      await clock.advance(ms);
+      nextProbe = Math.max(nextProbe, clock.now() + PROBE_INTERVAL_MS);
     },
   };
   return f;

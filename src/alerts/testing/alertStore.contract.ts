@@ -109,6 +109,23 @@ export function describeAlertStoreContract(engine: string, factory: () => Promis
       expect((await alerts.deliveries())[0]).toMatchObject({ attempts: 2, lastError: 'HTTP 400', failedAt: iso(T + 3_000), deliveredAt: null });
     });
 
+    it('takes over at once a row claimed by an owner that is not alive; never one a live owner holds', async () => {
+      await alerts.save({ alert: alert(), expectedVersion: 0, transition: { from: 'inactive', at: iso(T) }, notifications: [{ notifier: 'a', notification: note('firing') }] });
+      const [held] = await alerts.claimDeliveries('dead', T, 90_000, 10);
+      expect(held).toBeDefined();
+      // Its claimer still heartbeats, or nothing is known about who lives: the lease holds.
+      expect(await alerts.claimDeliveries('p2', T + 1_000, 90_000, 10, new Set(['dead', 'p2']))).toEqual([]);
+      expect(await alerts.claimDeliveries('p2', T + 1_000, 90_000, 10, new Set())).toEqual([]);
+      const [taken] = await alerts.claimDeliveries('p2', T + 1_000, 90_000, 10, new Set(['p2']));
+      expect(taken).toMatchObject({ id: held?.id, attempts: 0, notification: note('firing') });
+      // The dead claimer's late answer changes nothing; the new claim is not taken from a live owner.
+      expect(await alerts.markDelivered(held?.id ?? -1, 'dead', T + 2_000)).toBe(false);
+      expect(await alerts.claimDeliveries('p3', T + 2_000, 90_000, 10, new Set(['p2', 'p3']))).toEqual([]);
+      expect(await alerts.markDelivered(taken?.id ?? -1, 'p2', T + 3_000)).toBe(true);
+      expect(await alerts.claimDeliveries('p3', T + 999_000, 90_000, 10, new Set(['p3']))).toEqual([]);
+      expect((await alerts.deliveries())[0]).toMatchObject({ deliveredAt: iso(T + 3_000), attempts: 0 });
+    });
+
     it('another store on the same database sees the same alerts and cannot claim a held row', async () => {
       if (subject.openSecond === undefined) return;
       const second = await subject.openSecond();
@@ -119,6 +136,11 @@ export function describeAlertStoreContract(engine: string, factory: () => Promis
         const [mine, theirs] = await Promise.all([alerts.claimDeliveries('p1', T, 60_000, 10), other.claimDeliveries('p2', T, 60_000, 10)]);
         expect(mine.length + theirs.length).toBe(1);
         expect(await other.save({ alert: alert({ state: 'resolved' }), expectedVersion: 0 })).toBe(false);
+        // Two replicas taking over the same dead replica's claim at once: one gets it.
+        const holder = mine.length === 1 ? 'p1' : 'p2';
+        const [a, b] = await Promise.all([alerts.claimDeliveries('p3', T + 1_000, 60_000, 10, new Set(['p3', 'p4'])), other.claimDeliveries('p4', T + 1_000, 60_000, 10, new Set(['p3', 'p4']))]);
+        expect(a.length + b.length).toBe(1);
+        expect(await alerts.markDelivered((mine[0] ?? theirs[0])?.id ?? -1, holder, T + 2_000)).toBe(false);
       } finally {
         await second.close();
       }

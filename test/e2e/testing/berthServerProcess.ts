@@ -17,8 +17,11 @@ export interface BerthServerProcess {
  * Spawns `node bin/berth.js server ...args` in `cwd`; every child is added to `children` until it exits,
  * so an afterAll can SIGKILL what is left.
  */
-export async function spawnBerthServer(args: readonly string[], opts: { readonly cwd: string; readonly children: Set<ChildProcess>; readonly timeoutMs?: number; readonly what?: string }): Promise<BerthServerProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'server', ...args], { cwd: opts.cwd, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnBerthServer(
+  args: readonly string[],
+  opts: { readonly cwd: string; readonly children: Set<ChildProcess>; readonly timeoutMs?: number; readonly what?: string; readonly env?: Readonly<Record<string, string>> },
+): Promise<BerthServerProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/berth.js'), 'server', ...args], { cwd: opts.cwd, env: { ...process.env, BERTH_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   opts.children.add(child);
   child.on('exit', () => opts.children.delete(child));
   let out = '';
