@@ -1,4 +1,13 @@
 // Generated from buildImages.js (tsc --allowJs --checkJs --declaration --emitDeclarationOnly; see images/README.md).
+/**
+ * The folders under ROOT (`node_modules/pg`, `node_modules/x/node_modules/y`) that `names` and their
+ * dependencies resolve to, as Node resolves them from ROOT. Peer dependencies are the importer's to
+ * bring; optional ones that npm did not install are left out.
+ *
+ * @param {string[]} names
+ * @returns {string[]}
+ */
+export function packageClosure(names: string[]): string[];
 /** The names of the images `npm run images` builds, parents first. */
 export function imageNames(): string[];
 /**
@@ -23,6 +32,12 @@ export function pushImages(images: ImageResult[], registry: string, log?: (line:
 /** Every image is tagged under both names: the sandbox's `berth.local/*` and the local registry's. */
 export const PREFIXES: readonly string[];
 export const DEFAULT_REGISTRY: "localhost:5000";
+/**
+ * The npm packages each service's compiled code imports (the root package.json lists them as
+ * dependencies of the whole repository); their dependency closure goes into the image, nothing else.
+ * @type {Record<string, string[]>}
+ */
+export const SERVICE_PACKAGES: Record<string, string[]>;
 export type ImageRecipe = {
     name: string;
     versions: string[];

@@ -2,7 +2,7 @@
 // `npm run images`: builds berth's images with buildah, daemonless, into the local containers storage
 // (images/storage.conf), and with --push copies them to a registry.
 //
-//   npm run images                        build what changed (base, node, hello, httpbin, berth)
+//   npm run images                        build what changed (base, node, hello, httpbin, api, auth, images, berth)
 //   npm run images -- hello               build hello and what it stands on
 //   npm run images -- --push [--registry localhost:5000]
 //   npm run images -- --doc               also rewrite docs/images.md (sizes and every file of every image)
@@ -12,9 +12,9 @@
 // it is not built again: a second run costs a few podman queries. Layers are written with timestamp 0,
 // so the same inputs give the same image digest.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -128,9 +128,8 @@ function recipes() {
         }
       },
     },
-    // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/).
-    // Only services with a Dockerfile: api needs its node_modules (pg) in the image, which this recipe
-    // does not copy; auth's image is not written yet.
+    // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/),
+    // with the production packages the service imports (SERVICE_PACKAGES) in /app/node_modules.
     ...Object.fromEntries(SERVICES.filter((name) => existsSync(join(ROOT, 'services', name, 'Dockerfile'))).map((name) => [name, serviceRecipe(name, nodeVersion)])),
     berth: {
       name: 'berth',
@@ -161,6 +160,48 @@ function recipes() {
 }
 
 /**
+ * The npm packages each service's compiled code imports (the root package.json lists them as
+ * dependencies of the whole repository); their dependency closure goes into the image, nothing else.
+ * @type {Record<string, string[]>}
+ */
+export const SERVICE_PACKAGES = Object.freeze({ api: ['pg'], images: ['@smithy/signature-v4'] });
+
+/**
+ * The folders under ROOT (`node_modules/pg`, `node_modules/x/node_modules/y`) that `names` and their
+ * dependencies resolve to, as Node resolves them from ROOT. Peer dependencies are the importer's to
+ * bring; optional ones that npm did not install are left out.
+ *
+ * @param {string[]} names
+ * @returns {string[]}
+ */
+export function packageClosure(names) {
+  /** @type {string[]} */
+  const out = [];
+  /** @type {[string, string, boolean][]} */
+  const queue = names.map((n) => [n, ROOT, false]);
+  for (let item = queue.shift(); item; item = queue.shift()) {
+    const [name, from, optional] = item;
+    let found;
+    for (let d = from; !found; d = dirname(d)) {
+      const candidate = join(d, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) found = candidate;
+      else if (d === ROOT || dirname(d) === d) break;
+    }
+    if (!found) {
+      if (optional) continue;
+      throw new Error(`${name} is not installed (needed from ${relative(ROOT, from) || '.'}): run npm ci`);
+    }
+    const rel = relative(ROOT, found);
+    if (out.includes(rel)) continue;
+    out.push(rel);
+    const pkg = /** @type {{ dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */ (JSON.parse(readFileSync(join(found, 'package.json'), 'utf8')));
+    for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push([dep, found, false]);
+    for (const dep of Object.keys(pkg.optionalDependencies ?? {})) queue.push([dep, found, true]);
+  }
+  return out.sort();
+}
+
+/**
  * @param {string} name a folder under services/ with package.json, Dockerfile and a compiled dist/
  * @param {string} nodeVersion
  * @returns {ImageRecipe}
@@ -168,6 +209,7 @@ function recipes() {
 function serviceRecipe(name, nodeVersion) {
   const dir = join(ROOT, 'services', name);
   const pkg = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+  const packages = () => packageClosure(SERVICE_PACKAGES[/** @type {keyof typeof SERVICE_PACKAGES} */ (name)] ?? []);
   return {
     name,
     versions: [pkg.version],
@@ -178,13 +220,30 @@ function serviceRecipe(name, nodeVersion) {
       return sha256(
         idOf(`berth.local/node:${nodeVersion}`),
         ...files.flatMap((f) => [f, readFileSync(join(dist, f))]),
+        // A package's name and version stand for its files (npm ci installs them from the lock).
+        ...packages().flatMap((p) => [p, readFileSync(join(ROOT, p, 'package.json'))]),
         readFileSync(join(dir, 'package.json')),
         readFileSync(join(dir, 'Dockerfile')),
         SELF,
       );
     },
     build(tags, key) {
-      bud(join(dir, 'Dockerfile'), dir, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+      // A context of exactly what the image gets: package.json, dist/*.js and node_modules (maybe empty).
+      const work = mkdtempSync(join(tmpdir(), `berth-${name}-`));
+      try {
+        mkdirSync(join(work, 'dist'));
+        mkdirSync(join(work, 'node_modules'));
+        copyFileSync(join(dir, 'package.json'), join(work, 'package.json'));
+        for (const f of readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.js'))) copyFileSync(join(dir, 'dist', f), join(work, 'dist', f));
+        for (const p of packages()) {
+          // A package's own node_modules holds packages the closure lists (and copies) separately.
+          const src = join(ROOT, p);
+          cpSync(src, join(work, p), { recursive: true, dereference: true, filter: (f) => !relative(src, f).split(sep).includes('node_modules') });
+        }
+        bud(join(dir, 'Dockerfile'), work, tags, key, { NODE_IMAGE: `berth.local/node:${nodeVersion}` });
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -163,7 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
       if (useContainers) {
         const { PodmanRuntime } = await import('./containerruntime/podmanRuntime.ts');
-        containers = new PodmanRuntime({ client, fallback: runtime, ...options.processMetrics });
+        containers = new PodmanRuntime({ client, fallback: runtime, clusterHosts: (namespace) => dns?.containerHostsFile(namespace), ...options.processMetrics });
       }
     }
     const ingressOpts = options.ingress;

@@ -26,8 +26,8 @@ describe.skipIf(!ready)('berth images, built daemonless', () => {
     images = await buildImages();
   }, 600_000);
 
-  it('builds base, node, hello, httpbin and berth, tagged for the sandbox and for the local registry', () => {
-    expect(images.map((i) => i.name)).toEqual(['base', 'node', 'hello', 'httpbin', 'berth']);
+  it('builds base, node, the seed services and berth, tagged for the sandbox and for the local registry', () => {
+    expect(images.map((i) => i.name)).toEqual(['base', 'node', 'hello', 'httpbin', 'api', 'auth', 'images', 'berth']);
     expect(images.find((i) => i.name === 'httpbin')?.tags).toEqual(['berth.local/httpbin:1.0.0', 'localhost:5000/httpbin:1.0.0']);
     const hello = images.find((i) => i.name === 'hello');
     expect(hello?.tags).toEqual([HELLO, 'localhost:5000/hello:1.0.0']);

@@ -20,6 +20,7 @@ import { containerMounts, removeInstanceVolumes } from './podVolumes.ts';
 import type { HostMount } from './podVolumes.ts';
 import { claimStateDir, ownerToken, Reaper, sandboxCgroup, sweepDeadSandboxes } from './sandboxOwnership.ts';
 import { lines } from '../kubelet/lineReader.ts';
+import { clusterFirst } from '../network/clusterDns.ts';
 
 export interface PodmanRuntimeOptions {
   /** For pod specs, ConfigMaps, Secrets and the Services of a pod's namespace. */
@@ -38,6 +39,12 @@ export interface PodmanRuntimeOptions {
   sweep?: boolean;
   /** Start the reaper process (default true); unit tests with a fake CLI turn it off. */
   reaper?: boolean;
+  /**
+   * The hosts file with the cluster DNS names for containers of a namespace (the sandbox's
+   * ClusterDns.containerHostsFile), bind-mounted read-only at /etc/hosts for ClusterFirst pods;
+   * without it containers get podman's /etc/hosts and resolve no Service names.
+   */
+  clusterHosts?: (namespace: string) => string | undefined;
 }
 
 interface Tracked {
@@ -157,6 +164,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     let created;
     try {
       const mounts = await containerMounts(this.opts.client, req.pod, podSpec, req.container, podDir, instance, req.claimPaths);
+      mounts.push(...this.hostsMount(req.pod.namespace, podSpec, mounts));
       if (this.cgroups) {
         cgroup = new ContainerCgroup(this.cgroups, `${sandboxCgroup(this.sandboxId)}/${instance}`);
         cgroup.create(limit);
@@ -186,6 +194,17 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     // returns only at exit, so ask podman when the process is up (or already gone).
     await Promise.race([inst.exited, this.cli.run(['wait', '--interval', '25ms', '--condition', 'running', '--condition', 'exited', id], { timeoutMs: 60_000 })]);
     return inst;
+  }
+
+  /**
+   * Cluster DNS for a ClusterFirst pod: its namespace's hosts file at /etc/hosts (podman then writes
+   * none of its own). Read-only, and rewritten in place by ClusterDns, so a Service created after the
+   * container started resolves too. None when the pod mounts something there itself.
+   */
+  private hostsMount(namespace: string, podSpec: Record<string, unknown>, mounts: readonly HostMount[]): HostMount[] {
+    if (!clusterFirst(podSpec) || mounts.some((m) => m.containerPath === '/etc/hosts')) return [];
+    const hostPath = this.opts.clusterHosts?.(namespace);
+    return hostPath ? [{ hostPath, containerPath: '/etc/hosts', readOnly: true }] : [];
   }
 
   private argsFor(

@@ -1,8 +1,14 @@
+import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '../types.ts';
+import { realClock } from '../client/clock.ts';
+import { makeRecorderCache } from '../client/controllerContext.ts';
+import { RES } from '../client/resources.ts';
+import { SharedInformerFactory } from '../client/sharedInformer.ts';
+import { FakeClient } from '../controllers/testing/fakeClient.ts';
 import { clusterDnsEnv } from '../processruntime/clusterDnsEnv.ts';
 import { nssWrapperLibrary } from '../processruntime/serverImages.ts';
-import { hostsFileText } from './clusterDns.ts';
+import { ClusterDns, CONTAINER_HOSTS_HEADER, hostsFileText } from './clusterDns.ts';
 
 const service = (namespace: string, name: string, clusterIP: string, extra: Record<string, unknown> = {}): KObject => ({
   apiVersion: 'v1',
@@ -60,5 +66,29 @@ describe('clusterDnsEnv', () => {
     expect(clusterDnsEnv({ hostNetwork: true }, file)).toEqual({});
     expect(clusterDnsEnv({ dnsPolicy: 'Default' }, file)).toEqual({});
     expect(clusterDnsEnv({}, () => undefined)).toEqual({});
+  });
+});
+
+describe('ClusterDns.containerHostsFile', () => {
+  it('keeps its inode across rewrites, so a container that bind-mounted it sees new Services', async () => {
+    const client = new FakeClient();
+    await client.create(RES.services, service('api', 'db', '127.96.0.5'));
+    const dns = new ClusterDns({ client, informers: new SharedInformerFactory(client), clock: realClock, timeScale: 1, recorder: makeRecorderCache(client, realClock) });
+    await dns.start();
+    try {
+      const file = dns.containerHostsFile('api');
+      expect(readFileSync(file, 'utf8')).toBe(`${CONTAINER_HOSTS_HEADER}127.96.0.5 db.api.svc.cluster.local db.api.svc db.api db\n`);
+      const inode = statSync(file).ino;
+      await client.create(RES.services, service('api', 'cache', '127.96.0.6'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(readFileSync(file, 'utf8')).toContain('127.96.0.6 cache.api.svc.cluster.local cache.api.svc cache.api cache\n');
+      // Shorter content is cut to length: nothing of the longer version is left behind.
+      await client.delete(RES.services, 'api', 'cache');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(readFileSync(file, 'utf8')).toBe(`${CONTAINER_HOSTS_HEADER}127.96.0.5 db.api.svc.cluster.local db.api.svc db.api db\n`);
+      expect(statSync(file).ino).toBe(inode);
+    } finally {
+      await dns.stop();
+    }
   });
 });

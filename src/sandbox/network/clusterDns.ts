@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, ftruncateSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Controller, KObject } from '../types.ts';
@@ -8,6 +8,18 @@ import { isPodReady, isTerminal, spec, status, str } from '../client/objects.ts'
 import { RES } from '../client/resources.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** Whether the pod resolves cluster names: dnsPolicy ClusterFirst (the default) off the host network, or ClusterFirstWithHostNet. */
+export function clusterFirst(podSpec: Record<string, unknown>): boolean {
+  const policy = str(podSpec['dnsPolicy']) ?? 'ClusterFirst';
+  return policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && podSpec['hostNetwork'] !== true);
+}
+
+/**
+ * What a container's /etc/hosts starts with, before the cluster's names: the loopback names the
+ * kubelet's managed hosts file has (a file bind-mounted there replaces podman's, which had them).
+ */
+export const CONTAINER_HOSTS_HEADER = '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n';
 
 /** One address and the name it has inside its namespace (`db`, or `db-0.db-headless` for a StatefulSet pod). */
 interface DnsRecord {
@@ -107,8 +119,18 @@ export class ClusterDns implements Controller {
     return this.path(namespace);
   }
 
-  private path(namespace: string): string {
-    return join(this.dir, `${namespace}.hosts`);
+  /**
+   * The file the container runtime bind-mounts read-only at /etc/hosts for pods of `namespace`:
+   * the same names after the loopback ones. Rewritten in place, never replaced, because a bind
+   * mount of a file pins the inode it was made from (a renamed-over file would go unseen).
+   */
+  containerHostsFile(namespace: string): string {
+    if (!this.written.has(namespace)) this.write(namespace);
+    return this.path(namespace, 'etc-hosts');
+  }
+
+  private path(namespace: string, kind = 'hosts'): string {
+    return join(this.dir, `${namespace}.${kind}`);
   }
 
   /** Coalesces a burst of changes (a rollout, a stack) into one rewrite. */
@@ -129,6 +151,24 @@ export class ClusterDns implements Controller {
     writeFileSync(tmp, text, { mode: 0o644 });
     // A new inode: nss_wrapper notices the change even within the same second.
     renameSync(tmp, path);
+    rewriteInPlace(this.path(namespace, 'etc-hosts'), CONTAINER_HOSTS_HEADER + text);
     this.written.set(namespace, text);
+  }
+}
+
+/**
+ * Replaces a file's content keeping its inode. The new text is written over the old before the file
+ * is cut to length, so a reader never finds it empty (which would fail every lookup at once); at
+ * worst it sees, for an instant, a tail of lines the previous version had.
+ */
+function rewriteInPlace(path: string, text: string): void {
+  // Read-write and created if missing, but never O_TRUNC.
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  try {
+    const data = Buffer.from(text);
+    writeSync(fd, data, 0, data.length, 0);
+    ftruncateSync(fd, data.length);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,11 +1,5 @@
-import { str } from '../client/objects.ts';
+import { clusterFirst } from '../network/clusterDns.ts';
 import { nssWrapperLibrary } from './serverImages.ts';
-
-/** Whether the pod resolves cluster names: dnsPolicy ClusterFirst (the default) off the host network, or ClusterFirstWithHostNet. */
-export function clusterFirst(podSpec: Record<string, unknown>): boolean {
-  const policy = str(podSpec['dnsPolicy']) ?? 'ClusterFirst';
-  return policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && podSpec['hostNetwork'] !== true);
-}
 
 /**
  * The variables that give a container cluster DNS: nss_wrapper preloaded with the namespace's hosts
