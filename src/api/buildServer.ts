@@ -35,6 +35,7 @@ import { createKubeLeaseClient } from '../cluster/leaseClient.ts';
 import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts';
 import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
+import { berthVersion } from '../kube/packageRoot.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { ProbeBucketReader } from '../probe/probeMinute.ts';
@@ -121,7 +122,7 @@ export interface ServerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = berthVersion();
 
 const parts = new WeakMap<FastifyInstance, RouteContext>();
 
