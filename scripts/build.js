@@ -1,5 +1,6 @@
 // Compiles src/ to dist/ and each services/<name>/src/ to services/<name>/dist/ (see docs/adr/0004),
-// bundles the client-side CLI actions with esbuild (docs/adr/0020), and the dashboard web/ to dist/web
+// bundles the client-side CLI actions (docs/adr/0020) and the server's commands (docs/adr/0021) with
+// esbuild, and the dashboard web/ to dist/web
 // with Vite (docs/adr/0012).
 //
 //   node scripts/build.js             always build (npm run build, and `prepare` during npm ci)
@@ -14,13 +15,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleCliActions } from './bundleCliActions.js';
+import { bundleServer } from './bundleServer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.built');
 /** The sample services the sandbox runs as `berth.local/<name>` (src/sandbox/processruntime/localImageRegistry.ts). */
 export const SERVICES = ['hello', 'httpbin', 'api', 'auth', 'images'];
 const PROJECTS = ['tsconfig.build.json', ...SERVICES.map((s) => `services/${s}/tsconfig.build.json`)];
-const INPUTS = ['src', 'scripts/bundleCliActions.js', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
+const INPUTS = ['src', 'scripts/bundleCliActions.js', 'scripts/bundleServer.js', ...SERVICES.map((s) => `services/${s}/src`), 'web/src', 'web/index.html', 'web/vite.config.ts', 'tsconfig.json', 'package.json', ...PROJECTS];
 
 function newestMtime(path) {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -45,6 +47,8 @@ export async function build() {
   }
   // The client-side CLI actions as one bundle each instead of hundreds of modules (docs/adr/0020).
   await bundleCliActions(ROOT);
+  // `berth server` and `berth up` as one minified bundle with shared chunks (docs/adr/0021).
+  await bundleServer(ROOT);
   // The dashboard: a separate bundle for browsers (its own tsconfig; it imports only wire types from src).
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   const web = spawnSync(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts')], { cwd: ROOT, stdio: 'inherit' });

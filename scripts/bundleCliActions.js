@@ -20,7 +20,9 @@ export const BUNDLED_ACTIONS = ['alerts', 'apps', 'audit', 'delete', 'deploy', '
 /** Pure-JS packages the client-side actions need; small enough to copy into each bundle. */
 const BUNDLED_PACKAGES = ['yaml', '@sinclair/typebox'];
 
-const RELOCATION_UNSAFE = /\bimport\.meta\b|\bcreateRequire\b|\b__dirname\b|\bimport\(/;
+/** Sources that find files from their own location, or (for these bundles) load code later. */
+const LOCATES_ITSELF = /\bimport\.meta\b|\bcreateRequire\b|\b__dirname\b/;
+const LOADS_LAZILY = /\bimport\(/;
 
 /** Static value imports of a source file (the same reading as src/cli/startupImports.test.ts). */
 function staticImports(file) {
@@ -41,31 +43,44 @@ function startupFiles(root) {
   return seen;
 }
 
-function packageOf(spec) {
+export function packageOf(spec) {
   return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
 }
 
-export async function bundleCliActions(root) {
-  const esbuild = await import('esbuild');
+/**
+ * The esbuild plugin both bundles share (this one and scripts/bundleServer.js): which imports stay
+ * plain imports. `bundlePackage(name, fromPackage)` says which packages are copied into the bundle
+ * (`fromPackage`: imported by another package, not by berth's sources); with
+ * `dynamicImportsSplit` a source that loads code lazily is bundled (its import() becomes a chunk)
+ * instead of kept as its compiled file.
+ */
+export function keepCompiledImports(root, outdir, { bundlePackage, dynamicImportsSplit = false }) {
   const src = join(root, 'src');
-  const outdir = join(root, 'dist', 'cli', 'actions');
   const shared = startupFiles(root);
-  const keepImports = {
+  const keep = (source) => LOCATES_ITSELF.test(source) || (!dynamicImportsSplit && LOADS_LAZILY.test(source));
+  return {
     name: 'berth-keep-imports',
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point' || args.path.startsWith('node:')) return undefined;
         if (!args.path.startsWith('.')) {
-          return BUNDLED_PACKAGES.includes(packageOf(args.path)) || args.importer.includes(`${sep}node_modules${sep}`) ? undefined : { path: args.path, external: true };
+          return bundlePackage(packageOf(args.path), args.importer.includes(`${sep}node_modules${sep}`)) ? undefined : { path: args.path, external: true };
         }
         const target = resolve(args.resolveDir, args.path);
-        if (!target.startsWith(src + sep) || !(shared.has(target) || RELOCATION_UNSAFE.test(readFileSync(target, 'utf8')))) return undefined;
+        if (!target.startsWith(src + sep) || !(shared.has(target) || keep(readFileSync(target, 'utf8')))) return undefined;
         // Import the compiled copy main.js already loaded: dist/<same path>.js, relative to outdir.
         const compiled = join(root, 'dist', relative(src, target)).replace(/\.ts$/, '.js');
         return { path: `./${relative(outdir, compiled).split(sep).join('/')}`.replace(/^\.\/\.\.\//, '../'), external: true };
       });
     },
   };
+}
+
+export async function bundleCliActions(root) {
+  const esbuild = await import('esbuild');
+  const src = join(root, 'src');
+  const outdir = join(root, 'dist', 'cli', 'actions');
+  const keepImports = keepCompiledImports(root, outdir, { bundlePackage: (name, fromPackage) => fromPackage || BUNDLED_PACKAGES.includes(name) });
   const result = await esbuild.build({
     entryPoints: BUNDLED_ACTIONS.map((name) => join(src, 'cli', 'actions', `${name}.ts`)),
     outdir,

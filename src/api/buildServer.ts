@@ -38,6 +38,7 @@ import { loadConfig, redactConfig, type BerthConfig } from '../config/config.ts'
 import { createDeployEngine } from '../deploy/deployEngine.ts';
 import { REPLICA_STALE_AFTER_MS } from '../deploy/replicaCoordinator.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
+import { berthVersion } from '../kube/packageRoot.ts';
 import { BerthError, problem } from '../errors.ts';
 import { createBerthMetrics, type BerthMetrics } from '../metrics/berthMetrics.ts';
 import type { ProbeBucketReader } from '../probe/probeMinute.ts';
@@ -125,7 +126,7 @@ export interface ServerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = berthVersion();
 
 const parts = new WeakMap<FastifyInstance, RouteContext>();
 

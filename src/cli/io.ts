@@ -16,7 +16,33 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), env: process.env };
+}
+
+/**
+ * The exit status when the reader of berth's output has gone (`berth status | head -1`): 141, i.e.
+ * 128 + SIGPIPE. kubectl (a Go program) and coreutils die of SIGPIPE on such a write, silently, and a
+ * shell reports 141 for them, so `set -o pipefail` scripts see berth exactly as they see kubectl.
+ * Node ignores SIGPIPE and cannot die of it; its write fails with EPIPE instead.
+ */
+export const EXIT_CLOSED_PIPE = 141;
+
+const guarded = new WeakSet<Writable>();
+
+/**
+ * A write to a closed pipe ends the process quietly with EXIT_CLOSED_PIPE. Without this the failed
+ * write is an unhandled 'error' event: a stack trace on stderr and status 1. Any other stream error
+ * is thrown as before.
+ */
+export function exitQuietlyOnClosedPipe(stream: Writable, exit: (code: number) => void = (code) => process.exit(code)): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    exit(EXIT_CLOSED_PIPE);
+  });
 }
 
 /** Exit codes are API for CI pipelines. */

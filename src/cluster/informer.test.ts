@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, settle } from '../kube/testing/manualClock.ts';
-import { Informer, namespacedPath, type InformerEvent, type InformerTransport, type RawObject, type RawWatchEvent, type TransportQuery } from './informer.ts';
+import { Informer, namespacedPath, stripManagedFields, type InformerEvent, type InformerTransport, type RawObject, type RawWatchEvent, type TransportQuery } from './informer.ts';
 
 /** Delays asked for by back-off; watchdog timers (server-side timeout + 30 s) are longer than any back-off. */
 const backoffs = (clock: ManualClock): number[] => clock.delays.filter((ms) => ms < 300_000);
@@ -198,6 +198,26 @@ describe('Informer', () => {
     expect(transport.watches).toHaveLength(2);
     expect(transport.last.query['resourceVersion']).toBe('11');
     expect(inf.stats()).toMatchObject({ watchConnections: 1, reconnects: 1 });
+    inf.stop();
+  });
+
+  it('caches and emits listed and watched objects through its transform (managedFields stripped)', async () => {
+    const transport = new FakeTransport();
+    const withFields = (name: string, rv: number): RawObject => ({ ...obj(name, rv), metadata: { ...obj(name, rv).metadata, labels: { app: name }, managedFields: [{ manager: 'berth', operation: 'Apply' }] } });
+    transport.objects.set('a', withFields('a', 5));
+    const inf = new Informer({ path: '/api/v1/pods', transport, clock: new ManualClock(), transform: stripManagedFields });
+    const seen: RawObject[] = [];
+    inf.on((e) => seen.push(e.object));
+    await inf.start();
+    await settle();
+    transport.last.emit({ type: 'ADDED', object: withFields('b', 11) });
+    transport.last.emit({ type: 'MODIFIED', object: withFields('a', 12) });
+    for (const o of [...seen, ...inf.list()]) {
+      expect(o.metadata).not.toHaveProperty('managedFields');
+      expect(o.metadata?.labels).toEqual({ app: o.metadata?.name });
+    }
+    expect(seen.map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)).toEqual(['a@5', 'b@11', 'a@12']);
+    expect(inf.get('default', 'a')).toEqual({ kind: 'Pod', metadata: { name: 'a', namespace: 'default', resourceVersion: '12', labels: { app: 'a' } } });
     inf.stop();
   });
 

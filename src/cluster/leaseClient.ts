@@ -4,7 +4,7 @@
  * implementation goes through @kubernetes/client-node; ./testing/memoryLeaseClient.ts is the in-memory
  * one. Both pass src/cluster/testing/leaseClient.contract.ts.
  */
-import type { CoordinationV1Api, KubeConfig, V1MicroTime } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 
 export interface LeaseRecord {
   /** Who holds it; null when released (or never held). */
@@ -73,9 +73,8 @@ function statusCode(e: unknown): number | undefined {
 
 /** The Lease `namespace/name` through client-node's CoordinationV1Api (loaded when first used). */
 export function createKubeLeaseClient(kubeConfig: KubeConfig, namespace: string, name: string): LeaseClient {
-  let api: Promise<{ api: CoordinationV1Api; MicroTime: typeof V1MicroTime }> | undefined;
-  const load = () =>
-    (api ??= import('@kubernetes/client-node').then((m) => ({ api: kubeConfig.makeApiClient(m.CoordinationV1Api), MicroTime: m.V1MicroTime })));
+  let api: { api: CoordinationV1Api; MicroTime: typeof V1MicroTime } | undefined;
+  const load = async () => (api ??= { api: kubeConfig.makeApiClient(CoordinationV1Api), MicroTime: V1MicroTime });
   const body = async (lease: LeaseWrite, resourceVersion?: string) => {
     const { MicroTime } = await load();
     const time = (t: string | null) => (t === null ? undefined : new MicroTime(Date.parse(t)));

@@ -6,14 +6,14 @@
  * and the app's port and nothing else (the app's NetworkPolicy admits it; renderNetworkPolicy.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { DEFAULTS, DNS_NAMESPACE, DNS_POD_LABELS, NAMESPACE_NAME_LABEL } from '../appspec/defaults.ts';
 import { parseDuration } from '../appspec/formats.ts';
 import type { ResolvedApp } from '../appspec/resolvedApp.ts';
+import { berthVersion } from '../kube/packageRoot.ts';
 import type { KubeObject } from './kubeObject.ts';
 import { appLabels, selectorLabels } from './labels.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = berthVersion();
 
 /** berth's own image, as `berth up`'s sandbox knows it; installations point proberImage at their registry. */
 export const DEFAULT_PROBER_IMAGE = `berth.local/berth:${VERSION}`;

@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { oneDocument, throwIfProblems } from '../../appspec/loadApps.ts';
 import type { ParsedAppDocuments } from '../../appspec/parseAppDocuments.ts';
 import { BerthError, problem } from '../../errors.ts';
+import { spawnYamlParseWorker } from './yamlParseWorkerThread.ts';
 
 /** A YAML request body, parsed and validated off the event loop; routes read `parsed`, never the text again. */
 export class YamlBody {
@@ -26,20 +25,6 @@ interface Pending {
 }
 
 type Reply = { ready: true } | { id: number; result: ParsedAppDocuments } | { id: number; error: string };
-
-/**
- * Running from the TypeScript sources (tsx, vitest) the worker needs tsx's loader registered in its own
- * thread first; the built package runs the compiled .js entry directly.
- */
-function spawn(): Worker {
-  const entry = new URL(`./yamlParseWorker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  // A bounded heap: a document that still explodes in memory kills the worker, not the server.
-  const resourceLimits = { maxOldGenerationSizeMb: 256 };
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { resourceLimits });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, resourceLimits });
-}
 
 function tooComplex(what: string): BerthError {
   return new BerthError('BERTH_SPEC_TOO_COMPLEX', `The request body ${what}.`, { problems: [problem('BERTH_SPEC_TOO_COMPLEX', '', `request body ${what}`)] });
@@ -73,7 +58,7 @@ export function createYamlBodyParser(opts: { readonly deadlineMs: number }): Yam
   };
   const ensureWorker = (): Worker => {
     if (worker) return worker;
-    const w = spawn();
+    const w = spawnYamlParseWorker();
     w.unref();
     w.on('message', (reply: Reply) => {
       if ('ready' in reply) {

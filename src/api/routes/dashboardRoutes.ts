@@ -7,18 +7,18 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DeclaredPolicy } from '../../auth/authPlugin.ts';
 import { BerthError } from '../../errors.ts';
+import { packagePath } from '../../kube/packageRoot.ts';
 
 export const DASHBOARD_POLICY = { public: true, why: 'the dashboard\'s static files hold no data; every API call it makes is authorized' } as const satisfies DeclaredPolicy;
 
-/** Where the built dashboard is: dist/web beside dist/api (compiled), or the repository's dist/web (running from src). */
+/** Where the built dashboard is: the package's dist/web (built by Vite, whether berth runs compiled or from src). */
 export function defaultDashboardDir(): string | undefined {
-  const candidates = [new URL('../../web/', import.meta.url), new URL('../../../dist/web/', import.meta.url)].map((u) => fileURLToPath(u));
-  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  const dir = packagePath('dist/web');
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }
 
 const TYPES: Readonly<Record<string, string>> = {
