@@ -17,7 +17,7 @@ import { ROOT, startE2E, until, type E2E } from './testing/e2eKit.ts';
  * `berth deploy -f … --wait` (process runtime: the sandbox runs berth.local/api, auth and images from
  * services/, PostgreSQL and Redis from this machine's binaries, s3rver for the bucket). Then what
  * the seed promises, each through the TLS ingress the example declares: api stores a row in
- * PostgreSQL and reads it back, also after the database pod was deleted and came back, and its
+ * PostgreSQL for a user signed in at auth (the api asks auth, a declared edge) and reads it back, also after the database pod was deleted and came back, and its
  * /readyz follows the database; a login through auth leaves a session in the stack's Redis; a file
  * uploaded through images comes back byte for byte and is in the bucket; the NetworkPolicies berth
  * derived from `uses:` refuse images → db and let images → files through; and no generated
@@ -152,14 +152,24 @@ describe.skipIf(!canRun)(SUITE, () => {
     await e.kubectl('apply', '-f', e.file('netcheck.yaml', NETCHECK_POD));
   }, 120_000);
 
-  it('api stores a row in PostgreSQL and reads it back through its TLS ingress', async () => {
+  it('api stores a row in PostgreSQL for a user signed in at auth (api → auth edge) and reads it back through its TLS ingress', async () => {
+    // Writes need a session: the api asks auth (AUTH_URL, a declared edge across namespaces) whose it is.
+    const login = await until(async () => {
+      const a = await call(HOSTS.auth, '/login', { method: 'POST', body: JSON.stringify({ user: 'grace' }) }).catch(() => undefined);
+      return a?.status === 201 ? a : undefined;
+    }, 20_000, 'POST /login through the auth ingress');
+    const sid = String(login.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    const post = (cookie?: string): Promise<Awaited<ReturnType<typeof call>>> =>
+      call(HOSTS.api, '/items', { method: 'POST', body: JSON.stringify({ name: 'seed-003 lamp' }), headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) } });
     const created = await until(async () => {
-      const a = await call(HOSTS.api, '/items', { method: 'POST', body: JSON.stringify({ name: 'seed-003 lamp' }), headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+      const a = await post(sid).catch(() => undefined);
       return a?.status === 201 ? a : undefined;
     }, 20_000, 'POST /items through the api ingress');
-    const item = json<{ id: number; name: string }>(created);
+    const item = json<{ id: number; name: string; owner: string }>(created);
     itemId = item.id;
-    expect(json(await call(HOSTS.api, `/items/${item.id}`))).toMatchObject({ id: item.id, name: 'seed-003 lamp' });
+    expect(item.owner).toBe('grace');
+    expect((await post()).status).toBe(401);
+    expect(json(await call(HOSTS.api, `/items/${item.id}`))).toMatchObject({ id: item.id, name: 'seed-003 lamp', owner: 'grace' });
     expect(json<{ items: unknown[] }>(await call(HOSTS.api, '/items')).items).toContainEqual(expect.objectContaining({ id: item.id }));
   }, 30_000);
 

@@ -4,7 +4,12 @@ export interface Item {
   readonly id: number;
   readonly name: string;
   readonly createdAt: string;
+  /** The auth service's user who created it; null when the api runs without AUTH_URL. */
+  readonly owner: string | null;
 }
+
+type Row = { id: number; name: string; created_at: Date; owner: string | null };
+const COLUMNS = 'id, name, created_at, owner';
 
 /** The items table and the readiness check, over a pg pool. */
 export class ItemStore {
@@ -19,6 +24,8 @@ export class ItemStore {
 
   async migrate(): Promise<void> {
     await this.pool.query('CREATE TABLE IF NOT EXISTS items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    // Tables of the first version lack it: added in place, existing rows have no owner.
+    await this.pool.query('ALTER TABLE items ADD COLUMN IF NOT EXISTS owner TEXT');
   }
 
   /** True when the database answers a trivial query within the pool's connection timeout. */
@@ -32,17 +39,17 @@ export class ItemStore {
   }
 
   async list(limit: number): Promise<Item[]> {
-    const r = await this.pool.query<{ id: number; name: string; created_at: Date }>('SELECT id, name, created_at FROM items ORDER BY id LIMIT $1', [limit]);
+    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM items ORDER BY id LIMIT $1`, [limit]);
     return r.rows.map(toItem);
   }
 
   async get(id: number): Promise<Item | undefined> {
-    const r = await this.pool.query<{ id: number; name: string; created_at: Date }>('SELECT id, name, created_at FROM items WHERE id = $1', [id]);
+    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM items WHERE id = $1`, [id]);
     return r.rows[0] ? toItem(r.rows[0]) : undefined;
   }
 
-  async create(name: string): Promise<Item> {
-    const r = await this.pool.query<{ id: number; name: string; created_at: Date }>('INSERT INTO items (name) VALUES ($1) RETURNING id, name, created_at', [name]);
+  async create(name: string, owner: string | null = null): Promise<Item> {
+    const r = await this.pool.query<Row>(`INSERT INTO items (name, owner) VALUES ($1, $2) RETURNING ${COLUMNS}`, [name, owner]);
     return toItem(r.rows[0]!);
   }
 
@@ -55,6 +62,6 @@ export class ItemStore {
   }
 }
 
-function toItem(row: { id: number; name: string; created_at: Date }): Item {
-  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
+function toItem(row: Row): Item {
+  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString(), owner: row.owner };
 }

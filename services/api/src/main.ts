@@ -1,5 +1,6 @@
 import { ItemStore } from './itemStore.ts';
 import { createApiServer } from './server.ts';
+import { authServiceCheck } from './sessionCheck.ts';
 import type { Logger } from './server.ts';
 
 const log: Logger = (level, msg, fields = {}) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
@@ -25,7 +26,10 @@ const migrate = async (): Promise<void> => {
 };
 void migrate();
 
-const api = createApiServer(store, { log });
+// With AUTH_URL (the stack's auth service), writes need a signed-in user; without it the api is open.
+const authUrl = process.env['AUTH_URL'];
+const api = createApiServer(store, { log, ...(authUrl ? { sessions: authServiceCheck(authUrl) } : {}) });
+if (!authUrl) log('warn', 'AUTH_URL is not set: anyone may create and delete items');
 const port = await api.listen(Number(process.env['PORT'] ?? 8080), process.env['HOST'] || process.env['BIND_ADDRESS'] || '0.0.0.0');
 log('info', 'listening', { port, pid: process.pid });
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ItemStore } from './itemStore.ts';
+import type { SessionCheck } from './sessionCheck.ts';
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -11,13 +12,25 @@ const MAX_NAME = 200;
 /**
  * `/healthz` (the process answers), `/readyz` (the database answers too: a pod without its database
  * leaves the Service's endpoints instead of answering 500s), `/items` CRUD, `/metrics`.
+ * With `sessions` (AUTH_URL), creating and deleting items needs a session of the auth service: 401
+ * without one, 503 when auth cannot be asked; each item records who created it (`owner`).
  */
-export function createApiServer(store: ItemStore, deps: { log?: Logger } = {}): { server: Server; listen(port: number, host: string): Promise<number> } {
+export function createApiServer(store: ItemStore, deps: { log?: Logger; sessions?: SessionCheck } = {}): { server: Server; listen(port: number, host: string): Promise<number> } {
   const log = deps.log ?? (() => {});
   const byCode = new Map<number, number>([
     [200, 0],
     [500, 0],
   ]);
+  /** The signed-in user, or undefined once the answer (401/503) is sent; `null` when no auth is configured. */
+  const signedIn = async (req: IncomingMessage, res: ServerResponse): Promise<string | null | undefined> => {
+    if (!deps.sessions) return null;
+    const answer = await deps.sessions(req.headers.cookie);
+    if (typeof answer === 'object') return answer.user;
+    req.resume();
+    if (answer === 'none') json(res, 401, { error: 'sign in first: POST /login on the auth service sets the sid cookie' });
+    else json(res, 503, { error: 'the auth service did not answer' });
+    return undefined;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL((req.url ?? '/').replace(/^\/+/, '/'), 'http://api.invalid');
@@ -37,16 +50,21 @@ export function createApiServer(store: ItemStore, deps: { log?: Logger } = {}): 
       }
       if (url.pathname === '/items' && method === 'GET') return json(res, 200, { items: await store.list(100) });
       if (url.pathname === '/items' && method === 'POST') {
+        const owner = await signedIn(req, res);
+        if (owner === undefined) return;
         const body = await readJson(req);
         const name = typeof body?.['name'] === 'string' ? body['name'].trim() : '';
         if (name === '' || name.length > MAX_NAME) return json(res, 400, { error: `"name" must be a non-empty string of at most ${MAX_NAME} characters` });
-        return json(res, 201, await store.create(name));
+        return json(res, 201, await store.create(name, owner));
       }
       if (id !== undefined && method === 'GET') {
         const item = await store.get(Number(id));
         return item ? json(res, 200, item) : json(res, 404, { error: 'no such item' });
       }
-      if (id !== undefined && method === 'DELETE') return (await store.delete(Number(id))) ? send(res, 204, 'text/plain', '') : json(res, 404, { error: 'no such item' });
+      if (id !== undefined && method === 'DELETE') {
+        if ((await signedIn(req, res)) === undefined) return;
+        return (await store.delete(Number(id))) ? send(res, 204, 'text/plain', '') : json(res, 404, { error: 'no such item' });
+      }
       req.resume();
       return json(res, url.pathname === '/items' || id !== undefined ? 405 : 404, { error: url.pathname === '/items' || id !== undefined ? 'method not allowed' : 'not found' });
     } catch (err) {

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ItemStore } from '../src/itemStore.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApiServer } from '../src/server.ts';
+import { authServiceCheck } from '../src/sessionCheck.ts';
 
 /**
  * The api service against the machine's PostgreSQL (127.0.0.1:5432, user postgres), in a database of
@@ -81,5 +84,62 @@ describe.skipIf(!reachable)('services/api on PostgreSQL', () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     await new Promise((r) => api.server.close(r));
     await gone.close();
+  });
+});
+
+describe.skipIf(!reachable)('services/api with AUTH_URL: writes need a session of the auth service', () => {
+  const SID = `sid=${'a'.repeat(43)}`;
+  let authMode: 'up' | 'slow' | 'error' = 'up';
+  const seen: (string | undefined)[] = [];
+  const auth = createServer((req, res) => {
+    seen.push(req.headers.cookie);
+    if (authMode === 'slow') return; // never answers: the api must time out, not hang or let the write through
+    if (authMode === 'error') return void res.writeHead(500).end();
+    const ok = req.url === '/session' && req.headers.cookie === SID;
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { user: 'ada', createdAt: 'x' } : { error: 'no session' }));
+  });
+  let api: ReturnType<typeof createApiServer>;
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
+    api = createApiServer(store, { sessions: authServiceCheck(`http://127.0.0.1:${(auth.address() as AddressInfo).port}`, { timeoutMs: 300 }) });
+    url = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
+  });
+  afterAll(async () => {
+    auth.closeAllConnections();
+    await new Promise((r) => auth.close(r));
+    await new Promise((r) => api.server.close(r));
+  });
+  const post = (cookie?: string): Promise<Response> => fetch(`${url}/items`, { method: 'POST', body: JSON.stringify({ name: 'owned lamp' }), headers: cookie ? { cookie } : {} });
+
+  it('creates an item owned by the signed-in user, forwarding only the session cookie', async () => {
+    authMode = 'up';
+    seen.length = 0;
+    const r = await post(`theme=dark; ${SID}; other=secret`);
+    expect(r.status).toBe(201);
+    const item = (await r.json()) as { id: number; owner: string };
+    expect(item.owner).toBe('ada');
+    expect(seen).toEqual([SID]);
+    expect(await (await fetch(`${url}/items/${item.id}`)).json()).toMatchObject({ id: item.id, owner: 'ada' });
+    expect((await fetch(`${url}/items/${item.id}`, { method: 'DELETE', headers: { cookie: SID } })).status).toBe(204);
+  });
+
+  it('refuses writes without a valid session (401) and when auth does not answer (503), storing nothing', async () => {
+    const before = ((await (await fetch(`${url}/items`)).json()) as { items: unknown[] }).items.length;
+    authMode = 'up';
+    seen.length = 0;
+    expect((await post()).status).toBe(401);
+    expect(seen).toEqual([]); // no cookie: auth is not even asked
+    expect((await post(`sid=${'b'.repeat(43)}`)).status).toBe(401);
+    const created = (await (await post(SID)).json()) as { id: number };
+    expect((await fetch(`${url}/items/${created.id}`, { method: 'DELETE' })).status).toBe(401);
+    authMode = 'slow';
+    expect((await post(SID)).status).toBe(503);
+    authMode = 'error';
+    expect((await post(SID)).status).toBe(503);
+    expect((await fetch(`${url}/items/${created.id}`, { method: 'DELETE', headers: { cookie: SID } })).status).toBe(503);
+    // Reads stay open.
+    expect((await fetch(`${url}/items/${created.id}`)).status).toBe(200);
+    expect(((await (await fetch(`${url}/items`)).json()) as { items: unknown[] }).items.length).toBe(before + 1);
   });
 });
