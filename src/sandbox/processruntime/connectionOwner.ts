@@ -37,12 +37,30 @@ export async function socketInode(local: { address: string; port: number }, remo
   return undefined;
 }
 
+/** Whether process `pid` holds socket `inode` among its file descriptors. */
+async function holdsSocket(pid: string, target: string, procRoot: string): Promise<boolean> {
+  let fds: string[];
+  try {
+    fds = await readdir(`${procRoot}/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      if ((await readlink(`${procRoot}/${pid}/fd/${fd}`)) === target) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
+}
+
 /**
- * The process group (among `pgids`) of the process holding socket `inode`: one pass over
- * /proc/<pid>/stat to find the groups' processes, then their file descriptors.
+ * What `classify` says of the first process holding socket `inode`, among the processes it
+ * classifies at all: one pass over /proc, reading the file descriptors of classified processes only
+ * (reading every process's would cost as much as the sandbox holds sockets).
  */
-export async function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, procRoot = '/proc'): Promise<number | undefined> {
-  if (pgids.size === 0) return undefined;
+export async function socketHolder<K>(inode: number, classify: (pid: string) => Promise<K | undefined>, procRoot = '/proc'): Promise<K | undefined> {
   const target = `socket:[${inode}]`;
   let entries: string[];
   try {
@@ -53,28 +71,27 @@ export async function groupHoldingSocket(inode: number, pgids: ReadonlySet<numbe
   for (const e of entries) {
     const c = e.charCodeAt(0);
     if (c < 48 || c > 57) continue;
-    let pgrp: number | undefined;
-    try {
-      pgrp = parseProcStat(await readFile(`${procRoot}/${e}/stat`, 'utf8'))?.pgrp;
-    } catch {
-      continue;
-    }
-    if (pgrp === undefined || !pgids.has(pgrp)) continue;
-    let fds: string[];
-    try {
-      fds = await readdir(`${procRoot}/${e}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if ((await readlink(`${procRoot}/${e}/fd/${fd}`)) === target) return pgrp;
-      } catch {
-        // closed meanwhile
-      }
-    }
+    const key = await classify(e);
+    if (key !== undefined && (await holdsSocket(e, target, procRoot))) return key;
   }
   return undefined;
+}
+
+/** The process group (among `pgids`) of the process holding socket `inode`. */
+export async function groupHoldingSocket(inode: number, pgids: ReadonlySet<number>, procRoot = '/proc'): Promise<number | undefined> {
+  if (pgids.size === 0) return undefined;
+  return socketHolder(
+    inode,
+    async (pid) => {
+      try {
+        const pgrp = parseProcStat(await readFile(`${procRoot}/${pid}/stat`, 'utf8'))?.pgrp;
+        return pgrp !== undefined && pgids.has(pgrp) ? pgrp : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    procRoot,
+  );
 }
 
 export interface Endpoint {
