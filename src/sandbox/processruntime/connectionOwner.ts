@@ -10,12 +10,12 @@ export function procNetAddress(ip: string, port: number): string {
 }
 
 /**
- * The inode of the socket whose local end is `local` and remote end `remote`, from /proc/net/tcp
- * (this network namespace: every sandbox process shares it). Asynchronous: the kernel writes the
- * table line by line for every TCP socket of the machine, which took 200 ms on a machine holding
- * 20,000 connections, time the sandbox's event loop (proxies, API server, kubelets) must not lose.
+ * The inode and owner uid of the socket whose local end is `local` and remote end `remote`, from
+ * /proc/net/tcp (this network namespace: every sandbox process shares it). Asynchronous: the kernel
+ * writes the table line by line for every TCP socket of the machine, which took 200 ms on a machine
+ * holding 20,000 connections, time the sandbox's event loop (proxies, API server, kubelets) must not lose.
  */
-export async function socketInode(local: { address: string; port: number }, remote: { address: string; port: number }, procRoot = '/proc'): Promise<number | undefined> {
+export async function socketEntry(local: Endpoint, remote: Endpoint, procRoot = '/proc'): Promise<{ inode: number; uid: number } | undefined> {
   const addr = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a);
   const l = addr(local.address);
   const r = addr(remote.address);
@@ -31,10 +31,16 @@ export async function socketInode(local: { address: string; port: number }, remo
     const f = line.trim().split(/\s+/);
     if (`${f[1]} ${f[2]}` === want) {
       const inode = Number(f[9]);
-      return Number.isFinite(inode) && inode > 0 ? inode : undefined;
+      const uid = Number(f[7]);
+      return Number.isFinite(inode) && inode > 0 && Number.isInteger(uid) ? { inode, uid } : undefined;
     }
   }
   return undefined;
+}
+
+/** The inode of the socket whose local end is `local` and remote end `remote` ({@link socketEntry}). */
+export async function socketInode(local: Endpoint, remote: Endpoint, procRoot = '/proc'): Promise<number | undefined> {
+  return (await socketEntry(local, remote, procRoot))?.inode;
 }
 
 /** Whether process `pid` holds socket `inode` among its file descriptors. */
@@ -99,13 +105,24 @@ export interface Endpoint {
   port: number;
 }
 
-/** The pod of the tracked container whose process holds the client end (`remote`) of an accepted connection. */
-export async function connectionSource(containers: readonly { pgid: number; namespace: string; pod: string }[], local: Endpoint, remote: Endpoint): Promise<{ namespace: string; name: string } | undefined> {
-  // No process of this runtime can hold the socket: skip reading the machine's socket table.
-  if (containers.length === 0) return undefined;
-  const inode = await socketInode(remote, local);
-  if (inode === undefined) return undefined;
-  const pgid = await groupHoldingSocket(inode, new Set(containers.map((t) => t.pgid)));
+/**
+ * The pod of the tracked container whose process holds the client end (`remote`) of an accepted
+ * connection; undefined when none does and the socket is the sandbox user's own (the host), and
+ * 'unknown' when another user's process holds it or the socket is gone. A pod's process can leave
+ * its process group (setsid, a detached child), but not its uid: where pods run under their own
+ * uids (isolation 'uid', the sandbox running as root), such a process is never taken for the host.
+ */
+export async function connectionSource(
+  containers: readonly { pgid: number; namespace: string; pod: string }[],
+  local: Endpoint,
+  remote: Endpoint,
+  hostUid: number | undefined = process.getuid?.(),
+  procRoot = '/proc',
+): Promise<{ namespace: string; name: string } | 'unknown' | undefined> {
+  const entry = await socketEntry(remote, local, procRoot);
+  if (entry === undefined) return 'unknown';
+  const pgid = await groupHoldingSocket(entry.inode, new Set(containers.map((t) => t.pgid)), procRoot);
   const t = containers.find((x) => x.pgid === pgid);
-  return t ? { namespace: t.namespace, name: t.pod } : undefined;
+  if (t) return { namespace: t.namespace, name: t.pod };
+  return hostUid === undefined || entry.uid === hostUid ? undefined : 'unknown';
 }
