@@ -34,7 +34,7 @@ http.createServer((req, res) => {
     c.on('close', () => answer(JSON.parse(out || '{"ok":false,"error":"no answer"}')));
     return;
   }
-  const r = http.get(url, { agent: false, timeout: 5000 }, (up) => { up.resume(); up.on('end', () => answer({ ok: true, status: up.statusCode })); });
+  const r = http.get(url, { agent: false, timeout: 5000, localAddress: q.get('bind') || undefined }, (up) => { up.resume(); up.on('end', () => answer({ ok: true, status: up.statusCode })); });
   r.on('timeout', () => r.destroy(new Error('timeout')));
   r.on('error', (e) => answer({ ok: false, error: e.code || e.message }));
 }).listen(Number(process.env.PORT), process.env.BIND_ADDRESS);
@@ -128,10 +128,10 @@ async function readyPod(namespace: string, label: string): Promise<KObject> {
   );
 }
 
-/** What the pod at `checker` sees when it requests `url` (from a process that left the pod's process group: `escape`). */
-async function from(checker: KObject, url: string, escape = false): Promise<{ ok: boolean; status?: number; error?: string }> {
+/** What the pod at `checker` sees when it requests `url` (from a process that left the pod's process group: `escape`; from source address `bind`). */
+async function from(checker: KObject, url: string, escape = false, bind?: string): Promise<{ ok: boolean; status?: number; error?: string }> {
   const ip = (checker['status'] as { podIP: string }).podIP;
-  const r = await get(`http://${ip}:9000/check?url=${encodeURIComponent(url)}${escape ? '&escape=1' : ''}`);
+  const r = await get(`http://${ip}:9000/check?url=${encodeURIComponent(url)}${escape ? '&escape=1' : ''}${bind ? `&bind=${bind}` : ''}`);
   return JSON.parse(r.body) as { ok: boolean; status?: number; error?: string };
 }
 
@@ -171,6 +171,8 @@ describe.skipIf(!canRun)(SUITE, () => {
     expect(await from(partner, hello)).toEqual({ ok: true, status: 200 });
     // The host is no pod: like a node, it still reaches the pods.
     expect((await get(hello)).status).toBe(200);
+    // Every pod may bind any loopback address: the intruder connecting from the frontend's IP is still the intruder.
+    expect(await from(intruder, hello, false, (frontend['status'] as { podIP: string }).podIP)).toEqual({ ok: false, error: 'ECONNRESET' });
   });
 
   // Without root every process is the sandbox's user: one that left its pod's group passes for the host (docs/sandbox.md).
