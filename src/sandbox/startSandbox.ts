@@ -178,7 +178,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       serviceAccounts: false,
       addons: (ctx) => {
         const rt = runtime;
-        const list: Controller[] = [new ServiceProxy(ctx, rt ? { sourceOf: (local, remote) => rt.connectionSource(local, remote) } : {})];
+        // The top runtime answers who holds a connection's socket: podman's containers, then its fallback's processes.
+        const top: ContainerRuntime | undefined = containers ?? rt;
+        const sourceOf = top?.connectionSource?.bind(top);
+        const list: Controller[] = [new ServiceProxy(ctx, sourceOf ? { sourceOf } : {})];
         // Names for the pods the process runtime runs (the simulation resolves nothing, so it needs none).
         if (rt) {
           dns = new ClusterDns(ctx);

@@ -5,6 +5,7 @@ import { RES } from '../../src/sandbox/client/resources.ts';
 import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject } from '../../src/sandbox/types.ts';
+import { detectIsolation } from '../../src/sandbox/processruntime/processIdentity.ts';
 import { haveKubectl } from '../../src/testing/kubectl.ts';
 import { until } from './testing/sandboxTestKit.ts';
 import { get, kubectl } from './testing/processTestKit.ts';
@@ -19,10 +20,21 @@ const canRun = haveKubectl(SUITE);
  */
 const NETCHECK = String.raw`
 const http = require('node:http');
+const { spawn } = require('node:child_process');
+const CHECK = "const r = require('node:http').get(process.argv[1], { agent: false, timeout: 5000 }, (up) => { up.resume(); up.on('end', () => console.log(JSON.stringify({ ok: true, status: up.statusCode }))); }); r.on('timeout', () => r.destroy(new Error('timeout'))); r.on('error', (e) => console.log(JSON.stringify({ ok: false, error: e.code || e.message })));";
 http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x').searchParams.get('url');
+  const q = new URL(req.url, 'http://x').searchParams;
+  const url = q.get('url');
   const answer = (o) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(o)); };
-  const r = http.get(url, { agent: false, timeout: 5000 }, (up) => { up.resume(); up.on('end', () => answer({ ok: true, status: up.statusCode })); });
+  if (q.get('escape')) {
+    // From a child in a session (and process group) of its own, as a daemon would run.
+    const c = spawn(process.execPath, ['-e', CHECK, url], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('close', () => answer(JSON.parse(out || '{"ok":false,"error":"no answer"}')));
+    return;
+  }
+  const r = http.get(url, { agent: false, timeout: 5000, localAddress: q.get('bind') || undefined }, (up) => { up.resume(); up.on('end', () => answer({ ok: true, status: up.statusCode })); });
   r.on('timeout', () => r.destroy(new Error('timeout')));
   r.on('error', (e) => answer({ ok: false, error: e.code || e.message }));
 }).listen(Number(process.env.PORT), process.env.BIND_ADDRESS);
@@ -116,10 +128,10 @@ async function readyPod(namespace: string, label: string): Promise<KObject> {
   );
 }
 
-/** What the pod at `checker` sees when it requests `url`. */
-async function from(checker: KObject, url: string): Promise<{ ok: boolean; status?: number; error?: string }> {
+/** What the pod at `checker` sees when it requests `url` (from a process that left the pod's process group: `escape`; from source address `bind`). */
+async function from(checker: KObject, url: string, escape = false, bind?: string): Promise<{ ok: boolean; status?: number; error?: string }> {
   const ip = (checker['status'] as { podIP: string }).podIP;
-  const r = await get(`http://${ip}:9000/check?url=${encodeURIComponent(url)}`);
+  const r = await get(`http://${ip}:9000/check?url=${encodeURIComponent(url)}${escape ? '&escape=1' : ''}${bind ? `&bind=${bind}` : ''}`);
   return JSON.parse(r.body) as { ok: boolean; status?: number; error?: string };
 }
 
@@ -159,6 +171,18 @@ describe.skipIf(!canRun)(SUITE, () => {
     expect(await from(partner, hello)).toEqual({ ok: true, status: 200 });
     // The host is no pod: like a node, it still reaches the pods.
     expect((await get(hello)).status).toBe(200);
+    // Every pod may bind any loopback address: the intruder connecting from the frontend's IP is still the intruder.
+    expect(await from(intruder, hello, false, (frontend['status'] as { podIP: string }).podIP)).toEqual({ ok: false, error: 'ECONNRESET' });
+  });
+
+  // Without root every process is the sandbox's user: one that left its pod's group passes for the host (docs/sandbox.md).
+  it.skipIf(detectIsolation() !== 'uid')('takes no process that left its pod\'s process group for the host, where pods run under their own uid', async () => {
+    expect(sb.processIsolation).toBe('uid');
+    // Its socket is held by no pod's process group and owned by a pod's uid, not the sandbox's: whose
+    // it is cannot be told (pods may share a uid), so it is refused, the declared frontend's too.
+    expect(await from(intruder, hello, true)).toEqual({ ok: false, error: 'ECONNRESET' });
+    expect(await from(frontend, hello, true)).toEqual({ ok: false, error: 'ECONNRESET' });
+    expect(await from(frontend, hello)).toEqual({ ok: true, status: 200 });
   });
 
   it('enforces egress rules of the source pod too, and lifts both when the policies go', async () => {

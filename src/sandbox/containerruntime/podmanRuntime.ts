@@ -20,6 +20,8 @@ import { containerMounts, removeInstanceVolumes } from './podVolumes.ts';
 import type { HostMount } from './podVolumes.ts';
 import { claimStateDir, ownerToken, Reaper, sandboxCgroup, sweepDeadSandboxes } from './sandboxOwnership.ts';
 import { lines } from '../kubelet/lineReader.ts';
+import type { Endpoint } from '../processruntime/connectionOwner.ts';
+import { ContainerConnections, inspectInits } from './containerConnections.ts';
 import { clusterFirst } from '../network/clusterDns.ts';
 
 export interface PodmanRuntimeOptions {
@@ -90,6 +92,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
   private readonly tracked = new Set<Tracked>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly connections = new ContainerConnections({ live: () => [...this.live.keys()], inspect: (ids) => inspectInits(this.cli, ids) });
   /** Settles after the start-up sweep of dead sandboxes' leftovers. */
   readonly swept: Promise<number>;
 
@@ -365,6 +368,11 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       while (t.samples.length > 2 && (t.samples[1]?.t ?? now) <= now - windowMs) t.samples.shift();
       t.memoryBytes = u.workingSetBytes;
     }
+  }
+
+  /** The pod whose container holds the client end of a connection (containerConnections.ts); else the fallback's answer. */
+  async connectionSource(local: Endpoint, remote: Endpoint): Promise<{ namespace: string; name: string } | 'unknown' | undefined> {
+    return (await this.connections.source(local, remote)) ?? this.opts.fallback.connectionSource?.(local, remote);
   }
 
   podUsage(namespace: string, name: string): { containers: { name: string; cpuMillis: number; memoryBytes: number }[] } | undefined {

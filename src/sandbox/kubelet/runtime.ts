@@ -24,6 +24,12 @@ export interface ContainerRuntime {
   start(req: StartRequest): Promise<RunningContainer>;
   /** The pod is gone from the API and its containers are stopped: drop what the runtime keeps for it (volumes). */
   podRemoved?(podUid: string): void;
+  /**
+   * The pod whose process holds the client end (`remote`) of a connection a sandbox listener
+   * accepted on `local`: undefined when no pod of this runtime holds it, 'unknown' when a process
+   * holds it that cannot be attributed (the Service proxy refuses it under a NetworkPolicy).
+   */
+  connectionSource?(local: { address: string; port: number }, remote: { address: string; port: number }): Promise<{ namespace: string; name: string } | 'unknown' | undefined>;
 }
 
 export interface PullResult {

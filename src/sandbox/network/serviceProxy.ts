@@ -16,11 +16,12 @@ export interface SocketEnd {
 
 export interface ServiceProxyOptions {
   /**
-   * The pod that holds the client end (`remote`) of a connection accepted on `local`, when the
-   * client did not connect from its pod IP (a process's connections to loopback addresses come
-   * from 127.0.0.1). The process runtime answers from /proc.
+   * The pod that holds the client end (`remote`) of a connection accepted on `local` (a pod's
+   * connections to loopback addresses come from 127.0.0.1, and any process may bind another pod's
+   * IP). The runtimes answer from /proc: undefined when no pod holds it (the host), 'unknown' when
+   * its holder cannot be attributed, which is refused under a policy.
    */
-  sourceOf?: (local: SocketEnd, remote: SocketEnd) => Promise<{ namespace: string; name: string } | undefined>;
+  sourceOf?: (local: SocketEnd, remote: SocketEnd) => Promise<{ namespace: string; name: string } | 'unknown' | undefined>;
 }
 
 export interface Backend {
@@ -71,11 +72,12 @@ interface PortProxy {
  * connections are refused, as kube-proxy's REJECT rule does.
  *
  * It is also the sandbox's network policy enforcement, as a CNI plugin's: once NetworkPolicies
- * exist, each connection's source pod (its source address when that is a pod IP, else the pod
- * whose process holds the client socket, from `sourceOf`) and the chosen endpoint's pod are
- * checked against the ingress and egress rules that select them; a refused connection is reset
- * before anything reaches the endpoint. Connections from outside any pod (the host) pass ingress
- * rules, as most CNI plugins let the node reach its pods.
+ * exist, each connection's source pod (the pod whose process holds the client socket, from
+ * `sourceOf`, else the pod whose IP it comes from) and the chosen endpoint's pod are checked
+ * against the ingress and egress rules that select them; a refused connection is reset before
+ * anything reaches the endpoint. Connections from outside any pod (the host) pass ingress rules, as
+ * most CNI plugins let the node reach its pods; a connection whose holder cannot be attributed is
+ * refused rather than taken for the host's (docs/sandbox.md, NetworkPolicies).
  */
 export class ServiceProxy implements Controller {
   readonly name = 'kube-proxy';
@@ -229,11 +231,12 @@ export class ServiceProxy implements Controller {
     const relevant = (destination && policiesSelecting(policies, destination, 'Ingress').length > 0) || policies.some((p) => asArray(spec(p)['policyTypes']).includes('Egress'));
     if (!relevant) return { allowed: true };
     const ip = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
-    let source = this.podAt(ip);
-    if (!source && this.opts.sourceOf) {
-      const ref = await this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 });
-      if (ref) source = this.podInf.get(ref.namespace, ref.name);
-    }
+    // The socket's holder first: a source address proves nothing where every pod may bind any loopback address.
+    const ref = this.opts.sourceOf ? await this.opts.sourceOf({ address: client.localAddress ?? '', port: client.localPort ?? 0 }, { address: ip, port: client.remotePort ?? 0 }) : undefined;
+    if (ref === 'unknown') return { allowed: false, reason: `connection from ${ip}:${client.remotePort ?? 0} refused: no pod or host process could be found holding it` };
+    const source = ref ? this.podInf.get(ref.namespace, ref.name) : this.podAt(ip);
+    // A pod's process whose pod the informer does not know (yet, or any more) is no host either.
+    if (ref && !source) return { allowed: false, reason: `connection from pod ${ref.namespace}/${ref.name} refused: the pod is not known` };
     return connectionAllowed(policies, this.peer(source, ip), this.peer(destination, b.ip), b.port);
   }
 

@@ -29,7 +29,13 @@ describe('connection owners from /proc', () => {
     // This test process holds both ends; as a "container" of pod ns/p it is the connection's source.
     expect(await connectionSource([{ pgid, namespace: 'ns', pod: 'p' }], local, remote)).toEqual({ namespace: 'ns', name: 'p' });
     expect(await connectionSource([{ pgid: pgid + 1_000_000, namespace: 'ns', pod: 'other' }], local, remote)).toBeUndefined();
+    // Held by no pod: the host's when the sandbox's own user owns the socket, else nobody's to trust.
     expect(await connectionSource([], local, remote)).toBeUndefined();
+    const uid = process.getuid?.() ?? 0;
+    expect(await connectionSource([{ pgid: pgid + 1_000_000, namespace: 'ns', pod: 'other' }], local, remote, uid + 1)).toBe('unknown');
+    expect(await connectionSource([{ pgid, namespace: 'ns', pod: 'p' }], local, remote, uid + 1)).toEqual({ namespace: 'ns', name: 'p' });
+    // A socket gone from the table (the client closed) is nobody's either.
+    expect(await connectionSource([], local, { address: '127.0.0.1', port: 1 })).toBe('unknown');
     s.destroy();
   });
 });

@@ -348,7 +348,7 @@ export class ProcessRuntime implements ContainerRuntime, PodMetricsSource {
    * accepted (`local` is the listener's end, `remote` the client's): how the Service proxy knows
    * who connects when the client did not bind its pod IP.
    */
-  connectionSource(local: Endpoint, remote: Endpoint): Promise<{ namespace: string; name: string } | undefined> {
+  connectionSource(local: Endpoint, remote: Endpoint): Promise<{ namespace: string; name: string } | 'unknown' | undefined> {
     return connectionSource([...this.tracked], local, remote);
   }
 
