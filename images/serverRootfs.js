@@ -55,6 +55,7 @@ export function neededOf(/** @type {string} */ path) {
 
 /** The sonames the files of some packages provide (their names under the loader's directories), from `dpkg-deb -c`. */
 export function providedSonames(/** @type {string[]} */ debPaths) {
+  /** @type {Set<string>} */
   const names = new Set();
   for (const deb of debPaths) {
     for (const line of run('dpkg-deb', ['-c', deb]).split('\n')) {

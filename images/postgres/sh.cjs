@@ -114,7 +114,7 @@ function main() {
   const child = spawn(/** @type {string} */ (file), rest, { stdio: fds });
   for (const fd of fds.slice(0)) if (fd > 2) closeSync(fd);
   child.on('error', (e) => {
-    process.stderr.write(`sh: ${file}: ${e.message}\n`);
+    process.stderr.write(`sh: ${file}: ${(/** @type {NodeJS.ErrnoException} */ (e)).code === 'ENOENT' ? 'not found' : e.message}\n`);
     process.exit(REFUSED);
   });
   for (const sig of /** @type {NodeJS.Signals[]} */ (['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'])) process.on(sig, () => child.kill(sig));
