@@ -288,12 +288,15 @@ function proveServerImage(name, ref) {
     return;
   }
   for (const prog of ['postgres', 'pg_ctl', 'psql', 'pg_isready']) run(['--entrypoint', prog, ref, '--version']);
-  // initdb starts postgres a dozen times through /bin/sh; a command line the runner refused would only
-  // make initdb pick smaller settings, so its output must show none. (`locale -a`, which the server runs
-  // to import system collations, is simply not there: the image has only the C locales.)
+  // initdb starts postgres a dozen times through /bin/sh to probe settings; a command the runner failed
+  // would only make initdb fall back to its smallest ones, so the defaults it settles on must be its
+  // first choices. (`locale -a`, which the server runs to import system collations, is not there: the
+  // image has only the C locales, and initdb says so.)
   const out = run(['--entrypoint', 'initdb', ref, '-D', '/tmp/pgdata', '--auth=trust', '--locale=C', '--encoding=UTF8', '--no-sync']);
-  const refused = `${out.stdout}${out.stderr}`.split('\n').filter((l) => l.startsWith('sh: ') && l.includes('has no shell'));
-  if (refused.length > 0) throw new Error(`initdb in ${ref}: the image's /bin/sh refused a command: ${refused.join('; ')}`);
+  const text = `${out.stdout}${out.stderr}`;
+  if (!/selecting default max_connections \.\.\. 100\n/.test(text) || !/selecting default shared_buffers \.\.\. 128MB\n/.test(text)) {
+    throw new Error(`initdb in ${ref} could not probe its default settings through the image's /bin/sh:\n${text.slice(0, 4000)}`);
+  }
 }
 
 /**

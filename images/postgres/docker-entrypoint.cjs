@@ -20,8 +20,8 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS: inside the image no package.json makes a script a module */
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
-const { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } = require('node:fs');
-const { constants } = require('node:os');
+const { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } = require('node:fs');
+const { constants, tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const SOCKETS = '/var/run/postgresql';
@@ -35,7 +35,7 @@ function log(line) {
 /** @param {string} line */
 function fail(line) {
   process.stderr.write(`${line}\n`);
-  process.exit(1);
+  return process.exit(1);
 }
 
 /** `VAR` or the contents of the file `VAR_FILE` names (the official image's Docker-secrets convention). */
@@ -110,6 +110,25 @@ function exited(child) {
   });
 }
 
+/** Writes the password where only this user can read it: the socket directory, else the temporary one. */
+function writePasswordFile(/** @type {string} */ password) {
+  for (const dir of [SOCKETS, tmpdir()]) {
+    const path = join(dir, `.initdb-password-${process.pid}`);
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, `${password}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return path;
+    } catch {
+      // not writable (a read-only root without the emptyDir): the next one
+    }
+  }
+  return fail(`cannot write initdb's password file in ${SOCKETS} or ${tmpdir()}: mount a writable volume at one of them`);
+}
+
 /** First start: initdb, pg_hba.conf, the database and init scripts through a socket-only temporary server. */
 async function initialise(/** @type {ReturnType<typeof settings>} */ s) {
   if (!s.password && s.auth !== 'trust') {
@@ -123,16 +142,20 @@ async function initialise(/** @type {ReturnType<typeof settings>} */ s) {
     );
   }
   if (s.auth === 'trust') log('warning: POSTGRES_HOST_AUTH_METHOD=trust lets every host connect without a password');
-  // The password reaches initdb through a pipe (`--pwfile=/dev/fd/3`), never a file or an argument.
+  // The password never goes on a command line: a 0600 file in the pod's socket directory (an emptyDir,
+  // or /tmp), removed as soon as initdb has read it. (Node's stdio "pipes" are sockets, which initdb
+  // cannot open by /dev/fd path, and Node makes no FIFOs.)
   const args = ['-D', s.pgdata, `--username=${s.user}`, '--encoding=UTF8', '--locale=C', '--auth-local=trust', `--auth-host=${s.auth}`];
-  if (s.password) args.push('--pwfile=/dev/fd/3');
+  const pwfile = s.password ? writePasswordFile(s.password) : undefined;
+  if (pwfile) args.push(`--pwfile=${pwfile}`);
   if (s.waldir) args.push(`--waldir=${s.waldir}`);
   args.push(...s.initdbArgs);
-  const initdb = spawn('initdb', args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
-  const pw = /** @type {import('node:stream').Writable} */ (initdb.stdio[3]);
-  pw.on('error', () => undefined);
-  pw.end(s.password ? `${s.password}\n` : '');
-  const code = await exited(initdb);
+  let code;
+  try {
+    code = await exited(spawn('initdb', args, { stdio: ['ignore', 'inherit', 'inherit'] }));
+  } finally {
+    if (pwfile) rmSync(pwfile, { force: true });
+  }
   if (code !== 0) fail(`initdb exited with ${code}`);
   appendFileSync(join(s.pgdata, 'pg_hba.conf'), `\nhost all all all ${s.auth}\n`);
 

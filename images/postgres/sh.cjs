@@ -112,7 +112,8 @@ function main() {
   }
   const [file, ...rest] = cmd.argv;
   const child = spawn(/** @type {string} */ (file), rest, { stdio: fds });
-  for (const fd of fds.slice(0)) if (fd > 2) closeSync(fd);
+  // `2>&1` makes two slots one descriptor: close each opened file once.
+  for (const fd of new Set(fds)) if (fd > 2) closeSync(fd);
   child.on('error', (e) => {
     process.stderr.write(`sh: ${file}: ${(/** @type {NodeJS.ErrnoException} */ (e)).code === 'ENOENT' ? 'not found' : e.message}\n`);
     process.exit(REFUSED);

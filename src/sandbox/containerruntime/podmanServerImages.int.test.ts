@@ -130,6 +130,14 @@ describe.skipIf(!canRun)(SUITE, () => {
     if (machine6379) expect(listeners(6379)).toEqual(machine6379);
   }, 120_000);
 
+  it('ships no shell: /bin/sh in the postgres image runs one command and refuses shell syntax; redis has none', async () => {
+    const run = (image: string, ...args: string[]) => podman(PODMAN_PATH, ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', image, ...args], { env: podmanEnv() });
+    const refused = await run('berth.local/postgres:debian12', '-c', 'echo $HOME; id').catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 127, stderr: expect.stringContaining('has no shell') });
+    expect((await run('berth.local/postgres:debian12', '-c', '"/usr/bin/node" -p 40+2')).stdout).toBe('42\n');
+    await expect(run('berth.local/redis:debian12', '-c', 'true')).rejects.toThrow(/no such file or directory/);
+  }, 60_000);
+
   it('runs postgres:16 as the berth.local/postgres container on the pod IP, with its data on the claim across pods', async () => {
     const ready0 = ['pg_isready', '-h', 'localhost', '-U', 'app', '-d', 'app'];
     await sb.client.create(
