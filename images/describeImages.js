@@ -71,9 +71,12 @@ export function writeImagesDoc(images) {
     if (!meta) throw new Error(`${img.ref} is not in local storage`);
     lines.push(`| \`${img.ref}\` | ${(meta.size / 1e6).toFixed(1)} MB | ${meta.user || '0 (root)'} | \`${JSON.stringify([...meta.entrypoint, ...meta.cmd])}\` |`);
     const files = imageFiles(img.ref);
-    // The parent is the earlier image this one shares the most files with (redis stands on base, not on
-    // the node-based postgres listed before it).
-    const score = (/** @type {Map<string, ImageFile>} */ m) => files.filter((f) => same(m.get(f.path), f)).length;
+    // The parent is the earlier image this one keeps the most of: files shared, minus the parent's files
+    // it lacks (redis stands on base, not on the node-based postgres listed before it, which shares more).
+    const score = (/** @type {Map<string, ImageFile>} */ m) => {
+      const shared = files.filter((f) => same(m.get(f.path), f)).length;
+      return shared - (m.size - shared);
+    };
     const parentFiles = earlier.reduce((best, m) => (score(m) > score(best) ? m : best), /** @type {Map<string, ImageFile>} */ (new Map()));
     const added = files.filter((f) => !same(parentFiles.get(f.path), f));
     sections.push('', `## ${img.ref}`, '', `${files.filter((f) => f.type !== 'dir').length} files and links in all; ${added.filter((f) => f.type !== 'dir').length} added here:`, '', '```', ...listing(added), '```');
