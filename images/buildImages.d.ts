@@ -32,6 +32,8 @@ export function pushImages(images: ImageResult[], registry: string, log?: (line:
 /** Every image is tagged under both names: the sandbox's `berth.local/*` and the local registry's. */
 export const PREFIXES: readonly string[];
 export const DEFAULT_REGISTRY: "localhost:5000";
+/** The tag every server image also carries: the sandbox's container runtime looks its stand-ins up by it. */
+export const SERVER_STAND_IN_TAG: "debian12";
 /**
  * The npm packages each service's compiled code imports (the root package.json lists them as
  * dependencies of the whole repository); their dependency closure goes into the image, nothing else.

@@ -2,7 +2,7 @@
 // `npm run images`: builds berth's images with buildah, daemonless, into the local containers storage
 // (images/storage.conf), and with --push copies them to a registry.
 //
-//   npm run images                        build what changed (base, node, hello, httpbin, api, auth, images, berth)
+//   npm run images                        build what changed (base, node, postgres, redis, hello, httpbin, api, auth, images, berth)
 //   npm run images -- hello               build hello and what it stands on
 //   npm run images -- --push [--registry localhost:5000]
 //   npm run images -- --doc               also rewrite docs/images.md (sizes and every file of every image)
@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { baseInputsKey, basePackages, fetchDebs, makeBaseRootfs, resolveDebs } from './baseRootfs.js';
 import { berthInputsKey, stageBerth } from './berthContext.js';
+import { debVersion, makeServerRootfs, providedSonames, upstreamVersion, withServerUser } from './serverRootfs.js';
 import { INPUTS_LABEL, inspectImage, tool, withBuildLock } from './imageTools.js';
 import { SERVICES } from '../scripts/build.js';
 
@@ -45,8 +46,9 @@ const sha256 = (/** @type {(string | Buffer)[]} */ ...parts) => parts.reduce((h,
  * @param {string[]} tags
  * @param {string} key
  * @param {Record<string, string>} [buildArgs]
+ * @param {Record<string, string>} [labels]
  */
-function bud(containerfile, context, tags, key, buildArgs = {}) {
+function bud(containerfile, context, tags, key, buildArgs = {}, labels = {}) {
   tool(
     'buildah',
     [
@@ -56,6 +58,7 @@ function bud(containerfile, context, tags, key, buildArgs = {}) {
       '--layers=false',
       '--timestamp=0',
       `--label=${INPUTS_LABEL}=${key}`,
+      ...Object.entries(labels).map(([k, v]) => `--label=${k}=${v}`),
       ...Object.entries(buildArgs).map(([k, v]) => `--build-arg=${k}=${v}`),
       ...tags.map((t) => `--tag=${t}`),
       '--file', containerfile,
@@ -128,6 +131,8 @@ function recipes() {
         }
       },
     },
+    postgres: serverRecipe('postgres', nodeVersion, baseDebs),
+    redis: serverRecipe('redis', nodeVersion, baseDebs),
     // The sample services: compiled dist/ on the node image, one Dockerfile each (services/<name>/),
     // with the production packages the service imports (SERVICE_PACKAGES) in /app/node_modules.
     ...Object.fromEntries(SERVICES.filter((name) => existsSync(join(ROOT, 'services', name, 'Dockerfile'))).map((name) => [name, serviceRecipe(name, nodeVersion)])),
@@ -157,6 +162,141 @@ function recipes() {
       },
     },
   };
+}
+
+/** The tag every server image also carries: the sandbox's container runtime looks its stand-ins up by it. */
+export const SERVER_STAND_IN_TAG = 'debian12';
+
+/** @param {string} dir */
+const packageList = (dir) =>
+  readFileSync(join(ROOT, 'images', dir, 'packages'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+/**
+ * PostgreSQL (on the node image: its entrypoint is a Node.js script) and Redis (on the base) from Debian
+ * 12's packages, shell-less (docs/adr/0026). Tagged with the packages' upstream version, its major and
+ * `debian12`; the full Debian version is the label org.opencontainers.image.version.
+ *
+ * @param {'postgres' | 'redis'} name
+ * @param {string} nodeVersion
+ * @param {() => import('./baseRootfs.js').DebRef[]} baseDebs
+ * @returns {ImageRecipe}
+ */
+function serverRecipe(name, nodeVersion, baseDebs) {
+  const dir = join(ROOT, 'images', name);
+  const main = name === 'postgres' ? 'postgresql-15' : 'redis-tools';
+  /** @type {import('./baseRootfs.js').DebRef[] | undefined} */
+  let debs;
+  const serverDebs = () => (debs ??= resolveDebs(packageList(name)));
+  const version = () => upstreamVersion(debVersion(serverDebs(), main));
+  const parent = name === 'postgres' ? `berth.local/node:${nodeVersion}` : 'berth.local/base:debian12';
+  const scripts = name === 'postgres' ? ['docker-entrypoint.cjs', 'sh.cjs'] : [];
+  return {
+    name,
+    get versions() {
+      return [version(), version().split('.')[0] ?? version(), SERVER_STAND_IN_TAG];
+    },
+    after: [name === 'postgres' ? 'node' : 'base'],
+    key: () =>
+      sha256(
+        idOf(parent),
+        ...serverDebs().map((d) => `${d.file} ${d.sha256}\n`),
+        ...['Containerfile', 'packages', ...scripts].map((f) => readFileSync(join(dir, f))),
+        readFileSync(join(ROOT, 'images/serverRootfs.js')),
+        readFileSync(join(ROOT, 'images/base/passwd')),
+        readFileSync(join(ROOT, 'images/base/group')),
+        SELF,
+      ),
+    build(tags, key) {
+      const work = mkdtempSync(join(tmpdir(), `berth-${name}-`));
+      try {
+        const cache = join(cacheDir(), 'debs');
+        const baseSonames = providedSonames(fetchDebs(baseDebs(), cache));
+        const major = version().split('.')[0] ?? '';
+        const layout = name === 'postgres' ? postgresLayout(major) : redisLayout();
+        const { libraries } = makeServerRootfs({ debPaths: fetchDebs(serverDebs(), cache), workDir: work, layout, baseSonames });
+        // The label carries the exact Debian version (tags cannot hold "+" or "~").
+        const labels = { 'org.opencontainers.image.version': debVersion(serverDebs(), main), 'dev.berth.image.libraries': libraries.map((l) => l.split('/').pop()).join(' ') };
+        bud(join(dir, 'Containerfile'), work, tags, key, name === 'postgres' ? { NODE_IMAGE: parent, PG_MAJOR: major } : { BASE: parent }, labels);
+        try {
+          proveServerImage(name, /** @type {string} */ (tags[0]));
+        } catch (e) {
+          tool('podman', ['untag', /** @type {string} */ (tags[0]), ...tags], { allowFailure: true }); // never cached as good
+          throw e;
+        }
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** @param {string} major @returns {import('./serverRootfs.js').ServerLayout} */
+function postgresLayout(major) {
+  const bin = `usr/lib/postgresql/${major}/bin`;
+  const lib = `usr/lib/postgresql/${major}/lib`;
+  const share = `usr/share/postgresql/${major}`;
+  return {
+    keep: [
+      ...['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready'].map((p) => `${bin}/${p}`),
+      // The modules initdb and a plain server load: PL/pgSQL, snowball stemmers, encoding conversions, replication.
+      ...['plpgsql.so', 'dict_snowball.so', 'libpqwalreceiver.so', 'pgoutput.so', '*_and_*.so'].map((m) => `${lib}/${m}`),
+      share,
+      `${share}/extension/plpgsql*`,
+    ],
+    // Manual pages, contrib SQL and the extension scripts of modules the image does not carry.
+    drop: [`${share}/man`, `${share}/contrib`, `${share}/extension`],
+    files: {
+      ...withServerUser(join(ROOT, 'images/base'), 'postgres', 999, '/var/lib/postgresql'),
+      'usr/local/bin/docker-entrypoint.sh': { text: readFileSync(join(ROOT, 'images/postgres/docker-entrypoint.cjs'), 'utf8'), mode: 0o755 },
+      'bin/sh': { text: readFileSync(join(ROOT, 'images/postgres/sh.cjs'), 'utf8'), mode: 0o755 },
+    },
+    dirs: [
+      ['var/lib/postgresql', 0o755, 999],
+      ['var/lib/postgresql/data', 0o700, 999],
+      ['var/run/postgresql', 0o3777, 999],
+      ['docker-entrypoint-initdb.d', 0o755, 0],
+    ],
+  };
+}
+
+/** @returns {import('./serverRootfs.js').ServerLayout} */
+function redisLayout() {
+  return {
+    keep: ['usr/bin/redis-cli'],
+    // Debian's redis-server package is only a link to this binary, which acts by the name it runs under.
+    copies: { 'usr/bin/redis-server': 'usr/bin/redis-check-rdb' },
+    files: withServerUser(join(ROOT, 'images/base'), 'redis', 999, '/data'),
+    dirs: [['data', 0o755, 999]],
+  };
+}
+
+/**
+ * Runs the programs inside the new image before anything uses it: every library they load is there, and
+ * (postgres) initdb completes through the image's /bin/sh command runner.
+ * @param {'postgres' | 'redis'} name
+ * @param {string} ref
+ */
+function proveServerImage(name, ref) {
+  const run = (/** @type {string[]} */ args) => tool('podman', ['run', '--rm', '--network', 'none', ...args]);
+  // A container starts only when every library of its program loads: `--version` of each proves it.
+  if (name === 'redis') {
+    run([ref, '--version']);
+    run(['--entrypoint', 'redis-cli', ref, '--version']);
+    return;
+  }
+  for (const prog of ['postgres', 'pg_ctl', 'psql', 'pg_isready']) run(['--entrypoint', prog, ref, '--version']);
+  // initdb starts postgres a dozen times through /bin/sh to probe settings; a command the runner failed
+  // would only make initdb fall back to its smallest ones, so the defaults it settles on must be its
+  // first choices. (`locale -a`, which the server runs to import system collations, is not there: the
+  // image has only the C locales, and initdb says so.)
+  const out = run(['--entrypoint', 'initdb', ref, '-D', '/tmp/pgdata', '--auth=trust', '--locale=C', '--encoding=UTF8', '--no-sync']);
+  const text = `${out.stdout}${out.stderr}`;
+  if (!/selecting default max_connections \.\.\. 100\n/.test(text) || !/selecting default shared_buffers \.\.\. 128MB\n/.test(text)) {
+    throw new Error(`initdb in ${ref} could not probe its default settings through the image's /bin/sh:\n${text.slice(0, 4000)}`);
+  }
 }
 
 /**

@@ -62,20 +62,25 @@ export function writeImagesDoc(images) {
     '| image | size | user | entrypoint + command |',
     '|---|---:|---|---|',
   ];
-  /** @type {Map<string, ImageFile>} */
-  let parentFiles = new Map();
+  /** @type {Map<string, ImageFile>[]} the files of the images listed so far */
+  const earlier = [];
+  const same = (/** @type {ImageFile | undefined} */ p, /** @type {ImageFile} */ f) => p !== undefined && p.size === f.size && p.mode === f.mode && p.uid === f.uid && p.target === f.target;
   const sections = [];
   for (const img of images) {
     const meta = inspectImage(img.ref);
     if (!meta) throw new Error(`${img.ref} is not in local storage`);
     lines.push(`| \`${img.ref}\` | ${(meta.size / 1e6).toFixed(1)} MB | ${meta.user || '0 (root)'} | \`${JSON.stringify([...meta.entrypoint, ...meta.cmd])}\` |`);
     const files = imageFiles(img.ref);
-    const added = files.filter((f) => {
-      const p = parentFiles.get(f.path);
-      return !p || p.size !== f.size || p.mode !== f.mode || p.uid !== f.uid || p.target !== f.target;
-    });
+    // The parent is the earlier image this one keeps the most of: files shared, minus the parent's files
+    // it lacks (redis stands on base, not on the node-based postgres listed before it, which shares more).
+    const score = (/** @type {Map<string, ImageFile>} */ m) => {
+      const shared = files.filter((f) => same(m.get(f.path), f)).length;
+      return shared - (m.size - shared);
+    };
+    const parentFiles = earlier.reduce((best, m) => (score(m) > score(best) ? m : best), /** @type {Map<string, ImageFile>} */ (new Map()));
+    const added = files.filter((f) => !same(parentFiles.get(f.path), f));
     sections.push('', `## ${img.ref}`, '', `${files.filter((f) => f.type !== 'dir').length} files and links in all; ${added.filter((f) => f.type !== 'dir').length} added here:`, '', '```', ...listing(added), '```');
-    parentFiles = new Map(files.map((f) => [f.path, f]));
+    earlier.push(new Map(files.map((f) => [f.path, f])));
   }
   const path = join(ROOT, 'docs/images.md');
   writeFileSync(path, [...lines, ...sections, ''].join('\n'));

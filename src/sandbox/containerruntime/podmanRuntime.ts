@@ -11,6 +11,9 @@ import { dispatchProbe } from '../kubelet/networkProbes.ts';
 import type { ContainerExit, ContainerRuntime, ImageInfo, ProbeResult, PullResult, RunningContainer, StartRequest } from '../kubelet/runtime.ts';
 import { ImagePullError } from '../kubelet/runtime.ts';
 import { serviceEnv } from '../kubelet/serviceEnv.ts';
+import { serverExecArgv, serverImageKind } from '../kubelet/serverExecArgv.ts';
+import { describeStandIn, podServerContainer, standInName } from './standInImages.ts';
+import type { StandIn } from './standInImages.ts';
 import { ContainerCgroup, detectCgroups } from './containerCgroup.ts';
 import type { CgroupLayout } from './containerCgroup.ts';
 import { createArgs, OWNER_LABEL, planEnv, SANDBOX_LABEL } from './containerArgs.ts';
@@ -62,6 +65,10 @@ interface LocalImage {
   id: string;
   size: number;
   user: string;
+  /** The image's STOPSIGNAL (postgres: SIGINT, a fast shutdown); empty for SIGTERM. */
+  stopSignal: string;
+  /** Set when berth's own image runs in place of the official one the pod names. */
+  standIn?: StandIn;
 }
 
 /** Registries podman may pull from: loopback only (nothing public is reachable or wanted). */
@@ -115,12 +122,12 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
           });
   }
 
-  private async localImage(ref: ImageRef): Promise<LocalImage | undefined> {
-    const name = podmanName(ref);
-    const r = await this.cli.run(['image', 'inspect', '--format', '{{.Id}} {{.Size}} {{.Config.User}}', name], { timeoutMs: 30_000 });
+  private async localImage(ref: ImageRef, name = podmanName(ref)): Promise<LocalImage | undefined> {
+    const r = await this.cli.run(['image', 'inspect', '--format', '{{.Id}}|{{.Size}}|{{.Config.User}}|{{.Config.StopSignal}}|{{index .Labels "org.opencontainers.image.version"}}', name], { timeoutMs: 30_000 });
     if (r.code !== 0) return undefined;
-    const [id = '', size = '0', user = ''] = r.stdout.trim().split(' ');
-    const img = { id, size: Number(size) || 0, user };
+    const [id = '', size = '0', user = '', stopSignal = '', version = ''] = r.stdout.trim().split('|');
+    const img: LocalImage = { id, size: Number(size) || 0, user, stopSignal: stopSignal.replace(/^<no value>$/, '') };
+    if (name !== podmanName(ref)) img.standIn = describeStandIn(ref, name, version.replace(/^<no value>$/, ''), id);
     this.images.set(ref.normalized, img);
     return img;
   }
@@ -137,19 +144,27 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       }
       img = await this.localImage(ref);
     }
+    // An official postgres/redis image that is nowhere here: berth's own build of the server stands in
+    // for it (images/postgres, images/redis), as the process runtime stands in the machine's binaries.
+    const standIn = img ? undefined : standInName(ref);
+    if (standIn) img = await this.localImage(ref, standIn);
     if (!img) return this.opts.fallback.pull(ref, signal);
-    return { imageId: img.id.startsWith('sha256:') ? img.id : `sha256:${img.id}`, sizeBytes: img.size, seconds: (Date.now() - started) / 1000 };
+    const digest = img.id.startsWith('sha256:') ? img.id : `sha256:${img.id}`;
+    return { imageId: img.standIn ? img.standIn.imageId : digest, sizeBytes: img.size, seconds: (Date.now() - started) / 1000 };
   }
 
   inspect(ref: ImageRef): ImageInfo | undefined {
     const img = this.images.get(ref.normalized);
     if (!img) return this.opts.fallback.inspect(ref);
     const user = img.user.split(':')[0] ?? '';
-    return { runsAsRoot: user === '' || user === '0' || user === 'root' };
+    return { runsAsRoot: user === '' || user === '0' || user === 'root', ...(img.standIn ? { standIn: { imageId: img.standIn.imageId, message: img.standIn.message } } : {}) };
   }
 
-  async start(req: StartRequest): Promise<RunningContainer> {
-    if (!this.images.has(req.image.normalized)) return this.opts.fallback.start(req);
+  async start(req0: StartRequest): Promise<RunningContainer> {
+    const image = this.images.get(req0.image.normalized);
+    if (!image) return this.opts.fallback.start(req0);
+    // A server binds the pod IP only: every pod shares the machine's network, where 5432 and 6379 are the machine's own.
+    const req = { ...req0, container: podServerContainer(serverImageKind(req0.image), req0.container, req0.podIP) };
     if (this.closed) throw new Error('the sandbox is stopping');
     const pod = await this.opts.client.get(RES.pods, req.pod.namespace, req.pod.name);
     const podSpec = spec(pod ?? ({} as KObject));
@@ -175,7 +190,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       // Root-only: the state directory is 0700 and the file 0600; removed as soon as podman read it.
       mkdirSync(podDir, { recursive: true, mode: 0o700 });
       writeFileSync(envFile, env.fileLines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
-      const args = this.argsFor(req, podSpec, cname, instance, envFile, Object.keys(env.inherited), mounts, cgroup);
+      const args = this.argsFor(req, image.standIn?.image ?? podmanName(req.image), podSpec, cname, instance, envFile, Object.keys(env.inherited), mounts, cgroup);
       created = await this.cli.run(args, { env: env.inherited, timeoutMs: 120_000 });
     } catch (err) {
       cleanupFiles();
@@ -189,7 +204,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     }
     const id = created.stdout.trim().split('\n').pop() ?? '';
     this.reaper.track(id);
-    const inst = this.attach(req, id, cgroup, join(podDir, `run-${instance}`), () => {
+    const inst = this.attach(req, id, image.stopSignal, cgroup, join(podDir, `run-${instance}`), () => {
       cleanupFiles();
       void this.dropPodDirIfGone(req.pod, podDir);
     });
@@ -212,6 +227,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
 
   private argsFor(
     req: StartRequest,
+    imageRef: string,
     podSpec: Record<string, unknown>,
     cname: string,
     instance: string,
@@ -222,7 +238,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
   ): string[] {
     return createArgs({
       name: `berth_${this.sandboxId}_${req.pod.namespace}_${req.pod.name}_${cname}_${req.restartCount}_${instance}`.slice(0, 250),
-      imageRef: podmanName(req.image),
+      imageRef,
       pod: req.pod,
       podSpec,
       container: req.container,
@@ -287,7 +303,7 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
     return '';
   }
 
-  private attach(req: StartRequest, id: string, cgroup: ContainerCgroup | undefined, runDir: string, cleanupFiles: () => void): RunningContainer {
+  private attach(req: StartRequest, id: string, stopSignal: string, cgroup: ContainerCgroup | undefined, runDir: string, cleanupFiles: () => void): RunningContainer {
     // conmon inherits this working directory and writes `oom` into it when it sees the kernel's OOM
     // notice: one more witness, and no litter in the sandbox's own working directory.
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -320,12 +336,13 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       if (neverStarted && exitCode !== 0) return { exitCode: 128, reason: 'StartError', message: error || 'the container did not start' };
       return { exitCode, reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error' };
     })();
-    const signal = (sig: 'TERM' | 'KILL'): void => void this.cli.run(['kill', '--signal', sig, id], { timeoutMs: 30_000 });
+    const signal = (sig: string): void => void this.cli.run(['kill', '--signal', sig, id], { timeoutMs: 30_000 });
     const stop = (graceMs: number): Promise<ContainerExit> => {
       stopRequested = true;
       if (graceMs <= 0) signal('KILL');
       else {
-        signal('TERM');
+        // The image's STOPSIGNAL, as the kubelet sends it (postgres: SIGINT, a fast shutdown).
+        signal(stopSignal || 'TERM');
         killTimer ??= setTimeout(() => signal('KILL'), graceMs);
       }
       return exited;
@@ -337,7 +354,8 @@ export class PodmanRuntime implements ContainerRuntime, PodMetricsSource {
       stop,
       probe: (_kind, probe): Promise<ProbeResult> =>
         dispatchProbe(probe, { podIP: req.podIP, container: req.container }, async (argv, timeoutMs) => {
-          const r = await this.cli.run(['exec', id, ...argv], { timeoutMs });
+          // pg_isready -h localhost, redis-cli ping: the pod's own server, not the machine's (kubelet/serverExecArgv.ts).
+          const r = await this.cli.run(['exec', id, ...serverExecArgv(serverImageKind(req.image), argv, req.podIP)], { timeoutMs });
           if (r.code === 0) return { success: true };
           if (r.code === 137 && !r.stdout && !r.stderr) return { success: false, message: 'command timed out' };
           return { success: false, message: (r.stdout + r.stderr).trim().slice(0, 4096) || `command terminated with non-zero exit code: exit status ${r.code}` };

@@ -193,6 +193,7 @@ export class PodWorker {
     if (present && policy !== 'Always') {
       this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c);
       c.imageID = c.imageID ?? ref.normalized;
+      this.noteStandIn(c, ref);
       return ref;
     }
     for (let attempt = 0; !this.signal.aborted; attempt++) {
@@ -204,6 +205,7 @@ export class PodWorker {
         c.imageID = r.imageId;
         const d = fmtDuration(present ? Math.min(r.seconds, 0.3) : r.seconds);
         this.event('Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${d} (${d} including waiting). Image size: ${r.sizeBytes} bytes.`, c);
+        this.noteStandIn(c, ref);
         return ref;
       } catch (err) {
         if (this.signal.aborted) return undefined;
@@ -223,6 +225,14 @@ export class PodWorker {
       }
     }
     return undefined;
+  }
+
+  /** When the runtime runs another image than the one named, the status and an event say which (never silently). */
+  private noteStandIn(c: ContainerState, ref: ImageRef): void {
+    const standIn = this.kubelet.runtime.inspect(ref)?.standIn;
+    if (!standIn) return;
+    c.imageID = standIn.imageId;
+    this.event('Normal', 'StandIn', standIn.message, c);
   }
 
   private runsAsNonRootViolation(c: ContainerState, ref: ImageRef): string | undefined {

@@ -41,6 +41,11 @@ export interface PullResult {
 
 export interface ImageInfo {
   runsAsRoot: boolean;
+  /**
+   * Set when the runtime runs another image than the one named (the container runtime's stand-ins for
+   * official postgres/redis images): the imageID to report and the event saying what runs instead.
+   */
+  standIn?: { imageId: string; message: string };
 }
 
 export interface StartRequest {

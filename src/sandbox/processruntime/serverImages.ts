@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import type { ImageRef } from '../kubelet/imageCatalog.ts';
+import { serverExecArgv, serverImageKind } from '../kubelet/serverExecArgv.ts';
 import { POSTGRES_ENTRYPOINT, S3_SERVER_SOURCE } from './serverScripts.ts';
 
 /** What a server image needs from the runtime to start one container. */
@@ -66,17 +67,6 @@ export function postgresBinDir(): string | undefined {
     pgBin = majors[0] ? join(root, majors[0], 'bin') : null;
   }
   return pgBin ?? undefined;
-}
-
-const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
-
-/** `localhost` (alone, or in `--host=localhost`/`-hlocalhost`) becomes the pod IP. */
-function aimAtPod(argv: string[], podIP: string): string[] {
-  return argv.map((a) => {
-    if (LOCAL_NAMES.has(a)) return podIP;
-    const m = /^(--host=|-h)(localhost|127\.0\.0\.1|::1)$/.exec(a);
-    return m ? `${m[1]}${podIP}` : a;
-  });
 }
 
 /** The argv after the image's own program name (or entrypoint), when the command runs that program. */
@@ -164,7 +154,7 @@ const postgres: ServerImage = {
       cwd: sockets,
     };
   },
-  probeArgv: aimAtPod,
+  probeArgv: (argv, podIP) => serverExecArgv('postgres', argv, podIP),
 };
 
 const redis: ServerImage = {
@@ -186,12 +176,8 @@ const redis: ServerImage = {
       cwd: data,
     };
   },
-  probeArgv(argv, podIP) {
-    const aimed = aimAtPod(argv, podIP);
-    // redis-cli defaults to 127.0.0.1: the machine's Redis, not this pod's.
-    const cli = aimed[0]?.split('/').pop() === 'redis-cli';
-    return cli && !aimed.some((a) => a === '-h' || a.startsWith('-h') || a === '-u' || a === '--url') ? [aimed[0] ?? 'redis-cli', '-h', podIP, ...aimed.slice(1)] : aimed;
-  },
+  // redis-cli defaults to 127.0.0.1: the machine's Redis, not this pod's (src/sandbox/kubelet/serverExecArgv.ts).
+  probeArgv: (argv, podIP) => serverExecArgv('redis', argv, podIP),
 };
 
 const s3: ServerImage = {
@@ -211,7 +197,7 @@ const s3: ServerImage = {
       cwd: data,
     };
   },
-  probeArgv: aimAtPod,
+  probeArgv: (argv, podIP) => serverExecArgv('s3', argv, podIP),
 };
 
 let s3rverPath: string | null | undefined;
@@ -228,11 +214,11 @@ function s3rverMain(): string | undefined {
 
 /**
  * The server image behind a reference: `postgres[:tag]` and `redis[:tag]` (Docker Hub's official
- * images, any tag: the machine's version runs) and `berth.local/s3` (an S3-compatible server).
+ * images, any tag: the machine's version runs), berth's own `berth.local/postgres` and
+ * `berth.local/redis` (the same servers, when no container runtime runs the built images) and
+ * `berth.local/s3` (an S3-compatible server).
  */
 export function serverImageFor(ref: ImageRef): ServerImage | undefined {
-  if (ref.registry === 'docker.io' && ref.path === 'library/postgres') return postgres;
-  if (ref.registry === 'docker.io' && ref.path === 'library/redis') return redis;
-  if (ref.registry === 'berth.local' && ref.path === 's3') return s3;
-  return undefined;
+  const kind = serverImageKind(ref);
+  return kind === 'postgres' ? postgres : kind === 'redis' ? redis : kind === 's3' ? s3 : undefined;
 }
