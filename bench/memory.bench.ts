@@ -150,17 +150,28 @@ try {
   const t = performance.now();
   const names = Array.from({ length: APPS }, (_, i) => `m-${i}`);
   let next = 0;
+  let retries = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (next < names.length) {
         const name = names[next++] as string;
-        await client.deploy('bench-mem', name, { apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name }, spec: { image: 'berth.local/hello:1.0.0', replicas: 1 } });
+        // On a loaded machine the in-process sandbox can miss the server's timeout (503): retried, as a user would.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.deploy('bench-mem', name, { apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name }, spec: { image: 'berth.local/hello:1.0.0', replicas: 1 } });
+            break;
+          } catch (e) {
+            if (attempt >= 5 || (e as { httpStatus?: number }).httpStatus !== 503) throw e;
+            retries++;
+            await sleep(1000);
+          }
+        }
       }
     }),
   );
   let available = 0;
   for (const deadline = Date.now() + 600_000; Date.now() < deadline; await sleep(2000)) {
-    available = APPS === 0 ? 0 : (await client.listApps('bench-mem')).items.filter((a) => a.status?.state === 'Available').length;
+    available = APPS === 0 ? 0 : ((await client.listApps('bench-mem').catch(() => undefined))?.items.filter((a) => a.status?.state === 'Available').length ?? available);
     if (available >= APPS) break;
   }
   const settleSeconds = (performance.now() - t) / 1000;
@@ -176,7 +187,7 @@ try {
   console.log(`| … vs bare node | ${fmt(loaded)} | ${fmt(bare)} bare node process | ${fmt(loaded / bare, 2)} |`);
   console.log(`| modules loaded by the started server | ${modules.all} | ${modules.clientNode} of them from @kubernetes/client-node | |`);
   console.log(`| … peak RSS (MiB) | ${fmt(peak)} | | |`);
-  console.log(`| … time to all Available (s) | ${fmt(settleSeconds)} | | |`);
+  console.log(`| … time to all Available (s) | ${fmt(settleSeconds)} | ${retries} deploys retried after a 503 | |`);
 } finally {
   if (server) await stop(server);
   await sandbox.stop();
