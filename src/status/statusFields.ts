@@ -13,10 +13,14 @@ import { stripManagedFields, type RawObject } from '../cluster/informer.ts';
 import type { ConditionJson, ContainerJson, ContainerStateJson, ContainerStatusJson, DeploymentJson, MetaJson, PodJson, ProbeJson, ReplicaSetJson } from './kubeShapes.ts';
 import { BERTH_REVISION_ANNOTATION, K8S_REVISION_ANNOTATION } from './computeAppStatus.ts';
 
-/** The object without the keys whose value is undefined (absent stays absent, as in the JSON). */
+/**
+ * A copy without the keys whose value is undefined (absent stays absent, as in the JSON). Copied rather
+ * than `delete`d: deleting a property turns a V8 object into a larger dictionary-mode object.
+ */
 function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
 }
 
 const mapped = <A, B>(list: readonly A[] | undefined, f: (a: A) => B): B[] | undefined => (Array.isArray(list) ? list.map(f) : undefined);
