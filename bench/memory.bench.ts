@@ -84,7 +84,8 @@ process.on('SIGUSR2', () => {
   const all = new Set([...seen].filter((u) => u.startsWith('file:')));
   for (const f of Object.keys(cache)) all.add(pathToFileURL(f).href);
   const list = [...all];
-  process.stdout.write('modules ' + list.length + ' ' + list.filter((u) => u.includes('/@kubernetes/client-node/')).length + '\\n');
+  const packages = [...new Set(list.map((u) => /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(u)?.[1]).filter(Boolean))].sort();
+  process.stdout.write('modules ' + list.length + ' ' + list.filter((u) => u.includes('/@kubernetes/client-node/')).length + ' ' + packages.join(',') + '\\n');
 });
 `;
 
@@ -115,15 +116,18 @@ process.exitCode = await main(process.argv.slice(1));`;
   return { child, url, output: () => out };
 }
 
-/** Modules a started server loaded: all, and those of @kubernetes/client-node. */
-async function countModules(kubeconfig: string, dir: string): Promise<{ all: number; clientNode: number }> {
+/**
+ * Modules a started server loaded: all, those of @kubernetes/client-node, and the packages loaded from
+ * node_modules rather than from the bundle (a kept compiled file's imports land here: undici did).
+ */
+async function countModules(kubeconfig: string, dir: string): Promise<{ all: number; clientNode: number; packages: string }> {
   const s = await startServer(kubeconfig, join(dir, 'count'), true);
   try {
     await sleep(3000);
     s.child.kill('SIGUSR2');
     for (let i = 0; i < 50 && !/modules \d+ \d+/.test(s.output()); i++) await sleep(100);
-    const m = /modules (\d+) (\d+)/.exec(s.output());
-    return { all: Number(m?.[1] ?? NaN), clientNode: Number(m?.[2] ?? NaN) };
+    const m = /modules (\d+) (\d+) (\S*)/.exec(s.output());
+    return { all: Number(m?.[1] ?? NaN), clientNode: Number(m?.[2] ?? NaN), packages: m?.[3] ?? '' };
   } finally {
     await stop(s.child);
   }
@@ -186,6 +190,7 @@ try {
   console.log(`| server RSS with ${APPS} apps, ${available} Available (MiB) | ${fmt(loaded)} | ${fmt(idle)} idle server | ${fmt(loaded / idle, 2)} |`);
   console.log(`| … vs bare node | ${fmt(loaded)} | ${fmt(bare)} bare node process | ${fmt(loaded / bare, 2)} |`);
   console.log(`| modules loaded by the started server | ${modules.all} | ${modules.clientNode} of them from @kubernetes/client-node | |`);
+  console.log(`| … packages loaded from node_modules | ${modules.packages || 'none'} | | |`);
   console.log(`| … peak RSS (MiB) | ${fmt(peak)} | | |`);
   console.log(`| … time to all Available (s) | ${fmt(settleSeconds)} | ${retries} deploys retried after a 503 | |`);
 } finally {
