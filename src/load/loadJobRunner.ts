@@ -21,7 +21,7 @@ import { LOAD_CONTAINER, LOAD_JOB_LABEL, loadJobName, loadResources, renderLoadJ
 import { containerEnded, deadlineError, endedWithoutSummary, jobFailure, podStart } from './loadJobState.ts';
 import { MAX_LOAD_LINE, parseLoadLine } from './loadLines.ts';
 import { invalidLoadOption, parseLoadOptions, type LoadOptions, type LoadOptionsInput } from './loadOptions.ts';
-import { RATE_PER_WORKER } from './runLoad.ts';
+import { RATE_PER_WORKER } from './ratePerWorker.ts';
 import { LoadTimeline } from './loadTimeline.ts';
 import type { LoadJobEvent, LoadRunInput, LoadSecond, LoadSummary } from './types.ts';
 

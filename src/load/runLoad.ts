@@ -7,17 +7,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LoadAggregator } from './loadAggregator.ts';
+import { RATE_PER_WORKER } from './ratePerWorker.ts';
 import { decodeHistogram } from './latencyHistogram.ts';
 import type { LoadPlan } from './loadPlan.ts';
 import { runShard, type LoadTarget } from './loadShard.ts';
 import type { WorkerInput, WorkerMessage } from './loadWorker.ts';
 import type { LoadSecond, LoadSummary } from './types.ts';
-
-/**
- * Requests per second one thread sends reliably on schedule (bench/load.bench.ts measured up to 2.5×
- * this on one core against a bare Node server; the margin absorbs slower targets and TLS).
- */
-export const RATE_PER_WORKER = 8000;
 
 export interface RunLoadOptions {
   readonly target: LoadTarget;

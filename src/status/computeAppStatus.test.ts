@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { computeAppStatus, statusChanged, type AppStatusInput } from './computeAppStatus.ts';
 import type { ContainerStatusJson, DeploymentJson, EventJson, PodJson, ReplicaSetJson } from './kubeShapes.ts';
 import type { RolloutReason, RolloutState } from './types.ts';
+import type { RawObject } from '../cluster/informer.ts';
+import { statusFields } from './statusFields.ts';
 
 const NOW = new Date('2025-01-01T12:00:00Z');
 const NS = 'shop';
@@ -636,6 +638,19 @@ describe('computeAppStatus', () => {
     if (typeof c.message === 'string') expect(s.message).toBe(c.message);
     else expect(s.message).toMatch(c.message);
     expect(s.observedAt).toBe('2025-01-01T12:00:00Z');
+  });
+
+  // The status engine caches objects trimmed by statusFields.ts: every field read here must survive it.
+  it.each(cases)('$name: the same status from the objects the informers cache', (c) => {
+    const whole = c.input();
+    const trim = <T>(f: (o: RawObject) => RawObject, o: T): T => f(o as RawObject) as T;
+    const trimmed: AppStatusInput = {
+      ...whole,
+      ...(whole.deployment !== undefined ? { deployment: trim(statusFields.deployment, whole.deployment) } : {}),
+      replicaSets: whole.replicaSets.map((r) => trim(statusFields.replicaSet, r)),
+      pods: whole.pods.map((p) => trim(statusFields.pod, p)),
+    };
+    expect(computeAppStatus(trimmed)).toEqual(computeAppStatus(whole));
   });
 
   it('reports the berth revision, counts and pod summaries (current first)', () => {

@@ -6,6 +6,7 @@ import { MultiNamespaceInformer } from '../cluster/multiNamespaceInformer.ts';
 import { createClientNodeTransport } from '../cluster/informerTransport.ts';
 import { appKey, createAppIndex, splitKey } from './appIndex.ts';
 import { statusChanged } from './computeAppStatus.ts';
+import { statusFields } from './statusFields.ts';
 import type { DeploymentJson, EventJson, PodJson, ReplicaSetJson } from './kubeShapes.ts';
 import type { AppStatus, StatusEngine, StatusEvent, StatusFilter } from './types.ts';
 import type { HpaJson } from './autoscalingStatus.ts';
@@ -83,7 +84,7 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
   const informerOpts = {
     transport,
     clock,
-    // 1,000 apps keep ~4,000 objects here; their managedFields are never read and are as large as the rest.
+    // Warning events and HPAs keep their shape; their managedFields are never read and are as large as the rest.
     transform: stripManagedFields,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
@@ -95,9 +96,10 @@ export function createStatusEngine(opts: StatusEngineOptions): BerthStatusEngine
   }
   const informer = <T extends RawObject>(resource: Omit<InformerOptions, 'transport'>): SharedInformer<T> =>
     namespaces === undefined ? new Informer<T>({ ...informerOpts, ...resource }) : new MultiNamespaceInformer<T>({ ...informerOpts, ...resource, namespaces });
-  const deployments = informer<DeploymentJson & RawObject>(RESOURCES.deployments);
-  const replicaSets = informer<ReplicaSetJson & RawObject>(RESOURCES.replicasets);
-  const pods = informer<PodJson & RawObject>(RESOURCES.pods);
+  // One of each per app: cached as only the fields the status computation reads (statusFields.ts).
+  const deployments = informer<DeploymentJson & RawObject>({ ...RESOURCES.deployments, transform: statusFields.deployment });
+  const replicaSets = informer<ReplicaSetJson & RawObject>({ ...RESOURCES.replicasets, transform: statusFields.replicaSet });
+  const pods = informer<PodJson & RawObject>({ ...RESOURCES.pods, transform: statusFields.pod });
   const events = informer<EventJson & RawObject>(RESOURCES.events);
   const hpas = informer<HpaJson & RawObject>(RESOURCES.hpas);
   const hpaEvents = informer<EventJson & RawObject>(RESOURCES.hpaEvents);
