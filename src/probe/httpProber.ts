@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ProbeErrorKind } from './probeMinute.ts';
+import { coalesceLookups } from './coalescedLookup.ts';
 
 export interface ProbeRequest {
   readonly url: string;
@@ -59,9 +60,11 @@ export function deniedProbeAddress(ip: string): boolean {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+const lookupAll = coalesceLookups((hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback));
+
 /** dns.lookup that fails for denied addresses (node:http calls it for names and literals alike). */
 function guardedLookup(hostname: string, options: LookupOneOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+  lookupAll(hostname, { ...(options.family !== undefined ? { family: options.family } : {}), ...(options.hints !== undefined ? { hints: options.hints } : {}) }, (err, addresses) => {
     if (err) return callback(err, '');
     const list = addresses.filter((a) => !deniedProbeAddress(a.address));
     if (list.length === 0) return callback(Object.assign(new Error(`probe target ${hostname} resolves only to denied addresses`), { code: 'EACCES' }), '');
