@@ -20,7 +20,10 @@ import { ApiClient } from '../src/cli/apiClient.ts';
 import { startSandbox } from '../src/sandbox/startSandbox.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' } } });
+// --semi-space: the server's V8 young generation cap in MiB, as `npm start` and the install's Deployment
+// launch it (ADR 0021); `--semi-space 0` measures Node's default.
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' }, 'semi-space': { type: 'string', default: '2' } } });
+const SEMI_SPACE = Number(values['semi-space']);
 const APPS = Number(values.apps);
 const MAIN = resolve(ROOT, values.dist, 'cli/main.js');
 if (!existsSync(MAIN)) {
@@ -96,7 +99,7 @@ const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
 process.exitCode = await main(process.argv.slice(1));`;
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', script, '--', 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')],
+    [...(SEMI_SPACE > 0 ? [`--max-semi-space-size=${SEMI_SPACE}`] : []), '--input-type=module', '-e', script, '--', 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')],
     {
       cwd: dir,
       // One admin token drives every request; the per-token rate limit is raised so the bench measures the server.
@@ -183,7 +186,7 @@ try {
   const loaded = await settledRss(pid);
   const peak = rssOf(pid).hwm;
 
-  console.log(`# memory benchmark (node ${process.version}, ${new Date().toISOString()}, server from ${MAIN})`);
+  console.log(`# memory benchmark (node ${process.version}, ${new Date().toISOString()}, server from ${MAIN}, ${SEMI_SPACE > 0 ? `--max-semi-space-size=${SEMI_SPACE}` : 'default young generation'})`);
   console.log('| measure | value | baseline (same run) | ratio |');
   console.log('|---|---|---|---|');
   console.log(`| server RSS idle (MiB) | ${fmt(idle)} | ${fmt(bare)} bare node process | ${fmt(idle / bare, 2)} |`);

@@ -133,7 +133,9 @@ export function describeRuntimeContract(label: string, setup: () => Promise<Runt
       // Written by the pod's user, not the sandbox's (when the sandbox can switch users at all).
       if (process.getuid?.() === 0) expect(statSync(join(claim, 'rows')).uid).toBe(10001);
       rmSync(claim, { recursive: true, force: true });
-    });
+      // Two containers one after the other: where podman sees an exit only after its 20 s conmon timeout
+      // (docs/sandbox.md, known limits), that alone is 40 s.
+    }, 120_000);
 
     it('runs exec probes inside the container and HTTP probes against the pod IP', async (ctx) => {
       if (!t) return ctx.skip();
