@@ -20,9 +20,9 @@ import { ApiClient } from '../src/cli/apiClient.ts';
 import { startSandbox } from '../src/sandbox/startSandbox.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-// --semi-space: the server's V8 young generation cap in MiB, as `npm start` and the install's Deployment
-// launch it (ADR 0021); `--semi-space 0` measures Node's default.
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' }, 'semi-space': { type: 'string', default: '2' } } });
+// --semi-space N: run the server with --max-semi-space-size=N (V8's young generation cap, MiB) to see what
+// it saves; default 0, Node's default, as berth launches it (BENCHMARKS.md, Server memory).
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' }, 'semi-space': { type: 'string', default: '0' } } });
 const SEMI_SPACE = Number(values['semi-space']);
 const APPS = Number(values.apps);
 const MAIN = resolve(ROOT, values.dist, 'cli/main.js');
