@@ -4,15 +4,15 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RES } from '../client/resources.ts';
-import { startSandbox } from '../startSandbox.ts';
-import type { Sandbox } from '../startSandbox.ts';
-import type { KObject } from '../types.ts';
-import { haveExecutable, skipOrFailUnderCi } from '../../testing/requiredUnderCi.ts';
-import { PODMAN_PATH, podmanEnv } from './podmanCli.ts';
-import { buildImages } from '../../../images/buildImages.js';
-import { OWNER_LABEL } from './containerArgs.ts';
-import { ownerToken } from './sandboxOwnership.ts';
+import { RES } from '../../src/sandbox/client/resources.ts';
+import { startSandbox } from '../../src/sandbox/startSandbox.ts';
+import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
+import type { KObject } from '../../src/sandbox/types.ts';
+import { haveExecutable, skipOrFailUnderCi } from '../../src/testing/requiredUnderCi.ts';
+import { PODMAN_PATH, podmanEnv } from '../../src/sandbox/containerruntime/podmanCli.ts';
+import { buildImages } from '../../images/buildImages.js';
+import { OWNER_LABEL } from '../../src/sandbox/containerruntime/containerArgs.ts';
+import { ownerToken } from '../../src/sandbox/containerruntime/sandboxOwnership.ts';
 
 /**
  * postgres:16 and redis:7 under the container runtime, set up as a stack renders them (uid 999,
