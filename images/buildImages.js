@@ -474,8 +474,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const names = args.filter((a, i) => !a.startsWith('--') && (registryAt < 0 || i !== registryAt + 1));
   try {
     const started = performance.now();
-    const images = await buildImages({ names, log: (l) => console.log(l) });
+    // --json: the results as the last stdout line, for tests that build in a child process.
+    const images = await buildImages({ names, log: (l) => (flag('--json') ? console.error(l) : console.log(l)) });
     console.log(`${images.filter((i) => i.built).length} built, ${images.filter((i) => !i.built).length} up to date in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (flag('--json')) console.log(JSON.stringify(images));
     if (flag('--push')) pushImages(images, registry ?? DEFAULT_REGISTRY, (l) => console.log(l));
     if (flag('--doc')) {
       const { writeImagesDoc } = await import('./describeImages.js');

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImages, type ImageResult } from '../../images/buildImages.js';
-import { containerEnv } from '../../images/containerEnv.js';
+import type { ImageResult } from '../../images/buildImages.js';
 import { imageFiles } from '../../images/describeImages.js';
-import { inspectImage, tool, TOOLS } from '../../images/imageTools.js';
+import { inspectImage, TOOLS } from '../../images/imageTools.js';
 import { haveExecutable, skipOrFailUnderCi } from '../../src/testing/requiredUnderCi.js';
+import { buildImagesInChild, podmanRun } from '../testing/imageProcesses.js';
 
 const SUITE = "berth's own image (buildah, podman)";
 const HINT = 'apt-get install podman buildah runc; .ci/run does';
@@ -20,19 +19,6 @@ const IMAGE = `berth.local/berth:${VERSION}`;
 /** The hardening the probe CronJob and load Jobs get in a cluster. */
 const HARDENED = ['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '128m'];
 
-/** podman run without blocking the event loop: the target it probes is served by this process. */
-function podmanRun(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TOOLS.podman, ['run', '--rm', ...args], { env: containerEnv(process.env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 describe.skipIf(!ready)("berth's own image", () => {
   let built: ImageResult | undefined;
   let server: Server;
@@ -40,7 +26,7 @@ describe.skipIf(!ready)("berth's own image", () => {
   let status = 200;
 
   beforeAll(async () => {
-    built = (await buildImages({ names: ['berth'] })).find((i) => i.name === 'berth');
+    built = (await buildImagesInChild(['berth'])).find((i) => i.name === 'berth');
     server = createServer((_req, res) => res.writeHead(status).end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
@@ -54,12 +40,13 @@ describe.skipIf(!ready)("berth's own image", () => {
     expect(inspectImage(IMAGE)).toMatchObject({ user: '10001:10001', entrypoint: ['/usr/bin/node', '/app/bin/berth.js'] });
   });
 
-  it('runs `berth --version` as uid 10001 with a read-only root and no capabilities', () => {
-    const res = tool('podman', ['run', '--rm', '--network', 'none', ...HARDENED, IMAGE, '--version']);
-    expect(res.stdout.trim()).toBe(VERSION);
-    const id = tool('podman', ['run', '--rm', '--network', 'none', ...HARDENED, '--entrypoint', '/usr/bin/node', IMAGE, '-e', 'console.log(process.getuid(), process.getgid())']);
-    expect(id.stdout.trim()).toBe('10001 10001');
-  });
+  // Each podman run takes ≥ 20 s here: podman 4.3 sees a container's exit late (docs/sandbox.md).
+  it('runs `berth --version` as uid 10001 with a read-only root and no capabilities', async () => {
+    const res = await podmanRun(['--network', 'none', ...HARDENED, IMAGE, '--version']);
+    expect(res.stdout.trim(), res.stderr).toBe(VERSION);
+    const id = await podmanRun(['--network', 'none', ...HARDENED, '--entrypoint', '/usr/bin/node', IMAGE, '-e', 'console.log(process.getuid(), process.getgid())']);
+    expect(id.stdout.trim(), id.stderr).toBe('10001 10001');
+  }, 120_000);
 
   it('runs `berth probe URL`: exit 0 and a JSON line when the target answers, 1 when it fails', async () => {
     status = 200;
@@ -70,12 +57,12 @@ describe.skipIf(!ready)("berth's own image", () => {
     const bad = await podmanRun(['--network', 'host', ...HARDENED, IMAGE, 'probe', `http://127.0.0.1:${port}/`]);
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ ok: false, status: 503 });
-  }, 60_000);
+  }, 90_000);
 
-  it('opens SQLite with the copied native addon', () => {
-    const res = tool('podman', ['run', '--rm', '--network', 'none', ...HARDENED, '--entrypoint', '/usr/bin/node', IMAGE, '-e', "const D = require('/app/node_modules/better-sqlite3'); const db = new D(':memory:'); console.log(db.prepare('select 41 + 1 as n').get().n)"]);
-    expect(res.stdout.trim()).toBe('42');
-  });
+  it('opens SQLite with the copied native addon', async () => {
+    const res = await podmanRun(['--network', 'none', ...HARDENED, '--entrypoint', '/usr/bin/node', IMAGE, '-e', "const D = require('/app/node_modules/better-sqlite3'); const db = new D(':memory:'); console.log(db.prepare('select 41 + 1 as n').get().n)"]);
+    expect(res.stdout.trim(), res.stderr).toBe('42');
+  }, 60_000);
 
   it('holds no shell and no dev dependencies, and the app user cannot write /app', () => {
     const files = imageFiles(IMAGE);

@@ -10,7 +10,7 @@ import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject } from '../../src/sandbox/types.ts';
 import { haveExecutable, skipOrFailUnderCi } from '../../src/testing/requiredUnderCi.ts';
 import { PODMAN_PATH, podmanEnv } from '../../src/sandbox/containerruntime/podmanCli.ts';
-import { buildImages } from '../../images/buildImages.js';
+import { buildImagesInChild } from '../testing/imageProcesses.js';
 import { OWNER_LABEL } from '../../src/sandbox/containerruntime/containerArgs.ts';
 import { ownerToken } from '../../src/sandbox/containerruntime/sandboxOwnership.ts';
 
@@ -116,7 +116,7 @@ describe.skipIf(!canRun)(SUITE, () => {
 
   beforeAll(async () => {
     // The stand-ins (and base and node under them) are built when missing or stale; a no-op otherwise.
-    await buildImages({ names: ['postgres', 'redis'] });
+    await buildImagesInChild(['postgres', 'redis']);
     machine5432 = listeners(5432);
     machine6379 = listeners(6379);
     sb = await startSandbox({ nodes: 1, timeScale: 0.2, ingress: false, runtime: 'containers' });
