@@ -29,7 +29,7 @@ if (await havePostgres('the PostgreSQL alert store contract')) {
       },
       cleanup: () => store.close(),
     };
-  });
+  }, { sharedDatabase: true });
 } else {
   it.skip('AlertStore contract: postgres (PostgreSQL unreachable)', () => undefined);
 }

@@ -28,4 +28,4 @@ describeAlertStoreContract('sqlite file', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, { sharedDatabase: true });

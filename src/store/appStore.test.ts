@@ -39,7 +39,7 @@ describeAppStoreContract('sqlite file', async ({ clock }) => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, { sharedDatabase: true });
 
 // --- PostgreSQL: a fresh database per run, dropped afterwards -------------------------------------
 
@@ -72,7 +72,7 @@ if (await havePostgres('the PostgreSQL store contract')) {
       },
       cleanup: () => store.close(),
     };
-  });
+  }, { sharedDatabase: true });
 
   it('postgres: two store instances migrating a fresh database at once both succeed', async () => {
     const freshName = `${dbName}_fresh`;

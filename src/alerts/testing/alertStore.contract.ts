@@ -37,7 +37,8 @@ function note(state: 'firing' | 'resolved'): AlertNotification {
   return { key: `shop/api/slo-page/${state}/${iso(T)}`, alertId: 'shop/api/slo-page', namespace: 'shop', name: 'api', rule: 'slo-page', severity: 'page', state, startsAt: iso(T), endsAt: state === 'resolved' ? iso(T + 1) : null, value: 1000, summary: 'burning', generatorURL: 'http://b/x' };
 }
 
-export function describeAlertStoreContract(engine: string, factory: () => Promise<AlertStoreSubject>): void {
+/** `sharedDatabase`: the engine can open a second store on one database (SQLite file, PostgreSQL); only then is the cross-store case registered. */
+export function describeAlertStoreContract(engine: string, factory: () => Promise<AlertStoreSubject>, opts: { readonly sharedDatabase?: boolean } = {}): void {
   describe(`AlertStore contract: ${engine}`, () => {
     let subject: AlertStoreSubject;
     let alerts: AlertStore;
@@ -126,8 +127,8 @@ export function describeAlertStoreContract(engine: string, factory: () => Promis
       expect((await alerts.deliveries())[0]).toMatchObject({ deliveredAt: iso(T + 3_000), attempts: 0 });
     });
 
-    it('another store on the same database sees the same alerts and cannot claim a held row', async () => {
-      if (subject.openSecond === undefined) return;
+    if (opts.sharedDatabase === true) it('another store on the same database sees the same alerts and cannot claim a held row', async () => {
+      if (subject.openSecond === undefined) throw new Error(`${engine}: sharedDatabase needs openSecond`);
       const second = await subject.openSecond();
       try {
         const other = createAlertStore(second);
