@@ -6,10 +6,10 @@
  *   - the server's RSS idle after start-up, and with N one-replica apps all Available;
  *   - how many modules the server loads (ESM and CommonJS), and how many come from client-node.
  *
- * Run: npm run bench:memory -- [--apps 1000] [--dist dist]   (build first: npm run build)
+ * Run: npm run bench:memory -- [--apps 1000] [--dist dist] [--heap-snapshot FILE]   (build first: npm run build)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,10 +20,16 @@ import { ApiClient } from '../src/cli/apiClient.ts';
 import { startSandbox } from '../src/sandbox/startSandbox.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-// --semi-space N: run the server with --max-semi-space-size=N (V8's young generation cap, MiB) to see what
+// --node-flags="F…": extra node/V8 flags for the server process (e.g. --node-flags=--max-semi-space-size=2), to see what
+// a flag saves before berth sets it where it starts the server; default none.
+// --semi-space N: shorthand for --node-flags --max-semi-space-size=N (V8's young generation cap, MiB) to see what
 // it saves; default 0, Node's default, as berth launches it (BENCHMARKS.md, Server memory).
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' }, 'semi-space': { type: 'string', default: '0' } } });
+// --heap-snapshot FILE: after the loaded measurement, the server writes a V8 heap snapshot to FILE (open it
+// in Chrome DevTools' Memory tab) to see what its memory holds.
+const { values } = parseArgs({ options: { apps: { type: 'string', default: '1000' }, dist: { type: 'string', default: 'dist' }, 'semi-space': { type: 'string', default: '0' }, 'node-flags': { type: 'string', default: '' }, 'heap-snapshot': { type: 'string' } } });
+const HEAP_SNAPSHOT = values['heap-snapshot'] === undefined ? undefined : resolve(values['heap-snapshot']);
 const SEMI_SPACE = Number(values['semi-space']);
+const NODE_FLAGS = [...(SEMI_SPACE > 0 ? [`--max-semi-space-size=${SEMI_SPACE}`] : []), ...(values['node-flags'] ?? '').split(/\s+/).filter(Boolean)];
 const APPS = Number(values.apps);
 const MAIN = resolve(ROOT, values.dist, 'cli/main.js');
 if (!existsSync(MAIN)) {
@@ -99,7 +105,7 @@ const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
 process.exitCode = await main(process.argv.slice(1));`;
   const child = spawn(
     process.execPath,
-    [...(SEMI_SPACE > 0 ? [`--max-semi-space-size=${SEMI_SPACE}`] : []), '--input-type=module', '-e', script, '--', 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')],
+    [...NODE_FLAGS, ...(HEAP_SNAPSHOT !== undefined ? ['--heapsnapshot-signal=SIGUSR1'] : []), '--input-type=module', '-e', script, '--', 'server', '--kubeconfig', kubeconfig, '--port', '0', '--database-url', `sqlite:${join(dir, 'berth.db')}`, '--state-dir', join(dir, 'state')],
     {
       cwd: dir,
       // One admin token drives every request; the per-token rate limit is raised so the bench measures the server.
@@ -136,6 +142,49 @@ async function countModules(kubeconfig: string, dir: string): Promise<{ all: num
   }
 }
 
+/** Where a process's resident memory is, from /proc/PID/smaps: malloc's brk heap, other anonymous maps (V8's heap, mmapped malloc, stacks), files. */
+function rssBreakdown(pid: number): string {
+  const parts = { brk: 0, anon: 0, file: 0 };
+  let kind: keyof typeof parts = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) kind = head[1] === '[heap]' ? 'brk' : head[1]?.startsWith('/') ? 'file' : 'anon';
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) parts[kind] += Number(rss[1]) / 1024;
+  }
+  return `malloc brk heap ${fmt(parts.brk)}, anonymous ${fmt(parts.anon)}, files ${fmt(parts.file)}`;
+}
+
+/** V8's heap spaces (size / used, MiB) and external memory, from the server's own /metrics. */
+async function heapBreakdown(url: string, token: string | undefined): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`, { headers: token !== undefined ? { authorization: `Bearer ${token}` } : {} })).text();
+  const value = (name: string, space?: string): number =>
+    Number(new RegExp(`^${name}${space !== undefined ? `\\{space="${space}"\\}` : ''} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
+  const spaces = [...text.matchAll(/^berth_nodejs_heap_space_size_total_bytes\{space="([^"]+)"\}/gm)].map((m) => m[1] as string);
+  return [
+    ...spaces.map((sp) => `${sp} ${fmt(value('berth_nodejs_heap_space_size_total_bytes', sp))}/${fmt(value('berth_nodejs_heap_space_size_used_bytes', sp))}`),
+    `external ${fmt(value('berth_nodejs_external_memory_bytes'))}`,
+  ].join(', ');
+}
+
+/** Has the server write a heap snapshot (--heapsnapshot-signal) into its cwd and copies it to `to`. */
+async function heapSnapshot(child: ChildProcess, cwd: string, to: string): Promise<void> {
+  child.kill('SIGUSR1');
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    await sleep(1000);
+    const file = readdirSync(cwd).find((f) => f.endsWith('.heapsnapshot'));
+    const size = file === undefined ? -1 : statSync(join(cwd, file)).size;
+    if (file !== undefined && size > 0 && size === last) {
+      copyFileSync(join(cwd, file), to);
+      console.log(`heap snapshot: ${to} (${(size / 1048576).toFixed(1)} MiB)`);
+      return;
+    }
+    last = size;
+  }
+  throw new Error('the server wrote no heap snapshot in 10 minutes');
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'berth-memory-bench-'));
 const kubeconfig = join(dir, 'kubeconfig');
 const sandbox = await startSandbox({ port: 0, nodes: 50, timeScale: 0.01, kubeconfigPath: kubeconfig, processes: false });
@@ -162,13 +211,15 @@ try {
     Array.from({ length: 8 }, async () => {
       while (next < names.length) {
         const name = names[next++] as string;
-        // On a loaded machine the in-process sandbox can miss the server's timeout (503): retried, as a user would.
+        // On a loaded machine requests can fail without harm done: retried, as a user would (a deploy is idempotent).
         for (let attempt = 1; ; attempt++) {
           try {
             await client.deploy('bench-mem', name, { apiVersion: 'berth.dev/v1alpha1', kind: 'App', metadata: { name }, spec: { image: 'berth.local/hello:1.0.0', replicas: 1 } });
             break;
           } catch (e) {
-            if (attempt >= 5 || (e as { httpStatus?: number }).httpStatus !== 503) throw e;
+            // 503: the sandbox missed the server's timeout; 0: a kept-alive socket closed under the request.
+            const status = (e as { httpStatus?: number }).httpStatus;
+            if (attempt >= 5 || (status !== 503 && status !== 0)) throw e;
             retries++;
             await sleep(1000);
           }
@@ -185,8 +236,10 @@ try {
   await sleep(2000);
   const loaded = await settledRss(pid);
   const peak = rssOf(pid).hwm;
+  const breakdown = { rss: rssBreakdown(pid), heap: await heapBreakdown(started.url, token).catch((e: unknown) => String(e)) };
+  if (HEAP_SNAPSHOT !== undefined) await heapSnapshot(server, dir, HEAP_SNAPSHOT);
 
-  console.log(`# memory benchmark (node ${process.version}, ${new Date().toISOString()}, server from ${MAIN}, ${SEMI_SPACE > 0 ? `--max-semi-space-size=${SEMI_SPACE}` : 'default young generation'})`);
+  console.log(`# memory benchmark (node ${process.version}, ${new Date().toISOString()}, server from ${MAIN}, ${NODE_FLAGS.length > 0 ? `node flags ${NODE_FLAGS.join(' ')}` : 'no extra node flags'})`);
   console.log('| measure | value | baseline (same run) | ratio |');
   console.log('|---|---|---|---|');
   console.log(`| server RSS idle (MiB) | ${fmt(idle)} | ${fmt(bare)} bare node process | ${fmt(idle / bare, 2)} |`);
@@ -195,7 +248,9 @@ try {
   console.log(`| modules loaded by the started server | ${modules.all} | ${modules.clientNode} of them from @kubernetes/client-node | |`);
   console.log(`| … packages loaded from node_modules | ${modules.packages || 'none'} | | |`);
   console.log(`| … peak RSS (MiB) | ${fmt(peak)} | | |`);
-  console.log(`| … time to all Available (s) | ${fmt(settleSeconds)} | ${retries} deploys retried after a 503 | |`);
+  console.log(`| … resident (MiB) | ${breakdown.rss} | | |`);
+  console.log(`| … V8 heap spaces, size/used (MiB) | ${breakdown.heap} | | |`);
+  console.log(`| … time to all Available (s) | ${fmt(settleSeconds)} | ${retries} deploys retried (503 or socket closed) | |`);
 } finally {
   if (server) await stop(server);
   await sandbox.stop();

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       rateLimit: { ratePerSecond: 20, burst: 60 },
       limits: { store: 'memory' },
       maxStreamsPerPrincipal: 8,
+      memoryProfile: 'lean',
       weakeningGrants: {},
       requestTimeoutMs: 30_000,
       alerts: { evaluationIntervalMs: 10_000, notifiers: [] },

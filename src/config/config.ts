@@ -154,6 +154,11 @@ export const ConfigSchema = Type.Object(
       description: "berth's own image, run by the health CronJob (`berth probe`, spec.health.cronjob) and by `berth load --in-cluster` Jobs (BERTH_IMAGE). The default is the sandbox's; an installation points it at its registry.",
     }),
     maxStreamsPerPrincipal: Type.Integer({ minimum: 1, default: 8, description: 'Open SSE and log streams per token at once.' }),
+    memoryProfile: Type.Union([Type.Literal('lean'), Type.Literal('v8-defaults')], {
+      default: 'lean',
+      description:
+        'How the server process trades memory for GC work (docs/adr/0028). "lean": the young generation stays at its initial size and the old generation grows 30 % past live data before a full GC, where V8 would let garbage reach 3× the live heap on a machine with a large heap limit. "v8-defaults": V8 decides (more memory, fewer collections). BERTH_MEMORY_PROFILE.',
+    }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Time a client has to send a whole request (headers and body); slower ones get 408 and are disconnected.' }),
     tls: Type.Optional(
       Type.Object(
@@ -224,6 +229,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, keyof BerthConfig]> = [
   ['BERTH_BOOTSTRAP_TOKEN', 'bootstrapToken'],
   ['BERTH_MAX_STREAMS_PER_PRINCIPAL', 'maxStreamsPerPrincipal'],
   ['BERTH_IMAGE', 'berthImage'],
+  ['BERTH_MEMORY_PROFILE', 'memoryProfile'],
 ];
 
 /** Keys whose values are credentials: never echoed in a problem, replaced by redactConfig. */

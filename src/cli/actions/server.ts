@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, serverContext } from '../../api/buildServer.ts';
 import { ensureBootstrapToken, localTokenPath } from '../../auth/bootstrapToken.ts';
 import { listen } from '../../api/server.ts';
+import { applyMemoryProfile } from '../../api/memoryProfile.ts';
 import { loadConfig, type BerthConfig } from '../../config/config.ts';
 import { BerthError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
@@ -115,6 +116,7 @@ export async function runServer(flags: ServerFlags, ctx: CommandContext): Promis
   );
   const databaseUrl = absoluteDatabaseUrl(flags.databaseUrl ?? config.databaseUrl, io.cwd);
   const final = databaseUrl === config.databaseUrl ? config : loadConfig({ ...config, databaseUrl }, {});
+  applyMemoryProfile(final.memoryProfile);
   const app = buildServer({}, final);
   const url = await listenOrExplain(app, final);
   io.stdout.write(`berth server listening on ${url}  (API docs: ${url}/docs)\n`);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, createLogger } from '../../api/buildServer.ts';
+import { applyMemoryProfile } from '../../api/memoryProfile.ts';
 import { loadConfig } from '../../config/config.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/startSandbox.ts';
 import type { AppDetail } from '../../api/types.ts';
@@ -135,6 +136,8 @@ export async function runUp(flags: UpFlags, ctx: CommandContext): Promise<void> 
       io.env as NodeJS.ProcessEnv,
     );
     // Server logs go to stderr so stdout stays the human-readable story of `berth up`.
+    // The sandbox shares this process: its heap is sized the same way.
+    applyMemoryProfile(config.memoryProfile);
     const logger = createLogger(config, pino.destination({ fd: 2, sync: true }));
     const built = buildServer({ logger }, config);
     const url = await listenOrExplain(built, config); // closes `built` itself when it fails
