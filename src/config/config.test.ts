@@ -59,6 +59,13 @@ describe('loadConfig', () => {
     expect(failure(() => loadConfig({ logLevel: 'loud' }, {})).problems[0]?.path).toBe('/logLevel');
   });
 
+  it('memoryProfile: BERTH_MEMORY_PROFILE chooses it; any other value is refused with the variable named', () => {
+    expect(loadConfig({}, { BERTH_MEMORY_PROFILE: 'v8-defaults' }).memoryProfile).toBe('v8-defaults');
+    const err = failure(() => loadConfig({}, { BERTH_MEMORY_PROFILE: 'tiny' }));
+    expect(err.problems.map((p) => p.path)).toEqual(['/memoryProfile']);
+    expect(err.problems[0]?.message).toContain('BERTH_MEMORY_PROFILE');
+  });
+
   it('is deep-frozen', () => {
     const c = loadConfig({}, {});
     expect(Object.isFrozen(c)).toBe(true);
