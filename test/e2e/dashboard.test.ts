@@ -152,9 +152,9 @@ describe.skipIf(!RUN)('the dashboard in Chromium', () => {
       expect(r.status).toBe(200);
       return r.body;
     };
-    // Probe `/` (what FAULT_RATE breaks; the default /healthz never fails) every second. The form keeps
+    // Probe `/` (what FAULT_RATE breaks; the default /healthz never fails) every 2 s. The form keeps
     // what it does not show, so the fault deployed from it below keeps these settings.
-    const probed = appYaml('hello', 'image: berth.local/hello:1.0.0\nport: 8080\nreplicas: 2\nhealth:\n  path: /\n  interval: 1s\n  timeout: 2s');
+    const probed = appYaml('hello', 'image: berth.local/hello:1.0.0\nport: 8080\nreplicas: 2\nhealth:\n  path: /\n  interval: 2s\n  timeout: 1500ms');
     const deployed = await e.berth(['deploy', '-f', e.file('hello-probed.yaml', probed), '--wait', '--timeout', '60s']);
     expect(deployed.code, deployed.err).toBe(0);
     // Healthy first: the prober reaches hello and no new probe fails. The hour counts the probes of the
