@@ -11,6 +11,7 @@ import type { KObject } from '../../src/sandbox/types.ts';
 import { haveExecutable, skipOrFailUnderCi } from '../../src/testing/requiredUnderCi.ts';
 import { PODMAN_PATH, podmanEnv } from '../../src/sandbox/containerruntime/podmanCli.ts';
 import { buildImagesInChild } from '../testing/imageProcesses.js';
+import { podReady, restartPod } from './testing/sandboxTestKit.ts';
 import { OWNER_LABEL } from '../../src/sandbox/containerruntime/containerArgs.ts';
 import { ownerToken } from '../../src/sandbox/containerruntime/sandboxOwnership.ts';
 
@@ -63,17 +64,8 @@ function statefulSet(name: string, image: string, port: number, container: Recor
   };
 }
 
-const isReady = (p: KObject | undefined): boolean => (p?.['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-async function ready(pod: string, replacing?: string): Promise<KObject> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const p = await sb.client.get(RES.pods, NS, pod);
-    if (p && p.metadata.uid !== replacing && isReady(p)) return p;
-    if (Date.now() > deadline) throw new Error(`${pod} not ready: ${JSON.stringify(p?.['status'])}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+// Container pods start slower than processes (image layers, podman): 150 s.
+const ready = (pod: string): Promise<KObject> => podReady(sb.client, NS, pod, { timeoutMs: 150_000 });
 
 const podIP = (p: KObject): string => (p['status'] as { podIP: string }).podIP;
 
@@ -98,11 +90,7 @@ async function events(pod: string): Promise<{ reason: string; message: string }[
   return list.items.filter((e) => (e['involvedObject'] as { name: string }).name === pod).map((e) => ({ reason: String(e['reason']), message: String(e['message']) }));
 }
 
-async function restart(pod: string): Promise<KObject> {
-  const old = await sb.client.get(RES.pods, NS, pod);
-  await sb.client.delete(RES.pods, NS, pod);
-  return ready(pod, old?.metadata.uid);
-}
+const restart = (pod: string): Promise<KObject> => restartPod(sb.client, NS, pod, 150_000);
 
 async function claimDir(pvc: string): Promise<string> {
   const claim = await sb.client.get(RES.persistentvolumeclaims, NS, pvc);

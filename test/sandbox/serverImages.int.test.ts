@@ -9,7 +9,7 @@ import { startSandbox } from '../../src/sandbox/startSandbox.ts';
 import type { Sandbox } from '../../src/sandbox/startSandbox.ts';
 import type { KObject } from '../../src/sandbox/types.ts';
 import { haveExecutable, skipOrFailUnderCi } from '../../src/testing/requiredUnderCi.ts';
-import { until } from './testing/sandboxTestKit.ts';
+import { podReady, restartPod, until } from './testing/sandboxTestKit.ts';
 
 const SUITE = 'sandbox postgres, redis and S3 images with volumes';
 const HINT = 'apt-get install postgresql redis-server libnss-wrapper';
@@ -43,19 +43,7 @@ async function service(name: string, port: number): Promise<string> {
   return (svc['spec'] as { clusterIP: string }).clusterIP;
 }
 
-const isReady = (p: KObject | undefined): boolean => (p?.['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** Waits for `<sts>-0` to be Ready again, as a new pod when `replacing` names the old uid. */
-async function ready(pod: string, replacing?: string): Promise<KObject> {
-  return until(
-    async () => {
-      const p = await sb.client.get(RES.pods, NS, pod);
-      return p && p.metadata.uid !== replacing && isReady(p) ? p : undefined;
-    },
-    60_000,
-    `${pod} ready`,
-  );
-}
+const ready = (pod: string): Promise<KObject> => podReady(sb.client, NS, pod);
 
 /** Retries while the Service proxy waits for the Endpoints to list the new pod. */
 async function retry<T>(fn: () => Promise<T>, what: string): Promise<T> {
@@ -71,11 +59,7 @@ async function retry<T>(fn: () => Promise<T>, what: string): Promise<T> {
   throw new Error(`${what}: ${String(last)}`);
 }
 
-async function restart(pod: string): Promise<void> {
-  const old = await sb.client.get(RES.pods, NS, pod);
-  await sb.client.delete(RES.pods, NS, pod);
-  await ready(pod, old?.metadata.uid);
-}
+const restart = (pod: string): Promise<KObject> => restartPod(sb.client, NS, pod);
 
 /** The replies of a RESP stream so far: status, error and integer lines, and bulk strings' values. */
 function replies(buf: string): string[] {

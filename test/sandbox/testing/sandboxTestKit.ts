@@ -1,5 +1,9 @@
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import type { StatusObject } from '../../../src/sandbox/types.ts';
+import { RES } from '../../../src/sandbox/client/resources.ts';
+import type { Sandbox } from '../../../src/sandbox/startSandbox.ts';
+import type { KObject, StatusObject } from '../../../src/sandbox/types.ts';
+import type { PodJson } from '../../../src/status/kubeShapes.ts';
+import { podReady as isPodReady } from '../../../src/status/podSummary.ts';
 
 /** Loads the sandbox kubeconfig exactly as berth would. */
 export function kubeConfigFor(path: string): KubeConfig {
@@ -43,4 +47,28 @@ export async function raw(url: string, path: string, init: RequestInit = {}): Pr
     // not JSON
   }
   return { status: res.status, headers: res.headers, body };
+}
+
+type PodClient = Pick<Sandbox['client'], 'get' | 'delete'>;
+
+/**
+ * Waits for pod `name` in `namespace` to be Ready and returns it; with `replacing` (the uid of a pod
+ * of the same name), only a new pod counts.
+ */
+export function podReady(client: PodClient, namespace: string, name: string, opts: { readonly replacing?: string; readonly timeoutMs?: number } = {}): Promise<KObject> {
+  return until(
+    async () => {
+      const p = await client.get(RES.pods, namespace, name);
+      return p && p.metadata.uid !== opts.replacing && isPodReady(p as PodJson) ? p : undefined;
+    },
+    opts.timeoutMs ?? 60_000,
+    `${namespace}/${name} ready`,
+  );
+}
+
+/** Deletes pod `name` and waits for its controller's new pod of that name to be Ready. */
+export async function restartPod(client: PodClient, namespace: string, name: string, timeoutMs?: number): Promise<KObject> {
+  const old = await client.get(RES.pods, namespace, name);
+  await client.delete(RES.pods, namespace, name);
+  return podReady(client, namespace, name, { ...(old ? { replacing: old.metadata.uid } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }
