@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveKubectl } from '../../src/testing/kubectl.ts';
 import { haveExecutable } from '../../src/testing/requiredUnderCi.ts';
 import { ROOT, startE2E, until, type E2E } from './testing/e2eKit.ts';
+import { ingressCall, selfSignedCert, type IngressAnswer } from './testing/ingressTls.ts';
 
 /**
  * Seed 004 end to end: examples/httpbin.yaml, exactly as shipped, deployed on the sandbox with
@@ -22,34 +20,15 @@ let cert = '';
 beforeAll(async () => {
   if (!canRun) return;
   e = await startE2E();
-  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(e.dir, 'key.pem'), '-out', join(e.dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { stdio: 'ignore' });
-  cert = readFileSync(join(e.dir, 'cert.pem'), 'utf8');
+  cert = selfSignedCert(e.dir, [HOST]);
 }, 60_000);
 afterAll(async () => {
   await e?.close();
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
 /** HTTPS to the sandbox's ingress with SNI and Host set to the example's host, trusting only our certificate. */
-function call(path: string, opts: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const url = new URL(path, e.sandbox.ingress?.httpsUrl ?? 'https://127.0.0.1:1');
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: { host: HOST, ...opts.headers }, ca: cert, servername: HOST, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.setTimeout(15_000, () => req.destroy(new Error(`timeout: ${path}`)));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-const json = (a: Answer): Record<string, unknown> => JSON.parse(a.body.toString()) as Record<string, unknown>;
+const call = (path: string, opts: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<IngressAnswer> => ingressCall(e, cert, HOST, path, opts);
+const json = (a: IngressAnswer): Record<string, unknown> => JSON.parse(a.body.toString()) as Record<string, unknown>;
 
 describe.skipIf(!canRun)(SUITE, () => {
   it('lints clean and deploys to Available with an HPA on CPU and memory, 2 to 4 replicas', async () => {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { haveKubectl } from '../../../src/testing/kubectl.ts';
 import { haveExecutable, skipOrFailUnderCi } from '../../../src/testing/requiredUnderCi.ts';
 import { podmanEnv } from '../../../src/sandbox/containerruntime/podmanCli.ts';
 import { ROOT, startE2E, until, type E2E } from './e2eKit.ts';
+import { ingressCall, selfSignedCert, type IngressAnswer } from './ingressTls.ts';
 
 /**
  * Seed 003 end to end: examples/shop-stack.yaml, exactly as shipped, deployed on the sandbox with
@@ -85,33 +85,13 @@ export function seed003Suite(runtime: 'processes' | 'containers'): void {
     if (runtime === 'containers') await buildImagesInChild(['api', 'auth', 'images', 'postgres', 'redis']);
     e = await startE2E({ runtime, images: { netcheck: { argv: [process.execPath, '-e', NETCHECK], cwd: tmpdir() } } });
     const names = Object.values(HOSTS);
-    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(e.dir, 'key.pem'), '-out', join(e.dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`], { stdio: 'ignore' });
-    cert = readFileSync(join(e.dir, 'cert.pem'), 'utf8');
+    cert = selfSignedCert(e.dir, names);
   }, runtime === 'containers' ? 900_000 : 60_000);
   afterAll(async () => {
     await e?.close();
   });
 
-  interface Answer {
-    status: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: Buffer;
-  }
-
-  /** HTTPS to the sandbox's ingress as `host` (SNI and Host), trusting only the test's certificate. */
-  function call(host: string, path: string, opts: { method?: string; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<Answer> {
-    const url = new URL(path, e.sandbox.ingress?.httpsUrl ?? 'https://127.0.0.1:1');
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method: opts.method ?? 'GET', headers: { host, ...opts.headers }, ca: cert, servername: host, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      req.setTimeout(15_000, () => req.destroy(new Error(`timeout: ${host}${path}`)));
-      req.on('error', reject);
-      req.end(opts.body);
-    });
-  }
+  const call = (host: string, path: string, opts: { method?: string; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<IngressAnswer> => ingressCall(e, cert, host, path, opts);
   interface Reply {
     ok: boolean;
     reply?: string;
@@ -135,7 +115,7 @@ export function seed003Suite(runtime: 'processes' | 'containers'): void {
     });
   }
 
-  const json = <T>(a: Answer): T => JSON.parse(a.body.toString()) as T;
+  const json = <T>(a: IngressAnswer): T => JSON.parse(a.body.toString()) as T;
   const secret = async (ns: string, name: string, key: string): Promise<string> => Buffer.from(await e.kubectl('get', 'secret', name, '-n', ns, '-o', `jsonpath={.data.${key}}`), 'base64').toString();
   const podIP = async (ns: string, name: string): Promise<string> => (await e.kubectl('get', 'pods', '-n', ns, '-l', `app.kubernetes.io/name=${name}`, '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[0].status.podIP}')).trim();
   const clusterIP = async (ns: string, name: string): Promise<string> => (await e.kubectl('get', 'service', name, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}')).trim();
