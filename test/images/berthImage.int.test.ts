@@ -51,11 +51,11 @@ describe.skipIf(!ready)("berth's own image", () => {
   it('runs `berth probe URL`: exit 0 and a JSON line when the target answers, 1 when it fails', async () => {
     status = 200;
     const ok = await podmanRun(['--network', 'host', ...HARDENED, IMAGE, 'probe', `http://127.0.0.1:${port}/`]);
-    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ ok: true, status: 200 });
     status = 503;
     const bad = await podmanRun(['--network', 'host', ...HARDENED, IMAGE, 'probe', `http://127.0.0.1:${port}/`]);
-    expect(bad.status).toBe(1);
+    expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ ok: false, status: 503 });
   }, 90_000);
 

@@ -63,7 +63,7 @@ describe.skipIf(!ready)('berth images, built daemonless', () => {
 
   it('cannot start a shell: podman run --entrypoint /bin/sh fails', async () => {
     const res = await podmanRun(['--network', 'none', '--entrypoint', '/bin/sh', HELLO, '-c', 'echo shell']);
-    expect(res.status).not.toBe(0);
+    expect(res.code).not.toBe(0);
     expect(res.stdout).not.toContain('shell');
     expect(res.stderr).toMatch(/\/bin\/sh: no such file or directory/);
   });
